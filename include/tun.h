@@ -1,0 +1,416 @@
+/*
+ * libtun: TUN (layer 3) and TAP (layer 2) virtual network interfaces.
+ *
+ * One header, read top to bottom: versions, errors, addresses, the device
+ * configuration (builder), opening a device, packet I/O, shutdown, run-time
+ * queries and changes, multi-queue, and the offload (batched) I/O.
+ *
+ * Conventions that hold for every function unless its comment says otherwise:
+ * - A function returns 0 (or a length or count) on success and a negative
+ *   error code on failure: one of the TUN_E* values below, which equal
+ *   -errno on Unix. tun_strerror() gives the generic text; tun_last_error()
+ *   gives the reason of the latest failure in the calling thread, naming the
+ *   step that failed and the likely fix.
+ * - Pointer arguments must not be NULL unless the comment says "may be NULL";
+ *   a NULL where one is not allowed gives TUN_EINVAL, never a crash.
+ * - The library never keeps a pointer the caller passed in after the call
+ *   returns: strings and arrays are copied.
+ * - Nothing is allocated on the packet I/O path.
+ */
+#ifndef TUN_H
+#define TUN_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(TUN_SHARED_BUILD)
+#define TUN_EXTERN __declspec(dllexport)
+#elif defined(_WIN32) && defined(TUN_SHARED)
+#define TUN_EXTERN __declspec(dllimport)
+#elif defined(__GNUC__) && defined(TUN_SHARED_BUILD)
+#define TUN_EXTERN __attribute__((visibility("default")))
+#else
+#define TUN_EXTERN
+#endif
+
+/* ------------------------------------------------------------------------
+ * Version
+ * ------------------------------------------------------------------------ */
+
+#define TUN_VERSION_MAJOR 0
+#define TUN_VERSION_MINOR 1
+#define TUN_VERSION_PATCH 0
+#define TUN_VERSION_STRING "0.1.0"
+/* One number that grows with every release: 0xMMmmpp. */
+#define TUN_VERSION_HEX                                                        \
+    ((TUN_VERSION_MAJOR << 16) | (TUN_VERSION_MINOR << 8) | TUN_VERSION_PATCH)
+
+/* The version of the library actually linked, as TUN_VERSION_HEX.
+ * Thread-safe. */
+TUN_EXTERN unsigned tun_version(void);
+/* The same as a string such as "0.1.0"; static storage. Thread-safe. */
+TUN_EXTERN const char *tun_version_string(void);
+
+/* ------------------------------------------------------------------------
+ * Errors
+ *
+ * Negative numbers; on Unix each is -errno, so a code can be compared with
+ * errno values directly. On Windows the backend maps its own codes onto the
+ * same names.
+ * ------------------------------------------------------------------------ */
+
+#define TUN_EPERM (-EPERM)               /* no privilege (CAP_NET_ADMIN) */
+#define TUN_ENOENT (-ENOENT)             /* no such file/device/driver */
+#define TUN_EINTR (-EINTR)               /* a signal arrived */
+#define TUN_EIO (-EIO)                   /* I/O error from the OS */
+#define TUN_EBADF (-EBADF)               /* descriptor closed or not usable */
+#define TUN_EAGAIN (-EAGAIN)             /* would block (non-blocking mode) */
+#define TUN_ENOMEM (-ENOMEM)             /* out of memory */
+#define TUN_EACCES (-EACCES)             /* access denied */
+#define TUN_EBUSY (-EBUSY)               /* device or name in use */
+#define TUN_EEXIST (-EEXIST)             /* already exists (name, address) */
+#define TUN_ENODEV (-ENODEV)             /* the device is gone */
+#define TUN_EINVAL (-EINVAL)             /* invalid argument */
+#define TUN_ENOTTY (-ENOTTY)             /* the fd is not a TUN/TAP device */
+#define TUN_ENOSPC (-ENOSPC)             /* no space (queue, unit) */
+#define TUN_ERANGE (-ERANGE)             /* value out of range (MTU) */
+#define TUN_ENAMETOOLONG (-ENAMETOOLONG) /* interface name too long */
+#define TUN_ENOTSUP (-ENOTSUP)           /* not supported on this platform */
+#define TUN_EMSGSIZE (-EMSGSIZE)         /* packet larger than the buffer */
+#define TUN_ENOBUFS (-ENOBUFS)           /* caller's array too small */
+#define TUN_EADDRNOTAVAIL (-EADDRNOTAVAIL) /* address not on the device */
+#define TUN_ETIMEDOUT (-ETIMEDOUT)       /* a timeout expired */
+#define TUN_ECANCELED (-ECANCELED)       /* tun_interrupt() was called */
+
+/* A short generic text for an error code, e.g. "device is gone". Static
+ * storage; unknown codes give "unknown error". Thread-safe. */
+TUN_EXTERN const char *tun_strerror(int err);
+/* The code's name, e.g. "TUN_ENODEV"; static storage. Thread-safe. */
+TUN_EXTERN const char *tun_err_name(int err);
+/* The reason of the latest failure of a libtun call in the calling thread,
+ * naming the step and the likely fix, e.g. "TUNSETIFF on /dev/net/tun:
+ * Operation not permitted: needs CAP_NET_ADMIN (run as root or setcap
+ * cap_net_admin+ep)". Kernel netlink error messages are included. Only
+ * meaningful right after a call failed; "" if nothing has failed yet in this
+ * thread. The string is owned by the library, valid until the next libtun
+ * call in the same thread. Thread-safe (per-thread storage). */
+TUN_EXTERN const char *tun_last_error(void);
+
+/* ------------------------------------------------------------------------
+ * Addresses
+ * ------------------------------------------------------------------------ */
+
+#define TUN_INET4 4
+#define TUN_INET6 6
+/* Buffer size that tun_address_format() never exceeds, NUL included. */
+#define TUN_ADDRSTRLEN 104
+
+/* An interface address: plain data, copy it freely. The family is TUN_INET4
+ * or TUN_INET6 (not AF_*, which differ between systems). Bytes are in
+ * network order; an IPv4 address uses the first 4 bytes. */
+typedef struct tun_address {
+    uint8_t family;   /* TUN_INET4 or TUN_INET6 */
+    uint8_t prefix;   /* 0..32 or 0..128 */
+    uint8_t has_peer; /* 1 if peer is set (point-to-point destination) */
+    uint8_t addr[16];
+    uint8_t peer[16];
+} tun_address;
+
+/* Fill *out from text: addr is "10.0.0.1" or "fd00::1" (the family is taken
+ * from the text), prefix is 0..32 or 0..128, peer (may be NULL) is the
+ * remote end of a point-to-point link, of the same family. Errors:
+ * TUN_EINVAL for unparsable text, a family mismatch or a prefix out of range.
+ * Thread-safe. */
+TUN_EXTERN int tun_address_parse(tun_address *out, const char *addr,
+                                 unsigned prefix, const char *peer);
+/* Write "10.0.0.1/24", "10.0.0.1/32 peer 10.0.0.2" or "fd00::1/64" into buf.
+ * Returns the length written (without the NUL) or TUN_ENOBUFS when size is
+ * too small (TUN_ADDRSTRLEN is always enough), TUN_EINVAL for a bad family.
+ * Thread-safe. */
+TUN_EXTERN int tun_address_format(const tun_address *a, char *buf,
+                                  size_t size);
+
+/* ------------------------------------------------------------------------
+ * Configuration (builder)
+ *
+ * A tun_config collects what tun_open() will create. Each setter checks its
+ * own argument at once (a bad name fails in tun_config_set_name, not later);
+ * checks across fields (a MAC on a TUN device, an MTU below 1280 with an
+ * IPv6 address) are made by tun_config_validate() and by tun_open().
+ * A config is not thread-safe: use one from one thread at a time. It may be
+ * reused for several tun_open() calls and freed right after them.
+ * ------------------------------------------------------------------------ */
+
+typedef struct tun_config tun_config;
+
+typedef enum tun_layer {
+    TUN_LAYER_L3 = 3, /* TUN: IP packets */
+    TUN_LAYER_L2 = 2  /* TAP: Ethernet frames */
+} tun_layer;
+
+#define TUN_MTU_MIN 68      /* IPv4 minimum (RFC 791) */
+#define TUN_MTU_MIN_IPV6 1280 /* IPv6 minimum (RFC 8200) */
+#define TUN_MTU_MAX 65535
+
+/* Allocate a config with the defaults: layer L3, kernel-chosen name
+ * ("tun%d" or "tap%d"), no address, system MTU (1500), brought up on open,
+ * no packet information header, single queue, blocking I/O, no offload, not
+ * persistent. *out is owned by the caller: free it with tun_config_free().
+ * Errors: TUN_ENOMEM. */
+TUN_EXTERN int tun_config_new(tun_config **out);
+/* Free a config; NULL is ignored. */
+TUN_EXTERN void tun_config_free(tun_config *cfg);
+
+/* Interface name, or a pattern with one "%d" that the kernel fills with the
+ * first free number ("tun%d"). Errors: TUN_ENAMETOOLONG (the platform limit:
+ * 15 bytes on Linux and the BSDs), TUN_EINVAL (empty, "." or "..", contains
+ * '/', ':', whitespace or a control character, or more than one '%'). */
+TUN_EXTERN int tun_config_set_name(tun_config *cfg, const char *name);
+/* TUN_LAYER_L3 (TUN) or TUN_LAYER_L2 (TAP). Errors: TUN_EINVAL. */
+TUN_EXTERN int tun_config_set_layer(tun_config *cfg, tun_layer layer);
+/* Add an address to assign on open; any number, IPv4 and IPv6 mixed, in the
+ * given order. The kernel adds the subnet route of each address with a
+ * prefix (the "automatic route"); with a peer it adds the route to the peer
+ * instead. Errors: TUN_EINVAL (bad family or prefix), TUN_EEXIST (the same
+ * address twice), TUN_ENOMEM. */
+TUN_EXTERN int tun_config_add_address(tun_config *cfg, const tun_address *a);
+/* tun_address_parse() then tun_config_add_address(). peer may be NULL. */
+TUN_EXTERN int tun_config_add_ipv4(tun_config *cfg, const char *addr,
+                                   unsigned prefix, const char *peer);
+/* tun_address_parse() then tun_config_add_address(), without a peer. */
+TUN_EXTERN int tun_config_add_ipv6(tun_config *cfg, const char *addr,
+                                   unsigned prefix);
+/* MTU in bytes of the IP packet (not counting any Ethernet header).
+ * Errors: TUN_ERANGE outside TUN_MTU_MIN..TUN_MTU_MAX. */
+TUN_EXTERN int tun_config_set_mtu(tun_config *cfg, unsigned mtu);
+/* Ethernet address of a TAP device. Errors: TUN_EINVAL for a multicast or
+ * all-zero address. Setting it on an L3 config is refused by
+ * tun_config_validate() and tun_open(). */
+TUN_EXTERN int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6]);
+/* Bring the interface up on open (default true). */
+TUN_EXTERN int tun_config_set_up(tun_config *cfg, bool up);
+/* Keep the platform's packet information header in front of every packet
+ * (Linux: struct tun_pi, 4 bytes; macOS/BSD: the 4-byte address family).
+ * Default false: packets are plain IP (L3) or Ethernet (L2) everywhere. */
+TUN_EXTERN int tun_config_set_packet_info(tun_config *cfg, bool on);
+/* Allow several queues (tun_clone_queue()), one per thread. Linux only. */
+TUN_EXTERN int tun_config_set_multi_queue(tun_config *cfg, bool on);
+/* Length of the transmit queue in packets (0: the system default). */
+TUN_EXTERN int tun_config_set_txqueuelen(tun_config *cfg, unsigned len);
+/* Keep the interface after the last descriptor closes. Default false. */
+TUN_EXTERN int tun_config_set_persist(tun_config *cfg, bool on);
+/* Let this user / group open the device later without privilege (Linux:
+ * TUNSETOWNER / TUNSETGROUP; useful with persist). -1 (default) unsets. */
+TUN_EXTERN int tun_config_set_owner(tun_config *cfg, long uid);
+TUN_EXTERN int tun_config_set_group(tun_config *cfg, long gid);
+/* Non-blocking I/O: reads and writes that would wait return TUN_EAGAIN.
+ * Default false. See tun_device_set_nonblocking(). */
+TUN_EXTERN int tun_config_set_nonblocking(tun_config *cfg, bool on);
+/* Ask for offload (Linux: virtio-net header, TSO, USO) so that batched I/O
+ * moves up to 64 KiB super-packets; see "Offload" below. Default false. */
+TUN_EXTERN int tun_config_set_offload(tun_config *cfg, bool on);
+
+/* Check the fields against each other as tun_open() will, without opening
+ * anything. Errors: TUN_EINVAL (a MAC on an L3 config), TUN_ERANGE (MTU
+ * below 1280 while an IPv6 address is configured). Thread-safe if cfg is
+ * not being changed. */
+TUN_EXTERN int tun_config_validate(const tun_config *cfg);
+
+/* ------------------------------------------------------------------------
+ * Opening and closing
+ * ------------------------------------------------------------------------ */
+
+typedef struct tun_device tun_device;
+
+/* What tun_device_fd() returns: the descriptor to wait on. */
+#ifdef _WIN32
+typedef void *tun_os_fd; /* a HANDLE (event) to wait on */
+#else
+typedef int tun_os_fd;
+#endif
+
+/* Create (or attach to an existing persistent) interface as cfg says,
+ * configure it and return a handle in *out, owned by the caller: close it
+ * with tun_close(). The steps, in order: open the device, set owner/group,
+ * MAC, MTU, transmit queue length, addresses, bring it up, and last persist.
+ * If any step fails, nothing is left behind: a device this call created is
+ * removed, every descriptor closed, memory freed, and *out is not written.
+ * Needs CAP_NET_ADMIN (or ownership of a persistent device).
+ * Errors: TUN_EPERM (no CAP_NET_ADMIN), TUN_ENOENT (no /dev/net/tun: load
+ * the tun module), TUN_EBUSY (name in use by another kind of device or
+ * queue), TUN_EINVAL / TUN_ERANGE (see tun_config_validate()), TUN_EEXIST
+ * (an address already present), TUN_ENOMEM, or another OS error; in each
+ * case tun_last_error() names the step. Thread-safe. */
+TUN_EXTERN int tun_open(const tun_config *cfg, tun_device **out);
+
+/* Flags for tun_open_fd(). */
+#define TUN_FD_BORROW 0x1 /* tun_close() leaves the fd open */
+#define TUN_FD_RAW 0x2    /* do not query the fd: treat it as an L3 device
+                             with no packet information (a platform where
+                             the fd cannot be asked, e.g. a VPN API's fd) */
+
+/* Make a device from a descriptor that is already a TUN/TAP device: from
+ * Android's VpnService, iOS's NEPacketTunnelProvider, OpenHarmony, or a
+ * descriptor passed over a Unix socket. Unless TUN_FD_RAW is given, the
+ * layer, packet information, offload and multi-queue modes are read from
+ * the fd. With TUN_FD_BORROW the caller keeps ownership and must keep the
+ * fd open until tun_close(); otherwise the device owns it and closes it.
+ * In both cases the library sets O_NONBLOCK on the fd (it waits with poll
+ * itself), which the fd's other users see too. The device is not removed
+ * by tun_close(). Errors: TUN_EBADF (fd not open), TUN_ENOTTY (not a
+ * TUN/TAP device), TUN_EBADF also when the fd is /dev/net/tun not yet
+ * attached to an interface, TUN_EINVAL (negative fd, unknown flags).
+ * Thread-safe. */
+TUN_EXTERN int tun_open_fd(int fd, unsigned flags, tun_device **out);
+
+/* Close the handle: its descriptor (unless borrowed) and memory. The
+ * interface disappears when its last queue closes, unless it is persistent.
+ * NULL is ignored. Not safe while another thread is inside a call on the
+ * same handle: tun_interrupt(), join that thread, then tun_close(). */
+TUN_EXTERN void tun_close(tun_device *dev);
+
+/* ------------------------------------------------------------------------
+ * Packet I/O
+ *
+ * One read returns one packet; one write sends one packet. Packets are plain
+ * IP (L3) or Ethernet (L2) frames unless packet information was asked for.
+ * One thread may read while another writes on the same handle; two readers
+ * on one handle are safe but share the packets between them. For parallel
+ * readers use one queue per thread (tun_clone_queue()).
+ * ------------------------------------------------------------------------ */
+
+/* Read one packet into buf. Blocks until a packet arrives unless the device
+ * is non-blocking. Returns its length. Errors: TUN_EAGAIN (non-blocking and
+ * nothing queued), TUN_ECANCELED (tun_interrupt() was called), TUN_EMSGSIZE
+ * (the packet was larger than size: it is consumed and dropped, never
+ * returned truncated), TUN_ENODEV (the interface was deleted), TUN_EINVAL.
+ * Signals do not interrupt it (EINTR is retried). */
+TUN_EXTERN int tun_read(tun_device *dev, void *buf, size_t size);
+/* As tun_read() but waits at most timeout_ms milliseconds (0: do not wait,
+ * -1: no limit), also on a non-blocking device. Errors as tun_read() plus
+ * TUN_ETIMEDOUT. */
+TUN_EXTERN int tun_read_timeout(tun_device *dev, void *buf, size_t size,
+                                int timeout_ms);
+/* Send one packet of len bytes. Returns len. Errors: TUN_EINVAL (len 0 or
+ * NULL buf), TUN_EMSGSIZE (larger than the MTU plus the link header of the
+ * layer), TUN_EAGAIN (non-blocking and the queue is full), TUN_ECANCELED,
+ * TUN_ENODEV, TUN_EIO (the kernel refused the packet, e.g. not valid IP). */
+TUN_EXTERN int tun_write(tun_device *dev, const void *buf, size_t len);
+
+/* Make every blocking call on this handle (current and future ones) return
+ * TUN_ECANCELED promptly, until tun_interrupt_clear(). For graceful
+ * shutdown of reader threads. Async-signal-safe and thread-safe: call it
+ * from a signal handler or another thread. */
+TUN_EXTERN int tun_interrupt(tun_device *dev);
+/* Undo tun_interrupt(); blocking calls wait again. Thread-safe. */
+TUN_EXTERN int tun_interrupt_clear(tun_device *dev);
+
+/* The descriptor to give an event loop (epoll, kqueue, libuv, libevent): it
+ * becomes readable when a packet is queued. Owned by the device: do not
+ * close it. The library keeps it in O_NONBLOCK mode on Unix. */
+TUN_EXTERN tun_os_fd tun_device_fd(const tun_device *dev);
+/* Switch non-blocking mode of this handle at run time. Thread-safe. */
+TUN_EXTERN int tun_device_set_nonblocking(tun_device *dev, bool on);
+
+/* ------------------------------------------------------------------------
+ * Run-time queries and changes
+ *
+ * Each of these talks to the kernel at call time (there is no stale copy),
+ * and each is thread-safe: a thread may change MTU or addresses while
+ * another reads packets. They work on the interface, so they act the same
+ * through any queue's handle. A handle from TUN_FD_RAW supports only the
+ * calls a platform can answer from the fd.
+ * ------------------------------------------------------------------------ */
+
+/* Maximum size of an interface name, NUL included, on any platform. */
+#define TUN_NAME_MAX 256
+
+/* Copy the interface's current name into buf. Errors: TUN_ENOBUFS (size too
+ * small; TUN_NAME_MAX always suffices), TUN_ENODEV. */
+TUN_EXTERN int tun_device_get_name(tun_device *dev, char *buf, size_t size);
+/* Rename the interface. An interface that is up is taken down, renamed and
+ * brought up again, with its IPv6 addresses put back (Linux refuses to
+ * rename an up interface and drops IPv6 addresses on the way down); a
+ * failed rename still leaves it up. Packets in flight meanwhile may be
+ * lost. Errors: as tun_config_set_name() (a "%d" pattern is refused),
+ * TUN_EEXIST (name taken), TUN_EPERM. */
+TUN_EXTERN int tun_device_set_name(tun_device *dev, const char *name);
+/* The interface index (if_nametoindex()). Errors: TUN_ENODEV. */
+TUN_EXTERN int tun_device_get_index(tun_device *dev, unsigned *index);
+/* Current MTU. */
+TUN_EXTERN int tun_device_get_mtu(tun_device *dev, unsigned *mtu);
+/* Change the MTU. Errors: TUN_ERANGE (outside TUN_MTU_MIN..TUN_MTU_MAX, or
+ * below 1280 while the interface has an IPv6 address), TUN_EPERM. */
+TUN_EXTERN int tun_device_set_mtu(tun_device *dev, unsigned mtu);
+/* Whether the interface is administratively up. */
+TUN_EXTERN int tun_device_get_up(tun_device *dev, bool *up);
+/* Bring the interface up or down. Note that Linux removes the IPv6
+ * addresses of an interface taken down (unless the sysctl
+ * net.ipv6.conf.<name>.keep_addr_on_down is set); IPv4 addresses stay. */
+TUN_EXTERN int tun_device_set_up(tun_device *dev, bool up);
+/* Ethernet address of a TAP device. Errors: TUN_ENOTSUP on an L3 device;
+ * tun_device_set_mac(): TUN_EINVAL for a multicast or all-zero address. */
+TUN_EXTERN int tun_device_get_mac(tun_device *dev, uint8_t mac[6]);
+TUN_EXTERN int tun_device_set_mac(tun_device *dev, const uint8_t mac[6]);
+
+/* List every address of the interface, IPv4 and IPv6, with prefix and peer,
+ * including those the system added itself (an IPv6 link-local address).
+ * Writes at most capacity entries to out (may be NULL when capacity is 0)
+ * and the total number in *count. Errors: TUN_ENOBUFS when capacity was too
+ * small (the first capacity entries are written; call again with *count). */
+TUN_EXTERN int tun_device_get_addresses(tun_device *dev, tun_address *out,
+                                        size_t capacity, size_t *count);
+/* Add an address (and its automatic route, as in tun_config_add_address()).
+ * Errors: TUN_EEXIST (already present), TUN_EINVAL, TUN_EPERM. */
+TUN_EXTERN int tun_device_add_address(tun_device *dev, const tun_address *a);
+/* tun_address_parse() then tun_device_add_address(); peer may be NULL. */
+TUN_EXTERN int tun_device_add_ipv4(tun_device *dev, const char *addr,
+                                   unsigned prefix, const char *peer);
+TUN_EXTERN int tun_device_add_ipv6(tun_device *dev, const char *addr,
+                                   unsigned prefix);
+/* Remove an address; a->prefix and the peer are ignored, the family and
+ * address select it. Errors: TUN_EADDRNOTAVAIL (not on the interface). */
+TUN_EXTERN int tun_device_remove_address(tun_device *dev,
+                                         const tun_address *a);
+
+/* Bits of tun_device_get_flags(). */
+#define TUN_FLAG_L2 0x01          /* TAP (layer 2); else TUN */
+#define TUN_FLAG_MULTI_QUEUE 0x02 /* several queues allowed */
+#define TUN_FLAG_PACKET_INFO 0x04 /* packets carry the platform header */
+#define TUN_FLAG_OFFLOAD 0x08     /* virtio-net header in use */
+#define TUN_FLAG_TCP_GSO 0x10     /* the kernel sends/takes TCP super-packets */
+#define TUN_FLAG_UDP_GSO 0x20     /* the kernel sends/takes UDP super-packets */
+#define TUN_FLAG_PERSIST 0x40     /* the interface outlives its descriptors */
+#define TUN_FLAG_NONBLOCK 0x80    /* this handle is non-blocking */
+#define TUN_FLAG_BORROWED 0x100   /* tun_close() will not close the fd */
+
+/* The TUN_FLAG_* bits of this handle. Thread-safe. */
+TUN_EXTERN int tun_device_get_flags(tun_device *dev, unsigned *flags);
+
+/* ------------------------------------------------------------------------
+ * Multi-queue (Linux)
+ * ------------------------------------------------------------------------ */
+
+/* Open another queue of the same interface, for another thread; the device
+ * must have been opened with multi-queue. The new handle has the same
+ * modes (offload, packet information, non-blocking) and its own interrupt
+ * state; close it with tun_close(). The kernel spreads flows over queues
+ * by hash, so packets of one flow stay on one queue. Errors: TUN_EINVAL
+ * (not multi-queue), TUN_ENOTSUP (not on this platform), TUN_ENOSPC
+ * (the kernel's queue limit). Thread-safe. */
+TUN_EXTERN int tun_clone_queue(tun_device *dev, tun_device **out);
+/* Detach (false) or re-attach (true) this queue: a detached queue gets no
+ * packets and its writes fail. Errors: TUN_EINVAL (not multi-queue). */
+TUN_EXTERN int tun_queue_set_enabled(tun_device *dev, bool enabled);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TUN_H */

@@ -1,0 +1,242 @@
+/* The device configuration (builder) and the checks it shares with the
+ * run-time setters. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int tun_check_name(const char *name)
+{
+    if (!name)
+        return tun_fail(TUN_EINVAL, "interface name: NULL pointer");
+    size_t len = strlen(name);
+    if (len == 0)
+        return tun_fail(TUN_EINVAL, "interface name is empty");
+    if (len > TUN_PLATFORM_NAME_LEN)
+        return tun_fail(TUN_ENAMETOOLONG, "interface name \"%s\" has %zu "
+                        "bytes; at most %d are allowed", name, len,
+                        TUN_PLATFORM_NAME_LEN);
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return tun_fail(TUN_EINVAL, "interface name \"%s\" is not allowed",
+                        name);
+    int percents = 0;
+    for (const char *p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '/' || c == ':' || c <= ' ' || c == 0x7f)
+            return tun_fail(TUN_EINVAL, "interface name \"%s\" contains '/', "
+                            "':', whitespace or a control character", name);
+        if (c == '%') {
+            /* A pattern has one "%d", which the kernel fills in. */
+            if (p[1] != 'd' || ++percents > 1)
+                return tun_fail(TUN_EINVAL, "interface name \"%s\": only "
+                                "one \"%%d\" is allowed as a pattern", name);
+        }
+    }
+    return 0;
+}
+
+int tun_check_mtu(unsigned mtu)
+{
+    if (mtu < TUN_MTU_MIN || mtu > TUN_MTU_MAX)
+        return tun_fail(TUN_ERANGE, "MTU %u is outside %d..%d", mtu,
+                        TUN_MTU_MIN, TUN_MTU_MAX);
+    return 0;
+}
+
+int tun_check_mac(const uint8_t mac[6])
+{
+    if (!mac)
+        return tun_fail(TUN_EINVAL, "MAC address: NULL pointer");
+    if (mac[0] & 1)
+        return tun_fail(TUN_EINVAL, "MAC address %02x:%02x:%02x:%02x:%02x:%02x "
+                        "is multicast (lowest bit of the first byte set)",
+                        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    static const uint8_t zero[6];
+    if (memcmp(mac, zero, 6) == 0)
+        return tun_fail(TUN_EINVAL, "MAC address 00:00:00:00:00:00 is not "
+                        "allowed");
+    return 0;
+}
+
+int tun_config_new(tun_config **out)
+{
+    if (!out)
+        return tun_fail(TUN_EINVAL, "tun_config_new: NULL pointer");
+    tun_config *cfg = calloc(1, sizeof(*cfg));
+    if (!cfg)
+        return tun_fail(TUN_ENOMEM, "tun_config_new: out of memory");
+    cfg->layer = TUN_LAYER_L3;
+    cfg->up = true;
+    cfg->owner = -1;
+    cfg->group = -1;
+    *out = cfg;
+    return 0;
+}
+
+void tun_config_free(tun_config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->addresses);
+    free(cfg);
+}
+
+/* Every setter starts here so a NULL config is an error, not a crash. */
+#define TUN_CONFIG_CHECK(cfg)                                                  \
+    do {                                                                       \
+        if (!(cfg))                                                            \
+            return tun_fail(TUN_EINVAL, "%s: NULL config", __func__);          \
+    } while (0)
+
+int tun_config_set_name(tun_config *cfg, const char *name)
+{
+    TUN_CONFIG_CHECK(cfg);
+    int rc = tun_check_name(name);
+    if (rc < 0)
+        return rc;
+    strcpy(cfg->name, name);
+    return 0;
+}
+
+int tun_config_set_layer(tun_config *cfg, tun_layer layer)
+{
+    TUN_CONFIG_CHECK(cfg);
+    if (layer != TUN_LAYER_L3 && layer != TUN_LAYER_L2)
+        return tun_fail(TUN_EINVAL, "layer %d is neither TUN_LAYER_L3 nor "
+                        "TUN_LAYER_L2", (int)layer);
+    cfg->layer = layer;
+    return 0;
+}
+
+int tun_config_add_address(tun_config *cfg, const tun_address *a)
+{
+    TUN_CONFIG_CHECK(cfg);
+    int rc = tun_check_address(a);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < cfg->address_count; i++) {
+        if (tun_address_same(&cfg->addresses[i], a)) {
+            char text[TUN_ADDRSTRLEN];
+            tun_address_format(a, text, sizeof(text));
+            return tun_fail(TUN_EEXIST, "address %s is configured twice", text);
+        }
+    }
+    if (cfg->address_count == cfg->address_capacity) {
+        size_t capacity = cfg->address_capacity ? cfg->address_capacity * 2 : 4;
+        tun_address *grown =
+            realloc(cfg->addresses, capacity * sizeof(*cfg->addresses));
+        if (!grown)
+            return tun_fail(TUN_ENOMEM, "tun_config_add_address: out of "
+                            "memory");
+        cfg->addresses = grown;
+        cfg->address_capacity = capacity;
+    }
+    cfg->addresses[cfg->address_count++] = *a;
+    return 0;
+}
+
+/* The text forms share one path: parse, check the family, add. */
+static int tun_config_add_text(tun_config *cfg, uint8_t family,
+                               const char *addr, unsigned prefix,
+                               const char *peer)
+{
+    TUN_CONFIG_CHECK(cfg);
+    tun_address a;
+    int rc = tun_address_parse(&a, addr, prefix, peer);
+    if (rc < 0)
+        return rc;
+    if (a.family != family)
+        return tun_fail(TUN_EINVAL, "address %s is not an IPv%u address", addr,
+                        family);
+    return tun_config_add_address(cfg, &a);
+}
+
+int tun_config_add_ipv4(tun_config *cfg, const char *addr, unsigned prefix,
+                        const char *peer)
+{
+    return tun_config_add_text(cfg, TUN_INET4, addr, prefix, peer);
+}
+
+int tun_config_add_ipv6(tun_config *cfg, const char *addr, unsigned prefix)
+{
+    return tun_config_add_text(cfg, TUN_INET6, addr, prefix, NULL);
+}
+
+int tun_config_set_mtu(tun_config *cfg, unsigned mtu)
+{
+    TUN_CONFIG_CHECK(cfg);
+    int rc = tun_check_mtu(mtu);
+    if (rc < 0)
+        return rc;
+    cfg->mtu = mtu;
+    return 0;
+}
+
+int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6])
+{
+    TUN_CONFIG_CHECK(cfg);
+    int rc = tun_check_mac(mac);
+    if (rc < 0)
+        return rc;
+    memcpy(cfg->mac, mac, 6);
+    cfg->has_mac = true;
+    return 0;
+}
+
+int tun_config_set_txqueuelen(tun_config *cfg, unsigned len)
+{
+    TUN_CONFIG_CHECK(cfg);
+    cfg->txqueuelen = len;
+    return 0;
+}
+
+static int tun_config_set_id(tun_config *cfg, long *field, long id,
+                             const char *what)
+{
+    TUN_CONFIG_CHECK(cfg);
+    if (id < -1 || (id >= 0 && (unsigned long)id >= 0xffffffffUL))
+        return tun_fail(TUN_EINVAL, "%s id %ld is out of range", what, id);
+    *field = id;
+    return 0;
+}
+
+int tun_config_set_owner(tun_config *cfg, long uid)
+{
+    return tun_config_set_id(cfg, cfg ? &cfg->owner : NULL, uid, "owner");
+}
+
+int tun_config_set_group(tun_config *cfg, long gid)
+{
+    return tun_config_set_id(cfg, cfg ? &cfg->group : NULL, gid, "group");
+}
+
+/* The boolean switches differ only in the field they set. */
+#define TUN_CONFIG_BOOL(setter, field)                                         \
+    int setter(tun_config *cfg, bool on)                                       \
+    {                                                                          \
+        TUN_CONFIG_CHECK(cfg);                                                 \
+        cfg->field = on;                                                       \
+        return 0;                                                              \
+    }
+TUN_CONFIG_BOOL(tun_config_set_up, up)
+TUN_CONFIG_BOOL(tun_config_set_packet_info, packet_info)
+TUN_CONFIG_BOOL(tun_config_set_multi_queue, multi_queue)
+TUN_CONFIG_BOOL(tun_config_set_persist, persist)
+TUN_CONFIG_BOOL(tun_config_set_nonblocking, nonblocking)
+TUN_CONFIG_BOOL(tun_config_set_offload, offload)
+
+int tun_config_validate(const tun_config *cfg)
+{
+    TUN_CONFIG_CHECK(cfg);
+    if (cfg->has_mac && cfg->layer == TUN_LAYER_L3)
+        return tun_fail(TUN_EINVAL, "a MAC address is set but the layer is "
+                        "L3 (TUN has no Ethernet header): use TUN_LAYER_L2");
+    if (cfg->mtu && cfg->mtu < TUN_MTU_MIN_IPV6) {
+        for (size_t i = 0; i < cfg->address_count; i++)
+            if (cfg->addresses[i].family == TUN_INET6)
+                return tun_fail(TUN_ERANGE, "MTU %u is below %d, the IPv6 "
+                                "minimum, and an IPv6 address is configured",
+                                cfg->mtu, TUN_MTU_MIN_IPV6);
+    }
+    return 0;
+}

@@ -1,0 +1,116 @@
+/* Error codes, their names and texts, and the per-thread failure reason. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct tun_error_info {
+    int code;
+    const char *name;
+    const char *text;
+} tun_errors[] = {
+    {TUN_EPERM, "TUN_EPERM", "operation not permitted (needs CAP_NET_ADMIN)"},
+    {TUN_ENOENT, "TUN_ENOENT", "no such file, device or driver"},
+    {TUN_EINTR, "TUN_EINTR", "interrupted by a signal"},
+    {TUN_EIO, "TUN_EIO", "input/output error"},
+    {TUN_EBADF, "TUN_EBADF", "bad or unusable descriptor"},
+    {TUN_EAGAIN, "TUN_EAGAIN", "operation would block"},
+    {TUN_ENOMEM, "TUN_ENOMEM", "out of memory"},
+    {TUN_EACCES, "TUN_EACCES", "access denied"},
+    {TUN_EBUSY, "TUN_EBUSY", "device or name busy"},
+    {TUN_EEXIST, "TUN_EEXIST", "already exists"},
+    {TUN_ENODEV, "TUN_ENODEV", "device is gone"},
+    {TUN_EINVAL, "TUN_EINVAL", "invalid argument"},
+    {TUN_ENOTTY, "TUN_ENOTTY", "not a TUN/TAP device"},
+    {TUN_ENOSPC, "TUN_ENOSPC", "no space left (queue or unit limit)"},
+    {TUN_ERANGE, "TUN_ERANGE", "value out of range"},
+    {TUN_ENAMETOOLONG, "TUN_ENAMETOOLONG", "interface name too long"},
+    {TUN_ENOTSUP, "TUN_ENOTSUP", "not supported on this platform"},
+    {TUN_EMSGSIZE, "TUN_EMSGSIZE", "packet too large for the buffer or MTU"},
+    {TUN_ENOBUFS, "TUN_ENOBUFS", "buffer or array too small"},
+    {TUN_EADDRNOTAVAIL, "TUN_EADDRNOTAVAIL", "address not on the device"},
+    {TUN_ETIMEDOUT, "TUN_ETIMEDOUT", "timed out"},
+    {TUN_ECANCELED, "TUN_ECANCELED", "interrupted by tun_interrupt()"},
+};
+
+static const struct tun_error_info *tun_error_find(int err)
+{
+    for (size_t i = 0; i < sizeof(tun_errors) / sizeof(tun_errors[0]); i++)
+        if (tun_errors[i].code == err)
+            return &tun_errors[i];
+    return NULL;
+}
+
+const char *tun_strerror(int err)
+{
+    if (err == 0)
+        return "success";
+    const struct tun_error_info *e = tun_error_find(err);
+    return e ? e->text : "unknown error";
+}
+
+const char *tun_err_name(int err)
+{
+    if (err == 0)
+        return "0";
+    const struct tun_error_info *e = tun_error_find(err);
+    return e ? e->name : "TUN_EUNKNOWN";
+}
+
+static _Thread_local char tun_error_reason[512];
+
+const char *tun_last_error(void) { return tun_error_reason; }
+
+static void tun_set_reason(const char *fmt, va_list ap, const char *suffix)
+{
+    int n = vsnprintf(tun_error_reason, sizeof(tun_error_reason), fmt, ap);
+    if (n < 0) {
+        tun_error_reason[0] = '\0';
+        return;
+    }
+    size_t used = strlen(tun_error_reason);
+    if (suffix && used < sizeof(tun_error_reason) - 1)
+        snprintf(tun_error_reason + used, sizeof(tun_error_reason) - used, "%s",
+                 suffix);
+}
+
+int tun_fail(int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tun_set_reason(fmt, ap, NULL);
+    va_end(ap);
+    return err;
+}
+
+/* The fix a person most likely needs for an OS error. */
+static const char *tun_errno_hint(int errnum)
+{
+    switch (errnum) {
+    case EPERM:
+    case EACCES:
+        return " (needs CAP_NET_ADMIN: run as root or "
+               "`setcap cap_net_admin+ep` on the program)";
+    case EMFILE:
+    case ENFILE:
+        return " (too many open files: raise RLIMIT_NOFILE or close some)";
+    default:
+        return "";
+    }
+}
+
+int tun_fail_errno(int errnum, const char *fmt, ...)
+{
+    char suffix[192];
+    snprintf(suffix, sizeof(suffix), ": %s%s", strerror(errnum),
+             tun_errno_hint(errnum));
+    va_list ap;
+    va_start(ap, fmt);
+    tun_set_reason(fmt, ap, suffix);
+    va_end(ap);
+    return -errnum;
+}
+
+unsigned tun_version(void) { return TUN_VERSION_HEX; }
+
+const char *tun_version_string(void) { return TUN_VERSION_STRING; }

@@ -1,0 +1,965 @@
+/* The Linux backend: /dev/net/tun for the device and its packets, rtnetlink
+ * (netlink.c) for everything configured on the interface. */
+#include "device.h"
+#include "netlink.h"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Offload bits newer than some libc headers (Linux 6.2). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+#define TUN_DEVICE_PATH "/dev/net/tun"
+#define TUN_VNET_HDR_SIZE 10
+/* Ethernet header plus one VLAN tag: what a TAP frame may add to the MTU. */
+#define TUN_ETH_FRAME_HEADER 18
+#define TUN_PACKET_INFO_SIZE 4
+
+/* ---- opening ---------------------------------------------------------- */
+
+/* Offer the kernel checksum and TCP segmentation offload, and UDP
+ * segmentation where the kernel knows it; record what took effect. */
+static int tun_linux_enable_offload(int fd, unsigned *flags)
+{
+    int size = TUN_VNET_HDR_SIZE;
+    if (ioctl(fd, TUNSETVNETHDRSZ, &size) != 0)
+        return tun_fail_errno(errno, "TUNSETVNETHDRSZ %d", size);
+    /* Little-endian header fields on every host, as virtio 1.0 defines. */
+    int little_endian = 1;
+    if (ioctl(fd, TUNSETVNETLE, &little_endian) != 0 && errno != EINVAL)
+        return tun_fail_errno(errno, "TUNSETVNETLE");
+    unsigned tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+    unsigned long offloads = tcp | TUN_F_USO4 | TUN_F_USO6;
+    *flags |= TUN_FLAG_OFFLOAD | TUN_FLAG_TCP_GSO | TUN_FLAG_UDP_GSO;
+    if (ioctl(fd, TUNSETOFFLOAD, offloads) != 0) {
+        if (errno != EINVAL)
+            return tun_fail_errno(errno, "TUNSETOFFLOAD");
+        /* Kernels before 6.2 know no UDP segmentation offload. */
+        *flags &= ~(unsigned)TUN_FLAG_UDP_GSO;
+        if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tcp) != 0)
+            return tun_fail_errno(errno, "TUNSETOFFLOAD");
+    }
+    return 0;
+}
+
+/* Attach a fresh /dev/net/tun descriptor to the interface `name` (or create
+ * it), with the kernel flags that match the TUN_FLAG_* in *flags, adding the
+ * GSO bits that took effect. On success *fd_out is non-blocking and
+ * close-on-exec and name holds the real name. */
+static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags, int *fd_out)
+{
+    int fd = open(TUN_DEVICE_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT || err == ENXIO || err == ENODEV)
+            return tun_fail(-err, "open %s: %s (load the tun module: "
+                            "`modprobe tun`)", TUN_DEVICE_PATH, strerror(err));
+        return tun_fail_errno(err, "open %s", TUN_DEVICE_PATH);
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, name, IFNAMSIZ);
+    short kflags = (*flags & TUN_FLAG_L2) ? IFF_TAP : IFF_TUN;
+    if (!(*flags & TUN_FLAG_PACKET_INFO))
+        kflags |= IFF_NO_PI;
+    if (*flags & TUN_FLAG_MULTI_QUEUE)
+        kflags |= IFF_MULTI_QUEUE;
+    if (*flags & TUN_FLAG_OFFLOAD)
+        kflags |= IFF_VNET_HDR;
+    ifr.ifr_flags = kflags;
+    if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
+        int err = errno;
+        close(fd);
+        if (err == EBUSY || err == EINVAL)
+            return tun_fail(-err, "TUNSETIFF \"%s\": %s (the name is taken by "
+                            "a device of another kind, or with other "
+                            "multi-queue/packet-information settings, or all "
+                            "its queues are attached)", name, strerror(err));
+        return tun_fail_errno(err, "TUNSETIFF \"%s\"", name);
+    }
+    memcpy(name, ifr.ifr_name, IFNAMSIZ);
+    name[IFNAMSIZ - 1] = '\0';
+    if (*flags & TUN_FLAG_OFFLOAD) {
+        int rc = tun_linux_enable_offload(fd, flags);
+        if (rc < 0) {
+            close(fd);
+            return rc;
+        }
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+/* A handle around an attached descriptor. Takes ownership of fd only on
+ * success. */
+static int tun_device_new(int fd, unsigned ifindex, unsigned flags,
+                          bool nonblocking, tun_device **out)
+{
+    tun_device *dev = calloc(1, sizeof(*dev));
+    if (!dev)
+        return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");
+    dev->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (dev->wake_fd < 0) {
+        int err = errno;
+        free(dev);
+        return tun_fail_errno(err, "eventfd for tun_interrupt()");
+    }
+    dev->fd = fd;
+    dev->ifindex = ifindex;
+    dev->flags = flags;
+    atomic_init(&dev->nonblocking, nonblocking);
+    atomic_init(&dev->interrupted, false);
+    atomic_init(&dev->mtu, 0u);
+    dev->link_header = (flags & TUN_FLAG_L2) ? TUN_ETH_FRAME_HEADER : 0;
+    if (flags & TUN_FLAG_PACKET_INFO)
+        dev->link_header += TUN_PACKET_INFO_SIZE;
+    *out = dev;
+    return 0;
+}
+
+static void tun_device_free(tun_device *dev)
+{
+    close(dev->wake_fd);
+    free(dev);
+}
+
+/* Every configuration step of tun_open(), in order. Each failure is
+ * described by the step itself; the caller only undoes. */
+static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
+                               const char *name, size_t *added)
+{
+    int rc;
+    if (cfg->owner >= 0 && ioctl(dev->fd, TUNSETOWNER, cfg->owner) != 0)
+        return tun_fail_errno(errno, "TUNSETOWNER %ld on %s", cfg->owner, name);
+    if (cfg->group >= 0 && ioctl(dev->fd, TUNSETGROUP, cfg->group) != 0)
+        return tun_fail_errno(errno, "TUNSETGROUP %ld on %s", cfg->group, name);
+    struct tun_nl_link_change chg;
+    if (cfg->has_mac) {
+        memset(&chg, 0, sizeof(chg));
+        chg.has_mac = true;
+        memcpy(chg.mac, cfg->mac, 6);
+        if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
+            return tun_fail(rc, "setting the MAC address of %s: %s", name,
+                            tun_last_error());
+    }
+    if (cfg->mtu) {
+        memset(&chg, 0, sizeof(chg));
+        chg.has_mtu = true;
+        chg.mtu = cfg->mtu;
+        if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
+            return tun_fail(rc, "setting MTU %u on %s: %s", cfg->mtu, name,
+                            tun_last_error());
+    }
+    if (cfg->txqueuelen) {
+        memset(&chg, 0, sizeof(chg));
+        chg.has_txqueuelen = true;
+        chg.txqueuelen = cfg->txqueuelen;
+        if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
+            return tun_fail(rc, "setting txqueuelen %u on %s: %s",
+                            cfg->txqueuelen, name, tun_last_error());
+    }
+    for (*added = 0; *added < cfg->address_count; ++*added) {
+        const tun_address *a = &cfg->addresses[*added];
+        if ((rc = tun_nl_addr_add(dev->ifindex, a)) < 0) {
+            char text[TUN_ADDRSTRLEN];
+            tun_address_format(a, text, sizeof(text));
+            return tun_fail(rc, "adding address %s to %s: %s%s", text, name,
+                            tun_last_error(),
+                            rc == TUN_EEXIST ? " (already present)" : "");
+        }
+    }
+    if (cfg->up) {
+        memset(&chg, 0, sizeof(chg));
+        chg.has_up = true;
+        chg.up = true;
+        if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
+            return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
+    }
+    if (cfg->persist && ioctl(dev->fd, TUNSETPERSIST, 1) != 0)
+        return tun_fail_errno(errno, "TUNSETPERSIST on %s", name);
+    return 0;
+}
+
+int tun_open(const tun_config *cfg, tun_device **out)
+{
+    if (!cfg || !out)
+        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
+    int rc = tun_config_validate(cfg);
+    if (rc < 0)
+        return rc;
+    if (cfg->offload && cfg->layer == TUN_LAYER_L2)
+        return tun_fail(TUN_ENOTSUP, "offload is supported on L3 (TUN) "
+                        "devices only");
+
+    unsigned flags = 0;
+    if (cfg->layer == TUN_LAYER_L2)
+        flags |= TUN_FLAG_L2;
+    if (cfg->packet_info)
+        flags |= TUN_FLAG_PACKET_INFO;
+    if (cfg->multi_queue)
+        flags |= TUN_FLAG_MULTI_QUEUE;
+    if (cfg->offload)
+        flags |= TUN_FLAG_OFFLOAD;
+
+    /* tun_config_set_name() already limited the name to IFNAMSIZ - 1. */
+    const char *wanted = cfg->name[0] ? cfg->name
+                         : (cfg->layer == TUN_LAYER_L2 ? "tap%d" : "tun%d");
+    char name[IFNAMSIZ];
+    size_t name_len = strnlen(wanted, IFNAMSIZ - 1);
+    memcpy(name, wanted, name_len);
+    name[name_len] = '\0';
+    /* Attaching to a persistent interface that already exists must not
+     * delete it when a later step fails: it is not ours to remove. */
+    bool existed = !strchr(name, '%') && if_nametoindex(name) != 0;
+
+    int fd;
+    if ((rc = tun_linux_attach(name, &flags, &fd)) < 0)
+        return rc;
+    unsigned ifindex = if_nametoindex(name);
+    if (ifindex == 0) {
+        rc = tun_fail_errno(errno, "finding the index of %s", name);
+        close(fd);
+        return rc;
+    }
+    tun_device *dev;
+    if ((rc = tun_device_new(fd, ifindex, flags, cfg->nonblocking, &dev)) < 0) {
+        close(fd);
+        return rc;
+    }
+    size_t added = 0;
+    rc = tun_linux_configure(cfg, dev, name, &added);
+    if (rc < 0) {
+        /* Closing the only descriptor of a non-persistent interface removes
+         * it; on an interface that was there before, take back only the
+         * addresses this call added. */
+        if (existed) {
+            while (added-- > 0)
+                tun_nl_addr_del(ifindex, &cfg->addresses[added]);
+        }
+        close(fd);
+        tun_device_free(dev);
+        return rc;
+    }
+    if (cfg->persist)
+        dev->flags |= TUN_FLAG_PERSIST;
+    *out = dev;
+    return 0;
+}
+
+int tun_open_fd(int fd, unsigned flags, tun_device **out)
+{
+    if (!out)
+        return tun_fail(TUN_EINVAL, "tun_open_fd: NULL pointer");
+    if (fd < 0)
+        return tun_fail(TUN_EINVAL, "tun_open_fd: fd %d is negative", fd);
+    if (flags & ~(unsigned)(TUN_FD_BORROW | TUN_FD_RAW))
+        return tun_fail(TUN_EINVAL, "tun_open_fd: unknown flags 0x%x", flags);
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is not open", fd);
+
+    unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
+    unsigned ifindex = 0;
+    if (!(flags & TUN_FD_RAW)) {
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof(ifr));
+        if (ioctl(fd, TUNGETIFF, &ifr) != 0) {
+            int err = errno;
+            if (err == EBADFD)
+                return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is %s but not "
+                                "attached to an interface (no TUNSETIFF yet)",
+                                fd, TUN_DEVICE_PATH);
+            return tun_fail(TUN_ENOTTY, "tun_open_fd: fd %d is not a TUN/TAP "
+                            "device (TUNGETIFF: %s)", fd, strerror(err));
+        }
+        if (ifr.ifr_flags & IFF_TAP)
+            dflags |= TUN_FLAG_L2;
+        if (!(ifr.ifr_flags & IFF_NO_PI))
+            dflags |= TUN_FLAG_PACKET_INFO;
+        if (ifr.ifr_flags & IFF_MULTI_QUEUE)
+            dflags |= TUN_FLAG_MULTI_QUEUE;
+        if (ifr.ifr_flags & IFF_PERSIST)
+            dflags |= TUN_FLAG_PERSIST;
+        if (ifr.ifr_flags & IFF_VNET_HDR) {
+            int rc;
+            if (dflags & TUN_FLAG_L2)
+                return tun_fail(TUN_ENOTSUP, "tun_open_fd: offload is "
+                                "supported on L3 (TUN) devices only");
+            if ((rc = tun_linux_enable_offload(fd, &dflags)) < 0)
+                return rc;
+        }
+        ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+        ifindex = if_nametoindex(ifr.ifr_name);
+        if (ifindex == 0)
+            return tun_fail_errno(errno, "tun_open_fd: finding the index of "
+                                  "%s", ifr.ifr_name);
+    }
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+        return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");
+    return tun_device_new(fd, ifindex, dflags, false, out);
+}
+
+void tun_close(tun_device *dev)
+{
+    if (!dev)
+        return;
+    if (!(dev->flags & TUN_FLAG_BORROWED))
+        close(dev->fd);
+    tun_device_free(dev);
+}
+
+/* ---- waiting, interrupting -------------------------------------------- */
+
+static int64_t tun_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tun_linux_wait(tun_device *dev, short events, int timeout_ms)
+{
+    int64_t deadline = timeout_ms >= 0 ? tun_now_ms() + timeout_ms : -1;
+    for (;;) {
+        if (atomic_load_explicit(&dev->interrupted, memory_order_acquire))
+            return tun_fail(TUN_ECANCELED, "interrupted by tun_interrupt()");
+        struct pollfd pfd[2] = {{dev->fd, events, 0},
+                                {dev->wake_fd, POLLIN, 0}};
+        int wait = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - tun_now_ms();
+            wait = left > 0 ? (int)left : 0;
+        }
+        int n = poll(pfd, 2, wait);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return tun_fail_errno(errno, "poll on the device");
+        }
+        if (pfd[1].revents)
+            continue; /* the flag check above reports it */
+        if (pfd[0].revents)
+            return 0; /* ready, or an error the next read/write reports */
+        if (n == 0 && deadline >= 0 && tun_now_ms() >= deadline)
+            return tun_fail(TUN_ETIMEDOUT, "no packet within %d ms",
+                            timeout_ms);
+    }
+}
+
+int tun_interrupt(tun_device *dev)
+{
+    if (!dev)
+        return TUN_EINVAL; /* no tun_fail: it is not async-signal-safe */
+    atomic_store_explicit(&dev->interrupted, true, memory_order_release);
+    uint64_t one = 1;
+    /* The counter only needs to be non-zero; EAGAIN means it already is. */
+    if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        return -errno;
+    return 0;
+}
+
+int tun_interrupt_clear(tun_device *dev)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "tun_interrupt_clear: NULL device");
+    atomic_store_explicit(&dev->interrupted, false, memory_order_release);
+    uint64_t count;
+    if (read(dev->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+        return tun_fail_errno(errno, "draining the interrupt eventfd");
+    return 0;
+}
+
+/* ---- packet I/O -------------------------------------------------------- */
+
+/* RFC 1071 sum of len bytes, not yet folded. */
+static uint32_t tun_sum16(const uint8_t *p, size_t len)
+{
+    uint64_t sum = 0;
+    for (; len > 1; p += 2, len -= 2)
+        sum += (uint32_t)p[0] << 8 | p[1];
+    if (len)
+        sum += (uint32_t)p[0] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint32_t)sum;
+}
+
+int tun_linux_offload_finish(const uint8_t *vnet, uint8_t *pkt, size_t len)
+{
+    enum { NEEDS_CSUM = 1 };
+    if (!(vnet[0] & NEEDS_CSUM))
+        return 0;
+    size_t start = (size_t)vnet[6] | (size_t)vnet[7] << 8;
+    size_t offset = (size_t)vnet[8] | (size_t)vnet[9] << 8;
+    if (start >= len || offset + 2 > len - start)
+        return tun_fail(TUN_EIO, "read: the virtio-net header's checksum "
+                        "position (%zu+%zu) is outside the %zu-byte packet",
+                        start, offset, len);
+    /* The field holds the pseudo-header sum; summing over it completes the
+     * checksum. 0 is sent as 0xffff, which UDP requires and TCP accepts. */
+    uint16_t csum = (uint16_t)~tun_sum16(pkt + start, len - start);
+    if (csum == 0)
+        csum = 0xffff;
+    pkt[start + offset] = (uint8_t)(csum >> 8);
+    pkt[start + offset + 1] = (uint8_t)csum;
+    return 0;
+}
+
+/* The readable reason for a failed read or write. */
+static int tun_io_error(int err, const char *op)
+{
+    switch (err) {
+    case EBADFD:
+    case ENODEV:
+    case ENXIO:
+        return tun_fail(TUN_ENODEV, "%s: the interface was deleted", op);
+    case EIO:
+        return tun_fail(TUN_EIO, "%s: %s (is the interface down? bring it "
+                        "up with tun_device_set_up())", op, strerror(err));
+    case EINVAL:
+        return tun_fail(TUN_EINVAL, "%s: the kernel refused the packet "
+                        "(malformed or too short)", op);
+    default:
+        return tun_fail_errno(err, "%s", op);
+    }
+}
+
+/* One readiness-driven loop serves blocking, non-blocking, timed and
+ * interrupted I/O: the descriptor is always non-blocking and a call that
+ * would wait goes through tun_linux_wait(). */
+static int tun_transfer(tun_device *dev, bool is_read, struct iovec *iov,
+                        int iovcnt, int timeout_ms, bool honour_nonblocking)
+{
+    int64_t deadline = timeout_ms > 0 ? tun_now_ms() + timeout_ms : -1;
+    for (;;) {
+        if (atomic_load_explicit(&dev->interrupted, memory_order_acquire))
+            return tun_fail(TUN_ECANCELED, "interrupted by tun_interrupt()");
+        ssize_t n = is_read ? readv(dev->fd, iov, iovcnt)
+                            : writev(dev->fd, iov, iovcnt);
+        if (n >= 0)
+            return (int)n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            return tun_io_error(errno, is_read ? "read" : "write");
+        if (honour_nonblocking &&
+            atomic_load_explicit(&dev->nonblocking, memory_order_relaxed))
+            return TUN_EAGAIN; /* the normal case of an event loop: quiet */
+        int wait = timeout_ms;
+        if (deadline >= 0) {
+            int64_t left = deadline - tun_now_ms();
+            wait = left > 0 ? (int)left : 0;
+        }
+        int rc = tun_linux_wait(dev, is_read ? POLLIN : POLLOUT, wait);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+static int tun_read_common(tun_device *dev, void *buf, size_t size,
+                           int timeout_ms, bool honour_nonblocking)
+{
+    if (!dev || !buf)
+        return tun_fail(TUN_EINVAL, "tun_read: NULL pointer");
+    if (size == 0)
+        return tun_fail(TUN_EINVAL, "tun_read: zero-sized buffer");
+    /* One spare byte past the caller's buffer tells a packet that did not
+     * fit from one that fitted exactly. */
+    uint8_t vnet[TUN_VNET_HDR_SIZE];
+    uint8_t spare;
+    struct iovec iov[3];
+    int iovcnt = 0;
+    size_t prefix = 0;
+    if (dev->flags & TUN_FLAG_OFFLOAD) {
+        iov[iovcnt++] = (struct iovec){vnet, sizeof(vnet)};
+        prefix = sizeof(vnet);
+    }
+    iov[iovcnt++] = (struct iovec){buf, size};
+    iov[iovcnt++] = (struct iovec){&spare, 1};
+    int n = tun_transfer(dev, true, iov, iovcnt, timeout_ms,
+                         honour_nonblocking);
+    if (n < 0)
+        return n;
+    if ((size_t)n < prefix)
+        return tun_fail(TUN_EIO, "read: %d bytes, shorter than the virtio-net "
+                        "header", n);
+    size_t len = (size_t)n - prefix;
+    if (len > size)
+        return tun_fail(TUN_EMSGSIZE, "read: a packet larger than the %zu-byte "
+                        "buffer was dropped", size);
+    if (prefix) {
+        int rc = tun_linux_offload_finish(vnet, buf, len);
+        if (rc < 0)
+            return rc;
+    }
+    return (int)len;
+}
+
+int tun_read(tun_device *dev, void *buf, size_t size)
+{
+    return tun_read_common(dev, buf, size, -1, true);
+}
+
+int tun_read_timeout(tun_device *dev, void *buf, size_t size, int timeout_ms)
+{
+    if (timeout_ms < -1)
+        return tun_fail(TUN_EINVAL, "tun_read_timeout: timeout %d ms",
+                        timeout_ms);
+    return tun_read_common(dev, buf, size, timeout_ms, false);
+}
+
+/* The largest write the interface takes; re-read from the kernel only when a
+ * packet looks too large, so an MTU changed by someone else is seen without
+ * a query per packet. */
+static int tun_check_write_size(tun_device *dev, size_t len)
+{
+    if (dev->ifindex == 0)
+        return 0; /* a raw fd: the platform checks */
+    unsigned mtu = atomic_load_explicit(&dev->mtu, memory_order_relaxed);
+    if (mtu && len <= mtu + dev->link_header)
+        return 0;
+    struct tun_nl_link link;
+    int rc = tun_nl_link_get(dev->ifindex, &link);
+    if (rc < 0)
+        return rc == -ENODEV ? tun_fail(TUN_ENODEV, "write: the interface was "
+                                        "deleted")
+                             : rc;
+    atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
+    if (len <= link.mtu + dev->link_header)
+        return 0;
+    return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed the MTU %u plus "
+                    "%zu bytes of link header", len, link.mtu,
+                    dev->link_header);
+}
+
+int tun_write(tun_device *dev, const void *buf, size_t len)
+{
+    if (!dev || !buf)
+        return tun_fail(TUN_EINVAL, "tun_write: NULL pointer");
+    if (len == 0)
+        return tun_fail(TUN_EINVAL, "tun_write: empty packet");
+    int rc = tun_check_write_size(dev, len);
+    if (rc < 0)
+        return rc;
+    /* A plain packet on an offload device goes out behind an all-zero
+     * header: no GSO, checksum already complete. */
+    static const uint8_t no_offload[TUN_VNET_HDR_SIZE];
+    struct iovec iov[2];
+    int iovcnt = 0;
+    if (dev->flags & TUN_FLAG_OFFLOAD)
+        iov[iovcnt++] = (struct iovec){(void *)no_offload, sizeof(no_offload)};
+    iov[iovcnt++] = (struct iovec){(void *)buf, len};
+    int n = tun_transfer(dev, false, iov, iovcnt, -1, true);
+    if (n < 0)
+        return n;
+    return (int)len;
+}
+
+tun_os_fd tun_device_fd(const tun_device *dev) { return dev ? dev->fd : -1; }
+
+int tun_device_set_nonblocking(tun_device *dev, bool on)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "tun_device_set_nonblocking: NULL device");
+    atomic_store_explicit(&dev->nonblocking, on, memory_order_relaxed);
+    return 0;
+}
+
+/* ---- queries and changes ------------------------------------------------ */
+
+/* Every interface call needs an interface; a raw fd has none. */
+static int tun_need_interface(const tun_device *dev, const char *what)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "%s: NULL device", what);
+    if (dev->ifindex == 0)
+        return tun_fail(TUN_ENOTSUP, "%s: the device was opened with "
+                        "TUN_FD_RAW and has no interface the library knows",
+                        what);
+    return 0;
+}
+
+static int tun_get_link(tun_device *dev, const char *what,
+                        struct tun_nl_link *link)
+{
+    int rc = tun_need_interface(dev, what);
+    if (rc < 0)
+        return rc;
+    rc = tun_nl_link_get(dev->ifindex, link);
+    if (rc < 0)
+        return tun_fail(rc, "%s: %s", what, tun_last_error());
+    return 0;
+}
+
+static int tun_set_link(tun_device *dev, const char *what,
+                        const struct tun_nl_link_change *chg)
+{
+    int rc = tun_need_interface(dev, what);
+    if (rc < 0)
+        return rc;
+    rc = tun_nl_link_set(dev->ifindex, chg);
+    if (rc < 0)
+        return tun_fail(rc, "%s: %s", what, tun_last_error());
+    return 0;
+}
+
+int tun_device_get_name(tun_device *dev, char *buf, size_t size)
+{
+    struct tun_nl_link link;
+    if (!buf)
+        return tun_fail(TUN_EINVAL, "tun_device_get_name: NULL buffer");
+    int rc = tun_get_link(dev, "tun_device_get_name", &link);
+    if (rc < 0)
+        return rc;
+    size_t len = strlen(link.name);
+    if (len >= size)
+        return tun_fail(TUN_ENOBUFS, "tun_device_get_name: %zu bytes needed, "
+                        "%zu given", len + 1, size);
+    memcpy(buf, link.name, len + 1);
+    return 0;
+}
+
+/* Linux drops the IPv6 addresses of an interface that goes down; those a
+ * rename's down-and-up takes away are put back (the link-local one the
+ * kernel makes again by itself). */
+static int tun_readd_ipv6(tun_device *dev, const tun_address *saved,
+                          size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const tun_address *a = &saved[i];
+        bool link_local = a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80;
+        if (a->family != TUN_INET6 || link_local)
+            continue;
+        int rc = tun_nl_addr_add(dev->ifindex, a);
+        if (rc < 0 && rc != TUN_EEXIST)
+            return tun_fail(rc, "tun_device_set_name: restoring IPv6 "
+                            "addresses: %s", tun_last_error());
+    }
+    return 0;
+}
+
+/* Take the interface down, rename it, bring it up again and restore its
+ * IPv6 addresses; a failed rename still ends with the interface up. */
+static int tun_rename_while_up(tun_device *dev, const char *name)
+{
+    size_t count = 0;
+    int rc = tun_nl_addr_list(dev->ifindex, NULL, 0, &count);
+    if (rc < 0 && rc != TUN_ENOBUFS)
+        return tun_fail(rc, "tun_device_set_name: %s", tun_last_error());
+    tun_address *saved = calloc(count ? count : 1, sizeof(*saved));
+    if (!saved)
+        return tun_fail(TUN_ENOMEM, "tun_device_set_name: out of memory");
+    rc = tun_nl_addr_list(dev->ifindex, saved, count, &count);
+    if (rc < 0) {
+        free(saved);
+        return tun_fail(rc, "tun_device_set_name: %s", tun_last_error());
+    }
+    struct tun_nl_link_change chg;
+    memset(&chg, 0, sizeof(chg));
+    chg.has_up = true;
+    chg.up = false;
+    rc = tun_set_link(dev, "tun_device_set_name: taking the interface down",
+                      &chg);
+    if (rc < 0) {
+        free(saved);
+        return rc;
+    }
+    memset(&chg, 0, sizeof(chg));
+    chg.has_name = true;
+    chg.name = name;
+    int renamed = tun_set_link(dev, "tun_device_set_name", &chg);
+    char reason[512];
+    snprintf(reason, sizeof(reason), "%s", tun_last_error());
+    memset(&chg, 0, sizeof(chg));
+    chg.has_up = true;
+    chg.up = true;
+    rc = tun_set_link(dev, "tun_device_set_name: bringing the interface up "
+                      "again", &chg);
+    if (rc == 0)
+        rc = tun_readd_ipv6(dev, saved, count);
+    free(saved);
+    if (renamed < 0)
+        return tun_fail(renamed, "%s", reason);
+    return rc;
+}
+
+int tun_device_set_name(tun_device *dev, const char *name)
+{
+    int rc = tun_check_name(name);
+    if (rc < 0)
+        return rc;
+    if (strchr(name, '%'))
+        return tun_fail(TUN_EINVAL, "tun_device_set_name: \"%s\" is a "
+                        "pattern; a rename needs a name", name);
+    struct tun_nl_link link;
+    if ((rc = tun_get_link(dev, "tun_device_set_name", &link)) < 0)
+        return rc;
+    if (link.flags & IFF_UP)
+        return tun_rename_while_up(dev, name);
+    struct tun_nl_link_change chg;
+    memset(&chg, 0, sizeof(chg));
+    chg.has_name = true;
+    chg.name = name;
+    return tun_set_link(dev, "tun_device_set_name", &chg);
+}
+
+int tun_device_get_index(tun_device *dev, unsigned *index)
+{
+    if (!index)
+        return tun_fail(TUN_EINVAL, "tun_device_get_index: NULL pointer");
+    int rc = tun_need_interface(dev, "tun_device_get_index");
+    if (rc < 0)
+        return rc;
+    *index = dev->ifindex;
+    return 0;
+}
+
+int tun_device_get_mtu(tun_device *dev, unsigned *mtu)
+{
+    struct tun_nl_link link;
+    if (!mtu)
+        return tun_fail(TUN_EINVAL, "tun_device_get_mtu: NULL pointer");
+    int rc = tun_get_link(dev, "tun_device_get_mtu", &link);
+    if (rc < 0)
+        return rc;
+    atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
+    *mtu = link.mtu;
+    return 0;
+}
+
+int tun_device_set_mtu(tun_device *dev, unsigned mtu)
+{
+    int rc = tun_check_mtu(mtu);
+    if (rc < 0)
+        return rc;
+    if ((rc = tun_need_interface(dev, "tun_device_set_mtu")) < 0)
+        return rc;
+    if (mtu < TUN_MTU_MIN_IPV6) {
+        /* Linux would silently drop every IPv6 address: refuse instead. */
+        tun_address addrs[64];
+        size_t count;
+        rc = tun_nl_addr_list(dev->ifindex, addrs, 64, &count);
+        if (rc < 0 && rc != TUN_ENOBUFS)
+            return tun_fail(rc, "tun_device_set_mtu: %s", tun_last_error());
+        for (size_t i = 0; i < count && i < 64; i++)
+            if (addrs[i].family == TUN_INET6)
+                return tun_fail(TUN_ERANGE, "MTU %u is below %d, the IPv6 "
+                                "minimum, and the interface has an IPv6 "
+                                "address", mtu, TUN_MTU_MIN_IPV6);
+    }
+    struct tun_nl_link_change chg;
+    memset(&chg, 0, sizeof(chg));
+    chg.has_mtu = true;
+    chg.mtu = mtu;
+    if ((rc = tun_set_link(dev, "tun_device_set_mtu", &chg)) < 0)
+        return rc;
+    atomic_store_explicit(&dev->mtu, mtu, memory_order_relaxed);
+    return 0;
+}
+
+int tun_device_get_up(tun_device *dev, bool *up)
+{
+    struct tun_nl_link link;
+    if (!up)
+        return tun_fail(TUN_EINVAL, "tun_device_get_up: NULL pointer");
+    int rc = tun_get_link(dev, "tun_device_get_up", &link);
+    if (rc < 0)
+        return rc;
+    *up = link.flags & IFF_UP;
+    return 0;
+}
+
+int tun_device_set_up(tun_device *dev, bool up)
+{
+    struct tun_nl_link_change chg;
+    memset(&chg, 0, sizeof(chg));
+    chg.has_up = true;
+    chg.up = up;
+    return tun_set_link(dev, "tun_device_set_up", &chg);
+}
+
+static int tun_need_l2(const tun_device *dev, const char *what)
+{
+    int rc = tun_need_interface(dev, what);
+    if (rc < 0)
+        return rc;
+    if (!(dev->flags & TUN_FLAG_L2))
+        return tun_fail(TUN_ENOTSUP, "%s: an L3 (TUN) device has no MAC "
+                        "address", what);
+    return 0;
+}
+
+int tun_device_get_mac(tun_device *dev, uint8_t mac[6])
+{
+    if (!mac)
+        return tun_fail(TUN_EINVAL, "tun_device_get_mac: NULL pointer");
+    int rc = tun_need_l2(dev, "tun_device_get_mac");
+    if (rc < 0)
+        return rc;
+    struct tun_nl_link link;
+    if ((rc = tun_get_link(dev, "tun_device_get_mac", &link)) < 0)
+        return rc;
+    if (!link.has_mac)
+        return tun_fail(TUN_EIO, "tun_device_get_mac: the kernel reported no "
+                        "Ethernet address");
+    memcpy(mac, link.mac, 6);
+    return 0;
+}
+
+int tun_device_set_mac(tun_device *dev, const uint8_t mac[6])
+{
+    int rc = tun_need_l2(dev, "tun_device_set_mac");
+    if (rc < 0)
+        return rc;
+    if ((rc = tun_check_mac(mac)) < 0)
+        return rc;
+    struct tun_nl_link_change chg;
+    memset(&chg, 0, sizeof(chg));
+    chg.has_mac = true;
+    memcpy(chg.mac, mac, 6);
+    return tun_set_link(dev, "tun_device_set_mac", &chg);
+}
+
+int tun_device_get_addresses(tun_device *dev, tun_address *out,
+                             size_t capacity, size_t *count)
+{
+    if (!count || (!out && capacity))
+        return tun_fail(TUN_EINVAL, "tun_device_get_addresses: NULL pointer");
+    int rc = tun_need_interface(dev, "tun_device_get_addresses");
+    if (rc < 0)
+        return rc;
+    rc = tun_nl_addr_list(dev->ifindex, out, capacity, count);
+    if (rc < 0 && rc != TUN_ENOBUFS)
+        return tun_fail(rc, "tun_device_get_addresses: %s", tun_last_error());
+    if (rc == TUN_ENOBUFS)
+        return tun_fail(rc, "tun_device_get_addresses: %zu addresses, room for "
+                        "%zu", *count, capacity);
+    return 0;
+}
+
+/* Add or remove one address with a readable reason. */
+static int tun_change_address(tun_device *dev, const tun_address *a, bool add)
+{
+    const char *what = add ? "tun_device_add_address"
+                           : "tun_device_remove_address";
+    int rc = tun_need_interface(dev, what);
+    if (rc < 0)
+        return rc;
+    if ((rc = tun_check_address(a)) < 0)
+        return rc;
+    rc = add ? tun_nl_addr_add(dev->ifindex, a)
+             : tun_nl_addr_del(dev->ifindex, a);
+    if (rc < 0) {
+        char text[TUN_ADDRSTRLEN];
+        tun_address_format(a, text, sizeof(text));
+        const char *hint = rc == TUN_EEXIST            ? " (already present)"
+                           : rc == TUN_EADDRNOTAVAIL ? " (not on the interface)"
+                                                     : "";
+        return tun_fail(rc, "%s %s: %s%s", what, text, tun_last_error(), hint);
+    }
+    return 0;
+}
+
+int tun_device_add_address(tun_device *dev, const tun_address *a)
+{
+    return tun_change_address(dev, a, true);
+}
+
+int tun_device_remove_address(tun_device *dev, const tun_address *a)
+{
+    return tun_change_address(dev, a, false);
+}
+
+static int tun_device_add_text(tun_device *dev, uint8_t family,
+                               const char *addr, unsigned prefix,
+                               const char *peer)
+{
+    tun_address a;
+    int rc = tun_address_parse(&a, addr, prefix, peer);
+    if (rc < 0)
+        return rc;
+    if (a.family != family)
+        return tun_fail(TUN_EINVAL, "address %s is not an IPv%u address", addr,
+                        family);
+    return tun_device_add_address(dev, &a);
+}
+
+int tun_device_add_ipv4(tun_device *dev, const char *addr, unsigned prefix,
+                        const char *peer)
+{
+    return tun_device_add_text(dev, TUN_INET4, addr, prefix, peer);
+}
+
+int tun_device_add_ipv6(tun_device *dev, const char *addr, unsigned prefix)
+{
+    return tun_device_add_text(dev, TUN_INET6, addr, prefix, NULL);
+}
+
+int tun_device_get_flags(tun_device *dev, unsigned *flags)
+{
+    if (!dev || !flags)
+        return tun_fail(TUN_EINVAL, "tun_device_get_flags: NULL pointer");
+    *flags = dev->flags;
+    if (atomic_load_explicit(&dev->nonblocking, memory_order_relaxed))
+        *flags |= TUN_FLAG_NONBLOCK;
+    return 0;
+}
+
+/* ---- multi-queue -------------------------------------------------------- */
+
+int tun_clone_queue(tun_device *dev, tun_device **out)
+{
+    if (!out)
+        return tun_fail(TUN_EINVAL, "tun_clone_queue: NULL pointer");
+    int rc = tun_need_interface(dev, "tun_clone_queue");
+    if (rc < 0)
+        return rc;
+    if (!(dev->flags & TUN_FLAG_MULTI_QUEUE))
+        return tun_fail(TUN_EINVAL, "tun_clone_queue: the device was not "
+                        "opened with multi-queue");
+    struct tun_nl_link link;
+    if ((rc = tun_get_link(dev, "tun_clone_queue", &link)) < 0)
+        return rc;
+    char name[IFNAMSIZ];
+    memcpy(name, link.name, IFNAMSIZ);
+    unsigned flags = dev->flags & ~(unsigned)TUN_FLAG_BORROWED;
+    int fd;
+    if ((rc = tun_linux_attach(name, &flags, &fd)) < 0)
+        return rc;
+    rc = tun_device_new(fd, dev->ifindex, flags,
+                        atomic_load_explicit(&dev->nonblocking,
+                                             memory_order_relaxed),
+                        out);
+    if (rc < 0)
+        close(fd);
+    return rc;
+}
+
+int tun_queue_set_enabled(tun_device *dev, bool enabled)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "tun_queue_set_enabled: NULL device");
+    if (!(dev->flags & TUN_FLAG_MULTI_QUEUE))
+        return tun_fail(TUN_EINVAL, "tun_queue_set_enabled: the device was "
+                        "not opened with multi-queue");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = enabled ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+    if (ioctl(dev->fd, TUNSETQUEUE, &ifr) != 0)
+        return tun_fail_errno(errno, "TUNSETQUEUE %s",
+                              enabled ? "attach" : "detach");
+    return 0;
+}

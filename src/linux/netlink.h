@@ -1,0 +1,84 @@
+/* A small rtnetlink (NETLINK_ROUTE) client: links and addresses, libc only.
+ *
+ * Each request opens its own socket, so calls from several threads never
+ * share state. Every request asks for an acknowledgement; a kernel error is
+ * returned as -errno with the kernel's extended-ACK message (if any) in the
+ * tun_last_error() text. Message building and reply parsing are separate
+ * pure functions so that unit tests and fuzzers can call them on recorded
+ * bytes without a socket. */
+#ifndef TUN_LINUX_NETLINK_H
+#define TUN_LINUX_NETLINK_H
+
+#include "../internal.h"
+
+#include <linux/netlink.h>
+#include <stdint.h>
+
+/* What a link query returns. */
+struct tun_nl_link {
+    unsigned ifindex;
+    char name[16];
+    unsigned mtu;
+    unsigned flags; /* IFF_UP, IFF_RUNNING... from ifinfomsg */
+    unsigned txqueuelen;
+    uint8_t mac[6];
+    bool has_mac;
+};
+
+/* A link change: only the members whose has_ bit is set are sent. */
+struct tun_nl_link_change {
+    bool has_mtu, has_name, has_up, has_mac, has_txqueuelen;
+    unsigned mtu;
+    const char *name;
+    bool up;
+    uint8_t mac[6];
+    unsigned txqueuelen;
+};
+
+/* ---- requests (open a socket, send, wait for the ACK or the dump) ---- */
+
+int tun_nl_link_get(unsigned ifindex, struct tun_nl_link *out);
+int tun_nl_link_set(unsigned ifindex, const struct tun_nl_link_change *chg);
+/* Delete the link (used to remove a persistent device on a failed open). */
+int tun_nl_link_del(unsigned ifindex);
+/* RTM_NEWADDR with NLM_F_CREATE|NLM_F_EXCL; -EEXIST if already present. */
+int tun_nl_addr_add(unsigned ifindex, const tun_address *a);
+/* RTM_DELADDR; -EADDRNOTAVAIL if the address is not on the link. */
+int tun_nl_addr_del(unsigned ifindex, const tun_address *a);
+/* RTM_GETADDR dump filtered to ifindex; semantics of
+ * tun_device_get_addresses(). Retries an interrupted dump (NLM_F_DUMP_INTR). */
+int tun_nl_addr_list(unsigned ifindex, tun_address *out, size_t capacity,
+                     size_t *count);
+
+/* ---- pure message building and parsing (no socket) ---- */
+
+/* Build a request into buf; return its length or -ENOBUFS. */
+int tun_nl_build_link_get(void *buf, size_t size, uint32_t seq,
+                          unsigned ifindex);
+int tun_nl_build_link_set(void *buf, size_t size, uint32_t seq,
+                          unsigned ifindex,
+                          const struct tun_nl_link_change *chg);
+int tun_nl_build_link_del(void *buf, size_t size, uint32_t seq,
+                          unsigned ifindex);
+/* type is RTM_NEWADDR or RTM_DELADDR. */
+int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
+                      unsigned ifindex, const tun_address *a);
+int tun_nl_build_addr_dump(void *buf, size_t size, uint32_t seq,
+                           unsigned ifindex);
+
+/* Parse one RTM_NEWLINK message (hdr points at its nlmsghdr, len is what
+ * the buffer holds from there). Returns 0 or -EINVAL if malformed. */
+int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
+                      struct tun_nl_link *out);
+/* Parse one RTM_NEWADDR message. Returns 1 if it is for ifindex and
+ * was stored in *out, 0 if it is for another link or family, -EINVAL if
+ * malformed. */
+int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
+                      unsigned ifindex, tun_address *out);
+/* Parse an NLMSG_ERROR message: returns its error (0 for an ACK, else
+ * -errno) and copies the extended-ACK text (NLMSGERR_ATTR_MSG), if any, into
+ * msg (always NUL-terminated; "" if none). -EINVAL if malformed. */
+int tun_nl_parse_error(const struct nlmsghdr *hdr, size_t len, char *msg,
+                       size_t msg_size);
+
+#endif

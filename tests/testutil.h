@@ -1,0 +1,44 @@
+/* Helpers shared by the test programs. */
+#ifndef TUN_TESTUTIL_H
+#define TUN_TESTUTIL_H
+
+#include <setjmp.h> /* cmocka needs these before its header */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "tun.h"
+
+/* Exit code that ctest reports as "skipped". */
+#define TUN_TEST_SKIP 77
+
+/* Move this process into a new, empty network namespace with loopback up,
+ * so the test never touches the host's. Exits with TUN_TEST_SKIP (printing
+ * why) when that is not possible or /dev/net/tun is missing. Call it first
+ * in main() of every integration test. */
+void tun_test_enter_netns(void);
+
+/* Number of open descriptors of this process (entries of /proc/self/fd). */
+int tun_test_count_fds(void);
+
+/* Run a shell command (inside the test's namespace) and return its exit
+ * status; its stdout goes to out (NUL-terminated, may be NULL). */
+int tun_test_sh(char *out, size_t out_size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* assert_int_equal() that prints tun_last_error() when rc is not expected. */
+#define assert_tun_ok(expr)                                                    \
+    do {                                                                       \
+        int tun_rc_ = (expr);                                                  \
+        if (tun_rc_ < 0)                                                       \
+            print_error("%s = %s: %s\n", #expr, tun_err_name(tun_rc_),         \
+                        tun_last_error());                                     \
+        assert_true(tun_rc_ >= 0);                                             \
+    } while (0)
+
+#endif

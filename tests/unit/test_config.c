@@ -1,0 +1,183 @@
+/* The configuration builder: defaults, every setter's checks, cross-field
+ * validation, and the error texts a person reads. */
+#include "testutil.h"
+
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int setup(void **state)
+{
+    tun_config *cfg;
+    assert_int_equal(tun_config_new(&cfg), 0);
+    *state = cfg;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tun_config_free(*state);
+    return 0;
+}
+
+static void defaults(void **state)
+{
+    tun_config *cfg = *state;
+    assert_int_equal(cfg->layer, TUN_LAYER_L3);
+    assert_string_equal(cfg->name, "");
+    assert_true(cfg->up);
+    assert_false(cfg->packet_info);
+    assert_false(cfg->multi_queue);
+    assert_false(cfg->offload);
+    assert_false(cfg->persist);
+    assert_false(cfg->nonblocking);
+    assert_int_equal(cfg->owner, -1);
+    assert_int_equal(cfg->group, -1);
+    assert_int_equal(cfg->mtu, 0);
+    assert_int_equal(cfg->address_count, 0);
+    assert_int_equal(tun_config_validate(cfg), 0);
+}
+
+static void names(void **state)
+{
+    tun_config *cfg = *state;
+    assert_int_equal(tun_config_set_name(cfg, "tun0"), 0);
+    assert_int_equal(tun_config_set_name(cfg, "vpn%d"), 0);
+    assert_int_equal(tun_config_set_name(cfg, "abcdefghijklmno"), 0); /* 15 */
+    assert_string_equal(cfg->name, "abcdefghijklmno");
+    assert_int_equal(tun_config_set_name(cfg, "abcdefghijklmnop"), TUN_ENAMETOOLONG);
+    assert_non_null(strstr(tun_last_error(), "at most 15"));
+    const char *bad[] = {"", "a/b", "a b", "a\tb", "a:b", ".", "..", "a%d%d",
+                         "a%s", "tun\n", "%"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(tun_config_set_name(cfg, bad[i]), TUN_EINVAL);
+    assert_int_equal(tun_config_set_name(cfg, NULL), TUN_EINVAL);
+    /* A refused name leaves the previous one. */
+    assert_string_equal(cfg->name, "abcdefghijklmno");
+}
+
+static void layer_and_mtu(void **state)
+{
+    tun_config *cfg = *state;
+    assert_int_equal(tun_config_set_layer(cfg, TUN_LAYER_L2), 0);
+    assert_int_equal(tun_config_set_layer(cfg, (tun_layer)7), TUN_EINVAL);
+    assert_int_equal(cfg->layer, TUN_LAYER_L2);
+    assert_int_equal(tun_config_set_mtu(cfg, 67), TUN_ERANGE);
+    assert_non_null(strstr(tun_last_error(), "MTU 67"));
+    assert_int_equal(tun_config_set_mtu(cfg, 65536), TUN_ERANGE);
+    assert_int_equal(tun_config_set_mtu(cfg, 68), 0);
+    assert_int_equal(tun_config_set_mtu(cfg, 65535), 0);
+    assert_int_equal(cfg->mtu, 65535);
+}
+
+static void mac_rules(void **state)
+{
+    tun_config *cfg = *state;
+    const uint8_t good[6] = {0x02, 0, 0, 0, 0, 1};
+    const uint8_t multicast[6] = {0x01, 0, 0x5e, 0, 0, 1};
+    const uint8_t zero[6] = {0};
+    assert_int_equal(tun_config_set_mac(cfg, multicast), TUN_EINVAL);
+    assert_non_null(strstr(tun_last_error(), "multicast"));
+    assert_int_equal(tun_config_set_mac(cfg, zero), TUN_EINVAL);
+    assert_int_equal(tun_config_set_mac(cfg, NULL), TUN_EINVAL);
+    assert_int_equal(tun_config_set_mac(cfg, good), 0);
+    /* A MAC on a TUN device is caught when the fields meet. */
+    assert_int_equal(tun_config_validate(cfg), TUN_EINVAL);
+    assert_non_null(strstr(tun_last_error(), "TUN_LAYER_L2"));
+    assert_int_equal(tun_config_set_layer(cfg, TUN_LAYER_L2), 0);
+    assert_int_equal(tun_config_validate(cfg), 0);
+}
+
+static void addresses(void **state)
+{
+    tun_config *cfg = *state;
+    assert_int_equal(tun_config_add_ipv4(cfg, "10.0.0.1", 24, NULL), 0);
+    assert_int_equal(tun_config_add_ipv4(cfg, "10.0.1.1", 32, "10.0.1.2"), 0);
+    assert_int_equal(tun_config_add_ipv6(cfg, "fd00::1", 64), 0);
+    for (int i = 2; i < 40; i++) { /* grows past the first allocation */
+        char text[32];
+        snprintf(text, sizeof(text), "10.1.%d.1", i);
+        assert_int_equal(tun_config_add_ipv4(cfg, text, 24, NULL), 0);
+    }
+    assert_int_equal(cfg->address_count, 41);
+    assert_int_equal(tun_config_add_ipv4(cfg, "10.0.0.1", 16, NULL), TUN_EEXIST);
+    assert_non_null(strstr(tun_last_error(), "twice"));
+    assert_int_equal(tun_config_add_ipv4(cfg, "fd00::2", 64, NULL), TUN_EINVAL);
+    assert_int_equal(tun_config_add_ipv6(cfg, "10.0.0.9", 24), TUN_EINVAL);
+    assert_int_equal(tun_config_add_ipv4(cfg, "10.0.0.300", 24, NULL), TUN_EINVAL);
+    assert_int_equal(tun_config_add_ipv4(cfg, "10.0.0.3", 33, NULL), TUN_EINVAL);
+    assert_int_equal(tun_config_add_ipv6(cfg, "fd00::3", 129), TUN_EINVAL);
+    tun_address a = {0};
+    a.family = 9;
+    assert_int_equal(tun_config_add_address(cfg, &a), TUN_EINVAL);
+    assert_int_equal(tun_config_add_address(cfg, NULL), TUN_EINVAL);
+    assert_int_equal(cfg->address_count, 41);
+
+    /* An IPv6 address needs an MTU of at least 1280. */
+    assert_int_equal(tun_config_set_mtu(cfg, 1279), 0);
+    assert_int_equal(tun_config_validate(cfg), TUN_ERANGE);
+    assert_non_null(strstr(tun_last_error(), "IPv6"));
+    assert_int_equal(tun_config_set_mtu(cfg, 1280), 0);
+    assert_int_equal(tun_config_validate(cfg), 0);
+}
+
+static void switches_and_ids(void **state)
+{
+    tun_config *cfg = *state;
+    assert_int_equal(tun_config_set_up(cfg, false), 0);
+    assert_int_equal(tun_config_set_packet_info(cfg, true), 0);
+    assert_int_equal(tun_config_set_multi_queue(cfg, true), 0);
+    assert_int_equal(tun_config_set_persist(cfg, true), 0);
+    assert_int_equal(tun_config_set_nonblocking(cfg, true), 0);
+    assert_int_equal(tun_config_set_offload(cfg, true), 0);
+    assert_int_equal(tun_config_set_txqueuelen(cfg, 5000), 0);
+    assert_false(cfg->up);
+    assert_true(cfg->packet_info && cfg->multi_queue && cfg->persist &&
+                cfg->nonblocking && cfg->offload);
+    assert_int_equal(cfg->txqueuelen, 5000);
+    assert_int_equal(tun_config_set_owner(cfg, 1000), 0);
+    assert_int_equal(tun_config_set_group(cfg, -1), 0);
+    assert_int_equal(tun_config_set_owner(cfg, -2), TUN_EINVAL);
+    assert_int_equal(cfg->owner, 1000);
+}
+
+static void null_config_is_an_error(void **state)
+{
+    (void)state;
+    assert_int_equal(tun_config_new(NULL), TUN_EINVAL);
+    assert_int_equal(tun_config_set_name(NULL, "x"), TUN_EINVAL);
+    assert_non_null(strstr(tun_last_error(), "tun_config_set_name"));
+    assert_int_equal(tun_config_set_up(NULL, true), TUN_EINVAL);
+    assert_int_equal(tun_config_set_owner(NULL, 1), TUN_EINVAL);
+    assert_int_equal(tun_config_add_ipv4(NULL, "10.0.0.1", 24, NULL), TUN_EINVAL);
+    assert_int_equal(tun_config_validate(NULL), TUN_EINVAL);
+    tun_config_free(NULL);
+}
+
+static void errors_have_names_and_texts(void **state)
+{
+    (void)state;
+    assert_string_equal(tun_err_name(TUN_ENODEV), "TUN_ENODEV");
+    assert_string_equal(tun_strerror(TUN_ECANCELED), "interrupted by tun_interrupt()");
+    assert_string_equal(tun_strerror(0), "success");
+    assert_string_equal(tun_strerror(-99999), "unknown error");
+    assert_string_equal(tun_err_name(-99999), "TUN_EUNKNOWN");
+    assert_int_equal(tun_version(), TUN_VERSION_HEX);
+    assert_string_equal(tun_version_string(), TUN_VERSION_STRING);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(names, setup, teardown),
+        cmocka_unit_test_setup_teardown(layer_and_mtu, setup, teardown),
+        cmocka_unit_test_setup_teardown(mac_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(addresses, setup, teardown),
+        cmocka_unit_test_setup_teardown(switches_and_ids, setup, teardown),
+        cmocka_unit_test(null_config_is_an_error),
+        cmocka_unit_test(errors_have_names_and_texts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
