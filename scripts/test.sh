@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Install what is missing, then build and run every test:
+#   gcc -Werror (whole suite), clang -Werror (whole suite), gcc with
+#   ASan+UBSan (whole suite), a musl-gcc build of the library, and an
+#   installed-package check (pkg-config and find_package consumers).
+# Run as root on Debian: the integration tests create network namespaces
+# and TUN devices (never touching the host's namespace).
+# Usage: scripts/test.sh [--quick]   (--quick: gcc build and suite only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs=$(nproc)
+
+packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
+          iproute2 iputils-ping procps kmod libclang-rt-14-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages: ${missing[*]} (run as root to install them)" >&2
+    exit 1
+  fi
+  echo "== installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+[ -e /dev/net/tun ] || modprobe tun 2>/dev/null || true
+
+# build DIR CC [cmake options...]: configure and build warning-free.
+build() {
+  local dir=$1 cc=$2
+  shift 2
+  echo "== build $dir ($cc)"
+  cmake -S "$root" -B "$root/$dir" -DCMAKE_C_COMPILER="$cc" -DTUN_WERROR=ON \
+        "$@" >/dev/null
+  cmake --build "$root/$dir" -j"$jobs"
+}
+
+# suite DIR: every test, one at a time (timing checks want a quiet machine).
+suite() {
+  echo "== tests in $1"
+  (cd "$root/$1" && ctest --output-on-failure --timeout 600)
+}
+
+build build/gcc gcc
+suite build/gcc
+if [ $quick -eq 1 ]; then
+  exit 0
+fi
+
+build build/clang clang
+suite build/clang
+
+build build/sanitize gcc -DTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 suite build/sanitize
+
+# musl: the library alone, with the kernel's uapi headers beside musl's.
+musl_inc="$root/build/musl-include"
+mkdir -p "$musl_inc"
+for d in linux asm-generic; do ln -sfn "/usr/include/$d" "$musl_inc/$d"; done
+ln -sfn "/usr/include/$(gcc -dumpmachine)/asm" "$musl_inc/asm"
+build build/musl musl-gcc -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_EXAMPLES=OFF \
+      -DCMAKE_C_FLAGS="-isystem $musl_inc"
+
+# The installed package, as a user's project finds it.
+echo "== install and consume"
+prefix="$root/build/prefix"
+rm -rf "$prefix"
+cmake --install "$root/build/gcc" --prefix "$prefix" >/dev/null
+cc -std=c11 -Wall -Wextra -Werror -o "$root/build/consumer-pc" \
+   "$root/tests/consumer/main.c" \
+   $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/$(gcc -dumpmachine)/pkgconfig" \
+     pkg-config --cflags --libs libtun) -Wl,-rpath,"$prefix/lib"
+"$root/build/consumer-pc"
+cmake -S "$root/tests/consumer" -B "$root/build/consumer-cmake" \
+      -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$root/build/consumer-cmake" >/dev/null
+"$root/build/consumer-cmake/consumer"
+echo "== all checks passed"

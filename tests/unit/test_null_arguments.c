@@ -1,0 +1,71 @@
+/* Every public function given NULL where a pointer is required returns
+ * TUN_EINVAL and a reason, never crashes; no privilege needed. */
+#include "testutil.h"
+
+#include <string.h>
+
+#define assert_refuses_null(expr)                                              \
+    do {                                                                       \
+        assert_int_equal((expr), TUN_EINVAL);                                  \
+        assert_true(strlen(tun_last_error()) > 0);                             \
+    } while (0)
+
+static void device_calls_refuse_null(void **state)
+{
+    (void)state;
+    char buf[64];
+    unsigned u;
+    bool b;
+    uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+    tun_address a;
+    size_t count;
+    tun_device *out;
+    assert_refuses_null(tun_open(NULL, &out));
+    assert_refuses_null(tun_open_fd(0, 0, NULL));
+    assert_refuses_null(tun_read(NULL, buf, sizeof(buf)));
+    assert_refuses_null(tun_read_timeout(NULL, buf, sizeof(buf), 10));
+    assert_refuses_null(tun_write(NULL, buf, sizeof(buf)));
+    assert_int_equal(tun_interrupt(NULL), TUN_EINVAL);
+    assert_refuses_null(tun_interrupt_clear(NULL));
+    assert_refuses_null(tun_device_set_nonblocking(NULL, true));
+    assert_refuses_null(tun_device_get_name(NULL, buf, sizeof(buf)));
+    assert_refuses_null(tun_device_set_name(NULL, "x"));
+    assert_refuses_null(tun_device_get_index(NULL, &u));
+    assert_refuses_null(tun_device_get_mtu(NULL, &u));
+    assert_refuses_null(tun_device_set_mtu(NULL, 1500));
+    assert_refuses_null(tun_device_get_up(NULL, &b));
+    assert_refuses_null(tun_device_set_up(NULL, true));
+    assert_refuses_null(tun_device_get_mac(NULL, mac));
+    assert_refuses_null(tun_device_set_mac(NULL, mac));
+    assert_refuses_null(tun_device_get_addresses(NULL, &a, 1, &count));
+    assert_refuses_null(tun_device_add_address(NULL, &a));
+    assert_refuses_null(tun_device_add_ipv4(NULL, "10.0.0.1", 24, NULL));
+    assert_refuses_null(tun_device_add_ipv6(NULL, "fd00::1", 64));
+    assert_refuses_null(tun_device_remove_address(NULL, &a));
+    assert_refuses_null(tun_device_get_flags(NULL, &u));
+    assert_refuses_null(tun_clone_queue(NULL, &out));
+    assert_refuses_null(tun_queue_set_enabled(NULL, true));
+    assert_int_equal(tun_device_fd(NULL), -1);
+    tun_close(NULL);
+}
+
+static void address_calls_refuse_null(void **state)
+{
+    (void)state;
+    tun_address a;
+    char buf[TUN_ADDRSTRLEN];
+    assert_refuses_null(tun_address_parse(NULL, "10.0.0.1", 8, NULL));
+    assert_refuses_null(tun_address_parse(&a, NULL, 8, NULL));
+    assert_refuses_null(tun_address_format(NULL, buf, sizeof(buf)));
+    assert_int_equal(tun_address_parse(&a, "10.0.0.1", 8, NULL), 0);
+    assert_refuses_null(tun_address_format(&a, NULL, 0));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(device_calls_refuse_null),
+        cmocka_unit_test(address_calls_refuse_null),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
