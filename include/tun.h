@@ -13,6 +13,9 @@
  *   step that failed and the likely fix.
  * - Pointer arguments must not be NULL unless the comment says "may be NULL";
  *   a NULL where one is not allowed gives TUN_EINVAL, never a crash.
+ * - What a platform cannot do gives TUN_ENOTSUP: from the setter when the
+ *   option is never possible there, else from tun_config_validate() and
+ *   tun_open(), or from the call itself. docs/design.md lists it per OS.
  * - The library never keeps a pointer the caller passed in after the call
  *   returns: strings and arrays are copied.
  * - Nothing is allocated on the packet I/O path.
@@ -61,8 +64,9 @@ TUN_EXTERN const char *tun_version_string(void);
  * Errors
  *
  * Negative numbers; on Unix each is -errno, so a code can be compared with
- * errno values directly. On Windows the backend maps its own codes onto the
- * same names.
+ * errno values directly (the numbers differ between systems: compare with
+ * the names). On Windows the backend maps its own codes onto the same
+ * names. A kernel's EOPNOTSUPP is reported as TUN_ENOTSUP.
  * ------------------------------------------------------------------------ */
 
 #define TUN_EPERM (-EPERM)               /* no privilege (CAP_NET_ADMIN) */
@@ -167,10 +171,14 @@ TUN_EXTERN int tun_config_new(tun_config **out);
 /* Free a config; NULL is ignored. */
 TUN_EXTERN void tun_config_free(tun_config *cfg);
 
-/* Interface name, or a pattern with one "%d" that the kernel fills with the
- * first free number ("tun%d"). Errors: TUN_ENAMETOOLONG (the platform limit:
- * 15 bytes on Linux and the BSDs), TUN_EINVAL (empty, "." or "..", contains
- * '/', ':', whitespace or a control character, or more than one '%'). */
+/* Interface name, or a pattern with one "%d" that the system fills with the
+ * first free number ("tun%d"). Platforms limit the form: Linux and FreeBSD
+ * take any name; macOS only "utunN"/"utun%d" (L2: "fethN"/"feth%d");
+ * OpenBSD and NetBSD only "tunN"/"tapN"; Windows takes spaces. Errors:
+ * TUN_ENAMETOOLONG (15 bytes on Linux, macOS and the BSDs; 127 UTF-16 units
+ * on Windows), TUN_EINVAL (empty, "." or "..", contains '/', ':', a control
+ * character or (not on Windows) whitespace, more than one '%', or a form
+ * the platform does not take). */
 TUN_EXTERN int tun_config_set_name(tun_config *cfg, const char *name);
 /* TUN_LAYER_L3 (TUN) or TUN_LAYER_L2 (TAP). Errors: TUN_EINVAL. */
 TUN_EXTERN int tun_config_set_layer(tun_config *cfg, tun_layer layer);
@@ -187,7 +195,9 @@ TUN_EXTERN int tun_config_add_ipv4(tun_config *cfg, const char *addr,
 TUN_EXTERN int tun_config_add_ipv6(tun_config *cfg, const char *addr,
                                    unsigned prefix);
 /* MTU in bytes of the IP packet (not counting any Ethernet header).
- * Errors: TUN_ERANGE outside TUN_MTU_MIN..TUN_MTU_MAX. */
+ * Errors: TUN_ERANGE outside TUN_MTU_MIN..TUN_MTU_MAX; platforms with a
+ * narrower range (NetBSD tun 576..1500, FreeBSD and OpenBSD up to 16384,
+ * macOS from 72) refuse the rest with TUN_ERANGE in tun_open(). */
 TUN_EXTERN int tun_config_set_mtu(tun_config *cfg, unsigned mtu);
 /* Ethernet address of a TAP device. Errors: TUN_EINVAL for a multicast or
  * all-zero address. Setting it on an L3 config is refused by
@@ -199,21 +209,28 @@ TUN_EXTERN int tun_config_set_up(tun_config *cfg, bool up);
  * (Linux: struct tun_pi, 4 bytes; macOS/BSD: the 4-byte address family).
  * Default false: packets are plain IP (L3) or Ethernet (L2) everywhere. */
 TUN_EXTERN int tun_config_set_packet_info(tun_config *cfg, bool on);
-/* Allow several queues (tun_clone_queue()), one per thread. Linux only. */
+/* Allow several queues (tun_clone_queue()), one per thread. Linux only:
+ * TUN_ENOTSUP elsewhere. */
 TUN_EXTERN int tun_config_set_multi_queue(tun_config *cfg, bool on);
-/* Length of the transmit queue in packets (0: the system default). */
+/* Length of the transmit queue in packets (0: the system default). Linux
+ * only: TUN_ENOTSUP elsewhere for a value other than 0. */
 TUN_EXTERN int tun_config_set_txqueuelen(tun_config *cfg, unsigned len);
-/* Keep the interface after the last descriptor closes. Default false. */
+/* Keep the interface after the last descriptor closes. Default false.
+ * Linux, FreeBSD, NetBSD, OpenBSD and tap-windows; TUN_ENOTSUP on wintun,
+ * macOS, iOS and Android. FreeBSD drops the addresses at the last close. */
 TUN_EXTERN int tun_config_set_persist(tun_config *cfg, bool on);
 /* Let this user / group open the device later without privilege (Linux:
- * TUNSETOWNER / TUNSETGROUP; useful with persist). -1 (default) unsets. */
+ * TUNSETOWNER / TUNSETGROUP; useful with persist). -1 (default) unsets.
+ * Linux only: TUN_ENOTSUP elsewhere for a value other than -1. */
 TUN_EXTERN int tun_config_set_owner(tun_config *cfg, long uid);
 TUN_EXTERN int tun_config_set_group(tun_config *cfg, long gid);
 /* Non-blocking I/O: reads and writes that would wait return TUN_EAGAIN.
  * Default false. See tun_device_set_nonblocking(). */
 TUN_EXTERN int tun_config_set_nonblocking(tun_config *cfg, bool on);
 /* Ask for offload (Linux: virtio-net header, TSO, USO) so that batched I/O
- * moves up to 64 KiB super-packets; see "Offload" below. Default false. */
+ * moves up to 64 KiB super-packets; see "Offload" below. Default false.
+ * Linux L3 devices only: tun_open() gives TUN_ENOTSUP on an L2 config, the
+ * setter TUN_ENOTSUP on other platforms. */
 TUN_EXTERN int tun_config_set_offload(tun_config *cfg, bool on);
 
 /* Check the fields against each other as tun_open() will, without opening
@@ -252,10 +269,14 @@ TUN_EXTERN int tun_open(const tun_config *cfg, tun_device **out);
 /* Flags for tun_open_fd(). */
 #define TUN_FD_BORROW 0x1 /* tun_close() leaves the fd open */
 #define TUN_FD_RAW 0x2    /* do not query the fd: treat it as an L3 device
-                             with no packet information (a platform where
-                             the fd cannot be asked, e.g. a VPN API's fd) */
+                             in the platform's usual TUN format (Linux and
+                             Android: plain IP; Apple and OpenBSD: a 4-byte
+                             family header the library strips), for an fd
+                             that cannot be asked (a VPN API's fd); every
+                             interface call then gives TUN_ENOTSUP */
 
-/* Make a device from a descriptor that is already a TUN/TAP device: from
+/* Make a device from a descriptor that is already a TUN/TAP device (Unix;
+ * TUN_ENOTSUP on Windows, which has no such descriptor): from
  * Android's VpnService, iOS's NEPacketTunnelProvider, OpenHarmony, or a
  * descriptor passed over a Unix socket. Unless TUN_FD_RAW is given, the
  * layer, packet information, offload and multi-queue modes are read from
@@ -297,10 +318,12 @@ TUN_EXTERN int tun_read(tun_device *dev, void *buf, size_t size);
  * TUN_ETIMEDOUT. */
 TUN_EXTERN int tun_read_timeout(tun_device *dev, void *buf, size_t size,
                                 int timeout_ms);
-/* Send one packet of len bytes. Returns len. Errors: TUN_EINVAL (len 0 or
- * NULL buf), TUN_EMSGSIZE (larger than the MTU plus the link header of the
- * layer), TUN_EAGAIN (non-blocking and the queue is full), TUN_ECANCELED,
- * TUN_ENODEV, TUN_EIO (the kernel refused the packet, e.g. not valid IP). */
+/* Send one packet of len bytes. Returns len. A blocking write whose queue
+ * is full waits for room (where a driver cannot signal room, it sleeps
+ * briefly and retries). Errors: TUN_EINVAL (len 0, NULL buf, or a packet
+ * the kernel refused as malformed), TUN_EMSGSIZE (larger than the MTU plus
+ * the link header of the layer), TUN_EAGAIN (non-blocking and the queue is
+ * full), TUN_ECANCELED, TUN_ENODEV, TUN_EIO (the interface is down). */
 TUN_EXTERN int tun_write(tun_device *dev, const void *buf, size_t len);
 
 /* Make every blocking call on this handle (current and future ones) return
@@ -312,8 +335,13 @@ TUN_EXTERN int tun_interrupt(tun_device *dev);
 TUN_EXTERN int tun_interrupt_clear(tun_device *dev);
 
 /* The descriptor to give an event loop (epoll, kqueue, libuv, libevent): it
- * becomes readable when a packet is queued. Owned by the device: do not
- * close it. The library keeps it in O_NONBLOCK mode on Unix. */
+ * becomes readable when a packet is queued. When it signals, call tun_read()
+ * until it returns TUN_EAGAIN (one signal may stand for several packets, and
+ * on some platforms it is edge-like). Watch it for reading only: a write
+ * that would wait is rare and tun_write() waits by itself. Owned by the
+ * device: do not close it (on Windows: do not CloseHandle() it, and do not
+ * wait on it while a blocking libtun read on the same handle runs). The
+ * library keeps it in O_NONBLOCK mode on Unix. */
 TUN_EXTERN tun_os_fd tun_device_fd(const tun_device *dev);
 /* Switch non-blocking mode of this handle at run time. Thread-safe. */
 TUN_EXTERN int tun_device_set_nonblocking(tun_device *dev, bool on);
@@ -328,8 +356,9 @@ TUN_EXTERN int tun_device_set_nonblocking(tun_device *dev, bool on);
  * calls a platform can answer from the fd.
  * ------------------------------------------------------------------------ */
 
-/* Maximum size of an interface name, NUL included, on any platform. */
-#define TUN_NAME_MAX 256
+/* Maximum size of an interface name, NUL included, on any platform (a
+ * Windows alias is up to 256 UTF-16 units, written as UTF-8). */
+#define TUN_NAME_MAX 1024
 
 /* Copy the interface's current name into buf. Errors: TUN_ENOBUFS (size too
  * small; TUN_NAME_MAX always suffices), TUN_ENODEV. */
@@ -345,8 +374,9 @@ TUN_EXTERN int tun_device_set_name(tun_device *dev, const char *name);
 TUN_EXTERN int tun_device_get_index(tun_device *dev, unsigned *index);
 /* Current MTU. */
 TUN_EXTERN int tun_device_get_mtu(tun_device *dev, unsigned *mtu);
-/* Change the MTU. Errors: TUN_ERANGE (outside TUN_MTU_MIN..TUN_MTU_MAX, or
- * below 1280 while the interface has an IPv6 address), TUN_EPERM. */
+/* Change the MTU (on Windows: of both IPv4 and IPv6). Errors: TUN_ERANGE
+ * (outside TUN_MTU_MIN..TUN_MTU_MAX or the platform's range, or below 1280
+ * while the interface has an IPv6 address), TUN_EPERM. */
 TUN_EXTERN int tun_device_set_mtu(tun_device *dev, unsigned mtu);
 /* Whether the interface is administratively up. */
 TUN_EXTERN int tun_device_get_up(tun_device *dev, bool *up);
@@ -359,8 +389,9 @@ TUN_EXTERN int tun_device_set_up(tun_device *dev, bool up);
 TUN_EXTERN int tun_device_get_mac(tun_device *dev, uint8_t mac[6]);
 TUN_EXTERN int tun_device_set_mac(tun_device *dev, const uint8_t mac[6]);
 
-/* List every address of the interface, IPv4 and IPv6, with prefix and peer,
- * including those the system added itself (an IPv6 link-local address).
+/* List every address of the interface, IPv4 and IPv6, with prefix and peer
+ * (Windows keeps no peer: has_peer is 0 there), including those the system
+ * added itself (an IPv6 link-local address).
  * Writes at most capacity entries to out (may be NULL when capacity is 0)
  * and the total number in *count. Errors: TUN_ENOBUFS when capacity was too
  * small (the first capacity entries are written; call again with *count). */
@@ -406,7 +437,8 @@ TUN_EXTERN int tun_device_get_flags(tun_device *dev, unsigned *flags);
  * (the kernel's queue limit). Thread-safe. */
 TUN_EXTERN int tun_clone_queue(tun_device *dev, tun_device **out);
 /* Detach (false) or re-attach (true) this queue: a detached queue gets no
- * packets and its writes fail. Errors: TUN_EINVAL (not multi-queue). */
+ * packets and its writes fail. Errors: TUN_EINVAL (not multi-queue),
+ * TUN_ENOTSUP (not on this platform). */
 TUN_EXTERN int tun_queue_set_enabled(tun_device *dev, bool enabled);
 
 #ifdef __cplusplus
