@@ -6,14 +6,11 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Offload bits newer than some libc headers (Linux 6.2). */
@@ -111,17 +108,13 @@ static int tun_device_new(int fd, unsigned ifindex, unsigned flags,
     tun_device *dev = calloc(1, sizeof(*dev));
     if (!dev)
         return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");
-    dev->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (dev->wake_fd < 0) {
-        int err = errno;
+    int rc = tun_unix_io_init(&dev->io, fd, nonblocking);
+    if (rc < 0) {
         free(dev);
-        return tun_fail_errno(err, "eventfd for tun_interrupt()");
+        return rc;
     }
-    dev->fd = fd;
     dev->ifindex = ifindex;
     dev->flags = flags;
-    atomic_init(&dev->nonblocking, nonblocking);
-    atomic_init(&dev->interrupted, false);
     atomic_init(&dev->mtu, 0u);
     dev->link_header = (flags & TUN_FLAG_L2) ? TUN_ETH_FRAME_HEADER : 0;
     if (flags & TUN_FLAG_PACKET_INFO)
@@ -132,7 +125,7 @@ static int tun_device_new(int fd, unsigned ifindex, unsigned flags,
 
 static void tun_device_free(tun_device *dev)
 {
-    close(dev->wake_fd);
+    tun_unix_io_destroy(&dev->io);
     free(dev);
 }
 
@@ -142,9 +135,9 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
                                const char *name, size_t *added)
 {
     int rc;
-    if (cfg->owner >= 0 && ioctl(dev->fd, TUNSETOWNER, cfg->owner) != 0)
+    if (cfg->owner >= 0 && ioctl(dev->io.fd, TUNSETOWNER, cfg->owner) != 0)
         return tun_fail_errno(errno, "TUNSETOWNER %ld on %s", cfg->owner, name);
-    if (cfg->group >= 0 && ioctl(dev->fd, TUNSETGROUP, cfg->group) != 0)
+    if (cfg->group >= 0 && ioctl(dev->io.fd, TUNSETGROUP, cfg->group) != 0)
         return tun_fail_errno(errno, "TUNSETGROUP %ld on %s", cfg->group, name);
     struct tun_nl_link_change chg;
     if (cfg->has_mac) {
@@ -188,7 +181,7 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
         if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
             return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
     }
-    if (cfg->persist && ioctl(dev->fd, TUNSETPERSIST, 1) != 0)
+    if (cfg->persist && ioctl(dev->io.fd, TUNSETPERSIST, 1) != 0)
         return tun_fail_errno(errno, "TUNSETPERSIST on %s", name);
     return 0;
 }
@@ -317,69 +310,8 @@ void tun_close(tun_device *dev)
     if (!dev)
         return;
     if (!(dev->flags & TUN_FLAG_BORROWED))
-        close(dev->fd);
+        close(dev->io.fd);
     tun_device_free(dev);
-}
-
-/* ---- waiting, interrupting -------------------------------------------- */
-
-static int64_t tun_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int tun_linux_wait(tun_device *dev, short events, int timeout_ms)
-{
-    int64_t deadline = timeout_ms >= 0 ? tun_now_ms() + timeout_ms : -1;
-    for (;;) {
-        if (atomic_load_explicit(&dev->interrupted, memory_order_acquire))
-            return tun_fail(TUN_ECANCELED, "interrupted by tun_interrupt()");
-        struct pollfd pfd[2] = {{dev->fd, events, 0},
-                                {dev->wake_fd, POLLIN, 0}};
-        int wait = -1;
-        if (deadline >= 0) {
-            int64_t left = deadline - tun_now_ms();
-            wait = left > 0 ? (int)left : 0;
-        }
-        int n = poll(pfd, 2, wait);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return tun_fail_errno(errno, "poll on the device");
-        }
-        if (pfd[1].revents)
-            continue; /* the flag check above reports it */
-        if (pfd[0].revents)
-            return 0; /* ready, or an error the next read/write reports */
-        if (n == 0 && deadline >= 0 && tun_now_ms() >= deadline)
-            return tun_fail(TUN_ETIMEDOUT, "no packet within %d ms",
-                            timeout_ms);
-    }
-}
-
-int tun_interrupt(tun_device *dev)
-{
-    if (!dev)
-        return TUN_EINVAL; /* no tun_fail: it is not async-signal-safe */
-    atomic_store_explicit(&dev->interrupted, true, memory_order_release);
-    uint64_t one = 1;
-    /* The counter only needs to be non-zero; EAGAIN means it already is. */
-    if (write(dev->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-        return -errno;
-    return 0;
-}
-
-int tun_interrupt_clear(tun_device *dev)
-{
-    if (!dev)
-        return tun_fail(TUN_EINVAL, "tun_interrupt_clear: NULL device");
-    atomic_store_explicit(&dev->interrupted, false, memory_order_release);
-    uint64_t count;
-    if (read(dev->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-        return tun_fail_errno(errno, "draining the interrupt eventfd");
-    return 0;
 }
 
 /* ---- packet I/O -------------------------------------------------------- */
@@ -418,57 +350,6 @@ int tun_linux_offload_finish(const uint8_t *vnet, uint8_t *pkt, size_t len)
     return 0;
 }
 
-/* The readable reason for a failed read or write. */
-static int tun_io_error(int err, const char *op)
-{
-    switch (err) {
-    case EBADFD:
-    case ENODEV:
-    case ENXIO:
-        return tun_fail(TUN_ENODEV, "%s: the interface was deleted", op);
-    case EIO:
-        return tun_fail(TUN_EIO, "%s: %s (is the interface down? bring it "
-                        "up with tun_device_set_up())", op, strerror(err));
-    case EINVAL:
-        return tun_fail(TUN_EINVAL, "%s: the kernel refused the packet "
-                        "(malformed or too short)", op);
-    default:
-        return tun_fail_errno(err, "%s", op);
-    }
-}
-
-/* One readiness-driven loop serves blocking, non-blocking, timed and
- * interrupted I/O: the descriptor is always non-blocking and a call that
- * would wait goes through tun_linux_wait(). */
-static int tun_transfer(tun_device *dev, bool is_read, struct iovec *iov,
-                        int iovcnt, int timeout_ms, bool honour_nonblocking)
-{
-    int64_t deadline = timeout_ms > 0 ? tun_now_ms() + timeout_ms : -1;
-    for (;;) {
-        if (atomic_load_explicit(&dev->interrupted, memory_order_acquire))
-            return tun_fail(TUN_ECANCELED, "interrupted by tun_interrupt()");
-        ssize_t n = is_read ? readv(dev->fd, iov, iovcnt)
-                            : writev(dev->fd, iov, iovcnt);
-        if (n >= 0)
-            return (int)n;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN)
-            return tun_io_error(errno, is_read ? "read" : "write");
-        if (honour_nonblocking &&
-            atomic_load_explicit(&dev->nonblocking, memory_order_relaxed))
-            return TUN_EAGAIN; /* the normal case of an event loop: quiet */
-        int wait = timeout_ms;
-        if (deadline >= 0) {
-            int64_t left = deadline - tun_now_ms();
-            wait = left > 0 ? (int)left : 0;
-        }
-        int rc = tun_linux_wait(dev, is_read ? POLLIN : POLLOUT, wait);
-        if (rc < 0)
-            return rc;
-    }
-}
-
 static int tun_read_common(tun_device *dev, void *buf, size_t size,
                            int timeout_ms, bool honour_nonblocking)
 {
@@ -489,8 +370,8 @@ static int tun_read_common(tun_device *dev, void *buf, size_t size,
     }
     iov[iovcnt++] = (struct iovec){buf, size};
     iov[iovcnt++] = (struct iovec){&spare, 1};
-    int n = tun_transfer(dev, true, iov, iovcnt, timeout_ms,
-                         honour_nonblocking);
+    int n = tun_unix_transfer(&dev->io, true, iov, iovcnt, timeout_ms,
+                              honour_nonblocking);
     if (n < 0)
         return n;
     if ((size_t)n < prefix)
@@ -562,20 +443,10 @@ int tun_write(tun_device *dev, const void *buf, size_t len)
     if (dev->flags & TUN_FLAG_OFFLOAD)
         iov[iovcnt++] = (struct iovec){(void *)no_offload, sizeof(no_offload)};
     iov[iovcnt++] = (struct iovec){(void *)buf, len};
-    int n = tun_transfer(dev, false, iov, iovcnt, -1, true);
+    int n = tun_unix_transfer(&dev->io, false, iov, iovcnt, -1, true);
     if (n < 0)
         return n;
     return (int)len;
-}
-
-tun_os_fd tun_device_fd(const tun_device *dev) { return dev ? dev->fd : -1; }
-
-int tun_device_set_nonblocking(tun_device *dev, bool on)
-{
-    if (!dev)
-        return tun_fail(TUN_EINVAL, "tun_device_set_nonblocking: NULL device");
-    atomic_store_explicit(&dev->nonblocking, on, memory_order_relaxed);
-    return 0;
 }
 
 /* ---- queries and changes ------------------------------------------------ */
@@ -913,7 +784,7 @@ int tun_device_get_flags(tun_device *dev, unsigned *flags)
     if (!dev || !flags)
         return tun_fail(TUN_EINVAL, "tun_device_get_flags: NULL pointer");
     *flags = dev->flags;
-    if (atomic_load_explicit(&dev->nonblocking, memory_order_relaxed))
+    if (atomic_load_explicit(&dev->io.nonblocking, memory_order_relaxed))
         *flags |= TUN_FLAG_NONBLOCK;
     return 0;
 }
@@ -940,7 +811,7 @@ int tun_clone_queue(tun_device *dev, tun_device **out)
     if ((rc = tun_linux_attach(name, &flags, &fd)) < 0)
         return rc;
     rc = tun_device_new(fd, dev->ifindex, flags,
-                        atomic_load_explicit(&dev->nonblocking,
+                        atomic_load_explicit(&dev->io.nonblocking,
                                              memory_order_relaxed),
                         out);
     if (rc < 0)
@@ -958,7 +829,7 @@ int tun_queue_set_enabled(tun_device *dev, bool enabled)
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
     ifr.ifr_flags = enabled ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
-    if (ioctl(dev->fd, TUNSETQUEUE, &ifr) != 0)
+    if (ioctl(dev->io.fd, TUNSETQUEUE, &ifr) != 0)
         return tun_fail_errno(errno, "TUNSETQUEUE %s",
                               enabled ? "attach" : "detach");
     return 0;
