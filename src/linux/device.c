@@ -280,8 +280,6 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
         }
         if (ifr.ifr_flags & IFF_TAP)
             dflags |= TUN_FLAG_L2;
-        if (!(ifr.ifr_flags & IFF_NO_PI))
-            dflags |= TUN_FLAG_PACKET_INFO;
         if (ifr.ifr_flags & IFF_MULTI_QUEUE)
             dflags |= TUN_FLAG_MULTI_QUEUE;
         if (ifr.ifr_flags & IFF_PERSIST)
@@ -299,6 +297,15 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
         if (ifindex == 0)
             return tun_fail_errno(errno, "tun_open_fd: finding the index of "
                                   "%s", ifr.ifr_name);
+        /* TUNGETIFF reports IFF_NO_PI's bit as IFF_NOFILTER, so only
+         * rtnetlink (Linux 4.15+) tells whether packets carry the header;
+         * older kernels are taken to have it off, as libtun opens them. */
+        struct tun_nl_link link;
+        int rc = tun_nl_link_get(ifindex, &link);
+        if (rc < 0)
+            return rc;
+        if (link.tun_pi == 1)
+            dflags |= TUN_FLAG_PACKET_INFO;
     }
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
         return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");

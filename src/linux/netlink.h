@@ -23,6 +23,9 @@ struct tun_nl_link {
     unsigned txqueuelen;
     uint8_t mac[6];
     bool has_mac;
+    /* IFLA_TUN_PI: 1 or 0, -1 if the kernel did not say (not a TUN/TAP
+     * link, or a kernel older than 4.15). */
+    int tun_pi;
 };
 
 /* A link change: only the members whose has_ bit is set are sent. */

@@ -1,0 +1,947 @@
+/* A small rtnetlink client: see netlink.h.
+ *
+ * Every byte of a message is written and read with memcpy, never through a
+ * cast struct pointer, so neither the caller's buffer nor a fuzzer's input
+ * needs any alignment. */
+#include "netlink.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* The kernel never makes a dump datagram larger than 32 KiB, and the
+ * replies to single requests about a TUN/TAP link are a few KiB. */
+#define NL_RECV_SIZE 32768
+/* How often an interrupted or overrun dump is started again. */
+#define NL_DUMP_TRIES 5
+/* nl_wait() result: the dump must be started again on a new socket. */
+#define NL_RESTART 1
+
+static size_t nl_align(size_t n) { return (n + 3) & ~(size_t)3; }
+
+/* ---- building ---------------------------------------------------------- */
+
+struct nl_buf {
+    unsigned char *data;
+    size_t size;
+    size_t len; /* bytes used so far, a multiple of 4 */
+};
+
+/* Append len bytes and zeroed padding up to the next 4-byte boundary. */
+static int nl_put(struct nl_buf *b, const void *data, size_t len)
+{
+    size_t padded = nl_align(len);
+    if (padded > b->size - b->len)
+        return -ENOBUFS;
+    memcpy(b->data + b->len, data, len);
+    memset(b->data + b->len + len, 0, padded - len);
+    b->len += padded;
+    return 0;
+}
+
+static int nl_put_attr(struct nl_buf *b, unsigned short type, const void *data,
+                       size_t len)
+{
+    struct rtattr rta;
+    if (len > USHRT_MAX - sizeof(rta))
+        return -ENOBUFS;
+    rta.rta_len = (unsigned short)(sizeof(rta) + len);
+    rta.rta_type = type;
+    int rc = nl_put(b, &rta, sizeof(rta));
+    return rc < 0 ? rc : nl_put(b, data, len);
+}
+
+static int nl_put_u32(struct nl_buf *b, unsigned short type, uint32_t value)
+{
+    return nl_put_attr(b, type, &value, sizeof(value));
+}
+
+/* Start a message with its header; nl_end() fills in the length. */
+static int nl_begin(struct nl_buf *b, void *buf, size_t size, uint16_t type,
+                    uint16_t flags, uint32_t seq)
+{
+    struct nlmsghdr h = {.nlmsg_type = type, .nlmsg_flags = flags,
+                         .nlmsg_seq = seq};
+    b->data = buf;
+    b->size = buf ? size : 0;
+    b->len = 0;
+    return nl_put(b, &h, sizeof(h));
+}
+
+static int nl_end(struct nl_buf *b)
+{
+    uint32_t len = (uint32_t)b->len;
+    memcpy(b->data, &len, sizeof(len));
+    return (int)b->len;
+}
+
+/* Index 0 is not a link, and in RTM_SETLINK it would select the link by
+ * IFLA_IFNAME instead: never send it. */
+static bool nl_ifindex_ok(unsigned ifindex)
+{
+    return ifindex > 0 && ifindex <= INT_MAX;
+}
+
+static int nl_build_link_simple(void *buf, size_t size, uint32_t seq,
+                                uint16_t type, uint16_t flags,
+                                unsigned ifindex)
+{
+    if (!nl_ifindex_ok(ifindex))
+        return -EINVAL;
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = (int)ifindex};
+    struct nl_buf b;
+    int rc = nl_begin(&b, buf, size, type, flags, seq);
+    if (rc == 0)
+        rc = nl_put(&b, &ifi, sizeof(ifi));
+    return rc < 0 ? rc : nl_end(&b);
+}
+
+int tun_nl_build_link_get(void *buf, size_t size, uint32_t seq,
+                          unsigned ifindex)
+{
+    return nl_build_link_simple(buf, size, seq, RTM_GETLINK,
+                                NLM_F_REQUEST | NLM_F_ACK, ifindex);
+}
+
+int tun_nl_build_link_del(void *buf, size_t size, uint32_t seq,
+                          unsigned ifindex)
+{
+    return nl_build_link_simple(buf, size, seq, RTM_DELLINK,
+                                NLM_F_REQUEST | NLM_F_ACK, ifindex);
+}
+
+int tun_nl_build_link_set(void *buf, size_t size, uint32_t seq,
+                          unsigned ifindex,
+                          const struct tun_nl_link_change *chg)
+{
+    if (!chg || !nl_ifindex_ok(ifindex))
+        return -EINVAL;
+    size_t name_len = 0;
+    if (chg->has_name) {
+        if (!chg->name)
+            return -EINVAL;
+        name_len = strnlen(chg->name, IFNAMSIZ);
+        if (name_len == 0 || name_len >= IFNAMSIZ)
+            return -EINVAL;
+    }
+    /* ifi_change selects the flag bits to change, so other flags stay. */
+    struct ifinfomsg ifi = {
+        .ifi_family = AF_UNSPEC,
+        .ifi_index = (int)ifindex,
+        .ifi_flags = chg->has_up && chg->up ? IFF_UP : 0,
+        .ifi_change = chg->has_up ? IFF_UP : 0,
+    };
+    struct nl_buf b;
+    int rc = nl_begin(&b, buf, size, RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK,
+                      seq);
+    if (rc == 0)
+        rc = nl_put(&b, &ifi, sizeof(ifi));
+    if (rc == 0 && chg->has_mtu)
+        rc = nl_put_u32(&b, IFLA_MTU, chg->mtu);
+    if (rc == 0 && chg->has_name)
+        rc = nl_put_attr(&b, IFLA_IFNAME, chg->name, name_len + 1);
+    if (rc == 0 && chg->has_mac)
+        rc = nl_put_attr(&b, IFLA_ADDRESS, chg->mac, sizeof(chg->mac));
+    if (rc == 0 && chg->has_txqueuelen)
+        rc = nl_put_u32(&b, IFLA_TXQLEN, chg->txqueuelen);
+    return rc < 0 ? rc : nl_end(&b);
+}
+
+static size_t nl_addr_len(uint8_t family)
+{
+    return family == TUN_INET4 ? 4 : family == TUN_INET6 ? 16 : 0;
+}
+
+int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
+                      unsigned ifindex, const tun_address *a)
+{
+    uint16_t flags = NLM_F_REQUEST | NLM_F_ACK;
+    if (type == RTM_NEWADDR)
+        flags |= NLM_F_CREATE | NLM_F_EXCL;
+    else if (type != RTM_DELADDR)
+        return -EINVAL;
+    if (!a || !nl_ifindex_ok(ifindex))
+        return -EINVAL;
+    size_t alen = nl_addr_len(a->family);
+    if (alen == 0 || a->prefix > alen * 8 || a->has_peer > 1)
+        return -EINVAL;
+    /* No IFA_F_NOPREFIXROUTE: the kernel adds the subnet (or peer) route. */
+    struct ifaddrmsg ifa = {
+        .ifa_family = a->family == TUN_INET4 ? AF_INET : AF_INET6,
+        .ifa_prefixlen = a->prefix,
+        .ifa_index = ifindex,
+    };
+    /* IFA_LOCAL is this end, IFA_ADDRESS the peer (or this end again), as
+     * iproute2 sends them. IPv6 reads a lone IFA_ADDRESS as this end. The
+     * same pair selects the address in RTM_DELADDR. */
+    bool send_local = a->family == TUN_INET4 || a->has_peer;
+    const uint8_t *address = a->has_peer ? a->peer : a->addr;
+    struct nl_buf b;
+    int rc = nl_begin(&b, buf, size, (uint16_t)type, flags, seq);
+    if (rc == 0)
+        rc = nl_put(&b, &ifa, sizeof(ifa));
+    if (rc == 0 && send_local)
+        rc = nl_put_attr(&b, IFA_LOCAL, a->addr, alen);
+    if (rc == 0)
+        rc = nl_put_attr(&b, IFA_ADDRESS, address, alen);
+    return rc < 0 ? rc : nl_end(&b);
+}
+
+int tun_nl_build_addr_dump(void *buf, size_t size, uint32_t seq,
+                           unsigned ifindex)
+{
+    if (!nl_ifindex_ok(ifindex))
+        return -EINVAL;
+    /* AF_UNSPEC dumps IPv4 and IPv6; with NETLINK_GET_STRICT_CHK the
+     * kernel filters on ifa_index itself (older kernels send all links). */
+    struct ifaddrmsg ifa = {.ifa_family = AF_UNSPEC, .ifa_index = ifindex};
+    struct nl_buf b;
+    int rc = nl_begin(&b, buf, size, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP,
+                      seq);
+    if (rc == 0)
+        rc = nl_put(&b, &ifa, sizeof(ifa));
+    return rc < 0 ? rc : nl_end(&b);
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+/* Copy the header out and check that the message lies within len bytes. */
+static int nl_msg_header(const struct nlmsghdr *msg, size_t len,
+                         struct nlmsghdr *h)
+{
+    if (!msg || len < sizeof(*h))
+        return -EINVAL;
+    memcpy(h, msg, sizeof(*h));
+    if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > len)
+        return -EINVAL;
+    return 0;
+}
+
+struct nl_attr {
+    unsigned type;
+    const unsigned char *data;
+    size_t len;
+};
+
+struct nl_attr_iter {
+    const unsigned char *pos;
+    size_t left;
+};
+
+/* Attributes of msg (already checked by nl_msg_header()) after a family
+ * header of `fixed` bytes; -EINVAL if the message is shorter than that. */
+static int nl_attr_start(struct nl_attr_iter *it, const struct nlmsghdr *msg,
+                         const struct nlmsghdr *h, size_t fixed)
+{
+    if (h->nlmsg_len < sizeof(*h) + fixed)
+        return -EINVAL;
+    size_t start = sizeof(*h) + nl_align(fixed);
+    if (start > h->nlmsg_len)
+        start = h->nlmsg_len;
+    it->pos = (const unsigned char *)msg + start;
+    it->left = h->nlmsg_len - start;
+    return 0;
+}
+
+/* 1 with the next attribute in *a, 0 at the end, -EINVAL if an attribute
+ * is shorter than its own header or runs past the message. */
+static int nl_attr_next(struct nl_attr_iter *it, struct nl_attr *a)
+{
+    struct rtattr rta;
+    if (it->left == 0)
+        return 0;
+    if (it->left < sizeof(rta))
+        return -EINVAL;
+    memcpy(&rta, it->pos, sizeof(rta));
+    if (rta.rta_len < sizeof(rta) || rta.rta_len > it->left)
+        return -EINVAL;
+    /* The top bits flag nesting and byte order, not the type. */
+    a->type = rta.rta_type & (unsigned)NLA_TYPE_MASK;
+    a->data = it->pos + sizeof(rta);
+    a->len = rta.rta_len - sizeof(rta);
+    /* The last attribute may stop short of its padding. */
+    size_t step = nl_align(rta.rta_len);
+    if (step > it->left)
+        step = it->left;
+    it->pos += step;
+    it->left -= step;
+    return 1;
+}
+
+static int nl_attr_u32(const struct nl_attr *a, unsigned *out)
+{
+    uint32_t value;
+    if (a->len != sizeof(value))
+        return -EINVAL;
+    memcpy(&value, a->data, sizeof(value));
+    *out = value;
+    return 0;
+}
+
+/* Attributes nested in a. */
+static void nl_attr_nested(struct nl_attr_iter *it, const struct nl_attr *a)
+{
+    it->pos = a->data;
+    it->left = a->len;
+}
+
+/* IFLA_LINKINFO of a TUN/TAP link: IFLA_INFO_DATA holds the TUN settings
+ * (Linux 4.15+), including the packet-information flag that TUNGETIFF
+ * cannot report (it shares its bit with IFF_NOFILTER). Other kinds and
+ * attributes are skipped. */
+static int nl_parse_linkinfo(const struct nl_attr *info, struct tun_nl_link *link)
+{
+    struct nl_attr_iter it, data_it;
+    struct nl_attr a, d, data = {0};
+    bool is_tun = false, has_data = false;
+    int rc;
+    nl_attr_nested(&it, info);
+    while ((rc = nl_attr_next(&it, &a)) > 0) {
+        if (a.type == IFLA_INFO_KIND)
+            is_tun = a.len >= 3 && memcmp(a.data, "tun", 3) == 0 &&
+                     (a.len == 3 || a.data[3] == '\0');
+        else if (a.type == IFLA_INFO_DATA) {
+            data = a;
+            has_data = true;
+        }
+    }
+    if (rc < 0 || !is_tun || !has_data)
+        return rc;
+    nl_attr_nested(&data_it, &data);
+    while ((rc = nl_attr_next(&data_it, &d)) > 0) {
+        if (d.type == IFLA_TUN_PI && d.len == 1)
+            link->tun_pi = d.data[0] != 0;
+    }
+    return rc;
+}
+
+int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
+                      struct tun_nl_link *out)
+{
+    struct nlmsghdr h;
+    struct nl_attr_iter it;
+    if (!out || nl_msg_header(hdr, len, &h) < 0 ||
+        h.nlmsg_type != RTM_NEWLINK ||
+        nl_attr_start(&it, hdr, &h, sizeof(struct ifinfomsg)) < 0)
+        return -EINVAL;
+    struct ifinfomsg ifi;
+    memcpy(&ifi, (const unsigned char *)hdr + sizeof(h), sizeof(ifi));
+    if (ifi.ifi_index <= 0)
+        return -EINVAL;
+
+    struct tun_nl_link link;
+    memset(&link, 0, sizeof(link));
+    link.ifindex = (unsigned)ifi.ifi_index;
+    link.flags = ifi.ifi_flags;
+    link.tun_pi = -1;
+    struct nl_attr a;
+    int rc;
+    while ((rc = nl_attr_next(&it, &a)) > 0) {
+        switch (a.type) {
+        case IFLA_IFNAME: {
+            size_t n = strnlen((const char *)a.data, a.len);
+            if (n == 0 || n >= sizeof(link.name))
+                return -EINVAL;
+            memcpy(link.name, a.data, n);
+            link.name[n] = '\0';
+            break;
+        }
+        case IFLA_MTU:
+            rc = nl_attr_u32(&a, &link.mtu);
+            break;
+        case IFLA_TXQLEN:
+            rc = nl_attr_u32(&a, &link.txqueuelen);
+            break;
+        case IFLA_ADDRESS:
+            /* TUN devices have none; other lengths are not Ethernet. */
+            if (a.len == sizeof(link.mac)) {
+                memcpy(link.mac, a.data, sizeof(link.mac));
+                link.has_mac = true;
+            }
+            break;
+        case IFLA_LINKINFO:
+            rc = nl_parse_linkinfo(&a, &link);
+            break;
+        default:
+            break;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    if (rc < 0)
+        return rc;
+    *out = link;
+    return 0;
+}
+
+int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
+                      unsigned ifindex, tun_address *out)
+{
+    struct nlmsghdr h;
+    struct nl_attr_iter it;
+    if (!out || nl_msg_header(hdr, len, &h) < 0 ||
+        h.nlmsg_type != RTM_NEWADDR ||
+        nl_attr_start(&it, hdr, &h, sizeof(struct ifaddrmsg)) < 0)
+        return -EINVAL;
+    struct ifaddrmsg ifa;
+    memcpy(&ifa, (const unsigned char *)hdr + sizeof(h), sizeof(ifa));
+    uint8_t family;
+    if (ifa.ifa_family == AF_INET)
+        family = TUN_INET4;
+    else if (ifa.ifa_family == AF_INET6)
+        family = TUN_INET6;
+    else
+        return 0;
+    if (ifa.ifa_index != ifindex)
+        return 0;
+    size_t alen = nl_addr_len(family);
+    if (ifa.ifa_prefixlen > alen * 8)
+        return -EINVAL;
+
+    const unsigned char *local = NULL, *address = NULL;
+    struct nl_attr a;
+    int rc;
+    while ((rc = nl_attr_next(&it, &a)) > 0) {
+        if (a.type != IFA_LOCAL && a.type != IFA_ADDRESS)
+            continue;
+        if (a.len != alen)
+            return -EINVAL;
+        if (a.type == IFA_LOCAL)
+            local = a.data;
+        else
+            address = a.data;
+    }
+    if (rc < 0)
+        return rc;
+    if (!local && !address)
+        return -EINVAL;
+
+    /* Both families: IFA_LOCAL is this end when present, and IFA_ADDRESS
+     * is then the peer unless it repeats IFA_LOCAL. */
+    tun_address r;
+    memset(&r, 0, sizeof(r));
+    r.family = family;
+    r.prefix = ifa.ifa_prefixlen;
+    memcpy(r.addr, local ? local : address, alen);
+    if (local && address && memcmp(local, address, alen) != 0) {
+        memcpy(r.peer, address, alen);
+        r.has_peer = 1;
+    }
+    *out = r;
+    return 1;
+}
+
+/* The error code of an NLMSG_ERROR or NLMSG_DONE message in *error and its
+ * extended-ACK text in msg. Returns 0, or -EINVAL if the message is
+ * malformed (kept apart from *error, which may itself be -EINVAL). */
+static int nl_status(const struct nlmsghdr *hdr, size_t len, int *error,
+                     char *msg, size_t msg_size)
+{
+    if (msg && msg_size > 0)
+        msg[0] = '\0';
+    struct nlmsghdr h;
+    if (nl_msg_header(hdr, len, &h) < 0)
+        return -EINVAL;
+    const unsigned char *p = (const unsigned char *)hdr;
+    size_t payload = h.nlmsg_len - sizeof(h);
+    int32_t err = 0;
+    size_t fixed; /* bytes before the extended-ACK attributes */
+
+    if (h.nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr e;
+        if (payload < sizeof(e))
+            return -EINVAL;
+        memcpy(&e, p + sizeof(h), sizeof(e));
+        err = e.error;
+        fixed = sizeof(e);
+        /* Unless capped, the whole request is echoed after the error,
+         * and the extended-ACK attributes follow it. */
+        if ((h.nlmsg_flags & (NLM_F_CAPPED | NLM_F_ACK_TLVS)) ==
+            NLM_F_ACK_TLVS) {
+            if (e.msg.nlmsg_len < sizeof(e.msg) ||
+                e.msg.nlmsg_len > payload - sizeof(err))
+                return -EINVAL;
+            fixed = sizeof(err) + e.msg.nlmsg_len;
+        }
+    } else if (h.nlmsg_type == NLMSG_DONE) {
+        /* The dump's status word; a DONE without one is success. */
+        fixed = payload < sizeof(err) ? 0 : sizeof(err);
+        if (fixed)
+            memcpy(&err, p + sizeof(h), sizeof(err));
+    } else {
+        return -EINVAL;
+    }
+    if (err > 0 || err < -4095)
+        return -EINVAL;
+
+    if (h.nlmsg_flags & NLM_F_ACK_TLVS) {
+        struct nl_attr_iter it;
+        struct nl_attr a;
+        int rc;
+        if (nl_attr_start(&it, hdr, &h, fixed) < 0)
+            return -EINVAL;
+        while ((rc = nl_attr_next(&it, &a)) > 0) {
+            if (a.type != NLMSGERR_ATTR_MSG || !msg || msg_size == 0)
+                continue;
+            size_t n = strnlen((const char *)a.data, a.len);
+            if (n >= msg_size)
+                n = msg_size - 1;
+            memcpy(msg, a.data, n);
+            msg[n] = '\0';
+        }
+        if (rc < 0)
+            return -EINVAL;
+    }
+    *error = err;
+    return 0;
+}
+
+int tun_nl_parse_error(const struct nlmsghdr *hdr, size_t len, char *msg,
+                       size_t msg_size)
+{
+    struct nlmsghdr h;
+    int err;
+    if (msg && msg_size > 0)
+        msg[0] = '\0';
+    if (nl_msg_header(hdr, len, &h) < 0 || h.nlmsg_type != NLMSG_ERROR ||
+        nl_status(hdr, len, &err, msg, msg_size) < 0)
+        return -EINVAL;
+    return err;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+struct nl_sock {
+    int fd;
+    uint32_t port; /* our port id: the kernel addresses replies to it */
+};
+
+/* Called for each reply message of the request other than the final
+ * NLMSG_ERROR / NLMSG_DONE; a negative return ends the request. */
+typedef int (*nl_reply_fn)(void *ctx, const struct nlmsghdr *msg, size_t len,
+                           const char *step);
+
+static int nl_open(struct nl_sock *s, bool dump, const char *step)
+{
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0)
+        return tun_fail_errno(errno, "%s: netlink socket", step);
+    /* None is essential: a kernel without them gives no error text
+     * (EXT_ACK, 4.12), echoes whole requests (CAP_ACK, 4.3) or sends every
+     * link's addresses, which the parser filters (GET_STRICT_CHK, 4.20). */
+    int one = 1;
+    (void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+    (void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+    if (dump)
+        (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one,
+                         sizeof(one));
+    struct sockaddr_nl addr = {.nl_family = AF_NETLINK};
+    socklen_t addr_len = sizeof(addr);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &addr_len) < 0) {
+        int e = errno;
+        close(fd);
+        return tun_fail_errno(e, "%s: netlink bind", step);
+    }
+    s->fd = fd;
+    s->port = addr.nl_pid;
+    return 0;
+}
+
+static int nl_send(const struct nl_sock *s, const void *msg, size_t len,
+                   const char *step)
+{
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    while (sendto(s->fd, msg, len, 0, (const struct sockaddr *)&kernel,
+                  sizeof(kernel)) < 0) {
+        if (errno != EINTR)
+            return tun_fail_errno(errno, "%s: netlink send", step);
+    }
+    return 0;
+}
+
+/* Record a kernel error with its extended-ACK text, if it sent one. */
+static int nl_fail(int err, const char *step, const char *ext)
+{
+    if (ext[0])
+        return tun_fail(err, "%s: %s (kernel: %s)", step, strerror(-err), ext);
+    return tun_fail_errno(-err, "%s", step);
+}
+
+/* Read replies to request `seq` until its ACK, error or NLMSG_DONE. Returns
+ * 0, a negative error (recorded), or NL_RESTART when a dump was interrupted
+ * by a change or lost messages (only when `dump`). */
+static int nl_wait(const struct nl_sock *s, uint32_t seq, bool dump,
+                   nl_reply_fn fn, void *ctx, const char *step)
+{
+    union {
+        struct nlmsghdr align;
+        unsigned char bytes[NL_RECV_SIZE];
+    } buf;
+    for (;;) {
+        struct sockaddr_nl from;
+        struct iovec iov = {.iov_base = buf.bytes, .iov_len = sizeof(buf)};
+        struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof(from),
+                            .msg_iov = &iov, .msg_iovlen = 1};
+        ssize_t got = recvmsg(s->fd, &mh, 0);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            /* The socket overflowed and replies were dropped: a dump can
+             * start over; a single request's ACK may be lost. */
+            if (errno == ENOBUFS && dump)
+                return NL_RESTART;
+            if (errno == ENOBUFS)
+                return tun_fail(-EIO, "%s: netlink reply lost (receive "
+                                "buffer overflow)", step);
+            return tun_fail_errno(errno, "%s: netlink receive", step);
+        }
+        if (mh.msg_flags & MSG_TRUNC)
+            return tun_fail(-EMSGSIZE, "%s: netlink reply larger than %d "
+                            "bytes", step, NL_RECV_SIZE);
+        if (from.nl_pid != 0)
+            continue; /* not from the kernel */
+
+        size_t off = 0, left = (size_t)got;
+        while (left > 0) {
+            const struct nlmsghdr *msg = (const void *)(buf.bytes + off);
+            struct nlmsghdr h;
+            if (nl_msg_header(msg, left, &h) < 0)
+                return tun_fail(-EIO, "%s: malformed netlink reply", step);
+            size_t step_len = nl_align(h.nlmsg_len);
+            if (step_len > left)
+                step_len = left;
+            if (h.nlmsg_seq == seq && h.nlmsg_pid == s->port) {
+                if (dump && (h.nlmsg_flags & NLM_F_DUMP_INTR))
+                    return NL_RESTART;
+                if (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_DONE) {
+                    int err;
+                    char ext[256];
+                    if (nl_status(msg, left, &err, ext, sizeof(ext)) < 0)
+                        return tun_fail(-EIO, "%s: malformed netlink "
+                                        "status reply", step);
+                    return err < 0 ? nl_fail(err, step, ext) : 0;
+                }
+                if (h.nlmsg_type >= NLMSG_MIN_TYPE && fn) {
+                    int rc = fn(ctx, msg, left, step);
+                    if (rc < 0)
+                        return rc;
+                }
+            }
+            off += step_len;
+            left -= step_len;
+        }
+    }
+}
+
+/* Each socket serves one request, so any number would do; a counter keeps
+ * the requests (and a restarted dump's attempts) apart in strace output. */
+static uint32_t nl_next_seq(void)
+{
+    static atomic_uint counter;
+    return (uint32_t)atomic_fetch_add(&counter, 1) + 1;
+}
+
+/* One request that ends with an ACK (or an error). */
+static int nl_transact(const void *req, size_t len, uint32_t seq,
+                       nl_reply_fn fn, void *ctx, const char *step)
+{
+    struct nl_sock s;
+    int rc = nl_open(&s, false, step);
+    if (rc < 0)
+        return rc;
+    rc = nl_send(&s, req, len, step);
+    if (rc == 0)
+        rc = nl_wait(&s, seq, false, fn, ctx, step);
+    close(s.fd);
+    return rc;
+}
+
+static int nl_check_ifindex(unsigned ifindex, const char *step)
+{
+    if (!nl_ifindex_ok(ifindex))
+        return tun_fail(-ENODEV, "%s: no interface has index %u", step,
+                        ifindex);
+    return 0;
+}
+
+/* The arguments were checked before building, so this is a request the
+ * builder still found invalid or too large for the request buffer. */
+static int nl_build_failed(int rc, const char *step)
+{
+    return tun_fail(rc, "%s: cannot build the request", step);
+}
+
+struct nl_link_ctx {
+    unsigned ifindex;
+    struct tun_nl_link *out;
+    bool found;
+};
+
+static int nl_on_link(void *ctx, const struct nlmsghdr *msg, size_t len,
+                      const char *step)
+{
+    struct nl_link_ctx *c = ctx;
+    struct tun_nl_link link;
+    if (tun_nl_parse_link(msg, len, &link) < 0)
+        return tun_fail(-EIO, "%s: malformed RTM_NEWLINK reply", step);
+    if (link.ifindex == c->ifindex) {
+        *c->out = link;
+        c->found = true;
+    }
+    return 0;
+}
+
+int tun_nl_link_get(unsigned ifindex, struct tun_nl_link *out)
+{
+    char step[64];
+    snprintf(step, sizeof(step), "netlink RTM_GETLINK ifindex %u", ifindex);
+    if (!out)
+        return tun_fail(-EINVAL, "%s: NULL output", step);
+    int rc = nl_check_ifindex(ifindex, step);
+    if (rc < 0)
+        return rc;
+    unsigned char req[64];
+    uint32_t seq = nl_next_seq();
+    int len = tun_nl_build_link_get(req, sizeof(req), seq, ifindex);
+    if (len < 0)
+        return nl_build_failed(len, step);
+    struct nl_link_ctx c = {.ifindex = ifindex, .out = out};
+    rc = nl_transact(req, (size_t)len, seq, nl_on_link, &c, step);
+    if (rc == 0 && !c.found)
+        return tun_fail(-EIO, "%s: the kernel acknowledged without "
+                        "describing the link", step);
+    return rc;
+}
+
+/* Append to a NUL-terminated string, truncating at size. */
+static void nl_appendf(char *buf, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void nl_appendf(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+}
+
+int tun_nl_link_set(unsigned ifindex, const struct tun_nl_link_change *chg)
+{
+    char step[192];
+    snprintf(step, sizeof(step), "netlink RTM_SETLINK ifindex %u", ifindex);
+    if (!chg)
+        return tun_fail(-EINVAL, "%s: NULL change", step);
+    /* Name every change: the kernel applies them one by one and the
+     * reader needs to know which value was refused. */
+    const char *sep = " (";
+    if (chg->has_mtu) {
+        nl_appendf(step, sizeof(step), "%smtu %u", sep, chg->mtu);
+        sep = ", ";
+    }
+    if (chg->has_name) {
+        nl_appendf(step, sizeof(step), "%sname \"%.*s\"", sep,
+                   TUN_PLATFORM_NAME_LEN + 1, chg->name ? chg->name : "");
+        sep = ", ";
+    }
+    if (chg->has_up) {
+        nl_appendf(step, sizeof(step), "%s%s", sep, chg->up ? "up" : "down");
+        sep = ", ";
+    }
+    if (chg->has_mac) {
+        nl_appendf(step, sizeof(step),
+                   "%saddress %02x:%02x:%02x:%02x:%02x:%02x", sep, chg->mac[0],
+                   chg->mac[1], chg->mac[2], chg->mac[3], chg->mac[4],
+                   chg->mac[5]);
+        sep = ", ";
+    }
+    if (chg->has_txqueuelen) {
+        nl_appendf(step, sizeof(step), "%stxqueuelen %u", sep,
+                   chg->txqueuelen);
+        sep = ", ";
+    }
+    if (sep[0] == ',')
+        nl_appendf(step, sizeof(step), ")");
+
+    int rc = nl_check_ifindex(ifindex, step);
+    if (rc == 0 && chg->has_name)
+        rc = tun_check_name(chg->name);
+    if (rc < 0)
+        return rc;
+    unsigned char req[128];
+    uint32_t seq = nl_next_seq();
+    int len = tun_nl_build_link_set(req, sizeof(req), seq, ifindex, chg);
+    if (len < 0)
+        return nl_build_failed(len, step);
+    return nl_transact(req, (size_t)len, seq, NULL, NULL, step);
+}
+
+int tun_nl_link_del(unsigned ifindex)
+{
+    char step[64];
+    snprintf(step, sizeof(step), "netlink RTM_DELLINK ifindex %u", ifindex);
+    int rc = nl_check_ifindex(ifindex, step);
+    if (rc < 0)
+        return rc;
+    unsigned char req[64];
+    uint32_t seq = nl_next_seq();
+    int len = tun_nl_build_link_del(req, sizeof(req), seq, ifindex);
+    if (len < 0)
+        return nl_build_failed(len, step);
+    return nl_transact(req, (size_t)len, seq, NULL, NULL, step);
+}
+
+/* Describe an address request; the address must have been checked. */
+static void nl_addr_step(char *step, size_t size, const char *what,
+                         const tun_address *a, unsigned ifindex)
+{
+    char text[TUN_ADDRSTRLEN];
+    if (tun_address_format(a, text, sizeof(text)) < 0)
+        snprintf(text, sizeof(text), "(invalid address)");
+    snprintf(step, size, "netlink %s %s on ifindex %u", what, text, ifindex);
+}
+
+static int nl_addr_request(int type, unsigned ifindex, const tun_address *a,
+                           const char *step)
+{
+    unsigned char req[128];
+    uint32_t seq = nl_next_seq();
+    int len = tun_nl_build_addr(req, sizeof(req), seq, type, ifindex, a);
+    if (len < 0)
+        return nl_build_failed(len, step);
+    return nl_transact(req, (size_t)len, seq, NULL, NULL, step);
+}
+
+int tun_nl_addr_add(unsigned ifindex, const tun_address *a)
+{
+    int rc = tun_check_address(a);
+    if (rc < 0)
+        return rc;
+    char step[192];
+    nl_addr_step(step, sizeof(step), "RTM_NEWADDR", a, ifindex);
+    rc = nl_check_ifindex(ifindex, step);
+    if (rc < 0)
+        return rc;
+    return nl_addr_request(RTM_NEWADDR, ifindex, a, step);
+}
+
+/* What an address dump collects: all addresses into out (up to capacity)
+ * and, when `want` is set, the first one with the same address. */
+struct nl_addr_ctx {
+    unsigned ifindex;
+    tun_address *out;
+    size_t capacity;
+    size_t count;
+    const tun_address *want;
+    tun_address match;
+    bool found;
+};
+
+static int nl_on_addr(void *ctx, const struct nlmsghdr *msg, size_t len,
+                      const char *step)
+{
+    struct nl_addr_ctx *c = ctx;
+    tun_address a;
+    int rc = tun_nl_parse_addr(msg, len, c->ifindex, &a);
+    if (rc < 0)
+        return tun_fail(-EIO, "%s: malformed RTM_NEWADDR reply", step);
+    if (rc == 0)
+        return 0;
+    if (c->count < c->capacity)
+        c->out[c->count] = a;
+    c->count++;
+    if (c->want && !c->found && tun_address_same(&a, c->want)) {
+        c->match = a;
+        c->found = true;
+    }
+    return 0;
+}
+
+/* Dump the link's addresses into c, starting over (on a new socket, so
+ * nothing of the old dump is read) when the kernel reports a change during
+ * the dump or the socket overflowed. */
+static int nl_addr_walk(unsigned ifindex, struct nl_addr_ctx *c,
+                        const char *step)
+{
+    for (int attempt = 0; attempt < NL_DUMP_TRIES; attempt++) {
+        unsigned char req[64];
+        uint32_t seq = nl_next_seq();
+        int len = tun_nl_build_addr_dump(req, sizeof(req), seq, ifindex);
+        if (len < 0)
+            return nl_build_failed(len, step);
+        struct nl_sock s;
+        int rc = nl_open(&s, true, step);
+        if (rc < 0)
+            return rc;
+        c->count = 0;
+        c->found = false;
+        rc = nl_send(&s, req, (size_t)len, step);
+        if (rc == 0)
+            rc = nl_wait(&s, seq, true, nl_on_addr, c, step);
+        close(s.fd);
+        if (rc != NL_RESTART)
+            return rc;
+    }
+    return tun_fail(-EAGAIN, "%s: the addresses kept changing during %d "
+                    "attempts; try again", step, NL_DUMP_TRIES);
+}
+
+int tun_nl_addr_list(unsigned ifindex, tun_address *out, size_t capacity,
+                     size_t *count)
+{
+    char step[64];
+    snprintf(step, sizeof(step), "netlink RTM_GETADDR dump of ifindex %u",
+             ifindex);
+    if (!count || (!out && capacity > 0))
+        return tun_fail(-EINVAL, "%s: NULL output", step);
+    int rc = nl_check_ifindex(ifindex, step);
+    if (rc < 0)
+        return rc;
+    struct nl_addr_ctx c = {.ifindex = ifindex, .out = out,
+                            .capacity = capacity};
+    rc = nl_addr_walk(ifindex, &c, step);
+    if (rc < 0)
+        return rc;
+    *count = c.count;
+    if (c.count > capacity)
+        return tun_fail(-ENOBUFS, "%s: %zu addresses, room for %zu", step,
+                        c.count, capacity);
+    return 0;
+}
+
+int tun_nl_addr_del(unsigned ifindex, const tun_address *a)
+{
+    int rc = tun_check_address(a);
+    if (rc < 0)
+        return rc;
+    char step[192];
+    nl_addr_step(step, sizeof(step), "RTM_DELADDR", a, ifindex);
+    rc = nl_check_ifindex(ifindex, step);
+    if (rc < 0)
+        return rc;
+    /* The kernel deletes only on an exact match of prefix (and, for IPv4,
+     * peer); the caller names just the address, so look those up first. */
+    struct nl_addr_ctx c = {.ifindex = ifindex, .want = a};
+    rc = nl_addr_walk(ifindex, &c, step);
+    if (rc < 0)
+        return rc;
+    if (!c.found)
+        return tun_fail(-EADDRNOTAVAIL, "%s: the address is not on the "
+                        "interface", step);
+    nl_addr_step(step, sizeof(step), "RTM_DELADDR", &c.match, ifindex);
+    return nl_addr_request(RTM_DELADDR, ifindex, &c.match, step);
+}
