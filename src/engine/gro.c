@@ -1,0 +1,366 @@
+#include "gro.h"
+
+#include "../internal.h"
+#include "checksum.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GRO_CAPACITY_MAX 65536
+/* Linux's UDP_GRO_CNT_MAX: the receiver's UDP GRO takes no more. */
+#define GRO_UDP_SEGS_MAX 64
+
+/* One run: a first packet and the packets merged into it. */
+struct gro_run {
+    uint32_t index;    /* bufs index of the first packet */
+    uint32_t slot;     /* flow table slot that points here */
+    uint32_t hash;     /* flow hash */
+    uint32_t next_seq; /* TCP: the sequence number that must come next */
+    uint16_t gso_size; /* payload bytes of the first packet */
+    uint16_t segs;     /* packets in the run */
+    uint8_t version;
+    uint8_t proto;
+    uint8_t l4_len;  /* transport header bytes */
+    bool open;       /* more packets may join */
+    bool verified;   /* the first packet's TCP/UDP checksum was checked */
+};
+
+struct tun_gro_table {
+    size_t capacity;
+    size_t mask;     /* slot count - 1; twice the capacity or more */
+    uint32_t *slots; /* per flow: 1 + index of its latest run; 0 free */
+    struct gro_run *runs;
+};
+
+int tun_gro_table_new(size_t capacity, tun_gro_table **out)
+{
+    if (!out || capacity == 0 || capacity > GRO_CAPACITY_MAX)
+        return tun_fail(TUN_EINVAL,
+                        "GRO table: capacity %zu is outside 1..%d", capacity,
+                        GRO_CAPACITY_MAX);
+    size_t slots = 1;
+    while (slots < 2 * capacity)
+        slots <<= 1;
+    tun_gro_table *t = calloc(1, sizeof(*t));
+    if (t) {
+        t->slots = calloc(slots, sizeof(*t->slots));
+        t->runs = calloc(capacity, sizeof(*t->runs));
+    }
+    if (!t || !t->slots || !t->runs) {
+        tun_gro_table_free(t);
+        return tun_fail(TUN_ENOMEM, "GRO table: out of memory for %zu packets",
+                        capacity);
+    }
+    t->capacity = capacity;
+    t->mask = slots - 1;
+    *out = t;
+    return 0;
+}
+
+void tun_gro_table_free(tun_gro_table *t)
+{
+    if (!t)
+        return;
+    free(t->slots);
+    free(t->runs);
+    free(t);
+}
+
+size_t tun_gro_table_capacity(const tun_gro_table *t)
+{
+    return t ? t->capacity : 0;
+}
+
+enum gro_kind {
+    KIND_OTHER,     /* no flow we track: sent as it is */
+    KIND_FLOW,      /* of a flow, but cannot join a run: ends the flow's run */
+    KIND_CANDIDATE, /* may start or join a run */
+};
+
+static enum gro_kind classify(const uint8_t *p, size_t len, unsigned flags,
+                              tun_pkt *pk)
+{
+    if (tun_pkt_parse(pk, p, len) < 0 || pk->fragment)
+        return KIND_OTHER;
+    if (pk->proto != TUN_IPPROTO_TCP &&
+        !(pk->proto == TUN_IPPROTO_UDP && (flags & TUN_GRO_UDP)))
+        return KIND_OTHER;
+    size_t l3 = pk->l3_len;
+    if (len == l3 + pk->l4_len)
+        return KIND_FLOW; /* no payload */
+    if (pk->version == 4 &&
+        (l3 != TUN_IPV4_HDR_LEN || tun_csum_fold(tun_csum_add(0, p, l3)) != 0xffff))
+        return KIND_FLOW; /* IP options or a bad header checksum */
+    if (pk->proto == TUN_IPPROTO_TCP) {
+        uint8_t f = p[l3 + TUN_TCP_FLAGS];
+        if (!(f & TUN_TCP_ACK) ||
+            (f & (TUN_TCP_SYN | TUN_TCP_FIN | TUN_TCP_RST | TUN_TCP_URG)))
+            return KIND_FLOW;
+    } else if (tun_get16(p + l3 + TUN_UDP_CSUM_OFFSET) == 0) {
+        return KIND_FLOW; /* no checksum: Linux's UDP GRO refuses it too */
+    }
+    return KIND_CANDIDATE;
+}
+
+static const uint8_t *addresses(const uint8_t *p, unsigned version,
+                                size_t *n)
+{
+    *n = version == 4 ? 8 : 32;
+    return p + (version == 4 ? 12 : 8);
+}
+
+static uint32_t flow_hash(const uint8_t *p, const tun_pkt *pk)
+{
+    size_t n;
+    const uint8_t *a = addresses(p, pk->version, &n);
+    uint32_t h = (uint32_t)pk->version << 8 | pk->proto;
+    for (size_t i = 0; i <= n; i += 4) {
+        /* The word after the addresses is the ports. */
+        uint32_t w = i < n ? tun_get32(a + i) : tun_get32(p + pk->l3_len);
+        h = (h ^ w) * 0x9e3779b1u;
+        h ^= h >> 15;
+    }
+    return h;
+}
+
+/* The slot of p's flow: the one pointing at its latest run, or the free
+ * slot where it would go. */
+static uint32_t *flow_slot(tun_gro_table *t, const tun_buf *bufs,
+                           size_t offset, const uint8_t *p,
+                           const tun_pkt *pk, uint32_t hash)
+{
+    size_t n;
+    const uint8_t *a = addresses(p, pk->version, &n);
+    for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+        uint32_t *slot = &t->slots[i];
+        if (!*slot)
+            return slot;
+        const struct gro_run *run = &t->runs[*slot - 1];
+        const uint8_t *h = bufs[run->index].data + offset;
+        size_t hl3 = run->version == 4 ? TUN_IPV4_HDR_LEN : TUN_IPV6_HDR_LEN;
+        if (run->hash == hash && run->version == pk->version &&
+            run->proto == pk->proto && memcmp(a, h + (a - p), n) == 0 &&
+            memcmp(p + pk->l3_len, h + hl3, 4) == 0)
+            return slot;
+    }
+}
+
+/* The IP fields that must match between the first packet h of a run of
+ * segs packets and a packet p joining it. */
+static bool ip_match(const uint8_t *h, const uint8_t *p, unsigned version,
+                     unsigned segs)
+{
+    if (version == 6) /* version, traffic class, flow label; hop limit */
+        return memcmp(h, p, 4) == 0 && h[7] == p[7];
+    if (h[1] != p[1] || h[8] != p[8] || ((h[6] ^ p[6]) & 0xe0))
+        return false; /* TOS, TTL, reserved/DF/MF bits */
+    return (h[6] & TUN_IPV4_DF) ||
+           (unsigned)tun_get16(p + 4) == ((tun_get16(h + 4) + segs) & 0xffff);
+}
+
+static bool tcp_match(const struct gro_run *run, const uint8_t *th,
+                      const uint8_t *tp)
+{
+    /* Only PSH may differ, and CWR on the first packet alone. */
+    if ((tp[TUN_TCP_FLAGS] & ~TUN_TCP_PSH) !=
+        (th[TUN_TCP_FLAGS] & ~TUN_TCP_CWR))
+        return false;
+    return tun_get32(tp + 4) == run->next_seq &&
+           memcmp(th + 8, tp + 8, 5) == 0 &&   /* ack, header length */
+           memcmp(th + 14, tp + 14, 2) == 0 && /* window */
+           memcmp(th + 18, tp + 18, 2) == 0 && /* urgent pointer */
+           memcmp(th + TUN_TCP_HDR_LEN, tp + TUN_TCP_HDR_LEN,
+                  run->l4_len - TUN_TCP_HDR_LEN) == 0; /* options */
+}
+
+static bool l4_valid(const uint8_t *p, size_t len, const tun_pkt *pk)
+{
+    size_t l3 = pk->l3_len;
+    uint32_t sum = tun_pkt_pseudo_sum(p, pk, len - l3);
+    return tun_csum_fold(tun_csum_add(sum, p + l3, len - l3)) == 0xffff;
+}
+
+enum append_result { APPEND_DONE, APPEND_NO, APPEND_BAD_PACKET };
+
+/* Append packet p (len bytes, a candidate of the run's flow) to the run
+ * whose first packet is in head. */
+static enum append_result append(struct gro_run *run, tun_buf *head,
+                                 size_t offset, const uint8_t *p, size_t len,
+                                 const tun_pkt *pk)
+{
+    uint8_t *h = head->data + offset;
+    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, payload = len - hdrs;
+    uint8_t *th = h + l3;
+    const uint8_t *tp = p + l3;
+    if (payload > run->gso_size || head->len + payload > TUN_IP_MAX_LEN ||
+        head->capacity - offset - head->len < payload ||
+        !ip_match(h, p, pk->version, run->segs))
+        return APPEND_NO;
+    if (pk->proto == TUN_IPPROTO_TCP ? !tcp_match(run, th, tp)
+                                     : run->segs >= GRO_UDP_SEGS_MAX)
+        return APPEND_NO;
+    if (!run->verified) {
+        if (!l4_valid(h, head->len, pk)) {
+            run->open = false; /* sent alone; p may start a run */
+            return APPEND_NO;
+        }
+        run->verified = true;
+    }
+    /* Copy the payload behind the run and verify the packet in the same
+     * pass; the copy counts only once head->len grows. */
+    uint32_t sum = tun_pkt_pseudo_sum(p, pk, len - l3);
+    sum = tun_csum_add(sum, tp, pk->l4_len);
+    sum = tun_csum_copy(sum, h + head->len, p + hdrs, payload);
+    if (tun_csum_fold(sum) != 0xffff)
+        return APPEND_BAD_PACKET;
+    head->len += payload;
+    run->segs++;
+    if (payload < run->gso_size)
+        run->open = false;
+    if (pk->proto == TUN_IPPROTO_TCP) {
+        run->next_seq += (uint32_t)payload;
+        if (tp[TUN_TCP_FLAGS] & TUN_TCP_PSH) {
+            th[TUN_TCP_FLAGS] |= TUN_TCP_PSH;
+            run->open = false;
+        }
+    }
+    return APPEND_DONE;
+}
+
+static void start_run(struct gro_run *run, uint32_t index, uint32_t slot,
+                      uint32_t hash, const uint8_t *p, size_t len,
+                      const tun_pkt *pk)
+{
+    size_t hdrs = (size_t)pk->l3_len + pk->l4_len;
+    memset(run, 0, sizeof(*run));
+    run->index = index;
+    run->slot = slot;
+    run->hash = hash;
+    run->gso_size = (uint16_t)(len - hdrs);
+    run->segs = 1;
+    run->version = pk->version;
+    run->proto = pk->proto;
+    run->l4_len = (uint8_t)pk->l4_len;
+    run->open = true;
+    if (pk->proto == TUN_IPPROTO_TCP) {
+        const uint8_t *tp = p + pk->l3_len;
+        run->next_seq = tun_get32(tp + 4) + (uint32_t)(len - hdrs);
+        /* PSH ends a run at once: nothing may follow it. */
+        run->open = !(tp[TUN_TCP_FLAGS] & TUN_TCP_PSH);
+    }
+}
+
+/* Turn a run of several packets into one super-packet. */
+static void finish_run(const struct gro_run *run, tun_buf *b, size_t offset)
+{
+    uint8_t *h = b->data + offset;
+    size_t len = b->len;
+    tun_pkt pk = {.version = run->version,
+                  .proto = run->proto,
+                  .l3_len = run->version == 4 ? TUN_IPV4_HDR_LEN
+                                              : TUN_IPV6_HDR_LEN,
+                  .l4_len = run->l4_len};
+    size_t l3 = pk.l3_len;
+    if (run->version == 4) {
+        tun_put16(h + 2, (uint32_t)len);
+        tun_put16(h + 10, 0);
+        tun_put16(h + 10, tun_csum_finish(tun_csum_add(0, h, l3)));
+    } else {
+        tun_put16(h + 4, (uint32_t)(len - l3));
+    }
+    tun_vnet_hdr vh = {.flags = TUN_VNET_F_NEEDS_CSUM,
+                       .hdr_len = (uint16_t)(l3 + run->l4_len),
+                       .gso_size = run->gso_size,
+                       .csum_start = (uint16_t)l3};
+    if (run->proto == TUN_IPPROTO_TCP) {
+        vh.gso_type = run->version == 4 ? TUN_VNET_GSO_TCPV4 : TUN_VNET_GSO_TCPV6;
+        if (h[l3 + TUN_TCP_FLAGS] & TUN_TCP_CWR)
+            vh.gso_type |= TUN_VNET_GSO_ECN;
+        vh.csum_offset = TUN_TCP_CSUM_OFFSET;
+    } else {
+        vh.gso_type = TUN_VNET_GSO_UDP_L4;
+        vh.csum_offset = TUN_UDP_CSUM_OFFSET;
+        tun_put16(h + l3 + 4, (uint32_t)(len - l3));
+    }
+    /* NEEDS_CSUM: the field holds the pseudo-header sum, not complemented;
+     * the kernel adds the rest. */
+    tun_put16(h + l3 + vh.csum_offset,
+              tun_csum_fold(tun_pkt_pseudo_sum(h, &pk, len - l3)));
+    tun_vnet_hdr_encode(h - TUN_VNET_HDR_LEN, &vh);
+}
+
+static int check_args(const tun_gro_table *t, const tun_buf *bufs,
+                      size_t count, size_t offset, const size_t *out)
+{
+    if (!t || (count && (!bufs || !out)))
+        return tun_fail(TUN_EINVAL, "GRO: NULL pointer");
+    if (count > t->capacity)
+        return tun_fail(TUN_EINVAL,
+                        "GRO: %zu packets exceed the table's capacity %zu",
+                        count, t->capacity);
+    if (offset < TUN_VNET_HDR_LEN)
+        return tun_fail(TUN_EINVAL,
+                        "GRO: offset %zu leaves no room for the %d-byte "
+                        "virtio-net header",
+                        offset, TUN_VNET_HDR_LEN);
+    for (size_t i = 0; i < count; i++)
+        if (!bufs[i].data || bufs[i].capacity < offset ||
+            bufs[i].capacity - offset < bufs[i].len)
+            return tun_fail(TUN_EINVAL,
+                            "GRO: packet %zu (offset %zu + %zu bytes) does not "
+                            "fit its %zu-byte buffer",
+                            i, offset, bufs[i].len, bufs[i].capacity);
+    return 0;
+}
+
+int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
+                     size_t offset, unsigned flags, size_t *out)
+{
+    int rc = check_args(t, bufs, count, offset, out);
+    if (rc < 0)
+        return rc;
+    size_t nruns = 0, nout = 0;
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *p = bufs[i].data + offset;
+        size_t len = bufs[i].len;
+        tun_pkt pk;
+        enum gro_kind kind = classify(p, len, flags, &pk);
+        if (kind == KIND_OTHER) {
+            out[nout++] = i;
+            continue;
+        }
+        uint32_t hash = flow_hash(p, &pk);
+        uint32_t *slot = flow_slot(t, bufs, offset, p, &pk, hash);
+        struct gro_run *run = *slot ? &t->runs[*slot - 1] : NULL;
+        out[nout] = i; /* unless merged below */
+        if (run && run->open && kind == KIND_CANDIDATE) {
+            enum append_result r =
+                append(run, &bufs[run->index], offset, p, len, &pk);
+            if (r == APPEND_DONE)
+                continue;
+            if (r == APPEND_BAD_PACKET) {
+                run->open = false;
+                nout++;
+                continue;
+            }
+        }
+        if (run)
+            run->open = false;
+        nout++;
+        if (kind == KIND_CANDIDATE) {
+            start_run(&t->runs[nruns], (uint32_t)i, (uint32_t)(slot - t->slots),
+                      hash, p, len, &pk);
+            *slot = (uint32_t)++nruns;
+        }
+    }
+    for (size_t k = 0; k < nout; k++)
+        memset(bufs[out[k]].data + offset - TUN_VNET_HDR_LEN, 0,
+               TUN_VNET_HDR_LEN);
+    for (size_t r = 0; r < nruns; r++) {
+        const struct gro_run *run = &t->runs[r];
+        if (run->segs > 1)
+            finish_run(run, &bufs[run->index], offset);
+        t->slots[run->slot] = 0; /* leave the table empty for the next call */
+    }
+    return (int)nout;
+}

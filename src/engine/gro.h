@@ -1,0 +1,86 @@
+/* GRO coalescing: merge a batch of plain packets into the fewest packets an
+ * offload device accepts (super-packets with a virtio-net header), so that
+ * the kernel handles 64 KiB at a time.
+ *
+ * The rules follow Linux's own GRO (net/ipv4/tcp_offload.c tcp_gro_receive,
+ * include/net/gro.h, net/ipv4/udp_offload.c), so that splitting a
+ * super-packet again (tun_gso_split(), or the kernel's GSO) gives back the
+ * packets that went in, byte for byte:
+ *
+ * A packet can join a run only if it is IPv4 without options and not a
+ * fragment, or IPv6 with TCP/UDP as the next header (no extension headers),
+ * its IP length fields match its length, and it carries payload. For TCP:
+ * flags ACK plus optionally PSH, ECE, CWR (a SYN, FIN, RST or URG packet is
+ * sent alone). It joins the open run of its flow (same version, addresses,
+ * ports) when: its sequence number follows the run's last byte; the
+ * acknowledgement number, window, urgent pointer, header length and option
+ * bytes equal the first packet's; the flags equal the first packet's except
+ * PSH and CWR, and it has no CWR (a CWR segment starts a new run, whose
+ * super-packet gets TUN_VNET_GSO_ECN); its payload is not larger than the
+ * first packet's; IPv4 TOS (with ECN), TTL and the DF and reserved bits, or
+ * IPv6 traffic class (with ECN), flow label and hop limit, equal the first
+ * packet's; without DF the IPv4 identification is the first packet's plus
+ * the number of packets in the run (with DF it is ignored, as Linux does:
+ * RFC 6864); the run stays within 65535 bytes and within the first
+ * packet's buffer. A packet with PSH or a shorter payload ends its run.
+ * UDP (only with TUN_GRO_UDP): the same IP rules, a non-zero checksum, a
+ * payload not larger than the first's, at most 64 packets per run
+ * (Linux's UDP_GRO_CNT_MAX), and a shorter one ends the run.
+ *
+ * Checksums: Linux's GRO verifies every packet before merging, and so does
+ * this. A merged super-packet goes out with NEEDS_CSUM, which tells the
+ * kernel the data is good; merging a packet with a bad checksum would hide
+ * the corruption. So the IPv4 header checksum of every candidate, and the
+ * TCP/UDP checksum of every packet of a run (its first one when the second
+ * arrives, the others while their payload is copied, in the same pass), are
+ * verified; a packet that fails is sent alone, unchanged, and the kernel
+ * drops it as it would without offload.
+ *
+ * Any packet of a flow that cannot join (a pure ACK, a FIN, a gap) closes
+ * the flow's run, so packets of one flow are never reordered. Packets of
+ * different flows may be: a run goes out at the position of its first
+ * packet. */
+#ifndef TUN_ENGINE_GRO_H
+#define TUN_ENGINE_GRO_H
+
+#include "packet.h"
+#include "vnet.h"
+
+/* Flags of tun_gro_coalesce(). */
+#define TUN_GRO_UDP 0x1 /* merge UDP too (the device takes UDP_L4) */
+
+/* The reusable state of tun_gro_coalesce(): flow table and per-packet
+ * records for batches of up to a fixed number of packets. */
+typedef struct tun_gro_table tun_gro_table;
+
+/* Allocate a table for batches of up to capacity packets (1..65536).
+ * Errors: TUN_EINVAL (capacity out of range), TUN_ENOMEM. */
+int tun_gro_table_new(size_t capacity, tun_gro_table **out);
+/* Free a table; NULL is ignored. */
+void tun_gro_table_free(tun_gro_table *t);
+/* The capacity the table was made with. */
+size_t tun_gro_table_capacity(const tun_gro_table *t);
+
+/* Coalesce the packets bufs[0..count): packet i is bufs[i].len bytes at
+ * bufs[i].data + offset, and offset >= TUN_VNET_HDR_LEN leaves room for the
+ * virtio-net header in front. Payload of later packets is appended to the
+ * first packet of their run, whose len grows, within its capacity.
+ *
+ * Writes to out (room for count entries) the indices of the packets to
+ * send, in order, and returns their number. Each listed packet has its
+ * virtio-net header written at data + offset - TUN_VNET_HDR_LEN: for a
+ * super-packet NEEDS_CSUM, the GSO type (ECN if its first segment has
+ * CWR), gso_size (the first packet's payload), hdr_len, csum_start and
+ * csum_offset, with the IP lengths, IPv4 header checksum and UDP length
+ * rewritten and the pseudo-header sum in the TCP/UDP checksum field; for
+ * any other packet a zero header (GSO none), the packet unchanged. Packets
+ * not listed were merged; their buffers were only read.
+ *
+ * The table is reset at every call; nothing is allocated. Not thread-safe:
+ * one table per thread. Errors (nothing written): TUN_EINVAL for a NULL
+ * pointer, count above the table's capacity, offset below
+ * TUN_VNET_HDR_LEN, or a buffer whose offset + len exceeds its capacity. */
+int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
+                     size_t offset, unsigned flags, size_t *out);
+
+#endif

@@ -1,0 +1,173 @@
+#include "gso.h"
+
+#include "../internal.h"
+#include "checksum.h"
+
+#include <string.h>
+
+static bool fits(const tun_buf *b, size_t offset, size_t need)
+{
+    return b->data && b->capacity >= offset && b->capacity - offset >= need;
+}
+
+static int check_room(const tun_buf *out, size_t count, size_t offset,
+                      size_t n, size_t hdrs, size_t payload, size_t gso)
+{
+    if (n > count)
+        return tun_fail(TUN_ENOBUFS,
+                        "GSO split: the packet makes %zu segments but only "
+                        "%zu buffers were given",
+                        n, count);
+    for (size_t i = 0; i < n; i++) {
+        size_t seg = hdrs + (payload - i * gso < gso ? payload - i * gso : gso);
+        if (!fits(&out[i], offset, seg))
+            return tun_fail(TUN_EMSGSIZE,
+                            "GSO split: buffer %zu (capacity %zu) cannot hold "
+                            "offset %zu plus a %zu-byte segment",
+                            i, out[i].capacity, offset, seg);
+    }
+    return 0;
+}
+
+/* Copy (or, in place, keep) the packet and complete its checksum the way
+ * Linux's skb_checksum_help() does, 0 becoming 0xffff. */
+static int pass_through(const tun_vnet_hdr *vh, const uint8_t *pkt,
+                        size_t len, tun_buf *out, size_t count, size_t offset)
+{
+    bool needs_csum = vh->flags & TUN_VNET_F_NEEDS_CSUM;
+    size_t start = vh->csum_start, field = start + vh->csum_offset;
+    if (needs_csum && field + 2 > len)
+        return tun_fail(TUN_EINVAL,
+                        "GSO split: csum_start %zu + csum_offset %u is beyond "
+                        "the %zu-byte packet",
+                        start, (unsigned)vh->csum_offset, len);
+    int rc = check_room(out, count, offset, 1, len, 0, 1);
+    if (rc < 0)
+        return rc;
+    uint8_t *dst = out[0].data + offset;
+    bool in_place = dst == pkt;
+    if (!needs_csum) {
+        if (!in_place)
+            memcpy(dst, pkt, len);
+    } else {
+        uint32_t sum;
+        if (in_place) {
+            sum = tun_csum_add(0, dst + start, len - start);
+        } else {
+            memcpy(dst, pkt, start);
+            sum = tun_csum_copy(0, dst + start, pkt + start, len - start);
+        }
+        uint16_t c = tun_csum_finish(sum);
+        tun_put16(dst + field, c ? c : 0xffff);
+    }
+    out[0].len = len;
+    return 1;
+}
+
+/* Write segment i of n, carrying payload bytes [from, from + seg) of pkt,
+ * to dst. Segments are written from the last to the first, so that when
+ * pkt is the first output buffer its headers are read before they change. */
+static void write_segment(const uint8_t *pkt, const tun_pkt *pk, uint8_t *dst,
+                          size_t i, size_t n, size_t from, size_t seg)
+{
+    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, seglen = hdrs + seg;
+    bool in_place = dst == pkt;
+    if (!in_place)
+        memcpy(dst, pkt, hdrs);
+    if (pk->version == 4) {
+        tun_put16(dst + 2, (uint32_t)seglen);
+        tun_put16(dst + 4, tun_get16(pkt + 4) + (uint32_t)i);
+        tun_put16(dst + 10, 0);
+        tun_put16(dst + 10, tun_csum_finish(tun_csum_add(0, dst, l3)));
+    } else {
+        tun_put16(dst + 4, (uint32_t)(seglen - l3));
+    }
+    uint8_t *l4 = dst + l3;
+    size_t field;
+    if (pk->proto == TUN_IPPROTO_TCP) {
+        size_t gso_offset = from - hdrs; /* payload bytes before this one */
+        tun_put32(l4 + 4, tun_get32(pkt + l3 + 4) + (uint32_t)gso_offset);
+        if (i + 1 < n)
+            l4[TUN_TCP_FLAGS] &= (uint8_t)~(TUN_TCP_FIN | TUN_TCP_PSH);
+        if (i > 0)
+            l4[TUN_TCP_FLAGS] &= (uint8_t)~TUN_TCP_CWR;
+        field = TUN_TCP_CSUM_OFFSET;
+    } else {
+        tun_put16(l4 + 4, (uint32_t)(seglen - l3));
+        field = TUN_UDP_CSUM_OFFSET;
+    }
+    tun_put16(l4 + field, 0);
+    uint32_t sum = tun_pkt_pseudo_sum(dst, pk, seglen - l3);
+    sum = tun_csum_add(sum, l4, pk->l4_len);
+    sum = in_place ? tun_csum_add(sum, dst + hdrs, seg)
+                   : tun_csum_copy(sum, dst + hdrs, pkt + from, seg);
+    uint16_t c = tun_csum_finish(sum);
+    /* UDP reserves 0 for "no checksum" (RFC 768). */
+    if (c == 0 && pk->proto == TUN_IPPROTO_UDP)
+        c = 0xffff;
+    tun_put16(l4 + field, c);
+}
+
+int tun_gso_split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
+                  tun_buf *out, size_t count, size_t offset)
+{
+    if (!vh || !pkt || (!out && count))
+        return tun_fail(TUN_EINVAL, "GSO split: NULL pointer");
+    if (vh->hdr_len > len)
+        return tun_fail(TUN_EINVAL,
+                        "GSO split: hdr_len %u is beyond the %zu-byte packet",
+                        (unsigned)vh->hdr_len, len);
+    if (vh->gso_type == TUN_VNET_GSO_NONE)
+        return pass_through(vh, pkt, len, out, count, offset);
+
+    uint8_t proto;
+    unsigned version = 0; /* 0: either */
+    switch (vh->gso_type & ~TUN_VNET_GSO_ECN) {
+    case TUN_VNET_GSO_TCPV4:
+        proto = TUN_IPPROTO_TCP;
+        version = 4;
+        break;
+    case TUN_VNET_GSO_TCPV6:
+        proto = TUN_IPPROTO_TCP;
+        version = 6;
+        break;
+    case TUN_VNET_GSO_UDP_L4:
+        proto = TUN_IPPROTO_UDP;
+        break;
+    default:
+        return tun_fail(TUN_EINVAL, "GSO split: unknown gso_type 0x%x",
+                        (unsigned)vh->gso_type);
+    }
+    if (vh->gso_size == 0)
+        return tun_fail(TUN_EINVAL, "GSO split: gso_size is 0");
+    tun_pkt pk;
+    if (tun_pkt_parse(&pk, pkt, len) < 0 || pk.fragment || pk.proto != proto ||
+        (version && pk.version != version))
+        return tun_fail(TUN_EINVAL,
+                        "GSO split: the %zu-byte packet's headers do not "
+                        "match gso_type 0x%x",
+                        len, (unsigned)vh->gso_type);
+    size_t field = proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
+                                            : TUN_UDP_CSUM_OFFSET;
+    if ((vh->flags & TUN_VNET_F_NEEDS_CSUM) &&
+        (vh->csum_start != pk.l3_len || vh->csum_offset != field))
+        return tun_fail(TUN_EINVAL,
+                        "GSO split: csum_start %u / csum_offset %u do not "
+                        "point at the checksum at %u + %zu",
+                        (unsigned)vh->csum_start, (unsigned)vh->csum_offset,
+                        (unsigned)pk.l3_len, field);
+
+    size_t hdrs = (size_t)pk.l3_len + pk.l4_len, payload = len - hdrs;
+    size_t gso = vh->gso_size;
+    size_t n = payload ? (payload + gso - 1) / gso : 1;
+    int rc = check_room(out, count, offset, n, hdrs, payload, gso);
+    if (rc < 0)
+        return rc;
+    for (size_t i = n; i-- > 0;) {
+        size_t from = hdrs + i * gso;
+        size_t seg = len - from < gso ? len - from : gso;
+        write_segment(pkt, &pk, out[i].data + offset, i, n, from, seg);
+        out[i].len = hdrs + seg;
+    }
+    return (int)n;
+}

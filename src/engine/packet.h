@@ -1,0 +1,93 @@
+/* What the packet engine knows of IPv4, IPv6, TCP and UDP headers, and the
+ * caller's buffers it reads and writes. */
+#ifndef TUN_ENGINE_PACKET_H
+#define TUN_ENGINE_PACKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A caller's buffer: capacity bytes at data; the packet itself starts at
+ * an offset the call names (room for a header in front) and is len bytes
+ * long. */
+typedef struct tun_buf {
+    uint8_t *data;
+    size_t capacity;
+    size_t len;
+} tun_buf;
+
+#define TUN_IPPROTO_TCP 6
+#define TUN_IPPROTO_UDP 17
+
+#define TUN_IPV4_HDR_LEN 20 /* without options */
+#define TUN_IPV6_HDR_LEN 40
+#define TUN_TCP_HDR_LEN 20 /* without options */
+#define TUN_UDP_HDR_LEN 8
+#define TUN_IP_MAX_LEN 65535
+
+/* Offsets inside the headers. */
+#define TUN_IPV4_DF 0x40          /* in byte 6 */
+#define TUN_TCP_CSUM_OFFSET 16
+#define TUN_UDP_CSUM_OFFSET 6
+#define TUN_TCP_FLAGS 13
+
+/* TCP flags (byte 13 of the header). */
+#define TUN_TCP_FIN 0x01
+#define TUN_TCP_SYN 0x02
+#define TUN_TCP_RST 0x04
+#define TUN_TCP_PSH 0x08
+#define TUN_TCP_ACK 0x10
+#define TUN_TCP_URG 0x20
+#define TUN_TCP_ECE 0x40
+#define TUN_TCP_CWR 0x80
+
+/* Big-endian fields, at any alignment. */
+static inline uint16_t tun_get16(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t tun_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+           (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void tun_put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void tun_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* The layout of one IP packet, as tun_pkt_parse() found it. */
+typedef struct tun_pkt {
+    uint8_t version;  /* 4 or 6 */
+    uint8_t proto;    /* IPv4 protocol or IPv6 next header */
+    bool fragment;    /* an IPv4 fragment: l4_len is 0 */
+    uint16_t l3_len;  /* IP header bytes: where the transport header starts */
+    uint16_t l4_len;  /* TCP header with options, or 8 for UDP; 0 for any
+                         other protocol */
+} tun_pkt;
+
+/* Check the headers of the IP packet p (len bytes) and describe it in *pk.
+ * The IPv4 total length or IPv6 payload length must match len exactly, and
+ * the TCP header (with its options) or the UDP header must fit; a UDP
+ * length must match too. IPv6 extension headers are not followed: such a
+ * packet is reported with their next header value as proto. Returns 0, or
+ * TUN_EINVAL for anything inconsistent. Reads nothing beyond len. */
+int tun_pkt_parse(tun_pkt *pk, const uint8_t *p, size_t len);
+
+/* The pseudo-header sum of TCP or UDP for a transport segment of l4_bytes
+ * bytes inside the IP packet p. */
+uint32_t tun_pkt_pseudo_sum(const uint8_t *p, const tun_pkt *pk,
+                            size_t l4_bytes);
+
+#endif
