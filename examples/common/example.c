@@ -1,0 +1,174 @@
+#include "example.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int example_fail(const char *what, int err)
+{
+    char reason[512];
+    /* Copy it first: the text is only valid until the next libtun call. */
+    snprintf(reason, sizeof(reason), "%s", tun_last_error());
+    fprintf(stderr, "%s: %s (%s)\n", what, tun_err_name(err),
+            tun_strerror(err));
+    if (reason[0])
+        fprintf(stderr, "  %s\n", reason);
+    return 1;
+}
+
+/* Written only before the handlers are installed; read by the handler. */
+static tun_device *stop_device;
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    int saved = errno; /* the interrupted code may be about to read errno */
+    stop_signal = sig;
+    tun_interrupt(stop_device); /* async-signal-safe */
+    errno = saved;
+}
+
+int example_stop_on_signals(tun_device *dev)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_device = dev;
+    if (sigaction(SIGINT, &sa, NULL) != 0 ||
+        sigaction(SIGTERM, &sa, NULL) != 0) {
+        perror("sigaction");
+        return -1;
+    }
+    return 0;
+}
+
+void example_stop_handling_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+int example_stop_signal(void)
+{
+    return stop_signal;
+}
+
+void example_deadline_start(example_deadline *d, unsigned long seconds)
+{
+    d->set = seconds > 0;
+    clock_gettime(CLOCK_MONOTONIC, &d->end);
+    d->end.tv_sec += (time_t)seconds;
+}
+
+int example_deadline_ms(const example_deadline *d)
+{
+    if (!d->set)
+        return -1;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ns = (long long)(d->end.tv_sec - now.tv_sec) * 1000000000LL +
+                   (d->end.tv_nsec - now.tv_nsec);
+    if (ns <= 0)
+        return 0;
+    long long ms = (ns + 999999) / 1000000; /* round up: 0 means "passed" */
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int example_parse_number(const char *text, const char *option,
+                         unsigned long min, unsigned long max,
+                         unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v < min || v > max) {
+        fprintf(stderr, "%s: '%s' is not a number from %lu to %lu\n", option,
+                text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int example_parse_address(const char *text, tun_address *out)
+{
+    char addr[TUN_ADDRSTRLEN];
+    const char *mark = strstr(text, " peer ");
+    size_t len = mark ? (size_t)(mark - text) : strlen(text);
+    if (len >= sizeof(addr)) {
+        fprintf(stderr, "address '%s' is too long\n", text);
+        return -1;
+    }
+    memcpy(addr, text, len);
+    addr[len] = '\0';
+
+    unsigned long prefix = strchr(addr, ':') ? 128 : 32;
+    char *slash = strchr(addr, '/');
+    if (slash) {
+        *slash = '\0';
+        if (example_parse_number(slash + 1, "prefix", 0, 128, &prefix) != 0)
+            return -1;
+    }
+    int rc = tun_address_parse(out, addr, (unsigned)prefix,
+                               mark ? mark + strlen(" peer ") : NULL);
+    if (rc < 0) {
+        char what[TUN_ADDRSTRLEN + 16];
+        snprintf(what, sizeof(what), "address '%s'", text);
+        example_fail(what, rc);
+        return -1;
+    }
+    return 0;
+}
+
+int example_parse_mac(const char *text, uint8_t mac[6])
+{
+    unsigned b[6];
+    char extra;
+    if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+               &b[4], &b[5], &extra) != 6) {
+        fprintf(stderr, "MAC address '%s' is not like 02:00:00:00:00:01\n",
+                text);
+        return -1;
+    }
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)b[i];
+    return 0;
+}
+
+void example_flag_names(unsigned flags, char *buf, size_t size)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {
+        {TUN_FLAG_L2, "L2"},
+        {TUN_FLAG_MULTI_QUEUE, "MULTI_QUEUE"},
+        {TUN_FLAG_PACKET_INFO, "PACKET_INFO"},
+        {TUN_FLAG_OFFLOAD, "OFFLOAD"},
+        {TUN_FLAG_TCP_GSO, "TCP_GSO"},
+        {TUN_FLAG_UDP_GSO, "UDP_GSO"},
+        {TUN_FLAG_PERSIST, "PERSIST"},
+        {TUN_FLAG_NONBLOCK, "NONBLOCK"},
+        {TUN_FLAG_BORROWED, "BORROWED"},
+    };
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!(flags & names[i].bit))
+            continue;
+        int n = snprintf(buf + used, size - used, "%s%s", used ? " " : "",
+                         names[i].name);
+        if (n < 0 || (size_t)n >= size - used)
+            return;
+        used += (size_t)n;
+    }
+    if (!used)
+        snprintf(buf, size, "none");
+}

@@ -1,0 +1,137 @@
+/*
+ * read_timeout: wait for packets at most N milliseconds at a time.
+ *
+ * tun_read_timeout() returns a packet, or TUN_ETIMEDOUT when none arrived
+ * in time, so one thread can read packets and still do periodic work (here:
+ * print "timeout") without a second thread or an event loop.
+ *
+ * Run as root (or with CAP_NET_ADMIN):
+ *   sudo ./read_timeout -i 500          # then: ping 10.0.0.2
+ * Options:
+ *   -n, --name NAME       interface name or pattern (default: tun%d)
+ *   -a, --address A/P     address of the device (default: 10.0.0.1/24)
+ *   -i, --interval MS     longest wait for one packet (default: 1000)
+ *   -c, --count N         stop after N packets
+ *   -t, --timeout S       stop after S seconds
+ * Ctrl-C stops it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "common/example.h"
+#include "common/packet.h"
+
+static void usage(const char *prog)
+{
+    fprintf(stderr,
+            "usage: %s [-n NAME] [-a ADDR/PREFIX] [-i MS] [-c COUNT] "
+            "[-t SECONDS]\n",
+            prog);
+}
+
+static int read_loop(tun_device *dev, int interval_ms, unsigned long count,
+                     unsigned long seconds)
+{
+    static uint8_t buf[TUN_MTU_MAX];
+    char what[160];
+    unsigned long packets = 0, timeouts = 0;
+    example_deadline deadline;
+    example_deadline_start(&deadline, seconds);
+
+    while (count == 0 || packets < count) {
+        /* Wait the interval, or less when the run ends sooner. */
+        int left = example_deadline_ms(&deadline);
+        int wait_ms = left >= 0 && left < interval_ms ? left : interval_ms;
+        int n = tun_read_timeout(dev, buf, sizeof(buf), wait_ms);
+        if (n == TUN_ETIMEDOUT) {
+            if (left >= 0 && left <= interval_ms)
+                break; /* the whole run's time is up */
+            timeouts++;
+            printf("timeout: no packet in %d ms\n", interval_ms);
+            continue;
+        }
+        if (n == TUN_ECANCELED)
+            break;
+        if (n < 0)
+            return example_fail("tun_read_timeout", n);
+        packets++;
+        packet_describe(buf, (size_t)n, what, sizeof(what));
+        printf("packet: %s\n", what);
+    }
+    printf("%lu packet%s, %lu timeout%s\n", packets, packets == 1 ? "" : "s",
+           timeouts, timeouts == 1 ? "" : "s");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"name", required_argument, NULL, 'n'},
+        {"address", required_argument, NULL, 'a'},
+        {"interval", required_argument, NULL, 'i'},
+        {"count", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *name = NULL, *address = "10.0.0.1/24";
+    unsigned long interval = 1000, count = 0, seconds = 0;
+    tun_address a;
+    tun_config *cfg;
+    tun_device *dev;
+    int rc, opt;
+
+    setvbuf(stdout, NULL, _IOLBF, 0); /* one line at a time, also to a pipe */
+    while ((opt = getopt_long(argc, argv, "n:a:i:c:t:h", options, NULL)) !=
+           -1) {
+        switch (opt) {
+        case 'n': name = optarg; break;
+        case 'a': address = optarg; break;
+        case 'i':
+            if (example_parse_number(optarg, "--interval", 1, 3600000,
+                                     &interval) != 0)
+                return 2;
+            break;
+        case 'c':
+            if (example_parse_number(optarg, "--count", 1, 1000000000,
+                                     &count) != 0)
+                return 2;
+            break;
+        case 't':
+            if (example_parse_number(optarg, "--timeout", 1, 86400 * 365,
+                                     &seconds) != 0)
+                return 2;
+            break;
+        case 'h': usage(argv[0]); return 0;
+        default: usage(argv[0]); return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(argv[0]);
+        return 2;
+    }
+    if (example_parse_address(address, &a) != 0)
+        return 2;
+
+    rc = tun_config_new(&cfg);
+    if (rc < 0)
+        return example_fail("tun_config_new", rc);
+    if ((name && (rc = tun_config_set_name(cfg, name)) < 0) ||
+        (rc = tun_config_add_address(cfg, &a)) < 0 ||
+        (rc = tun_open(cfg, &dev)) < 0) {
+        tun_config_free(cfg);
+        return example_fail("opening the device", rc);
+    }
+    tun_config_free(cfg);
+
+    char ifname[TUN_NAME_MAX];
+    if (tun_device_get_name(dev, ifname, sizeof(ifname)) < 0)
+        ifname[0] = '\0';
+    printf("%s: reading, at most %lu ms per wait\n", ifname, interval);
+    int status = example_stop_on_signals(dev) != 0
+                     ? 1
+                     : read_loop(dev, (int)interval, count, seconds);
+    example_stop_handling_signals();
+    tun_close(dev);
+    return status;
+}
