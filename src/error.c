@@ -62,6 +62,12 @@ static _Thread_local char tun_error_reason[512];
 const char *tun_last_error(void) { return tun_error_reason; }
 
 static void tun_set_reason(const char *fmt, va_list ap, const char *suffix)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 0)))
+#endif
+    ;
+
+static void tun_set_reason(const char *fmt, va_list ap, const char *suffix)
 {
     int n = vsnprintf(tun_error_reason, sizeof(tun_error_reason), fmt, ap);
     if (n < 0) {
