@@ -147,13 +147,18 @@ static void check_completed_checksum(const uint8_t *p, size_t len,
  * completed checksum is right. Returns the count. */
 static size_t coalesce(unsigned flags)
 {
-    int n = tun_gro_coalesce(table, bufs, nbufs, OFFSET, flags, out);
+    int n = tun_gro_coalesce(table, bufs, nbufs, OFFSET, flags);
     if (n < 0)
         fail_msg("tun_gro_coalesce: %s: %s", tun_err_name(n),
                  tun_last_error());
+    memcpy(out, tun_gro_listed(table), (size_t)n * sizeof(out[0]));
     size_t k = 0;
     for (size_t i = 0; i < nbufs; i++) {
         bool listed = k < (size_t)n && out[k] == i;
+        /* A packet goes out itself or inside a listed one before it. */
+        size_t with = tun_gro_sent_with(table, i);
+        assert_true(listed ? with == i : with < i);
+        assert_int_equal(tun_gro_sent_with(table, with), with);
         size_t guard = listed ? OFFSET - TUN_VNET_HDR_LEN : OFFSET;
         for (size_t b = 0; b < guard; b++)
             assert_int_equal(bufs[i].data[b], FILL);
@@ -844,36 +849,27 @@ static void test_arguments(void **state)
     test_flow f = test_flow_make(4, TEST_TCP, 0);
     test_seg s = tcp_seg();
     add_segments(&f, &s, 0, 3, 5, 1000);
-    assert_int_equal(tun_gro_coalesce(NULL, bufs, 3, OFFSET, 0, out),
+    assert_int_equal(tun_gro_coalesce(NULL, bufs, 3, OFFSET, 0), TUN_EINVAL);
+    assert_int_equal(tun_gro_coalesce(table, NULL, 3, OFFSET, 0), TUN_EINVAL);
+    assert_int_equal(tun_gro_coalesce(table, bufs, 3, TUN_VNET_HDR_LEN - 1, 0),
                      TUN_EINVAL);
-    assert_int_equal(tun_gro_coalesce(table, NULL, 3, OFFSET, 0, out),
-                     TUN_EINVAL);
-    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0, NULL),
-                     TUN_EINVAL);
-    assert_int_equal(tun_gro_coalesce(table, bufs, 3, TUN_VNET_HDR_LEN - 1, 0,
-                                      out),
-                     TUN_EINVAL);
-    assert_int_equal(tun_gro_coalesce(table, bufs, MAX_PKTS + 1, OFFSET, 0,
-                                      out),
+    assert_int_equal(tun_gro_coalesce(table, bufs, MAX_PKTS + 1, OFFSET, 0),
                      TUN_EINVAL);
     bufs[2].len = bufs[2].capacity - OFFSET + 1;
-    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0, out),
-                     TUN_EINVAL);
+    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
     bufs[2].len = orig_len[2];
     bufs[1].capacity = OFFSET - 1;
-    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0, out),
-                     TUN_EINVAL);
+    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
     bufs[1].capacity = CAP;
     uint8_t *data = bufs[1].data;
     bufs[1].data = NULL;
-    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0, out),
-                     TUN_EINVAL);
+    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
     bufs[1].data = data;
     /* Nothing was written: the batch still merges as it should. */
     assert_int_equal(coalesce(0), 1);
     test_seg a = part(&s, 0, 3, 5, 1000);
     expect_super(0, 0, &f, &a, 1000);
-    assert_int_equal(tun_gro_coalesce(table, NULL, 0, OFFSET, 0, NULL), 0);
+    assert_int_equal(tun_gro_coalesce(table, NULL, 0, OFFSET, 0), 0);
     reset();
 
     tun_gro_table *t;
@@ -1045,6 +1041,26 @@ static void test_split_of_coalesce(void **state)
     assert_true(sent * 2 < packets); /* the batches did merge */
 }
 
+/* tun_gro_undo() gives every listed packet back its bytes from before the
+ * call; the packets merged into it were never touched. */
+static void test_undo(void **state)
+{
+    (void)state;
+    static size_t flow_of[MAX_PKTS];
+    uint64_t rng = 99;
+    for (int round = 0; round < 50; round++) {
+        random_batch(&rng, flow_of);
+        size_t n = coalesce(TUN_GRO_UDP);
+        for (size_t k = 0; k < n; k++)
+            tun_gro_undo(table, bufs, OFFSET, out[k]);
+        for (size_t i = 0; i < nbufs; i++) {
+            assert_int_equal(bufs[i].len, orig_len[i]);
+            assert_memory_equal(bufs[i].data + OFFSET, orig[i], orig_len[i]);
+        }
+        reset();
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1068,6 +1084,7 @@ int main(void)
         cmocka_unit_test(test_table_reuse),
         cmocka_unit_test(test_coalesce_of_split),
         cmocka_unit_test(test_split_of_coalesce),
+        cmocka_unit_test(test_undo),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
