@@ -115,4 +115,8 @@ cmake -S "$root/tests/consumer" -B "$root/build/consumer-cmake" \
       -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$root/build/consumer-cmake" >/dev/null
 "$root/build/consumer-cmake/consumer"
+
+# The README's demo, on the gcc build, as a user would see it.
+echo "== demo"
+TUN_BUILD_DIR="$root/build/gcc" bash "$root/scripts/demo.sh"
 echo "== all checks passed"

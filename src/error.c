@@ -66,6 +66,7 @@ static void tun_set_reason(const char *fmt, va_list ap, const char *suffix)
     __attribute__((format(printf, 1, 0)))
 #endif
     ;
+
 static void tun_set_reason(const char *fmt, va_list ap, const char *suffix)
 {
     int n = vsnprintf(tun_error_reason, sizeof(tun_error_reason), fmt, ap);
