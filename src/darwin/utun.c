@@ -126,20 +126,15 @@ int tun_open(const tun_config *cfg, tun_device **out)
 
 int tun_open_fd(int fd, unsigned flags, tun_device **out)
 {
-    if (!out)
-        return tun_fail(TUN_EINVAL, "tun_open_fd: NULL pointer");
-    if (fd < 0)
-        return tun_fail(TUN_EINVAL, "tun_open_fd: fd %d is negative", fd);
-    if (flags & ~(unsigned)(TUN_FD_BORROW | TUN_FD_RAW))
-        return tun_fail(TUN_EINVAL, "tun_open_fd: unknown flags 0x%x", flags);
-    if (fcntl(fd, F_GETFL) < 0)
-        return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is not open", fd);
+    int rc = tun_unix_check_adopted(fd, flags, out);
+    if (rc < 0)
+        return rc;
     unsigned ifindex = 0;
     if (!(flags & TUN_FD_RAW)) {
         /* NEPacketTunnelProvider's packetFlow is backed by such a socket;
          * UTUN_OPT_IFNAME is how to find which utun it is. */
         char name[IFNAMSIZ];
-        int rc = tun_utun_name(fd, name);
+        rc = tun_utun_name(fd, name);
         if (rc < 0)
             return tun_fail(TUN_ENOTTY, "tun_open_fd: fd %d is not a utun "
                             "socket (getsockopt UTUN_OPT_IFNAME: %s)", fd,
@@ -149,8 +144,7 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
             return tun_fail_errno(errno, "tun_open_fd: finding the index of "
                                   "%s", name);
     }
-    int rc = tun_utun_fd_flags(fd, false);
-    if (rc < 0)
+    if ((rc = tun_utun_fd_flags(fd, false)) < 0)
         return rc;
     unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
     tun_device *dev;
