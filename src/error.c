@@ -98,8 +98,12 @@ static const char *tun_errno_hint(int errnum)
     switch (errnum) {
     case EPERM:
     case EACCES:
+#if defined(__linux__)
         return " (needs CAP_NET_ADMIN: run as root or "
                "`setcap cap_net_admin+ep` on the program)";
+#else
+        return " (needs root)";
+#endif
     case EMFILE:
     case ENFILE:
         return " (too many open files: raise RLIMIT_NOFILE or close some)";
@@ -117,6 +121,10 @@ int tun_fail_errno(int errnum, const char *fmt, ...)
     va_start(ap, fmt);
     tun_set_reason(fmt, ap, suffix);
     va_end(ap);
+    /* Drivers (utun among them) answer EOPNOTSUPP, a number of its own on
+     * macOS and the BSDs: one "not supported" code for the caller. */
+    if (errnum == EOPNOTSUPP)
+        return TUN_ENOTSUP;
     return -errnum;
 }
 

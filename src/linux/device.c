@@ -268,15 +268,9 @@ int tun_open(const tun_config *cfg, tun_device **out)
 
 int tun_open_fd(int fd, unsigned flags, tun_device **out)
 {
-    if (!out)
-        return tun_fail(TUN_EINVAL, "tun_open_fd: NULL pointer");
-    if (fd < 0)
-        return tun_fail(TUN_EINVAL, "tun_open_fd: fd %d is negative", fd);
-    if (flags & ~(unsigned)(TUN_FD_BORROW | TUN_FD_RAW))
-        return tun_fail(TUN_EINVAL, "tun_open_fd: unknown flags 0x%x", flags);
-    int fl = fcntl(fd, F_GETFL);
+    int fl = tun_unix_check_adopted(fd, flags, out);
     if (fl < 0)
-        return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is not open", fd);
+        return fl;
 
     unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
     unsigned ifindex = 0;
