@@ -223,6 +223,12 @@ int tun_write(tun_device *dev, const void *buf, size_t len)
     iov[iovcnt++] = (struct iovec){(void *)(uintptr_t)buf, len};
     for (;;) {
         int n = tun_unix_transfer(&dev->io, false, iov, iovcnt, -1, true);
+        /* FreeBSD's tun and tap accept and drop a write while the interface
+         * is down, answering 0 bytes (tunwrite in if_tuntap.c). */
+        if (n == 0)
+            return tun_fail(TUN_EIO, "write: the packet was dropped (is the "
+                            "interface down? bring it up with "
+                            "tun_device_set_up())");
         if (n != TUN_ENOBUFS)
             return n < 0 ? n : (int)len;
         /* A full output queue (OpenBSD's tun, utun) answers ENOBUFS and
