@@ -16,6 +16,7 @@
 #if defined(__APPLE__)
 #include "../darwin/compat.h"
 #else
+#include <net/if_types.h>
 #include <netinet/in_var.h>
 #include <netinet6/in6_var.h>
 #endif
@@ -111,25 +112,51 @@ int tun_ifc_set_mtu(const char *name, unsigned mtu)
     return rc;
 }
 
-int tun_ifc_get_mac(const char *name, uint8_t mac[6])
+/* The interface's link-level entry of getifaddrs(): its type (IFT_*) and,
+ * when it is 6 bytes long, its Ethernet address (mac may be NULL).
+ * TUN_ENODEV when there is no such entry. */
+static int tun_ifc_link(const char *name, unsigned *type, uint8_t *mac,
+                        bool *has_mac)
 {
     struct ifaddrs *all;
     if (getifaddrs(&all) != 0)
         return tun_fail_errno(errno, "getifaddrs");
-    int rc = tun_fail(TUN_ENODEV, "%s has no Ethernet address (or is gone)",
-                      name);
-    for (struct ifaddrs *i = all; i; i = i->ifa_next) {
+    bool found = false;
+    for (struct ifaddrs *i = all; i && !found; i = i->ifa_next) {
         if (!i->ifa_addr || i->ifa_addr->sa_family != AF_LINK ||
             strcmp(i->ifa_name, name) != 0)
             continue;
         const struct sockaddr_dl *dl = (const void *)i->ifa_addr;
-        if (dl->sdl_alen == 6) {
+        found = true;
+        *type = dl->sdl_type;
+        *has_mac = dl->sdl_alen == 6;
+        if (*has_mac && mac)
             memcpy(mac, LLADDR(dl), 6);
-            rc = 0;
-        }
-        break;
     }
     freeifaddrs(all);
+    if (!found)
+        return tun_fail(TUN_ENODEV, "%s has no link-level entry (is it "
+                        "gone?)", name);
+    return 0;
+}
+
+int tun_ifc_get_mac(const char *name, uint8_t mac[6])
+{
+    unsigned type;
+    bool has_mac;
+    int rc = tun_ifc_link(name, &type, mac, &has_mac);
+    if (rc == 0 && !has_mac)
+        return tun_fail(TUN_ENODEV, "%s has no Ethernet address", name);
+    return rc;
+}
+
+int tun_ifc_is_ethernet(const char *name, bool *ethernet)
+{
+    unsigned type;
+    bool has_mac;
+    int rc = tun_ifc_link(name, &type, NULL, &has_mac);
+    if (rc == 0)
+        *ethernet = type == IFT_ETHER;
     return rc;
 }
 

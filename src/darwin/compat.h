@@ -85,6 +85,13 @@ struct tun_if_fake_request {
     } iffr_u;
 };
 
+/* <net/if_types.h>: the SNMP interface type of Ethernet. */
+#if __has_include(<net/if_types.h>)
+#include <net/if_types.h>
+#else
+#define IFT_ETHER 0x6
+#endif
+
 /* <net/ndrv.h>: raw frames out of an interface. */
 #if __has_include(<net/ndrv.h>)
 #include <net/ndrv.h>
