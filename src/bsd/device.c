@@ -75,6 +75,17 @@ static int tun_bsd_name(const tun_device *dev, char name[IFNAMSIZ],
     return 0;
 }
 
+/* An MTU the interface allows but whose packets its driver would refuse
+ * to write (see max_mtu) is out of range too. */
+static int tun_bsd_check_max_mtu(const tun_device *dev, unsigned mtu)
+{
+    if (dev->max_mtu && mtu > dev->max_mtu)
+        return tun_fail(TUN_ERANGE, "MTU %u: the driver takes packets of at "
+                        "most %u bytes from the application", mtu,
+                        dev->max_mtu);
+    return 0;
+}
+
 int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
 {
     char name[IFNAMSIZ];
@@ -84,7 +95,8 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
     if (cfg->has_mac && (rc = tun_ifc_set_mac(name, cfg->mac)) < 0)
         return tun_fail(rc, "setting the MAC address of %s: %s", name,
                         tun_last_error());
-    if (cfg->mtu && (rc = tun_ifc_set_mtu(name, cfg->mtu)) < 0)
+    if (cfg->mtu && ((rc = tun_bsd_check_max_mtu(dev, cfg->mtu)) < 0 ||
+                     (rc = tun_ifc_set_mtu(name, cfg->mtu)) < 0))
         return tun_fail(rc, "setting MTU %u on %s: %s", cfg->mtu, name,
                         tun_last_error());
     for (size_t i = 0; i < cfg->address_count; i++) {
@@ -329,7 +341,8 @@ int tun_device_set_mtu(tun_device *dev, unsigned mtu)
     if (rc < 0)
         return rc;
     char name[IFNAMSIZ];
-    if ((rc = tun_bsd_need_interface(dev, "tun_device_set_mtu", name)) < 0)
+    if ((rc = tun_bsd_need_interface(dev, "tun_device_set_mtu", name)) < 0 ||
+        (rc = tun_bsd_check_max_mtu(dev, mtu)) < 0)
         return rc;
     if (mtu < TUN_MTU_MIN_IPV6) {
         tun_address addrs[64];
