@@ -354,6 +354,15 @@ int tun_ifc_add_address(const char *name, unsigned ifindex,
         return rc;
     if (found)
         return tun_fail(TUN_EEXIST, "the address is already on %s", name);
+    /* A destination exists only on a point-to-point interface (IPv4 would
+     * take it as the broadcast address), and the KAME IPv6 stack of every
+     * one of these systems wants prefix 128 with it (in6_update_ifa). */
+    if (a->has_peer && !point_to_point)
+        return tun_fail(TUN_EINVAL, "%s is not point-to-point (an L2 "
+                        "device): an address there has no peer", name);
+    if (a->has_peer && a->family == TUN_INET6 && a->prefix != 128)
+        return tun_fail(TUN_EINVAL, "an IPv6 address with a peer takes "
+                        "prefix 128 here (the kernel routes the peer)");
     rc = a->family == TUN_INET4 ? tun_ifc_add_inet(name, point_to_point, a)
                                 : tun_ifc_add_inet6(name, a);
     if (rc < 0 || !tun_ifc_needs_route(point_to_point, a))
