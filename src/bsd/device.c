@@ -358,6 +358,9 @@ int tun_device_set_mtu(tun_device *dev, unsigned mtu)
     }
     if ((rc = tun_ifc_set_mtu(name, mtu)) < 0)
         return rc;
+    /* feth: the I/O side carries the same frames. */
+    if (dev->peer_name[0] && (rc = tun_ifc_set_mtu(dev->peer_name, mtu)) < 0)
+        return rc;
     atomic_store_explicit(&dev->mtu, mtu, memory_order_relaxed);
     return 0;
 }
