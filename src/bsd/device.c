@@ -109,8 +109,11 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
                             tun_last_error());
         }
     }
-    if (cfg->up && (rc = tun_ifc_set_up(name, true)) < 0)
-        return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
+    /* Also when down is asked for: an address brings a BSD interface up
+     * (SIOCSIFADDR), and OpenBSD's open already did. */
+    if ((rc = tun_ifc_set_up(name, cfg->up)) < 0)
+        return tun_fail(rc, "bringing %s %s: %s", name,
+                        cfg->up ? "up" : "down", tun_last_error());
     return 0;
 }
 
