@@ -104,7 +104,7 @@ case_icmp_responder() {
     wait_for_line "$OUT" '^tunr: answering' 5
     ping_all 10.0.0.2 3
     ping_all fd00::2 3
-    wait_exit_ms "$PID" 5000
+    wait_exit_ms "$PID" 10000
     [ "$STATUS" = 0 ] || fail "icmp_responder exited with $STATUS"
     [ "$(grep -c '^answered IPv4 10.0.0.1 -> 10.0.0.2 ICMP echo request' "$OUT")" = 3 ] ||
         fail "icmp_responder did not report 3 IPv4 answers"
@@ -138,7 +138,7 @@ case_tap_responder() {
     [ "$lladdr" = "$mac" ] || fail "ND: fd00:1::2 is at '$lladdr', want $mac"
 
     kill -INT "$PID"
-    wait_exit_ms "$PID" 2000
+    wait_exit_ms "$PID" 10000
     [ "$STATUS" = 0 ] || fail "tap_responder exited with $STATUS after SIGINT"
     grep -q '^answered ARP who-has 10.0.1.2 tell 10.0.1.1$' "$OUT" ||
         fail "no ARP answer reported"
@@ -228,7 +228,7 @@ case_device_info() {
     grep -qx '    link/ether 02:11:22:33:44:55' "$OUT" || fail "MAC not set"
     grep -qx '    libtun flags: L2' "$OUT" || fail "libtun flags of the TAP"
     kill -INT "$PID"
-    wait_exit_ms "$PID" 2000
+    wait_exit_ms "$PID" 10000
     [ "$STATUS" = 0 ] || fail "device_info exited with $STATUS after SIGINT"
 
     local out2=$OUT.tun
@@ -241,7 +241,7 @@ case_device_info() {
     grep -qx '    inet 10.8.0.1/32 peer 10.8.0.2' "$out2" || fail "peer address"
     grep -qx '    libtun flags: MULTI_QUEUE' "$out2" || fail "libtun flags of the TUN"
     kill -TERM "$PID"
-    wait_exit_ms "$PID" 2000
+    wait_exit_ms "$PID" 10000
     [ "$STATUS" = 0 ] || fail "device_info exited with $STATUS after SIGTERM"
 }
 
@@ -296,7 +296,7 @@ case_interruptible_reader() {
     wait_for_line "$OUT" '^reader: IPv4 10\.0\.0\.1 -> 10\.0\.0\.2 ICMP echo request' 5
     sleep 0.2 # back in tun_read()
     kill -INT "$PID"
-    wait_exit_ms "$PID" 1000
+    wait_exit_ms "$PID" 10000
     cat "$OUT"
     [ "$STATUS" = 0 ] || fail "interruptible_reader exited with $STATUS"
     grep -q '^reader: tun_read() returned TUN_ECANCELED' "$OUT" ||
@@ -321,7 +321,7 @@ case_read_timeout() {
     start "$OUT" read_timeout -n tunt -i 100 -t 2
     wait_for_line "$OUT" '^tunt: reading, at most 100 ms per wait$' 5
     ping -n -c 1 -W 1 10.0.0.2 >/dev/null
-    wait_exit_ms "$PID" 5000
+    wait_exit_ms "$PID" 10000
     cat "$OUT"
     [ "$STATUS" = 0 ] || fail "read_timeout exited with $STATUS"
     # Bounded, not timed: a loaded machine may stretch the 2 s.
