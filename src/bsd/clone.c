@@ -4,13 +4,16 @@
  *   FreeBSD  /dev/tun and /dev/tap clone the next free unit; /dev/tunN
  *            makes unit N; any other name is a clone renamed (SIOCSIFNAME).
  *            TUNSIFHEAD puts the family header on every packet. Interfaces
- *            outlive their descriptor: without persist libtun destroys them.
+ *            outlive their descriptor: without persist TUNSTRANSIENT (15+)
+ *            or libtun destroys the ones it made.
  *   OpenBSD  only tunN/tapN; opening /dev/tunN creates the interface and
  *            the last close destroys it, unless SIOCIFCREATE made it first
  *            (what persist does). tun always has the family header.
  *   NetBSD   tun: /dev/tunN as OpenBSD, TUNSIFHEAD as FreeBSD, interfaces
  *            stay (destroyed by libtun without persist); tap: /dev/tap
- *            clones one that its last close destroys, TAPGIFNAME names it.
+ *            clones one that its last close destroys, TAPGIFNAME names it;
+ *            /dev/tapN opens only a tapN that SIOCIFCREATE made.
+ * An interface that existed before tun_open() is never destroyed by it.
  * Not compiled here (no BSD headers on this machine): see docs/design.md. */
 #include "device.h"
 #include "ifconfig.h"
