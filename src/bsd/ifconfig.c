@@ -327,6 +327,25 @@ static int tun_ifc_add_inet6(const char *name, const tun_address *a)
                          name);
 }
 
+/* Whether an address of list other than list[self] needs the subnet route
+ * that list[self] needs (same family, prefix and network). */
+static bool tun_ifc_subnet_shared(const tun_address *list, size_t count,
+                                  size_t self)
+{
+    uint8_t net[16], other[16];
+    tun_iface_network(&list[self], net);
+    for (size_t i = 0; i < count; i++) {
+        if (i == self || list[i].family != list[self].family ||
+            list[i].prefix != list[self].prefix ||
+            !tun_ifc_needs_route(true, &list[i]))
+            continue;
+        tun_iface_network(&list[i], other);
+        if (memcmp(net, other, sizeof(net)) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Whether the interface has the address a->addr (family and bytes). */
 static int tun_ifc_has_address(const char *name, const tun_address *a,
                                bool *found)
@@ -385,7 +404,8 @@ int tun_ifc_remove_address(const char *name, unsigned ifindex,
         return rc;
     if (!found)
         return tun_fail(TUN_EADDRNOTAVAIL, "the address is not on %s", name);
-    /* The route goes first, with the prefix the address was added with. */
+    /* The route goes first, with the prefix the address was added with,
+     * unless another address of the interface routes the same subnet. */
     if (point_to_point) {
         tun_address list[64];
         size_t count;
@@ -393,6 +413,7 @@ int tun_ifc_remove_address(const char *name, unsigned ifindex,
         for (size_t i = 0; rc >= 0 && i < count && i < 64; i++) {
             if (tun_address_same(&list[i], a) &&
                 tun_ifc_needs_route(true, &list[i]) &&
+                !tun_ifc_subnet_shared(list, count < 64 ? count : 64, i) &&
                 (rc = tun_ifc_route(RTM_DELETE, ifindex, &list[i])) < 0)
                 return rc;
         }
