@@ -63,15 +63,18 @@ const char *tun_last_error(void) { return tun_error_reason; }
 
 static void tun_set_reason(const char *fmt, va_list ap, const char *suffix)
 {
-    int n = vsnprintf(tun_error_reason, sizeof(tun_error_reason), fmt, ap);
+    /* Formatted apart first: a reason often quotes the previous one
+     * (tun_last_error() as an argument), which must not overlap. */
+    char text[sizeof(tun_error_reason)];
+    int n = vsnprintf(text, sizeof(text), fmt, ap);
     if (n < 0) {
         tun_error_reason[0] = '\0';
         return;
     }
-    size_t used = strlen(tun_error_reason);
-    if (suffix && used < sizeof(tun_error_reason) - 1)
-        snprintf(tun_error_reason + used, sizeof(tun_error_reason) - used, "%s",
-                 suffix);
+    size_t used = strlen(text);
+    if (suffix && used < sizeof(text) - 1)
+        snprintf(text + used, sizeof(text) - used, "%s", suffix);
+    memcpy(tun_error_reason, text, sizeof(text));
 }
 
 int tun_fail(int err, const char *fmt, ...)
