@@ -28,6 +28,9 @@
 #   --out DIR        results directory (default bench/results)
 #   --build DIR      build directory (default build/bench)
 #   --forwarder BIN  use this forwarder instead of building one
+#   --no-micro       skip the packet engine micro-benchmark (bench_checksum:
+#                    checksum, copy+checksum, GSO split, GRO coalesce), which
+#                    a full run appends to results.md; --quick skips it
 #
 # Needs root (CAP_NET_ADMIN, namespaces) and /dev/net/tun; installs iperf3,
 # jq and gnuplot with apt-get when they are missing. Everything runs in
@@ -44,7 +47,11 @@ MODES=(
     "veth|kernel|reference: a kernel veth pair, no userspace at all"
     "raw-offload|offload|reference: read()/write() of super-packets with their virtio-net header, unchanged (the ceiling of a userspace TUN forwarder)"
     "raw-plain|plain|reference: read()/write() of one packet at a time on plain devices"
-    "plain|plain|libtun sync, one packet per tun_read()/tun_write()"
+    "plain|plain|libtun sync, one packet per tun_read()/tun_write(), a thread per direction"
+    "offload|offload|libtun sync offload: tun_recv_multiple() (GSO split) and tun_send_multiple() (GRO), a thread per direction"
+    "offload-mq|offload|libtun offload on multi-queue devices, N queues and threads per direction (--threads)"
+    "offload-epoll|offload|libtun offload on non-blocking devices, one thread waiting in epoll"
+    "offload-channel|offload|libtun offload, per direction a reading and a writing thread handing batches over through a ring of pooled buffers"
 )
 
 die() {
@@ -68,7 +75,7 @@ all_modes() {
 # ---- options -------------------------------------------------------------------
 
 quick=0 time_s=10 repeat=3 reverse=0 udp=0 pin=0 threads=2
-modes_arg="" out="" build="$root/build/bench" forwarder=""
+modes_arg="" out="" build="$root/build/bench" forwarder="" micro=1
 args=("$@")
 while [ $# -gt 0 ]; do
     case $1 in
@@ -76,7 +83,7 @@ while [ $# -gt 0 ]; do
     --modes) modes_arg=${2:?--modes needs a list}; shift ;;
     --list)
         for m in "${MODES[@]}"; do
-            printf '  %-12s %s\n' "${m%%|*}" "$(echo "$m" | cut -d'|' -f3)"
+            printf '  %-16s %s\n' "${m%%|*}" "$(echo "$m" | cut -d'|' -f3)"
         done
         exit 0 ;;
     --time) time_s=${2:?--time needs seconds}; shift ;;
@@ -88,6 +95,7 @@ while [ $# -gt 0 ]; do
     --out) out=${2:?--out needs a directory}; shift ;;
     --build) build=${2:?--build needs a directory}; shift ;;
     --forwarder) forwarder=${2:?--forwarder needs a path}; shift ;;
+    --no-micro) micro=0 ;;
     --inner) break ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
@@ -98,7 +106,7 @@ done
 [[ $repeat =~ ^[1-9][0-9]*$ ]] || die "--repeat must be a positive count"
 [[ $threads =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive count"
 if [ $quick -eq 1 ]; then
-    time_s=2 repeat=1
+    time_s=2 repeat=1 micro=0
     [ -n "$out" ] || out=$root/build/bench-quick
 fi
 [ -n "$out" ] || out=$here/results
@@ -145,10 +153,15 @@ if [ "${1:-}" != "--inner" ]; then
         cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
             -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_EXAMPLES=OFF >/dev/null ||
             die "cmake configure failed"
-        cmake --build "$build" -j"$(nproc)" --target forwarder >/dev/null ||
+        targets=(forwarder)
+        [ $micro -eq 1 ] && targets+=(bench_checksum)
+        cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >/dev/null ||
             die "building the forwarder failed"
         forwarder=$build/bench/forwarder
     fi
+    micro_bench=""
+    [ $micro -eq 1 ] && micro_bench=$(dirname "$forwarder")/bench_checksum
+    [ -z "$micro_bench" ] || [ -x "$micro_bench" ] || micro_bench=""
     [ -x "$forwarder" ] || die "no forwarder program at $forwarder"
     forwarder=$(realpath "$forwarder")
     if [ $pin -eq 1 ] && [ "$(nproc)" -lt 2 ]; then
@@ -178,7 +191,7 @@ if [ "${1:-}" != "--inner" ]; then
     export BENCH_FORWARDER=$forwarder BENCH_OUT=$out BENCH_WORK=$work \
         BENCH_TIME=$time_s BENCH_REPEAT=$repeat BENCH_REVERSE=$reverse \
         BENCH_UDP=$udp BENCH_PIN=$pin BENCH_THREADS=$threads \
-        BENCH_QUICK=$quick BENCH_MODES="${modes[*]}" \
+        BENCH_QUICK=$quick BENCH_MICRO="$micro_bench" BENCH_MODES="${modes[*]}" \
         BENCH_COMMAND="bench/run.sh${args[*]:+ ${args[*]}}"
     unshare --net --mount --pid --fork --kill-child --mount-proc \
         bash "$0" --inner &
@@ -286,7 +299,7 @@ run_one() {
         in_ns "$spid" ip link set bench-s up
     else
         local limit=$((BENCH_TIME + 60))
-        "${pin_forwarder[@]}" "$forwarder" "$mode" -t "$limit" \
+        "${pin_forwarder[@]}" "$forwarder" "$mode" -t "$limit" -q "$BENCH_THREADS" \
             "/proc/$cpid/ns/net" "$client_addr" \
             "/proc/$spid/ns/net" "$server_addr" \
             >"$dir/forwarder.out" 2>"$dir/forwarder.err" &
@@ -377,7 +390,7 @@ for ((r = 1; r <= BENCH_REPEAT; r++)); do
         run_one "$m" "$r"
         echo "$ROW" >>"$runs.tmp"
         IFS=, read -r _ _ g rt fc _ rss st <<<"$ROW"
-        printf '  %-12s run %d: %7.2f Gbps  retr %-6s  forwarder CPU %5s%%  RSS %6s kB  %s\n' \
+        printf '  %-16s run %d: %7.2f Gbps  retr %-6s  forwarder CPU %5s%%  RSS %6s kB  %s\n' \
             "$m" "$r" "$g" "$rt" "${fc:--}" "${rss:--}" "$st"
         [ "$st" = ok ] || failures=$((failures + 1))
     done
@@ -478,6 +491,20 @@ jq -n --arg cpu "$machine_cpu" --argjson cores "$(nproc)" --arg kernel "$(uname 
     echo "Ratios are against references measured in the same run: the veth pair, and the"
     echo "raw passthrough of the same device kind."
 } >"$out/results.md"
+
+# The packet engine on one core, after the forwarding runs (so that it
+# does not share the CPU with them).
+if [ -n "$BENCH_MICRO" ]; then
+    echo "== packet engine micro-benchmark"
+    {
+        echo
+        echo "Packet engine micro-benchmark (\`bench_checksum\`, one core):"
+        echo
+        echo '```'
+        "$BENCH_MICRO"
+        echo '```'
+    } >>"$out/results.md"
+fi
 
 # The chart: Gbps per mode, forwarder CPU % beside each bar.
 if command -v gnuplot >/dev/null; then
