@@ -469,7 +469,7 @@ jq -n --arg cpu "$machine_cpu" --argjson cores "$(nproc)" --arg kernel "$(uname 
 
 # Markdown: the table the README shows.
 {
-    echo "Machine: $machine_cpu, $(nproc) CPUs, Linux $(uname -r); $(date -u +%Y-%m-%d)."
+    echo "Machine: $machine_cpu, $(nproc) CPUs, Linux $(uname -r); $(date -u +%Y-%m-%d); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo "Command: \`$BENCH_COMMAND\` ($([ "$BENCH_UDP" = 1 ] && echo UDP || echo TCP), $direction, ${BENCH_TIME} s per run, median of $BENCH_REPEAT$([ "$BENCH_PIN" = 1 ] && echo ", iperf3 pinned to CPU 0 and the forwarder to CPU 1"))."
     echo
     echo "| mode | Gbps (min-max) | retr | forwarder CPU % | CPU % per Gbps | peak RSS | × veth | × passthrough | CPU/Gbps × passthrough |"
@@ -487,7 +487,8 @@ jq -n --arg cpu "$machine_cpu" --argjson cores "$(nproc)" --arg kernel "$(uname 
     done
     echo
     echo "Forwarder CPU is the forwarder process's user+system time over the run (100 % = one"
-    echo "CPU); the kernel work of both TUN devices done on behalf of iperf3 is not in it."
+    echo "CPU). It includes the kernel work inside its reads and writes: a write to a TUN"
+    echo "device runs the receiving side's IP and TCP processing in the forwarder's thread."
     echo "Ratios are against references measured in the same run: the veth pair, and the"
     echo "raw passthrough of the same device kind."
 } >"$out/results.md"
