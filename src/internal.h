@@ -55,6 +55,10 @@ int tun_check_name(const char *name);
 int tun_check_mtu(unsigned mtu);
 int tun_check_mac(const uint8_t mac[6]);
 int tun_check_address(const tun_address *a);
+/* tun_address_parse() that also requires the family (TUN_INET4/6). */
+int tun_address_parse_family(tun_address *out, uint8_t family,
+                             const char *addr, unsigned prefix,
+                             const char *peer);
 /* Batched I/O (src/batch.c), which every backend shares. The plain path:
  * each packet of bufs[0..count) written with tun_write(), with the return
  * convention of tun_send_multiple(). */

@@ -268,15 +268,9 @@ int tun_open(const tun_config *cfg, tun_device **out)
 
 int tun_open_fd(int fd, unsigned flags, tun_device **out)
 {
-    if (!out)
-        return tun_fail(TUN_EINVAL, "tun_open_fd: NULL pointer");
-    if (fd < 0)
-        return tun_fail(TUN_EINVAL, "tun_open_fd: fd %d is negative", fd);
-    if (flags & ~(unsigned)(TUN_FD_BORROW | TUN_FD_RAW))
-        return tun_fail(TUN_EINVAL, "tun_open_fd: unknown flags 0x%x", flags);
-    int fl = fcntl(fd, F_GETFL);
+    int fl = tun_unix_check_adopted(fd, flags, out);
     if (fl < 0)
-        return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is not open", fd);
+        return fl;
 
     unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
     unsigned ifindex = 0;
@@ -751,31 +745,6 @@ int tun_device_add_address(tun_device *dev, const tun_address *a)
 int tun_device_remove_address(tun_device *dev, const tun_address *a)
 {
     return tun_change_address(dev, a, false);
-}
-
-static int tun_device_add_text(tun_device *dev, uint8_t family,
-                               const char *addr, unsigned prefix,
-                               const char *peer)
-{
-    tun_address a;
-    int rc = tun_address_parse(&a, addr, prefix, peer);
-    if (rc < 0)
-        return rc;
-    if (a.family != family)
-        return tun_fail(TUN_EINVAL, "address %s is not an IPv%u address", addr,
-                        family);
-    return tun_device_add_address(dev, &a);
-}
-
-int tun_device_add_ipv4(tun_device *dev, const char *addr, unsigned prefix,
-                        const char *peer)
-{
-    return tun_device_add_text(dev, TUN_INET4, addr, prefix, peer);
-}
-
-int tun_device_add_ipv6(tun_device *dev, const char *addr, unsigned prefix)
-{
-    return tun_device_add_text(dev, TUN_INET6, addr, prefix, NULL);
 }
 
 int tun_device_get_flags(tun_device *dev, unsigned *flags)
