@@ -444,9 +444,10 @@ TUN_EXTERN int tun_queue_set_enabled(tun_device *dev, bool enabled);
 /* ------------------------------------------------------------------------
  * Offload (Linux): batched I/O with 64 KiB super-packets
  *
- * A device opened with tun_config_set_offload() (Linux L3 only; see
- * tun_device_get_flags() for TUN_FLAG_OFFLOAD, TUN_FLAG_TCP_GSO and
- * TUN_FLAG_UDP_GSO) exchanges TCP and UDP "super-packets" of up to 64 KiB
+ * A device opened with tun_config_set_offload() (Linux L3 only: tun_open()
+ * refuses it on TAP with TUN_ENOTSUP, as the engine handles IP packets, not
+ * Ethernet frames; see tun_device_get_flags() for TUN_FLAG_OFFLOAD,
+ * TUN_FLAG_TCP_GSO and TUN_FLAG_UDP_GSO) exchanges TCP and UDP "super-packets" of up to 64 KiB
  * with the kernel, each behind a 10-byte virtio-net header: one system call
  * then moves what would take dozens of MTU-sized packets.
  * tun_recv_multiple() cuts each super-packet it reads into the plain
