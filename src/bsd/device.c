@@ -495,28 +495,3 @@ int tun_queue_set_enabled(tun_device *dev, bool enabled)
     return tun_fail(TUN_ENOTSUP, "tun_queue_set_enabled: multi-queue is "
                     "supported on Linux only");
 }
-
-/* ---- offload: Linux only (a device here never has TUN_FLAG_OFFLOAD) ---- */
-
-int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
-                     size_t offset)
-{
-    (void)dev;
-    (void)bufs;
-    (void)count;
-    (void)offset;
-    return tun_fail(TUN_ENOTSUP, "tun_recv_multiple: offload is supported "
-                    "on Linux only");
-}
-
-int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
-                     size_t count, size_t offset)
-{
-    (void)dev;
-    (void)table;
-    (void)bufs;
-    (void)count;
-    (void)offset;
-    return tun_fail(TUN_ENOTSUP, "tun_send_multiple: offload is supported "
-                    "on Linux only");
-}
