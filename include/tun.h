@@ -240,6 +240,53 @@ TUN_EXTERN int tun_config_set_offload(tun_config *cfg, bool on);
 TUN_EXTERN int tun_config_validate(const tun_config *cfg);
 
 /* ------------------------------------------------------------------------
+ * Windows options
+ *
+ * Settings only the Windows backend has. Every other platform answers each
+ * of these setters with TUN_ENOTSUP (after the NULL-config check) and keeps
+ * the config unchanged, so portable code may call them unconditionally and
+ * ignore that code. On Windows they check their argument at once, as every
+ * setter does. L3 devices use the wintun driver (wintun.dll, loaded at run
+ * time), L2 devices the tap-windows6 driver (an adapter made by its
+ * installer); an option of the other driver is ignored.
+ * ------------------------------------------------------------------------ */
+
+/* Most DNS servers tun_config_add_dns_server() keeps. */
+#define TUN_DNS_MAX 8
+
+/* Where wintun.dll is: a full path (UTF-8). Default: the program's own
+ * directory, then System32, never the current directory or PATH. Errors:
+ * TUN_EINVAL (empty or not a full path), TUN_ENAMETOOLONG. */
+TUN_EXTERN int tun_config_set_wintun_dll(tun_config *cfg, const char *path);
+/* The tunnel type wintun gives a new adapter (shown by Windows as its
+ * description); default "libtun". At most 127 UTF-16 units. Errors:
+ * TUN_EINVAL (empty, not UTF-8), TUN_ENAMETOOLONG. */
+TUN_EXTERN int tun_config_set_wintun_tunnel_type(tun_config *cfg,
+                                                 const char *type);
+/* Bytes of each wintun session ring: a power of two from 128 KiB to 64 MiB;
+ * default 4 MiB. Errors: TUN_EINVAL. */
+TUN_EXTERN int tun_config_set_wintun_ring_capacity(tun_config *cfg,
+                                                   unsigned bytes);
+/* The adapter's GUID as "{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}" (braces
+ * optional). wintun creates a new adapter with it, so Windows recognises
+ * the same network (firewall profile) on every run; for tap-windows6 it
+ * picks the adapter whose instance id it is. Errors: TUN_EINVAL. */
+TUN_EXTERN int tun_config_set_windows_guid(tun_config *cfg, const char *guid);
+/* The component id of the TAP driver in the registry; default "tap0901"
+ * (tap-windows6). At most 63 bytes. Errors: TUN_EINVAL, TUN_ENAMETOOLONG. */
+TUN_EXTERN int tun_config_set_tap_component_id(tun_config *cfg,
+                                               const char *id);
+/* The interface metric for IPv4 and IPv6 routes through the device (lower
+ * is preferred); 0 (default) keeps Windows' automatic metric. Errors:
+ * TUN_ERANGE above 9999. */
+TUN_EXTERN int tun_config_set_metric(tun_config *cfg, unsigned metric);
+/* Add a DNS server ("1.1.1.1", "2606:4700:4700::1111") that Windows uses
+ * while the interface is up; at most TUN_DNS_MAX, IPv4 and IPv6 mixed.
+ * Errors: TUN_EINVAL (not an address), TUN_EEXIST (given twice),
+ * TUN_ENOSPC (more than TUN_DNS_MAX). */
+TUN_EXTERN int tun_config_add_dns_server(tun_config *cfg, const char *addr);
+
+/* ------------------------------------------------------------------------
  * Opening and closing
  * ------------------------------------------------------------------------ */
 

@@ -4,6 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(_WIN32)
+#include "win/portable.h"
+#endif
 
 int tun_check_name(const char *name)
 {
@@ -12,17 +15,31 @@ int tun_check_name(const char *name)
     size_t len = strlen(name);
     if (len == 0)
         return tun_fail(TUN_EINVAL, "interface name is empty");
+#if defined(_WIN32)
+    /* An adapter alias is UTF-16 on the system side. */
+    long units = tun_utf8_utf16_units(name);
+    if (units < 0)
+        return tun_fail(TUN_EINVAL, "interface name \"%s\" is not valid "
+                        "UTF-8", name);
+    if (units > TUN_PLATFORM_NAME_LEN)
+        return tun_fail(TUN_ENAMETOOLONG, "interface name \"%s\" has %ld "
+                        "UTF-16 units; at most %d are allowed", name, units,
+                        TUN_PLATFORM_NAME_LEN);
+    const unsigned char lowest_allowed = ' '; /* Windows names take spaces */
+#else
     if (len > TUN_PLATFORM_NAME_LEN)
         return tun_fail(TUN_ENAMETOOLONG, "interface name \"%s\" has %zu "
                         "bytes; at most %d are allowed", name, len,
                         TUN_PLATFORM_NAME_LEN);
+    const unsigned char lowest_allowed = ' ' + 1;
+#endif
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return tun_fail(TUN_EINVAL, "interface name \"%s\" is not allowed",
                         name);
     int percents = 0;
     for (const char *p = name; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c == '/' || c == ':' || c <= ' ' || c == 0x7f)
+        if (c == '/' || c == ':' || c < lowest_allowed || c == 0x7f)
             return tun_fail(TUN_EINVAL, "interface name \"%s\" contains '/', "
                             "':', whitespace or a control character", name);
         if (c == '%') {
@@ -81,12 +98,31 @@ void tun_config_free(tun_config *cfg)
     free(cfg);
 }
 
-/* Every setter starts here so a NULL config is an error, not a crash. */
-#define TUN_CONFIG_CHECK(cfg)                                                  \
-    do {                                                                       \
-        if (!(cfg))                                                            \
-            return tun_fail(TUN_EINVAL, "%s: NULL config", __func__);          \
-    } while (0)
+#if !defined(__linux__)
+/* An option the platform never has: its setter refuses any value but the
+ * default, naming the platforms that have it. */
+static int tun_option_missing(bool is_default, const char *setter,
+                              const char *where)
+{
+    if (is_default)
+        return 0;
+    return tun_fail(TUN_ENOTSUP, "%s: only %s has this option", setter,
+                    where);
+}
+#endif
+
+#if defined(__linux__)
+#define TUN_LINUX_ONLY(is_default) 0
+#else
+#define TUN_LINUX_ONLY(is_default)                                             \
+    tun_option_missing(is_default, __func__, "Linux")
+#endif
+#if defined(_WIN32)
+#define TUN_NOT_ON_WINDOWS(is_default)                                         \
+    tun_option_missing(is_default, __func__, "Unix (not Windows)")
+#else
+#define TUN_NOT_ON_WINDOWS(is_default) 0
+#endif
 
 int tun_config_set_name(tun_config *cfg, const char *name)
 {
@@ -175,7 +211,12 @@ int tun_config_set_mtu(tun_config *cfg, unsigned mtu)
 int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6])
 {
     TUN_CONFIG_CHECK(cfg);
-    int rc = tun_check_mac(mac);
+    /* tap-windows6 takes a new address only through the registry and a
+     * restart of the adapter. */
+    int rc = TUN_NOT_ON_WINDOWS(false);
+    if (rc < 0)
+        return rc;
+    rc = tun_check_mac(mac);
     if (rc < 0)
         return rc;
     memcpy(cfg->mac, mac, 6);
@@ -186,6 +227,9 @@ int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6])
 int tun_config_set_txqueuelen(tun_config *cfg, unsigned len)
 {
     TUN_CONFIG_CHECK(cfg);
+    int rc = TUN_LINUX_ONLY(len == 0);
+    if (rc < 0)
+        return rc;
     cfg->txqueuelen = len;
     return 0;
 }
@@ -196,6 +240,9 @@ static int tun_config_set_id(tun_config *cfg, long *field, long id,
     TUN_CONFIG_CHECK(cfg);
     if (id < -1 || (id >= 0 && (unsigned long)id >= 0xffffffffUL))
         return tun_fail(TUN_EINVAL, "%s id %ld is out of range", what, id);
+    int rc = TUN_LINUX_ONLY(id == -1);
+    if (rc < 0)
+        return rc;
     *field = id;
     return 0;
 }
@@ -210,20 +257,26 @@ int tun_config_set_group(tun_config *cfg, long gid)
     return tun_config_set_id(cfg, cfg ? &cfg->group : NULL, gid, "group");
 }
 
-/* The boolean switches differ only in the field they set. */
-#define TUN_CONFIG_BOOL(setter, field)                                         \
+/* The boolean switches differ only in the field they set and in whether
+ * the platform has them (support: 0, or a TUN_ENOTSUP from the checks
+ * above). */
+#define TUN_CONFIG_BOOL(setter, field, support)                                \
     int setter(tun_config *cfg, bool on)                                       \
     {                                                                          \
         TUN_CONFIG_CHECK(cfg);                                                 \
+        int rc = (support);                                                    \
+        if (rc < 0)                                                            \
+            return rc;                                                         \
         cfg->field = on;                                                       \
         return 0;                                                              \
     }
-TUN_CONFIG_BOOL(tun_config_set_up, up)
-TUN_CONFIG_BOOL(tun_config_set_packet_info, packet_info)
-TUN_CONFIG_BOOL(tun_config_set_multi_queue, multi_queue)
-TUN_CONFIG_BOOL(tun_config_set_persist, persist)
-TUN_CONFIG_BOOL(tun_config_set_nonblocking, nonblocking)
-TUN_CONFIG_BOOL(tun_config_set_offload, offload)
+TUN_CONFIG_BOOL(tun_config_set_up, up, 0)
+TUN_CONFIG_BOOL(tun_config_set_packet_info, packet_info,
+                TUN_NOT_ON_WINDOWS(!on))
+TUN_CONFIG_BOOL(tun_config_set_multi_queue, multi_queue, TUN_LINUX_ONLY(!on))
+TUN_CONFIG_BOOL(tun_config_set_persist, persist, 0)
+TUN_CONFIG_BOOL(tun_config_set_nonblocking, nonblocking, 0)
+TUN_CONFIG_BOOL(tun_config_set_offload, offload, TUN_LINUX_ONLY(!on))
 
 int tun_config_validate(const tun_config *cfg)
 {
@@ -231,6 +284,12 @@ int tun_config_validate(const tun_config *cfg)
     if (cfg->has_mac && cfg->layer == TUN_LAYER_L3)
         return tun_fail(TUN_EINVAL, "a MAC address is set but the layer is "
                         "L3 (TUN has no Ethernet header): use TUN_LAYER_L2");
+#if defined(_WIN32)
+    if (cfg->persist && cfg->layer == TUN_LAYER_L3)
+        return tun_fail(TUN_ENOTSUP, "persist: wintun removes an adapter it "
+                        "created when the handle closes (tap-windows6 "
+                        "adapters, L2, always persist)");
+#endif
     if (cfg->mtu && cfg->mtu < TUN_MTU_MIN_IPV6) {
         for (size_t i = 0; i < cfg->address_count; i++)
             if (cfg->addresses[i].family == TUN_INET6)
@@ -240,3 +299,22 @@ int tun_config_validate(const tun_config *cfg)
     }
     return 0;
 }
+
+#if !defined(_WIN32)
+/* The Windows options (src/win/config.c) exist nowhere else. */
+#define TUN_WINDOWS_ONLY(setter, type)                                         \
+    int setter(tun_config *cfg, type value)                                    \
+    {                                                                          \
+        TUN_CONFIG_CHECK(cfg);                                                 \
+        (void)value;                                                           \
+        return tun_fail(TUN_ENOTSUP, "%s: a Windows option, not supported "    \
+                        "on this platform", __func__);                         \
+    }
+TUN_WINDOWS_ONLY(tun_config_set_wintun_dll, const char *)
+TUN_WINDOWS_ONLY(tun_config_set_wintun_tunnel_type, const char *)
+TUN_WINDOWS_ONLY(tun_config_set_wintun_ring_capacity, unsigned)
+TUN_WINDOWS_ONLY(tun_config_set_windows_guid, const char *)
+TUN_WINDOWS_ONLY(tun_config_set_tap_component_id, const char *)
+TUN_WINDOWS_ONLY(tun_config_set_metric, unsigned)
+TUN_WINDOWS_ONLY(tun_config_add_dns_server, const char *)
+#endif

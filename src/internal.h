@@ -25,9 +25,30 @@ struct tun_config {
     long group; /* -1: unset */
     bool nonblocking;
     bool offload;
+#if defined(_WIN32)
+    /* The Windows options (src/win/config.c); "" or 0 means the default. */
+    char wintun_dll[TUN_NAME_MAX];
+    char wintun_tunnel_type[TUN_NAME_MAX];
+    unsigned wintun_ring_capacity;
+    uint8_t guid[16]; /* a GUID's bytes in memory order */
+    bool has_guid;
+    char tap_component_id[TUN_NAME_MAX];
+    unsigned metric;
+    tun_address dns[TUN_DNS_MAX];
+    size_t dns_count;
+#endif
 };
 
-/* Longest interface name the platform accepts, NUL excluded. */
+/* Every config setter starts here so a NULL config is an error, not a
+ * crash. */
+#define TUN_CONFIG_CHECK(cfg)                                                  \
+    do {                                                                       \
+        if (!(cfg))                                                            \
+            return tun_fail(TUN_EINVAL, "%s: NULL config", __func__);          \
+    } while (0)
+
+/* Longest interface name the platform accepts, NUL excluded (on Windows in
+ * UTF-16 units). */
 #if defined(_WIN32)
 #define TUN_PLATFORM_NAME_LEN 127
 #else
