@@ -289,6 +289,9 @@ int tun_config_validate(const tun_config *cfg)
         return tun_fail(TUN_ENOTSUP, "persist: wintun removes an adapter it "
                         "created when the handle closes (tap-windows6 "
                         "adapters, L2, always persist)");
+    if (!cfg->up && cfg->layer == TUN_LAYER_L3)
+        return tun_fail(TUN_ENOTSUP, "up=false: a wintun adapter is up while "
+                        "its handle is open");
 #endif
     if (cfg->mtu && cfg->mtu < TUN_MTU_MIN_IPV6) {
         for (size_t i = 0; i < cfg->address_count; i++)

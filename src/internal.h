@@ -55,18 +55,26 @@ struct tun_config {
 #define TUN_PLATFORM_NAME_LEN 15
 #endif
 
+/* The printf dialect of format checks: on mingw-w64 the build uses its C99
+ * printf (__USE_MINGW_ANSI_STDIO), which gcc calls gnu_printf. */
+#if defined(__MINGW32__)
+#define TUN_PRINTF_FORMAT gnu_printf
+#else
+#define TUN_PRINTF_FORMAT printf
+#endif
+
 /* Record why a call failed, for tun_last_error(), and return err so that a
  * failure path reads `return tun_fail(TUN_EPERM, "...", ...);`. */
 int tun_fail(int err, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(TUN_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 /* As tun_fail() for an OS error number: appends strerror(errnum) and the
  * usual fix for it (privilege, missing module) to the step description. */
 int tun_fail_errno(int errnum, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(TUN_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 

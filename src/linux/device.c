@@ -761,31 +761,6 @@ int tun_device_remove_address(tun_device *dev, const tun_address *a)
     return tun_change_address(dev, a, false);
 }
 
-static int tun_device_add_text(tun_device *dev, uint8_t family,
-                               const char *addr, unsigned prefix,
-                               const char *peer)
-{
-    tun_address a;
-    int rc = tun_address_parse(&a, addr, prefix, peer);
-    if (rc < 0)
-        return rc;
-    if (a.family != family)
-        return tun_fail(TUN_EINVAL, "address %s is not an IPv%u address", addr,
-                        family);
-    return tun_device_add_address(dev, &a);
-}
-
-int tun_device_add_ipv4(tun_device *dev, const char *addr, unsigned prefix,
-                        const char *peer)
-{
-    return tun_device_add_text(dev, TUN_INET4, addr, prefix, peer);
-}
-
-int tun_device_add_ipv6(tun_device *dev, const char *addr, unsigned prefix)
-{
-    return tun_device_add_text(dev, TUN_INET6, addr, prefix, NULL);
-}
-
 int tun_device_get_flags(tun_device *dev, unsigned *flags)
 {
     if (!dev || !flags)
