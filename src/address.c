@@ -28,7 +28,7 @@ static int tun_parse_ipv4(const char *s, uint8_t out[4])
     return *s == '\0' ? 0 : -1;
 }
 
-static int tun_hex_value(char c)
+int tun_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -232,28 +232,31 @@ bool tun_address_same(const tun_address *a, const tun_address *b)
     return a->family == b->family && memcmp(a->addr, b->addr, len) == 0;
 }
 
-/* The text forms of tun_device_add_address(), the same on every backend. */
-static int tun_device_add_text(tun_device *dev, uint8_t family,
-                               const char *addr, unsigned prefix,
-                               const char *peer)
+int tun_address_parse_family(tun_address *out, uint8_t family,
+                             const char *addr, unsigned prefix,
+                             const char *peer)
 {
-    tun_address a;
-    int rc = tun_address_parse(&a, addr, prefix, peer);
+    int rc = tun_address_parse(out, addr, prefix, peer);
     if (rc < 0)
         return rc;
-    if (a.family != family)
+    if (out->family != family)
         return tun_fail(TUN_EINVAL, "address %s is not an IPv%u address", addr,
                         family);
-    return tun_device_add_address(dev, &a);
+    return 0;
 }
 
+/* The text forms of tun_device_add_address(), the same on every backend. */
 int tun_device_add_ipv4(tun_device *dev, const char *addr, unsigned prefix,
                         const char *peer)
 {
-    return tun_device_add_text(dev, TUN_INET4, addr, prefix, peer);
+    tun_address a;
+    int rc = tun_address_parse_family(&a, TUN_INET4, addr, prefix, peer);
+    return rc < 0 ? rc : tun_device_add_address(dev, &a);
 }
 
 int tun_device_add_ipv6(tun_device *dev, const char *addr, unsigned prefix)
 {
-    return tun_device_add_text(dev, TUN_INET6, addr, prefix, NULL);
+    tun_address a;
+    int rc = tun_address_parse_family(&a, TUN_INET6, addr, prefix, NULL);
+    return rc < 0 ? rc : tun_device_add_address(dev, &a);
 }

@@ -171,31 +171,21 @@ int tun_config_add_address(tun_config *cfg, const tun_address *a)
     return 0;
 }
 
-/* The text forms share one path: parse, check the family, add. */
-static int tun_config_add_text(tun_config *cfg, uint8_t family,
-                               const char *addr, unsigned prefix,
-                               const char *peer)
-{
-    TUN_CONFIG_CHECK(cfg);
-    tun_address a;
-    int rc = tun_address_parse(&a, addr, prefix, peer);
-    if (rc < 0)
-        return rc;
-    if (a.family != family)
-        return tun_fail(TUN_EINVAL, "address %s is not an IPv%u address", addr,
-                        family);
-    return tun_config_add_address(cfg, &a);
-}
-
 int tun_config_add_ipv4(tun_config *cfg, const char *addr, unsigned prefix,
                         const char *peer)
 {
-    return tun_config_add_text(cfg, TUN_INET4, addr, prefix, peer);
+    TUN_CONFIG_CHECK(cfg);
+    tun_address a;
+    int rc = tun_address_parse_family(&a, TUN_INET4, addr, prefix, peer);
+    return rc < 0 ? rc : tun_config_add_address(cfg, &a);
 }
 
 int tun_config_add_ipv6(tun_config *cfg, const char *addr, unsigned prefix)
 {
-    return tun_config_add_text(cfg, TUN_INET6, addr, prefix, NULL);
+    TUN_CONFIG_CHECK(cfg);
+    tun_address a;
+    int rc = tun_address_parse_family(&a, TUN_INET6, addr, prefix, NULL);
+    return rc < 0 ? rc : tun_config_add_address(cfg, &a);
 }
 
 int tun_config_set_mtu(tun_config *cfg, unsigned mtu)

@@ -78,12 +78,28 @@ int tun_fail_errno(int errnum, const char *fmt, ...)
 #endif
     ;
 
+/* What each backend does for tun_read(), tun_read_timeout() and
+ * tun_write() (src/io.c) once the arguments are checked: dev and buf are
+ * not NULL, size and len not 0. timeout_ms is -1 (no limit) or more;
+ * honour_nonblocking says whether a non-blocking handle returns
+ * TUN_EAGAIN instead of waiting. */
+int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
+                     bool honour_nonblocking);
+int tun_backend_write(tun_device *dev, const void *buf, size_t len);
+
 /* Checks shared by the config setters and the run-time setters, each
  * recording its reason with tun_fail(). */
 int tun_check_name(const char *name);
 int tun_check_mtu(unsigned mtu);
 int tun_check_mac(const uint8_t mac[6]);
 int tun_check_address(const tun_address *a);
+/* tun_address_parse() that also requires the given family (TUN_EINVAL
+ * otherwise), for the add_ipv4/add_ipv6 text forms. */
+int tun_address_parse_family(tun_address *out, uint8_t family,
+                             const char *addr, unsigned prefix,
+                             const char *peer);
+/* The value of a hexadecimal digit, or -1. */
+int tun_hex_value(char c);
 /* Whether the two addresses name the same interface address (family and
  * address bytes; prefix and peer ignored). */
 bool tun_address_same(const tun_address *a, const tun_address *b);

@@ -357,13 +357,9 @@ int tun_linux_offload_finish(const uint8_t *vnet, uint8_t *pkt, size_t len)
     return 0;
 }
 
-static int tun_read_common(tun_device *dev, void *buf, size_t size,
-                           int timeout_ms, bool honour_nonblocking)
+int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
+                     bool honour_nonblocking)
 {
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_read: NULL pointer");
-    if (size == 0)
-        return tun_fail(TUN_EINVAL, "tun_read: zero-sized buffer");
     /* One spare byte past the caller's buffer tells a packet that did not
      * fit from one that fitted exactly. */
     uint8_t vnet[TUN_VNET_HDR_SIZE];
@@ -396,19 +392,6 @@ static int tun_read_common(tun_device *dev, void *buf, size_t size,
     return (int)len;
 }
 
-int tun_read(tun_device *dev, void *buf, size_t size)
-{
-    return tun_read_common(dev, buf, size, -1, true);
-}
-
-int tun_read_timeout(tun_device *dev, void *buf, size_t size, int timeout_ms)
-{
-    if (timeout_ms < -1)
-        return tun_fail(TUN_EINVAL, "tun_read_timeout: timeout %d ms",
-                        timeout_ms);
-    return tun_read_common(dev, buf, size, timeout_ms, false);
-}
-
 /* The largest write the interface takes; re-read from the kernel only when a
  * packet looks too large, so an MTU changed by someone else is seen without
  * a query per packet. */
@@ -433,12 +416,8 @@ static int tun_check_write_size(tun_device *dev, size_t len)
                     dev->link_header);
 }
 
-int tun_write(tun_device *dev, const void *buf, size_t len)
+int tun_backend_write(tun_device *dev, const void *buf, size_t len)
 {
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_write: NULL pointer");
-    if (len == 0)
-        return tun_fail(TUN_EINVAL, "tun_write: empty packet");
     int rc = tun_check_write_size(dev, len);
     if (rc < 0)
         return rc;

@@ -207,29 +207,12 @@ void tun_close(tun_device *dev)
 
 /* ---- packet I/O -------------------------------------------------------------- */
 
-static int tun_win_read(tun_device *dev, void *buf, size_t size,
-                        int timeout_ms, bool honour_nonblocking)
+int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
+                     bool honour_nonblocking)
 {
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_read: NULL pointer");
-    if (size == 0)
-        return tun_fail(TUN_EINVAL, "tun_read: zero-sized buffer");
     if (dev->flags & TUN_FLAG_L2)
         return tun_tap_read(dev, buf, size, timeout_ms, honour_nonblocking);
     return tun_wintun_read(dev, buf, size, timeout_ms, honour_nonblocking);
-}
-
-int tun_read(tun_device *dev, void *buf, size_t size)
-{
-    return tun_win_read(dev, buf, size, -1, true);
-}
-
-int tun_read_timeout(tun_device *dev, void *buf, size_t size, int timeout_ms)
-{
-    if (timeout_ms < -1)
-        return tun_fail(TUN_EINVAL, "tun_read_timeout: timeout %d ms",
-                        timeout_ms);
-    return tun_win_read(dev, buf, size, timeout_ms, false);
 }
 
 /* The largest write the interface takes; the MTU is re-read only when a
@@ -250,12 +233,8 @@ static int tun_win_check_write_size(tun_device *dev, size_t len)
                     "%zu bytes of link header", len, mtu, header);
 }
 
-int tun_write(tun_device *dev, const void *buf, size_t len)
+int tun_backend_write(tun_device *dev, const void *buf, size_t len)
 {
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_write: NULL pointer");
-    if (len == 0)
-        return tun_fail(TUN_EINVAL, "tun_write: empty packet");
     int rc = tun_win_check_write_size(dev, len);
     if (rc < 0)
         return rc;

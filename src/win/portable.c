@@ -70,23 +70,12 @@ const char *tun_win_error_hint(uint32_t win32_error)
     return e ? e->hint : "";
 }
 
-static int tun_hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* digits hex digits from *s into *value, advancing *s. */
 static int tun_hex_field(const char **s, int digits, uint32_t *value)
 {
     *value = 0;
     for (int i = 0; i < digits; i++) {
-        int h = tun_hex_digit((*s)[i]);
+        int h = tun_hex_value((*s)[i]);
         if (h < 0)
             return -1;
         *value = *value << 4 | (uint32_t)h;
