@@ -104,7 +104,7 @@ static int tun_wintun_free_name(const char *pattern, WCHAR *wide,
 }
 
 static int tun_wintun_get_adapter(const tun_config *cfg, struct tun_wintun *w,
-                              bool *existed)
+                                  bool *existed)
 {
     const char *name = cfg->name[0] ? cfg->name : "tun%d";
     WCHAR wide[TUN_WIN_NAME_UNITS + 1];
@@ -141,10 +141,7 @@ static int tun_wintun_get_adapter(const tun_config *cfg, struct tun_wintun *w,
         DWORD err = GetLastError();
         char adapter[TUN_NAME_MAX];
         tun_win_narrow(wide, adapter, sizeof(adapter));
-        return tun_win_fail(err, "WintunCreateAdapter \"%s\"%s", adapter,
-                            err == ERROR_ACCESS_DENIED
-                                ? " (creating an adapter needs Administrator)"
-                                : "");
+        return tun_win_fail(err, "WintunCreateAdapter \"%s\"", adapter);
     }
     return 0;
 }
@@ -240,6 +237,9 @@ int tun_wintun_write(tun_device *dev, const void *buf, size_t len)
     struct tun_wintun *w = &dev->wintun;
     /* wintun takes the length from the IP header and drops anything else
      * silently: refuse it here, as Linux does. */
+    if (len > TUN_WINTUN_MAX_PACKET)
+        return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed wintun's "
+                        "largest packet (%u)", len, TUN_WINTUN_MAX_PACKET);
     uint8_t version = ((const uint8_t *)buf)[0] >> 4;
     if (version != 4 && version != 6)
         return tun_fail(TUN_EINVAL, "write: not an IPv4 or IPv6 packet "
