@@ -74,7 +74,10 @@ in_ns() { ip netns exec "$ns" "$@"; }
 in_ns ip link set lo up
 
 log=$(mktemp)
-in_ns "$responder" -n tun0 -4 10.0.0.1/24 -6 fd00::1/64 -t 120 >"$log" 2>&1 &
+# Started directly (not through the in_ns function, which would fork a
+# subshell) so that $! is the responder itself: `ip netns exec` execs it.
+ip netns exec "$ns" "$responder" -n tun0 -4 10.0.0.1/24 -6 fd00::1/64 -t 120 \
+    >"$log" 2>&1 &
 responder_pid=$!
 for _ in $(seq 100); do
     grep -q 'answering' "$log" && break
@@ -105,7 +108,7 @@ say "pinging addresses behind the TUN device"
 ping_through 10.0.0.2 IPv4
 ping_through fd00::2 IPv6
 
-kill -INT "$responder_pid"
+kill -TERM "$responder_pid"
 wait "$responder_pid" || true
 responder_pid=
 say "what icmp_responder saw"

@@ -245,7 +245,7 @@ int tun_address_parse_family(tun_address *out, uint8_t family,
     return 0;
 }
 
-/* The text forms of tun_device_add_address(), the same on every backend. */
+/* The text forms of tun_device_add_address(), the same on every platform. */
 int tun_device_add_ipv4(tun_device *dev, const char *addr, unsigned prefix,
                         const char *peer)
 {

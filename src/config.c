@@ -98,31 +98,17 @@ void tun_config_free(tun_config *cfg)
     free(cfg);
 }
 
-#if !defined(__linux__)
-/* An option the platform never has: its setter refuses any value but the
- * default, naming the platforms that have it. */
-static int tun_option_missing(bool is_default, const char *setter,
-                              const char *where)
+/* Options Windows never has: refused by the setter there, as the header
+ * says. */
+static int tun_config_not_windows(const char *what)
 {
-    if (is_default)
-        return 0;
-    return tun_fail(TUN_ENOTSUP, "%s: only %s has this option", setter,
-                    where);
-}
-#endif
-
-#if defined(__linux__)
-#define TUN_LINUX_ONLY(is_default) 0
-#else
-#define TUN_LINUX_ONLY(is_default)                                             \
-    tun_option_missing(is_default, __func__, "Linux")
-#endif
 #if defined(_WIN32)
-#define TUN_NOT_ON_WINDOWS(is_default)                                         \
-    tun_option_missing(is_default, __func__, "Unix (not Windows)")
+    return tun_fail(TUN_ENOTSUP, "%s is not supported on Windows", what);
 #else
-#define TUN_NOT_ON_WINDOWS(is_default) 0
+    (void)what;
+    return 0;
 #endif
+}
 
 int tun_config_set_name(tun_config *cfg, const char *name)
 {
@@ -201,12 +187,11 @@ int tun_config_set_mtu(tun_config *cfg, unsigned mtu)
 int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6])
 {
     TUN_CONFIG_CHECK(cfg);
-    /* tap-windows6 takes a new address only through the registry and a
-     * restart of the adapter. */
-    int rc = TUN_NOT_ON_WINDOWS(false);
-    if (rc < 0)
-        return rc;
-    rc = tun_check_mac(mac);
+    if (tun_config_not_windows("setting the MAC address (tap-windows6 reads "
+                               "it from the registry when the adapter "
+                               "starts)") < 0)
+        return TUN_ENOTSUP;
+    int rc = tun_check_mac(mac);
     if (rc < 0)
         return rc;
     memcpy(cfg->mac, mac, 6);
@@ -214,12 +199,23 @@ int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6])
     return 0;
 }
 
+/* Options of Linux's TUN driver alone: refused by the setter elsewhere,
+ * as the header promises. */
+static int tun_config_linux_only(const char *what)
+{
+#if defined(__linux__)
+    (void)what;
+    return 0;
+#else
+    return tun_fail(TUN_ENOTSUP, "%s is supported on Linux only", what);
+#endif
+}
+
 int tun_config_set_txqueuelen(tun_config *cfg, unsigned len)
 {
     TUN_CONFIG_CHECK(cfg);
-    int rc = TUN_LINUX_ONLY(len == 0);
-    if (rc < 0)
-        return rc;
+    if (len != 0 && tun_config_linux_only("txqueuelen") < 0)
+        return TUN_ENOTSUP;
     cfg->txqueuelen = len;
     return 0;
 }
@@ -230,9 +226,8 @@ static int tun_config_set_id(tun_config *cfg, long *field, long id,
     TUN_CONFIG_CHECK(cfg);
     if (id < -1 || (id >= 0 && (unsigned long)id >= 0xffffffffUL))
         return tun_fail(TUN_EINVAL, "%s id %ld is out of range", what, id);
-    int rc = TUN_LINUX_ONLY(id == -1);
-    if (rc < 0)
-        return rc;
+    if (id != -1 && tun_config_linux_only("a device owner or group") < 0)
+        return TUN_ENOTSUP;
     *field = id;
     return 0;
 }
@@ -247,26 +242,57 @@ int tun_config_set_group(tun_config *cfg, long gid)
     return tun_config_set_id(cfg, cfg ? &cfg->group : NULL, gid, "group");
 }
 
-/* The boolean switches differ only in the field they set and in whether
- * the platform has them (support: 0, or a TUN_ENOTSUP from the checks
- * above). */
-#define TUN_CONFIG_BOOL(setter, field, support)                                \
+/* The boolean switches differ only in the field they set. */
+#define TUN_CONFIG_BOOL(setter, field)                                         \
     int setter(tun_config *cfg, bool on)                                       \
     {                                                                          \
         TUN_CONFIG_CHECK(cfg);                                                 \
-        int rc = (support);                                                    \
-        if (rc < 0)                                                            \
-            return rc;                                                         \
         cfg->field = on;                                                       \
         return 0;                                                              \
     }
-TUN_CONFIG_BOOL(tun_config_set_up, up, 0)
-TUN_CONFIG_BOOL(tun_config_set_packet_info, packet_info,
-                TUN_NOT_ON_WINDOWS(!on))
-TUN_CONFIG_BOOL(tun_config_set_multi_queue, multi_queue, TUN_LINUX_ONLY(!on))
-TUN_CONFIG_BOOL(tun_config_set_persist, persist, 0)
-TUN_CONFIG_BOOL(tun_config_set_nonblocking, nonblocking, 0)
-TUN_CONFIG_BOOL(tun_config_set_offload, offload, TUN_LINUX_ONLY(!on))
+TUN_CONFIG_BOOL(tun_config_set_up, up)
+TUN_CONFIG_BOOL(tun_config_set_nonblocking, nonblocking)
+
+int tun_config_set_packet_info(tun_config *cfg, bool on)
+{
+    TUN_CONFIG_CHECK(cfg);
+    if (on && tun_config_not_windows("packet information (Windows packets "
+                                     "carry no header)") < 0)
+        return TUN_ENOTSUP;
+    cfg->packet_info = on;
+    return 0;
+}
+
+int tun_config_set_multi_queue(tun_config *cfg, bool on)
+{
+    TUN_CONFIG_CHECK(cfg);
+    if (on && tun_config_linux_only("multi-queue") < 0)
+        return TUN_ENOTSUP;
+    cfg->multi_queue = on;
+    return 0;
+}
+
+int tun_config_set_offload(tun_config *cfg, bool on)
+{
+    TUN_CONFIG_CHECK(cfg);
+    if (on && tun_config_linux_only("offload (virtio-net header)") < 0)
+        return TUN_ENOTSUP;
+    cfg->offload = on;
+    return 0;
+}
+
+int tun_config_set_persist(tun_config *cfg, bool on)
+{
+    TUN_CONFIG_CHECK(cfg);
+#if defined(__APPLE__)
+    /* utun lives as long as its socket. */
+    if (on)
+        return tun_fail(TUN_ENOTSUP, "persist: a utun interface ends with "
+                        "its descriptor on macOS and iOS");
+#endif
+    cfg->persist = on;
+    return 0;
+}
 
 int tun_config_validate(const tun_config *cfg)
 {

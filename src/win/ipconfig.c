@@ -1,6 +1,7 @@
 /* Everything configured on the interface, through the IP Helper API, keyed
  * by the interface LUID (the index may change while the adapter lives). */
 #include "device.h"
+#include "../iface.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -138,9 +139,10 @@ static void tun_ip_peer_route(const NET_LUID *luid, const tun_address *a,
 {
     InitializeIpForwardEntry(route);
     route->InterfaceLuid = *luid;
+    tun_address peer = *a;
+    memcpy(peer.addr, a->peer, sizeof(peer.addr));
     uint8_t dest[16];
-    memcpy(dest, a->peer, sizeof(dest));
-    tun_prefix_mask(a->family, dest, a->prefix);
+    tun_iface_network(&peer, dest);
     tun_ip_sockaddr(a->family, dest, &route->DestinationPrefix.Prefix);
     route->DestinationPrefix.PrefixLength = a->prefix;
     static const uint8_t unspecified[16];

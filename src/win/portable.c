@@ -202,18 +202,6 @@ int tun_win_check_ring_capacity(unsigned bytes)
     return 0;
 }
 
-void tun_prefix_mask(uint8_t family, uint8_t addr[16], unsigned prefix)
-{
-    unsigned bits = family == TUN_INET4 ? 32 : 128;
-    for (unsigned i = 0; i < bits / 8; i++) {
-        unsigned first = i * 8;
-        if (prefix <= first)
-            addr[i] = 0;
-        else if (prefix < first + 8)
-            addr[i] &= (uint8_t)(0xff00u >> (prefix - first));
-    }
-}
-
 int tun_win_dns_list(const tun_address *servers, size_t count, uint8_t family,
                      char *out, size_t size)
 {

@@ -87,10 +87,6 @@ int tun_win_name_expand(const char *pattern, unsigned n, char *out,
 #define TUN_WINTUN_RING_DEFAULT 0x400000u
 int tun_win_check_ring_capacity(unsigned bytes);
 
-/* Clear the bits of addr (4 or 16 bytes by family) past prefix, as a route
- * destination needs. */
-void tun_prefix_mask(uint8_t family, uint8_t addr[16], unsigned prefix);
-
 /* The DNS servers of one family as "a,b,c" (the form Windows takes), from
  * servers[0..count). Returns the number written, 0 if none of that family,
  * or TUN_ENOBUFS. */

@@ -1,6 +1,7 @@
 /* L3 devices through wintun: the DLL loaded at run time, one adapter and
  * one session ring per handle. */
 #include "device.h"
+#include "../iface.h"
 
 #include <string.h>
 
@@ -240,10 +241,9 @@ int tun_wintun_write(tun_device *dev, const void *buf, size_t len)
     if (len > TUN_WINTUN_MAX_PACKET)
         return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed wintun's "
                         "largest packet (%u)", len, TUN_WINTUN_MAX_PACKET);
-    uint8_t version = ((const uint8_t *)buf)[0] >> 4;
-    if (version != 4 && version != 6)
+    if (tun_iface_packet_family(buf, len) == 0)
         return tun_fail(TUN_EINVAL, "write: not an IPv4 or IPv6 packet "
-                        "(version %u)", version);
+                        "(version %u)", ((const uint8_t *)buf)[0] >> 4);
     for (;;) {
         int rc = tun_win_check_interrupt(dev);
         if (rc < 0)

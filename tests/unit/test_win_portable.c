@@ -1,6 +1,6 @@
 /* The Windows backend's OS-free logic (src/win/portable.c), run on every
  * platform: Win32 error mapping, GUID text, name patterns and limits, ring
- * sizes, route prefixes and DNS server lists. */
+ * sizes and DNS server lists. */
 #include "testutil.h"
 
 #include "win/portable.h"
@@ -125,27 +125,6 @@ static void ring_capacity_is_a_power_of_two_in_range(void **state)
     assert_non_null(strstr(tun_last_error(), "power of two"));
 }
 
-static void route_prefixes_are_masked(void **state)
-{
-    (void)state;
-    uint8_t v4[16] = {10, 1, 2, 255};
-    tun_prefix_mask(TUN_INET4, v4, 20);
-    assert_int_equal(v4[0], 10);
-    assert_int_equal(v4[1], 1);
-    assert_int_equal(v4[2], 0);
-    assert_int_equal(v4[3], 0);
-    uint8_t host[16] = {10, 1, 2, 255};
-    tun_prefix_mask(TUN_INET4, host, 32);
-    assert_int_equal(host[3], 255);
-    uint8_t v6[16];
-    memset(v6, 0xff, sizeof(v6));
-    tun_prefix_mask(TUN_INET6, v6, 61);
-    assert_int_equal(v6[6], 0xff);
-    assert_int_equal(v6[7], 0xf8);
-    assert_int_equal(v6[8], 0);
-    assert_int_equal(v6[15], 0);
-}
-
 static void dns_lists_per_family(void **state)
 {
     (void)state;
@@ -176,7 +155,6 @@ int main(void)
         cmocka_unit_test(names_count_utf16_units),
         cmocka_unit_test(name_patterns_expand),
         cmocka_unit_test(ring_capacity_is_a_power_of_two_in_range),
-        cmocka_unit_test(route_prefixes_are_masked),
         cmocka_unit_test(dns_lists_per_family),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
