@@ -464,24 +464,3 @@ int tun_queue_set_enabled(tun_device *dev, bool enabled)
     return tun_fail(TUN_ENOTSUP, "tun_queue_set_enabled: Windows adapters "
                     "have one queue");
 }
-
-/* ---- offload: Linux only ----------------------------------------------------- */
-
-/* tun_config_set_offload() refuses offload on Windows, so src/batch.c never
- * takes these paths; they exist because it links against them. */
-int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
-                     size_t offset)
-{
-    (void)dev;
-    (void)bufs;
-    (void)count;
-    (void)offset;
-    return tun_fail(TUN_ENOTSUP, "offload is supported on Linux only");
-}
-
-int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
-                     size_t count, size_t offset)
-{
-    (void)table;
-    return tun_offload_recv(dev, bufs, count, offset);
-}
