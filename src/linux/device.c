@@ -25,6 +25,15 @@
 #define TUN_ETH_FRAME_HEADER 18
 #define TUN_PACKET_INFO_SIZE 4
 
+/* glibc declares ioctl(int, unsigned long, ...), musl and bionic
+ * ioctl(int, int, ...): a request with the top bit set (_IOR) must be
+ * converted to the type the C library takes. */
+#ifdef __GLIBC__
+typedef unsigned long tun_ioctl_request;
+#else
+typedef int tun_ioctl_request;
+#endif
+
 /* ---- opening ---------------------------------------------------------- */
 
 /* Offer the kernel checksum and TCP segmentation offload, and UDP
@@ -283,7 +292,7 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     if (!(flags & TUN_FD_RAW)) {
         struct ifreq ifr;
         memset(&ifr, 0, sizeof(ifr));
-        if (ioctl(fd, TUNGETIFF, &ifr) != 0) {
+        if (ioctl(fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0) {
             int err = errno;
             if (err == EBADFD)
                 return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is %s but not "
