@@ -123,10 +123,13 @@ cmake -S "$root" -B "$root/build/mingw" -DTUN_WERROR=ON \
 cmake --build "$root/build/mingw" -j"$jobs"
 # ctest runs the .exe files through wine64 (the toolchain file's emulator),
 # in a wine prefix of this build's own, started once before the tests.
-# The server is kept alive across the tests and stopped after them.
+# Its server is started first and kept alive across the tests (each test
+# would otherwise start one), then stopped.
 export WINEPREFIX="$root/build/wine-prefix" WINEDEBUG=-all
-timeout 300 /usr/lib/wine/wine64 wineboot --init
+mkdir -p "$WINEPREFIX"
+/usr/lib/wine/wineserver --kill 2>/dev/null || true
 /usr/lib/wine/wineserver --persistent
+timeout 300 /usr/lib/wine/wine64 wineboot --init
 suite build/mingw
 /usr/lib/wine/wineserver --kill
 unset WINEPREFIX WINEDEBUG
