@@ -513,7 +513,8 @@ typedef struct tun_buf {
  *
  * Blocks like tun_read() (or TUN_EAGAIN on a non-blocking device); an event
  * loop calls it until TUN_EAGAIN, as for tun_read(), which also collects
- * the parts of a super-packet. Errors: TUN_EINVAL (NULL pointer, count 0),
+ * the parts of a super-packet. Errors: TUN_EINVAL (NULL pointer, count 0,
+ * a buffer with NULL data or no room after offset; nothing is read),
  * TUN_EAGAIN, TUN_ECANCELED, TUN_ENODEV, and, for a packet that was read
  * and then dropped (nothing written past any buffer): TUN_EMSGSIZE (larger
  * than the buffer without offload; with offload, a buffer too small for

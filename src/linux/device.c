@@ -277,7 +277,9 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     if (!(flags & TUN_FD_RAW)) {
         struct ifreq ifr;
         memset(&ifr, 0, sizeof(ifr));
-        if (ioctl(fd, TUNGETIFF, &ifr) != 0) {
+        /* musl's ioctl() takes an int request, glibc's an unsigned long:
+         * TUNGETIFF (an _IOR number, top bit set) fits both as an int. */
+        if (ioctl(fd, (int)TUNGETIFF, &ifr) != 0) {
             int err = errno;
             if (err == EBADFD)
                 return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is %s but not "
