@@ -380,13 +380,9 @@ int tun_linux_read_packet(tun_device *dev, uint8_t vnet[TUN_VNET_HDR_LEN],
     return (int)len;
 }
 
-static int tun_read_common(tun_device *dev, void *buf, size_t size,
-                           int timeout_ms, bool honour_nonblocking)
+int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
+                     bool honour_nonblocking)
 {
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_read: NULL pointer");
-    if (size == 0)
-        return tun_fail(TUN_EINVAL, "tun_read: zero-sized buffer");
     uint8_t vnet[TUN_VNET_HDR_LEN];
     int n = tun_linux_read_packet(dev, vnet, buf, size, timeout_ms,
                                   honour_nonblocking);
@@ -399,19 +395,6 @@ static int tun_read_common(tun_device *dev, void *buf, size_t size,
         return tun_fail(TUN_EIO, "read: the kernel's %s; the packet was "
                         "dropped", tun_last_error());
     return n;
-}
-
-int tun_read(tun_device *dev, void *buf, size_t size)
-{
-    return tun_read_common(dev, buf, size, -1, true);
-}
-
-int tun_read_timeout(tun_device *dev, void *buf, size_t size, int timeout_ms)
-{
-    if (timeout_ms < -1)
-        return tun_fail(TUN_EINVAL, "tun_read_timeout: timeout %d ms",
-                        timeout_ms);
-    return tun_read_common(dev, buf, size, timeout_ms, false);
 }
 
 /* The largest write the interface takes; re-read from the kernel only when a
@@ -438,12 +421,8 @@ static int tun_check_write_size(tun_device *dev, size_t len)
                     dev->link_header);
 }
 
-int tun_write(tun_device *dev, const void *buf, size_t len)
+int tun_backend_write(tun_device *dev, const void *buf, size_t len)
 {
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_write: NULL pointer");
-    if (len == 0)
-        return tun_fail(TUN_EINVAL, "tun_write: empty packet");
     int rc = tun_check_write_size(dev, len);
     if (rc < 0)
         return rc;
