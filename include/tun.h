@@ -19,6 +19,9 @@
  * - The library never keeps a pointer the caller passed in after the call
  *   returns: strings and arrays are copied.
  * - Nothing is allocated on the packet I/O path.
+ * - Signals never make a call fail or return early: an interrupted system
+ *   call (EINTR) is retried, with what is left of any timeout. To stop a
+ *   blocking call, use tun_interrupt().
  */
 #ifndef TUN_H
 #define TUN_H
