@@ -181,6 +181,13 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
         if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
             return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
     }
+    /* Known from the start, writes never ask netlink for the MTU, which
+     * would answer for the calling thread's network namespace. */
+    struct tun_nl_link link;
+    if ((rc = tun_nl_link_get(dev->ifindex, &link)) < 0)
+        return tun_fail(rc, "reading the MTU of %s: %s", name,
+                        tun_last_error());
+    atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
     if (cfg->persist && ioctl(dev->io.fd, TUNSETPERSIST, 1) != 0)
         return tun_fail_errno(errno, "TUNSETPERSIST on %s", name);
     return 0;
@@ -265,7 +272,7 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
         return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is not open", fd);
 
     unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
-    unsigned ifindex = 0;
+    unsigned ifindex = 0, mtu = 0;
     if (!(flags & TUN_FD_RAW)) {
         struct ifreq ifr;
         memset(&ifr, 0, sizeof(ifr));
@@ -306,10 +313,14 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
             return rc;
         if (link.tun_pi == 1)
             dflags |= TUN_FLAG_PACKET_INFO;
+        mtu = link.mtu;
     }
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
         return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");
-    return tun_device_new(fd, ifindex, dflags, false, out);
+    int rc = tun_device_new(fd, ifindex, dflags, false, out);
+    if (rc == 0)
+        atomic_store_explicit(&(*out)->mtu, mtu, memory_order_relaxed);
+    return rc;
 }
 
 void tun_close(tun_device *dev)
@@ -421,10 +432,21 @@ static int tun_check_write_size(tun_device *dev, size_t len)
         return 0;
     struct tun_nl_link link;
     int rc = tun_nl_link_get(dev->ifindex, &link);
+    if (rc == -ENODEV) {
+        /* Netlink answers for this thread's network namespace; the
+         * descriptor knows whether the interface still exists anywhere. */
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof(ifr));
+        if (ioctl(dev->io.fd, TUNGETIFF, &ifr) != 0)
+            return tun_fail(TUN_ENODEV, "write: the interface was deleted");
+        return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed the MTU %u "
+                        "last seen plus %zu bytes of link header (the "
+                        "interface is in another network namespace than "
+                        "this thread, where its MTU cannot be read again)",
+                        len, mtu, dev->link_header);
+    }
     if (rc < 0)
-        return rc == -ENODEV ? tun_fail(TUN_ENODEV, "write: the interface was "
-                                        "deleted")
-                             : rc;
+        return rc;
     atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
     if (len <= link.mtu + dev->link_header)
         return 0;
@@ -821,9 +843,12 @@ int tun_clone_queue(tun_device *dev, tun_device **out)
                         atomic_load_explicit(&dev->io.nonblocking,
                                              memory_order_relaxed),
                         out);
-    if (rc < 0)
+    if (rc < 0) {
         close(fd);
-    return rc;
+        return rc;
+    }
+    atomic_store_explicit(&(*out)->mtu, link.mtu, memory_order_relaxed);
+    return 0;
 }
 
 int tun_queue_set_enabled(tun_device *dev, bool enabled)
