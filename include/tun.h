@@ -94,6 +94,7 @@ TUN_EXTERN const char *tun_version_string(void);
 #define TUN_EADDRNOTAVAIL (-EADDRNOTAVAIL) /* address not on the device */
 #define TUN_ETIMEDOUT (-ETIMEDOUT)       /* a timeout expired */
 #define TUN_ECANCELED (-ECANCELED)       /* tun_interrupt() was called */
+#define TUN_EMFILE (-EMFILE)             /* too many open descriptors */
 
 /* A short generic text for an error code, e.g. "device is gone". Static
  * storage; unknown codes give "unknown error". Thread-safe. */
