@@ -21,6 +21,10 @@
 #define TUN_F_USO6 0x40
 #endif
 
+/* TUNGETIFF is above INT_MAX, and musl declares ioctl() with an int
+ * request (glibc: unsigned long); the kernel reads 32 bits either way. */
+#define TUN_IOCTL_GETIFF ((int)TUNGETIFF)
+
 #define TUN_DEVICE_PATH "/dev/net/tun"
 /* Ethernet header plus one VLAN tag: what a TAP frame may add to the MTU. */
 #define TUN_ETH_FRAME_HEADER 18
@@ -311,7 +315,7 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     if (!(flags & TUN_FD_RAW)) {
         struct ifreq ifr;
         memset(&ifr, 0, sizeof(ifr));
-        if (ioctl(fd, TUNGETIFF, &ifr) != 0) {
+        if (ioctl(fd, TUN_IOCTL_GETIFF, &ifr) != 0) {
             int err = errno;
             if (err == EBADFD)
                 return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is %s but not "
@@ -451,7 +455,7 @@ static int tun_check_write_size(tun_device *dev, size_t len)
          * descriptor knows whether the interface still exists anywhere. */
         struct ifreq ifr;
         memset(&ifr, 0, sizeof(ifr));
-        if (ioctl(dev->io.fd, TUNGETIFF, &ifr) != 0)
+        if (ioctl(dev->io.fd, TUN_IOCTL_GETIFF, &ifr) != 0)
             return tun_fail(TUN_ENODEV, "write: the interface was deleted");
         return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed the MTU %u "
                         "last seen plus %zu bytes of link header (the "
