@@ -222,13 +222,6 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
         if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
             return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
     }
-    /* Known from the start, writes never ask netlink for the MTU, which
-     * would answer for the calling thread's network namespace. */
-    struct tun_nl_link link;
-    if ((rc = tun_nl_link_get(dev->ifindex, &link)) < 0)
-        return tun_fail(rc, "reading the MTU of %s: %s", name,
-                        tun_last_error());
-    atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
     if (cfg->persist && ioctl(dev->io.fd, TUNSETPERSIST, 1) != 0)
         return tun_fail_errno(errno, "TUNSETPERSIST on %s", name);
     return 0;
@@ -300,6 +293,12 @@ int tun_open(const tun_config *cfg, tun_device **out)
     }
     if (cfg->persist)
         dev->flags |= TUN_FLAG_PERSIST;
+    /* Learn the MTU now, in the namespace the device was made in: a write
+     * checks against it, and the writing thread may live in another
+     * namespace, where the index names another interface or none. */
+    struct tun_nl_link link;
+    if (tun_nl_link_get(ifindex, &link) == 0)
+        atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
     *out = dev;
     return 0;
 }
@@ -358,7 +357,7 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
         return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");
     int rc = tun_device_new(fd, ifindex, dflags, false, out);
-    if (rc == 0)
+    if (rc == 0) /* as in tun_open(): known before any write */
         atomic_store_explicit(&(*out)->mtu, mtu, memory_order_relaxed);
     return rc;
 }
