@@ -22,7 +22,12 @@
  *   -c, --count N            stop after answering N pings
  *   -t, --timeout S          stop after S seconds
  */
+#if defined(_WIN32)
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <arpa/inet.h>
+#endif
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>

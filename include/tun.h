@@ -72,7 +72,8 @@ TUN_EXTERN const char *tun_version_string(void);
  * names. A kernel's EOPNOTSUPP is reported as TUN_ENOTSUP.
  * ------------------------------------------------------------------------ */
 
-#define TUN_EPERM (-EPERM)               /* no privilege (CAP_NET_ADMIN) */
+#define TUN_EPERM (-EPERM)               /* no privilege (CAP_NET_ADMIN,
+                                            Windows: Administrator) */
 #define TUN_ENOENT (-ENOENT)             /* no such file/device/driver */
 #define TUN_EINTR (-EINTR)               /* a signal arrived */
 #define TUN_EIO (-EIO)                   /* I/O error from the OS */
@@ -178,7 +179,9 @@ TUN_EXTERN void tun_config_free(tun_config *cfg);
 /* Interface name, or a pattern with one "%d" that the system fills with the
  * first free number ("tun%d"). Platforms limit the form: Linux and FreeBSD
  * take any name; macOS only "utunN"/"utun%d" (L2: "fethN"/"feth%d");
- * OpenBSD and NetBSD only "tunN"/"tapN"; Windows takes spaces. Errors:
+ * OpenBSD and NetBSD only "tunN"/"tapN"; Windows takes spaces and any
+ * UTF-8 (the adapter alias; for L2 the name of an existing tap-windows6
+ * adapter, while a pattern takes the first free one). Errors:
  * TUN_ENAMETOOLONG (15 bytes on Linux, macOS and the BSDs; 127 UTF-16 units
  * on Windows), TUN_EINVAL (empty, "." or "..", contains '/', ':', a control
  * character or (not on Windows) whitespace, more than one '%', or a form
@@ -204,14 +207,18 @@ TUN_EXTERN int tun_config_add_ipv6(tun_config *cfg, const char *addr,
  * macOS from 72) refuse the rest with TUN_ERANGE in tun_open(). */
 TUN_EXTERN int tun_config_set_mtu(tun_config *cfg, unsigned mtu);
 /* Ethernet address of a TAP device. Errors: TUN_EINVAL for a multicast or
- * all-zero address. Setting it on an L3 config is refused by
- * tun_config_validate() and tun_open(). */
+ * all-zero address; TUN_ENOTSUP on Windows (tap-windows6 reads it from the
+ * registry when the adapter starts). Setting it on an L3 config is refused
+ * by tun_config_validate() and tun_open(). */
 TUN_EXTERN int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6]);
-/* Bring the interface up on open (default true). */
+/* Bring the interface up on open (default true). Windows: a wintun (L3)
+ * adapter is up while its handle is open, so false gives TUN_ENOTSUP from
+ * tun_config_validate(); on tap-windows6 it is the media status. */
 TUN_EXTERN int tun_config_set_up(tun_config *cfg, bool up);
 /* Keep the platform's packet information header in front of every packet
  * (Linux: struct tun_pi, 4 bytes; macOS/BSD: the 4-byte address family).
- * Default false: packets are plain IP (L3) or Ethernet (L2) everywhere. */
+ * Default false: packets are plain IP (L3) or Ethernet (L2) everywhere.
+ * Windows has no such header: true gives TUN_ENOTSUP there. */
 TUN_EXTERN int tun_config_set_packet_info(tun_config *cfg, bool on);
 /* Allow several queues (tun_clone_queue()), one per thread. Linux only:
  * TUN_ENOTSUP elsewhere. */
@@ -220,8 +227,12 @@ TUN_EXTERN int tun_config_set_multi_queue(tun_config *cfg, bool on);
  * only: TUN_ENOTSUP elsewhere for a value other than 0. */
 TUN_EXTERN int tun_config_set_txqueuelen(tun_config *cfg, unsigned len);
 /* Keep the interface after the last descriptor closes. Default false.
- * Linux, FreeBSD, NetBSD, OpenBSD and tap-windows; TUN_ENOTSUP on wintun,
- * macOS, iOS and Android. FreeBSD drops the addresses at the last close. */
+ * Linux, FreeBSD, NetBSD, OpenBSD and tap-windows; TUN_ENOTSUP on wintun
+ * (from tun_config_validate()), macOS, iOS and Android. FreeBSD drops the
+ * addresses at the last close. A tap-windows6 adapter always outlives the
+ * handle (the driver's installer made it): without persist, tun_close()
+ * takes back the addresses and DNS servers set through the handle and
+ * disconnects its media. */
 TUN_EXTERN int tun_config_set_persist(tun_config *cfg, bool on);
 /* Let this user / group open the device later without privilege (Linux:
  * TUNSETOWNER / TUNSETGROUP; useful with persist). -1 (default) unsets.
@@ -239,9 +250,57 @@ TUN_EXTERN int tun_config_set_offload(tun_config *cfg, bool on);
 
 /* Check the fields against each other as tun_open() will, without opening
  * anything. Errors: TUN_EINVAL (a MAC on an L3 config), TUN_ERANGE (MTU
- * below 1280 while an IPv6 address is configured). Thread-safe if cfg is
- * not being changed. */
+ * below 1280 while an IPv6 address is configured), TUN_ENOTSUP (Windows:
+ * persist or up=false on an L3 config). Thread-safe if cfg is not being
+ * changed. */
 TUN_EXTERN int tun_config_validate(const tun_config *cfg);
+
+/* ------------------------------------------------------------------------
+ * Windows options
+ *
+ * Settings only the Windows backend has. Every other platform answers each
+ * of these setters with TUN_ENOTSUP (after the NULL-config check) and keeps
+ * the config unchanged, so portable code may call them unconditionally and
+ * ignore that code. On Windows they check their argument at once, as every
+ * setter does. L3 devices use the wintun driver (wintun.dll, loaded at run
+ * time), L2 devices the tap-windows6 driver (an adapter made by its
+ * installer); an option of the other driver is ignored.
+ * ------------------------------------------------------------------------ */
+
+/* Most DNS servers tun_config_add_dns_server() keeps. */
+#define TUN_DNS_MAX 8
+
+/* Where wintun.dll is: a full path (UTF-8). Default: the program's own
+ * directory, then System32, never the current directory or PATH. Errors:
+ * TUN_EINVAL (empty or not a full path), TUN_ENAMETOOLONG. */
+TUN_EXTERN int tun_config_set_wintun_dll(tun_config *cfg, const char *path);
+/* The tunnel type wintun gives a new adapter (shown by Windows as its
+ * description); default "libtun". At most 127 UTF-16 units. Errors:
+ * TUN_EINVAL (empty, not UTF-8), TUN_ENAMETOOLONG. */
+TUN_EXTERN int tun_config_set_wintun_tunnel_type(tun_config *cfg,
+                                                 const char *type);
+/* Bytes of each wintun session ring: a power of two from 128 KiB to 64 MiB;
+ * default 4 MiB. Errors: TUN_EINVAL. */
+TUN_EXTERN int tun_config_set_wintun_ring_capacity(tun_config *cfg,
+                                                   unsigned bytes);
+/* The adapter's GUID as "{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}" (braces
+ * optional). wintun creates a new adapter with it, so Windows recognises
+ * the same network (firewall profile) on every run; for tap-windows6 it
+ * picks the adapter whose instance id it is. Errors: TUN_EINVAL. */
+TUN_EXTERN int tun_config_set_windows_guid(tun_config *cfg, const char *guid);
+/* The component id of the TAP driver in the registry; default "tap0901"
+ * (tap-windows6). At most 63 bytes. Errors: TUN_EINVAL, TUN_ENAMETOOLONG. */
+TUN_EXTERN int tun_config_set_tap_component_id(tun_config *cfg,
+                                               const char *id);
+/* The interface metric for IPv4 and IPv6 routes through the device (lower
+ * is preferred); 0 (default) keeps Windows' automatic metric. Errors:
+ * TUN_ERANGE above 9999. */
+TUN_EXTERN int tun_config_set_metric(tun_config *cfg, unsigned metric);
+/* Add a DNS server ("1.1.1.1", "2606:4700:4700::1111") that Windows uses
+ * while the interface is up; at most TUN_DNS_MAX, IPv4 and IPv6 mixed.
+ * Errors: TUN_EINVAL (not an address), TUN_EEXIST (given twice),
+ * TUN_ENOSPC (more than TUN_DNS_MAX). */
+TUN_EXTERN int tun_config_add_dns_server(tun_config *cfg, const char *addr);
 
 /* ------------------------------------------------------------------------
  * Opening and closing
@@ -267,7 +326,14 @@ typedef int tun_os_fd;
  * the tun module), TUN_EBUSY (name in use by another kind of device or
  * queue), TUN_EINVAL / TUN_ERANGE (see tun_config_validate()), TUN_EEXIST
  * (an address already present), TUN_ENOMEM, or another OS error; in each
- * case tun_last_error() names the step. Thread-safe. */
+ * case tun_last_error() names the step. Windows: L3 loads wintun.dll and
+ * creates the adapter (or attaches to a wintun adapter of that name, which
+ * then outlives the handle), L2 opens an existing tap-windows6 adapter; the
+ * steps are MTU, metric, addresses, DNS servers, media status. Creating
+ * needs Administrator (TUN_EPERM); a missing wintun.dll or TAP adapter is
+ * TUN_ENOENT with what to install; an adapter name taken by another kind of
+ * adapter, or an adapter another program holds, is TUN_EBUSY.
+ * Thread-safe. */
 TUN_EXTERN int tun_open(const tun_config *cfg, tun_device **out);
 
 /* Flags for tun_open_fd(). */
@@ -329,7 +395,10 @@ TUN_EXTERN int tun_read_timeout(tun_device *dev, void *buf, size_t size,
  * the link header of the layer), TUN_EAGAIN (non-blocking and the queue is
  * full), TUN_ECANCELED, TUN_ENODEV, TUN_EIO (the interface is down; Linux
  * takes an interface down before deleting it, so a write racing a deletion
- * may get TUN_EIO and the next one TUN_ENODEV). */
+ * may get TUN_EIO and the next one TUN_ENODEV).
+ * Windows: wintun takes IPv4 and IPv6 packets only (TUN_EINVAL otherwise)
+ * and has no "room" signal (the 1 ms retry above); a tap-windows6 write
+ * waits for the driver to take the frame even on a non-blocking handle. */
 TUN_EXTERN int tun_write(tun_device *dev, const void *buf, size_t len);
 
 /* Make every blocking call on this handle (current and future ones) return
@@ -347,7 +416,10 @@ TUN_EXTERN int tun_interrupt_clear(tun_device *dev);
  * that would wait is rare and tun_write() waits by itself. Owned by the
  * device: do not close it (on Windows: do not CloseHandle() it, and do not
  * wait on it while a blocking libtun read on the same handle runs). The
- * library keeps it in O_NONBLOCK mode on Unix. */
+ * library keeps it in O_NONBLOCK mode on Unix. On Windows it is wintun's
+ * read-wait event (auto-reset) or the event of the overlapped read libtun
+ * keeps pending on tap-windows6 (manual-reset, reset by the next read);
+ * NULL for a NULL device. */
 TUN_EXTERN tun_os_fd tun_device_fd(const tun_device *dev);
 /* Switch non-blocking mode of this handle at run time. Thread-safe. */
 TUN_EXTERN int tun_device_set_nonblocking(tun_device *dev, bool on);
@@ -382,24 +454,30 @@ TUN_EXTERN int tun_device_get_name(tun_device *dev, char *buf, size_t size);
  * rename an up interface and drops IPv6 addresses on the way down); a
  * failed rename still leaves it up. Packets in flight meanwhile may be
  * lost. Errors: as tun_config_set_name() (a "%d" pattern is refused),
- * TUN_EEXIST (name taken), TUN_EPERM. */
+ * TUN_EEXIST (name taken), TUN_EPERM; TUN_ENOTSUP on Windows (no
+ * documented call renames an adapter: name it in the config). */
 TUN_EXTERN int tun_device_set_name(tun_device *dev, const char *name);
 /* The interface index (if_nametoindex()). Errors: TUN_ENODEV. */
 TUN_EXTERN int tun_device_get_index(tun_device *dev, unsigned *index);
 /* Current MTU. */
 TUN_EXTERN int tun_device_get_mtu(tun_device *dev, unsigned *mtu);
-/* Change the MTU (on Windows: of both IPv4 and IPv6). Errors: TUN_ERANGE
+/* Change the MTU (on Windows: of both IPv4 and IPv6, or IPv4 alone below
+ * 1280). Errors: TUN_ERANGE
  * (outside TUN_MTU_MIN..TUN_MTU_MAX or the platform's range, or below 1280
  * while the interface has an IPv6 address), TUN_EPERM. */
 TUN_EXTERN int tun_device_set_mtu(tun_device *dev, unsigned mtu);
-/* Whether the interface is administratively up. */
+/* Whether the interface is administratively up (Windows: operationally
+ * up, as no other switch exists there). */
 TUN_EXTERN int tun_device_get_up(tun_device *dev, bool *up);
 /* Bring the interface up or down. Note that Linux removes the IPv6
  * addresses of an interface taken down (unless the sysctl
- * net.ipv6.conf.<name>.keep_addr_on_down is set); IPv4 addresses stay. */
+ * net.ipv6.conf.<name>.keep_addr_on_down is set); IPv4 addresses stay.
+ * Windows: the media status of a tap-windows6 adapter; a wintun adapter is
+ * up while its handle is open (up=false gives TUN_ENOTSUP). */
 TUN_EXTERN int tun_device_set_up(tun_device *dev, bool up);
 /* Ethernet address of a TAP device. Errors: TUN_ENOTSUP on an L3 device;
- * tun_device_set_mac(): TUN_EINVAL for a multicast or all-zero address. */
+ * tun_device_set_mac(): TUN_EINVAL for a multicast or all-zero address,
+ * TUN_ENOTSUP on Windows. */
 TUN_EXTERN int tun_device_get_mac(tun_device *dev, uint8_t mac[6]);
 TUN_EXTERN int tun_device_set_mac(tun_device *dev, const uint8_t mac[6]);
 
@@ -412,7 +490,10 @@ TUN_EXTERN int tun_device_set_mac(tun_device *dev, const uint8_t mac[6]);
 TUN_EXTERN int tun_device_get_addresses(tun_device *dev, tun_address *out,
                                         size_t capacity, size_t *count);
 /* Add an address (and its automatic route, as in tun_config_add_address()).
- * Errors: TUN_EEXIST (already present), TUN_EINVAL, TUN_EPERM. */
+ * Windows has no point-to-point address: with a peer, libtun adds the
+ * address as a host address and a route to the peer's prefix, and removes
+ * that route with the address. Errors: TUN_EEXIST (already present),
+ * TUN_EINVAL, TUN_EPERM. */
 TUN_EXTERN int tun_device_add_address(tun_device *dev, const tun_address *a);
 /* tun_address_parse() then tun_device_add_address(); peer may be NULL. */
 TUN_EXTERN int tun_device_add_ipv4(tun_device *dev, const char *addr,

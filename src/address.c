@@ -28,7 +28,7 @@ static int tun_parse_ipv4(const char *s, uint8_t out[4])
     return *s == '\0' ? 0 : -1;
 }
 
-static int tun_hex_value(char c)
+int tun_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';

@@ -4,6 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(_WIN32)
+#include "win/portable.h"
+#endif
 
 int tun_check_name(const char *name)
 {
@@ -12,17 +15,31 @@ int tun_check_name(const char *name)
     size_t len = strlen(name);
     if (len == 0)
         return tun_fail(TUN_EINVAL, "interface name is empty");
+#if defined(_WIN32)
+    /* An adapter alias is UTF-16 on the system side. */
+    long units = tun_utf8_utf16_units(name);
+    if (units < 0)
+        return tun_fail(TUN_EINVAL, "interface name \"%s\" is not valid "
+                        "UTF-8", name);
+    if (units > TUN_PLATFORM_NAME_LEN)
+        return tun_fail(TUN_ENAMETOOLONG, "interface name \"%s\" has %ld "
+                        "UTF-16 units; at most %d are allowed", name, units,
+                        TUN_PLATFORM_NAME_LEN);
+    const unsigned char lowest_allowed = ' '; /* Windows names take spaces */
+#else
     if (len > TUN_PLATFORM_NAME_LEN)
         return tun_fail(TUN_ENAMETOOLONG, "interface name \"%s\" has %zu "
                         "bytes; at most %d are allowed", name, len,
                         TUN_PLATFORM_NAME_LEN);
+    const unsigned char lowest_allowed = ' ' + 1;
+#endif
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return tun_fail(TUN_EINVAL, "interface name \"%s\" is not allowed",
                         name);
     int percents = 0;
     for (const char *p = name; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c == '/' || c == ':' || c <= ' ' || c == 0x7f)
+        if (c == '/' || c == ':' || c < lowest_allowed || c == 0x7f)
             return tun_fail(TUN_EINVAL, "interface name \"%s\" contains '/', "
                             "':', whitespace or a control character", name);
         if (c == '%') {
@@ -81,12 +98,17 @@ void tun_config_free(tun_config *cfg)
     free(cfg);
 }
 
-/* Every setter starts here so a NULL config is an error, not a crash. */
-#define TUN_CONFIG_CHECK(cfg)                                                  \
-    do {                                                                       \
-        if (!(cfg))                                                            \
-            return tun_fail(TUN_EINVAL, "%s: NULL config", __func__);          \
-    } while (0)
+/* Options Windows never has: refused by the setter there, as the header
+ * says. */
+static int tun_config_not_windows(const char *what)
+{
+#if defined(_WIN32)
+    return tun_fail(TUN_ENOTSUP, "%s is not supported on Windows", what);
+#else
+    (void)what;
+    return 0;
+#endif
+}
 
 int tun_config_set_name(tun_config *cfg, const char *name)
 {
@@ -165,6 +187,10 @@ int tun_config_set_mtu(tun_config *cfg, unsigned mtu)
 int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6])
 {
     TUN_CONFIG_CHECK(cfg);
+    if (tun_config_not_windows("setting the MAC address (tap-windows6 reads "
+                               "it from the registry when the adapter "
+                               "starts)") < 0)
+        return TUN_ENOTSUP;
     int rc = tun_check_mac(mac);
     if (rc < 0)
         return rc;
@@ -225,8 +251,17 @@ int tun_config_set_group(tun_config *cfg, long gid)
         return 0;                                                              \
     }
 TUN_CONFIG_BOOL(tun_config_set_up, up)
-TUN_CONFIG_BOOL(tun_config_set_packet_info, packet_info)
 TUN_CONFIG_BOOL(tun_config_set_nonblocking, nonblocking)
+
+int tun_config_set_packet_info(tun_config *cfg, bool on)
+{
+    TUN_CONFIG_CHECK(cfg);
+    if (on && tun_config_not_windows("packet information (Windows packets "
+                                     "carry no header)") < 0)
+        return TUN_ENOTSUP;
+    cfg->packet_info = on;
+    return 0;
+}
 
 int tun_config_set_multi_queue(tun_config *cfg, bool on)
 {
@@ -265,6 +300,15 @@ int tun_config_validate(const tun_config *cfg)
     if (cfg->has_mac && cfg->layer == TUN_LAYER_L3)
         return tun_fail(TUN_EINVAL, "a MAC address is set but the layer is "
                         "L3 (TUN has no Ethernet header): use TUN_LAYER_L2");
+#if defined(_WIN32)
+    if (cfg->persist && cfg->layer == TUN_LAYER_L3)
+        return tun_fail(TUN_ENOTSUP, "persist: wintun removes an adapter it "
+                        "created when the handle closes (tap-windows6 "
+                        "adapters, L2, always persist)");
+    if (!cfg->up && cfg->layer == TUN_LAYER_L3)
+        return tun_fail(TUN_ENOTSUP, "up=false: a wintun adapter is up while "
+                        "its handle is open");
+#endif
     if (cfg->mtu && cfg->mtu < TUN_MTU_MIN_IPV6) {
         for (size_t i = 0; i < cfg->address_count; i++)
             if (cfg->addresses[i].family == TUN_INET6)
@@ -274,3 +318,22 @@ int tun_config_validate(const tun_config *cfg)
     }
     return 0;
 }
+
+#if !defined(_WIN32)
+/* The Windows options (src/win/config.c) exist nowhere else. */
+#define TUN_WINDOWS_ONLY(setter, type)                                         \
+    int setter(tun_config *cfg, type value)                                    \
+    {                                                                          \
+        TUN_CONFIG_CHECK(cfg);                                                 \
+        (void)value;                                                           \
+        return tun_fail(TUN_ENOTSUP, "%s: a Windows option, not supported "    \
+                        "on this platform", __func__);                         \
+    }
+TUN_WINDOWS_ONLY(tun_config_set_wintun_dll, const char *)
+TUN_WINDOWS_ONLY(tun_config_set_wintun_tunnel_type, const char *)
+TUN_WINDOWS_ONLY(tun_config_set_wintun_ring_capacity, unsigned)
+TUN_WINDOWS_ONLY(tun_config_set_windows_guid, const char *)
+TUN_WINDOWS_ONLY(tun_config_set_tap_component_id, const char *)
+TUN_WINDOWS_ONLY(tun_config_set_metric, unsigned)
+TUN_WINDOWS_ONLY(tun_config_add_dns_server, const char *)
+#endif

@@ -25,29 +25,67 @@ struct tun_config {
     long group; /* -1: unset */
     bool nonblocking;
     bool offload;
+#if defined(_WIN32)
+    /* The Windows options (src/win/config.c); "" or 0 means the default. */
+    char wintun_dll[TUN_NAME_MAX];
+    char wintun_tunnel_type[TUN_NAME_MAX];
+    unsigned wintun_ring_capacity;
+    uint8_t guid[16]; /* a GUID's bytes in memory order */
+    bool has_guid;
+    char tap_component_id[TUN_NAME_MAX];
+    unsigned metric;
+    tun_address dns[TUN_DNS_MAX];
+    size_t dns_count;
+#endif
 };
 
-/* Longest interface name the platform accepts, NUL excluded. */
+/* Every config setter starts here so a NULL config is an error, not a
+ * crash. */
+#define TUN_CONFIG_CHECK(cfg)                                                  \
+    do {                                                                       \
+        if (!(cfg))                                                            \
+            return tun_fail(TUN_EINVAL, "%s: NULL config", __func__);          \
+    } while (0)
+
+/* Longest interface name the platform accepts, NUL excluded (on Windows in
+ * UTF-16 units). */
 #if defined(_WIN32)
 #define TUN_PLATFORM_NAME_LEN 127
 #else
 #define TUN_PLATFORM_NAME_LEN 15
 #endif
 
+/* The printf dialect of format checks: on mingw-w64 the build uses its C99
+ * printf (__USE_MINGW_ANSI_STDIO), which gcc calls gnu_printf. */
+#if defined(__MINGW32__)
+#define TUN_PRINTF_FORMAT gnu_printf
+#else
+#define TUN_PRINTF_FORMAT printf
+#endif
+
 /* Record why a call failed, for tun_last_error(), and return err so that a
  * failure path reads `return tun_fail(TUN_EPERM, "...", ...);`. */
 int tun_fail(int err, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(TUN_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 /* As tun_fail() for an OS error number: appends strerror(errnum) and the
  * usual fix for it (privilege, missing module) to the step description. */
 int tun_fail_errno(int errnum, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(TUN_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
+
+/* What each backend does for tun_read(), tun_read_timeout() and
+ * tun_write() (src/io.c) once the arguments are checked: dev and buf are
+ * not NULL, size and len not 0. timeout_ms is -1 (no limit) or more;
+ * honour_nonblocking says whether a non-blocking handle returns
+ * TUN_EAGAIN instead of waiting. */
+int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
+                     bool honour_nonblocking);
+int tun_backend_write(tun_device *dev, const void *buf, size_t len);
 
 /* Checks shared by the config setters and the run-time setters, each
  * recording its reason with tun_fail(). */
@@ -59,6 +97,8 @@ int tun_check_address(const tun_address *a);
 int tun_address_parse_family(tun_address *out, uint8_t family,
                              const char *addr, unsigned prefix,
                              const char *peer);
+/* The value of a hexadecimal digit, or -1. */
+int tun_hex_value(char c);
 /* Batched I/O (src/batch.c), which every backend shares. The plain path:
  * each packet of bufs[0..count) written with tun_write(), with the return
  * convention of tun_send_multiple(). */

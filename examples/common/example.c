@@ -6,6 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <time.h>
+#endif
 
 int example_fail(const char *what, int err)
 {
@@ -23,6 +28,35 @@ int example_fail(const char *what, int err)
 static tun_device *stop_device;
 static volatile sig_atomic_t stop_signal;
 
+#if defined(_WIN32)
+/* Windows has no SIGTERM delivery to console programs: Ctrl-C, Ctrl-Break
+ * and closing the console call this handler on a thread of their own. */
+static BOOL WINAPI on_console_event(DWORD event)
+{
+    if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT &&
+        event != CTRL_CLOSE_EVENT)
+        return FALSE;
+    stop_signal = SIGINT;
+    tun_interrupt(stop_device);
+    return TRUE;
+}
+
+int example_stop_on_signals(tun_device *dev)
+{
+    stop_device = dev;
+    if (!SetConsoleCtrlHandler(on_console_event, TRUE)) {
+        fprintf(stderr, "SetConsoleCtrlHandler failed (error %lu)\n",
+                (unsigned long)GetLastError());
+        return -1;
+    }
+    return 0;
+}
+
+void example_stop_handling_signals(void)
+{
+    SetConsoleCtrlHandler(on_console_event, FALSE);
+}
+#else
 static void on_stop_signal(int sig)
 {
     int saved = errno; /* the interrupted code may be about to read errno */
@@ -54,30 +88,38 @@ void example_stop_handling_signals(void)
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, NULL);
 }
+#endif
 
 int example_stop_signal(void)
 {
     return stop_signal;
 }
 
+/* Milliseconds of a monotonic clock. */
+static long long now_ms(void)
+{
+#if defined(_WIN32)
+    return (long long)GetTickCount64();
+#else
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+#endif
+}
+
 void example_deadline_start(example_deadline *d, unsigned long seconds)
 {
     d->set = seconds > 0;
-    clock_gettime(CLOCK_MONOTONIC, &d->end);
-    d->end.tv_sec += (time_t)seconds;
+    d->end_ms = now_ms() + (long long)seconds * 1000;
 }
 
 int example_deadline_ms(const example_deadline *d)
 {
     if (!d->set)
         return -1;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ns = (long long)(d->end.tv_sec - now.tv_sec) * 1000000000LL +
-                   (d->end.tv_nsec - now.tv_nsec);
-    if (ns <= 0)
+    long long ms = d->end_ms - now_ms();
+    if (ms <= 0)
         return 0;
-    long long ms = (ns + 999999) / 1000000; /* round up: 0 means "passed" */
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 

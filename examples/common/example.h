@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "tun.h"
 
@@ -18,7 +17,8 @@
  * status to use. */
 int example_fail(const char *what, int err);
 
-/* On SIGINT or SIGTERM, call tun_interrupt(dev) so that a blocked read
+/* On SIGINT or SIGTERM (Windows: Ctrl-C, Ctrl-Break or closing the
+ * console), call tun_interrupt(dev) so that a blocked read
  * returns TUN_ECANCELED and the program can close the device and exit.
  * Installed without SA_RESTART, so other blocking calls (reading stdin)
  * end with EINTR too. Returns 0, or -1 (with a message) if the handlers
@@ -33,7 +33,7 @@ int example_stop_signal(void);
 /* An optional end time for a loop, so that tests stop by themselves. */
 typedef struct example_deadline {
     bool set;
-    struct timespec end;
+    long long end_ms; /* on a monotonic clock */
 } example_deadline;
 
 /* Start a deadline seconds from now; 0 means none. */

@@ -1,6 +1,11 @@
 #include "packet.h"
 
+#if defined(_WIN32)
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <arpa/inet.h>
+#endif
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

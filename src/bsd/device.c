@@ -143,13 +143,9 @@ static bool tun_bsd_strips_header(const tun_device *dev)
     return dev->family_header && !(dev->flags & TUN_FLAG_PACKET_INFO);
 }
 
-static int tun_bsd_read(tun_device *dev, void *buf, size_t size,
-                        int timeout_ms, bool honour_nonblocking)
+int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
+                     bool honour_nonblocking)
 {
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_read: NULL pointer");
-    if (size == 0)
-        return tun_fail(TUN_EINVAL, "tun_read: zero-sized buffer");
     if (dev->ops && dev->ops->read)
         return dev->ops->read(dev, buf, size, timeout_ms, honour_nonblocking);
     /* These drivers truncate a packet to the reader's buffer: one spare
@@ -179,19 +175,6 @@ static int tun_bsd_read(tun_device *dev, void *buf, size_t size,
     return (int)len;
 }
 
-int tun_read(tun_device *dev, void *buf, size_t size)
-{
-    return tun_bsd_read(dev, buf, size, -1, true);
-}
-
-int tun_read_timeout(tun_device *dev, void *buf, size_t size, int timeout_ms)
-{
-    if (timeout_ms < -1)
-        return tun_fail(TUN_EINVAL, "tun_read_timeout: timeout %d ms",
-                        timeout_ms);
-    return tun_bsd_read(dev, buf, size, timeout_ms, false);
-}
-
 /* The largest write the interface takes, re-read only when a packet looks
  * too large (as on Linux). */
 static int tun_bsd_check_write_size(tun_device *dev, size_t len)
@@ -212,12 +195,8 @@ static int tun_bsd_check_write_size(tun_device *dev, size_t len)
                     "%zu bytes of link header", len, mtu, dev->link_header);
 }
 
-int tun_write(tun_device *dev, const void *buf, size_t len)
+int tun_backend_write(tun_device *dev, const void *buf, size_t len)
 {
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_write: NULL pointer");
-    if (len == 0)
-        return tun_fail(TUN_EINVAL, "tun_write: empty packet");
     int rc = tun_bsd_check_write_size(dev, len);
     if (rc < 0)
         return rc;

@@ -21,14 +21,19 @@
 #define TUN_F_USO6 0x40
 #endif
 
-/* TUNGETIFF is above INT_MAX, and musl declares ioctl() with an int
- * request (glibc: unsigned long); the kernel reads 32 bits either way. */
-#define TUN_IOCTL_GETIFF ((int)TUNGETIFF)
-
 #define TUN_DEVICE_PATH "/dev/net/tun"
 /* Ethernet header plus one VLAN tag: what a TAP frame may add to the MTU. */
 #define TUN_ETH_FRAME_HEADER 18
 #define TUN_PACKET_INFO_SIZE 4
+
+/* glibc declares ioctl(int, unsigned long, ...), musl and bionic
+ * ioctl(int, int, ...): a request with the top bit set (_IOR) must be
+ * converted to the type the C library takes. */
+#ifdef __GLIBC__
+typedef unsigned long tun_ioctl_request;
+#else
+typedef int tun_ioctl_request;
+#endif
 
 /* ---- opening ---------------------------------------------------------- */
 
@@ -314,7 +319,7 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     if (!(flags & TUN_FD_RAW)) {
         struct ifreq ifr;
         memset(&ifr, 0, sizeof(ifr));
-        if (ioctl(fd, TUN_IOCTL_GETIFF, &ifr) != 0) {
+        if (ioctl(fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0) {
             int err = errno;
             if (err == EBADFD)
                 return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is %s but not "
@@ -403,13 +408,9 @@ int tun_linux_read_packet(tun_device *dev, uint8_t vnet[TUN_VNET_HDR_LEN],
     return (int)len;
 }
 
-static int tun_read_common(tun_device *dev, void *buf, size_t size,
-                           int timeout_ms, bool honour_nonblocking)
+int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
+                     bool honour_nonblocking)
 {
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_read: NULL pointer");
-    if (size == 0)
-        return tun_fail(TUN_EINVAL, "tun_read: zero-sized buffer");
     uint8_t vnet[TUN_VNET_HDR_LEN];
     int n = tun_linux_read_packet(dev, vnet, buf, size, timeout_ms,
                                   honour_nonblocking);
@@ -422,19 +423,6 @@ static int tun_read_common(tun_device *dev, void *buf, size_t size,
         return tun_fail(TUN_EIO, "read: the kernel's %s; the packet was "
                         "dropped", tun_last_error());
     return n;
-}
-
-int tun_read(tun_device *dev, void *buf, size_t size)
-{
-    return tun_read_common(dev, buf, size, -1, true);
-}
-
-int tun_read_timeout(tun_device *dev, void *buf, size_t size, int timeout_ms)
-{
-    if (timeout_ms < -1)
-        return tun_fail(TUN_EINVAL, "tun_read_timeout: timeout %d ms",
-                        timeout_ms);
-    return tun_read_common(dev, buf, size, timeout_ms, false);
 }
 
 /* The largest write the interface takes; re-read from the kernel only when a
@@ -454,7 +442,7 @@ static int tun_check_write_size(tun_device *dev, size_t len)
          * descriptor knows whether the interface still exists anywhere. */
         struct ifreq ifr;
         memset(&ifr, 0, sizeof(ifr));
-        if (ioctl(dev->io.fd, TUN_IOCTL_GETIFF, &ifr) != 0)
+        if (ioctl(dev->io.fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0)
             return tun_fail(TUN_ENODEV, "write: the interface was deleted");
         return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed the MTU %u "
                         "last seen plus %zu bytes of link header (the "
@@ -472,12 +460,8 @@ static int tun_check_write_size(tun_device *dev, size_t len)
                     dev->link_header);
 }
 
-int tun_write(tun_device *dev, const void *buf, size_t len)
+int tun_backend_write(tun_device *dev, const void *buf, size_t len)
 {
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_write: NULL pointer");
-    if (len == 0)
-        return tun_fail(TUN_EINVAL, "tun_write: empty packet");
     int rc = tun_check_write_size(dev, len);
     if (rc < 0)
         return rc;

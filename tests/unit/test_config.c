@@ -142,6 +142,35 @@ static void switches_and_ids(void **state)
     assert_int_equal(cfg->owner, 1000);
 }
 
+/* The Windows options answer TUN_ENOTSUP elsewhere and leave the config
+ * as it was; a NULL config is still TUN_EINVAL. */
+static void windows_options_elsewhere(void **state)
+{
+#if defined(_WIN32)
+    (void)state;
+    skip();
+#else
+    tun_config *cfg = *state;
+    assert_int_equal(tun_config_set_wintun_dll(cfg, "C:\\wintun.dll"),
+                     TUN_ENOTSUP);
+    assert_non_null(strstr(tun_last_error(), "Windows"));
+    assert_non_null(strstr(tun_last_error(), "tun_config_set_wintun_dll"));
+    assert_int_equal(tun_config_set_wintun_tunnel_type(cfg, "x"), TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_wintun_ring_capacity(cfg, 0x400000),
+                     TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_windows_guid(cfg, "{00000000-0000-0000-"
+                                                      "0000-000000000000}"),
+                     TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_tap_component_id(cfg, "tap0901"),
+                     TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_metric(cfg, 5), TUN_ENOTSUP);
+    assert_int_equal(tun_config_add_dns_server(cfg, "1.1.1.1"), TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_metric(NULL, 5), TUN_EINVAL);
+    assert_int_equal(tun_config_add_dns_server(NULL, "1.1.1.1"), TUN_EINVAL);
+    assert_int_equal(tun_config_validate(cfg), 0);
+#endif
+}
+
 static void null_config_is_an_error(void **state)
 {
     (void)state;
@@ -176,6 +205,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(mac_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(addresses, setup, teardown),
         cmocka_unit_test_setup_teardown(switches_and_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(windows_options_elsewhere, setup,
+                                        teardown),
         cmocka_unit_test(null_config_is_an_error),
         cmocka_unit_test(errors_have_names_and_texts),
     };

@@ -1,0 +1,101 @@
+/* The Windows options of the config (tun.h, "Windows options"); other
+ * platforms refuse them in src/config.c. */
+#include "portable.h"
+
+#include <string.h>
+
+/* Copy text into a config field of TUN_NAME_MAX bytes after checking it is
+ * non-empty UTF-8 of at most max_units UTF-16 units. */
+static int tun_config_set_text(char field[TUN_NAME_MAX], const char *text,
+                               long max_units, const char *what)
+{
+    if (!text)
+        return tun_fail(TUN_EINVAL, "%s: NULL pointer", what);
+    long units = tun_utf8_utf16_units(text);
+    if (units <= 0)
+        return tun_fail(TUN_EINVAL, "%s \"%s\" is empty or not UTF-8", what,
+                        text);
+    if (units > max_units || strlen(text) >= TUN_NAME_MAX)
+        return tun_fail(TUN_ENAMETOOLONG, "%s \"%s\" is longer than %ld "
+                        "UTF-16 units", what, text, max_units);
+    strcpy(field, text);
+    return 0;
+}
+
+int tun_config_set_wintun_dll(tun_config *cfg, const char *path)
+{
+    TUN_CONFIG_CHECK(cfg);
+    /* A full path: "C:\..." or a UNC "\\server\...". A relative one would
+     * be looked up where an attacker may place a DLL. */
+    bool full = path && ((((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z') &&
+                          path[1] == ':' && (path[2] == '\\' || path[2] == '/')) ||
+                         (path[0] == '\\' && path[1] == '\\'));
+    if (path && !full)
+        return tun_fail(TUN_EINVAL, "wintun DLL path \"%s\" is not a full "
+                        "path (C:\\...\\wintun.dll)", path);
+    return tun_config_set_text(cfg->wintun_dll, path, TUN_NAME_MAX - 1,
+                               "wintun DLL path");
+}
+
+int tun_config_set_wintun_tunnel_type(tun_config *cfg, const char *type)
+{
+    TUN_CONFIG_CHECK(cfg);
+    return tun_config_set_text(cfg->wintun_tunnel_type, type,
+                               TUN_WIN_NAME_UNITS, "wintun tunnel type");
+}
+
+int tun_config_set_wintun_ring_capacity(tun_config *cfg, unsigned bytes)
+{
+    TUN_CONFIG_CHECK(cfg);
+    int rc = tun_win_check_ring_capacity(bytes);
+    if (rc < 0)
+        return rc;
+    cfg->wintun_ring_capacity = bytes;
+    return 0;
+}
+
+int tun_config_set_windows_guid(tun_config *cfg, const char *guid)
+{
+    TUN_CONFIG_CHECK(cfg);
+    tun_win_guid g;
+    int rc = tun_win_guid_parse(guid, &g);
+    if (rc < 0)
+        return rc;
+    memcpy(cfg->guid, &g, sizeof(cfg->guid));
+    cfg->has_guid = true;
+    return 0;
+}
+
+int tun_config_set_tap_component_id(tun_config *cfg, const char *id)
+{
+    TUN_CONFIG_CHECK(cfg);
+    return tun_config_set_text(cfg->tap_component_id, id, 63,
+                               "TAP component id");
+}
+
+int tun_config_set_metric(tun_config *cfg, unsigned metric)
+{
+    TUN_CONFIG_CHECK(cfg);
+    if (metric > 9999)
+        return tun_fail(TUN_ERANGE, "interface metric %u is over 9999",
+                        metric);
+    cfg->metric = metric;
+    return 0;
+}
+
+int tun_config_add_dns_server(tun_config *cfg, const char *addr)
+{
+    TUN_CONFIG_CHECK(cfg);
+    tun_address a;
+    int rc = tun_address_parse(&a, addr, 0, NULL);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < cfg->dns_count; i++)
+        if (tun_address_same(&cfg->dns[i], &a))
+            return tun_fail(TUN_EEXIST, "DNS server %s is given twice", addr);
+    if (cfg->dns_count == TUN_DNS_MAX)
+        return tun_fail(TUN_ENOSPC, "DNS server %s: at most %d servers", addr,
+                        TUN_DNS_MAX);
+    cfg->dns[cfg->dns_count++] = a;
+    return 0;
+}

@@ -1,0 +1,336 @@
+/* Everything configured on the interface, through the IP Helper API, keyed
+ * by the interface LUID (the index may change while the adapter lives). */
+#include "device.h"
+#include "../iface.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <wchar.h>
+
+static void tun_ip_sockaddr(uint8_t family, const uint8_t *bytes,
+                            SOCKADDR_INET *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    if (family == TUN_INET4) {
+        sa->Ipv4.sin_family = AF_INET;
+        memcpy(&sa->Ipv4.sin_addr, bytes, 4);
+    } else {
+        sa->Ipv6.sin6_family = AF_INET6;
+        memcpy(&sa->Ipv6.sin6_addr, bytes, 16);
+    }
+}
+
+static const char *tun_ip_text(const tun_address *a, char text[TUN_ADDRSTRLEN])
+{
+    if (tun_address_format(a, text, TUN_ADDRSTRLEN) < 0)
+        strcpy(text, "?");
+    return text;
+}
+
+/* ---- MTU and metric: the IP interface of each family --------------------- */
+
+/* Read the family's IP interface; ERROR_NOT_FOUND when the family does not
+ * run on the interface. */
+static DWORD tun_ip_interface(const NET_LUID *luid, ADDRESS_FAMILY family,
+                              MIB_IPINTERFACE_ROW *row)
+{
+    InitializeIpInterfaceEntry(row);
+    row->Family = family;
+    row->InterfaceLuid = *luid;
+    return GetIpInterfaceEntry(row);
+}
+
+int tun_ip_get_mtu(const NET_LUID *luid, unsigned *mtu)
+{
+    MIB_IPINTERFACE_ROW row;
+    DWORD err = tun_ip_interface(luid, AF_INET, &row);
+    if (err == ERROR_NOT_FOUND)
+        err = tun_ip_interface(luid, AF_INET6, &row);
+    if (err != NO_ERROR)
+        return tun_win_fail(err, "GetIpInterfaceEntry");
+    *mtu = row.NlMtu;
+    return 0;
+}
+
+/* Change each family's IP interface the same way. */
+static int tun_ip_set_interface(const NET_LUID *luid, bool mtu_change,
+                                unsigned value)
+{
+    static const ADDRESS_FAMILY families[2] = {AF_INET, AF_INET6};
+    int done = 0;
+    for (int i = 0; i < 2; i++) {
+        /* IPv6 needs 1280: a smaller MTU is applied to IPv4 only. */
+        if (mtu_change && families[i] == AF_INET6 && value < TUN_MTU_MIN_IPV6)
+            continue;
+        MIB_IPINTERFACE_ROW row;
+        DWORD err = tun_ip_interface(luid, families[i], &row);
+        if (err == ERROR_NOT_FOUND)
+            continue;
+        if (err != NO_ERROR)
+            return tun_win_fail(err, "GetIpInterfaceEntry");
+        if (mtu_change) {
+            row.NlMtu = value;
+        } else {
+            row.Metric = value;
+            row.UseAutomaticMetric = value == 0;
+        }
+        /* Set calls refuse an IPv4 row that carries a site prefix. */
+        if (families[i] == AF_INET)
+            row.SitePrefixLength = 0;
+        err = SetIpInterfaceEntry(&row);
+        if (err != NO_ERROR)
+            return tun_win_fail(err, "SetIpInterfaceEntry (%s %u, %s)",
+                                mtu_change ? "MTU" : "metric", value,
+                                families[i] == AF_INET ? "IPv4" : "IPv6");
+        done++;
+    }
+    if (done == 0)
+        return tun_fail(TUN_ENODEV, "the interface runs neither IPv4 nor "
+                        "IPv6");
+    return 0;
+}
+
+int tun_ip_set_mtu(const NET_LUID *luid, unsigned mtu)
+{
+    return tun_ip_set_interface(luid, true, mtu);
+}
+
+int tun_ip_set_metric(const NET_LUID *luid, unsigned metric)
+{
+    return tun_ip_set_interface(luid, false, metric);
+}
+
+/* ---- addresses and peer routes ------------------------------------------ */
+
+int tun_ip_list(const NET_LUID *luid, tun_address *out, size_t capacity,
+                size_t *count)
+{
+    MIB_UNICASTIPADDRESS_TABLE *table;
+    DWORD err = GetUnicastIpAddressTable(AF_UNSPEC, &table);
+    if (err != NO_ERROR)
+        return tun_win_fail(err, "GetUnicastIpAddressTable");
+    size_t n = 0;
+    for (ULONG i = 0; i < table->NumEntries; i++) {
+        const MIB_UNICASTIPADDRESS_ROW *row = &table->Table[i];
+        if (row->InterfaceLuid.Value != luid->Value)
+            continue;
+        if (n < capacity) {
+            tun_address *a = &out[n];
+            memset(a, 0, sizeof(*a));
+            if (row->Address.si_family == AF_INET) {
+                a->family = TUN_INET4;
+                memcpy(a->addr, &row->Address.Ipv4.sin_addr, 4);
+            } else {
+                a->family = TUN_INET6;
+                memcpy(a->addr, &row->Address.Ipv6.sin6_addr, 16);
+            }
+            a->prefix = row->OnLinkPrefixLength;
+        }
+        n++;
+    }
+    FreeMibTable(table);
+    *count = n;
+    return n > capacity ? TUN_ENOBUFS : 0;
+}
+
+/* The route to a peer: its prefix, on-link (no next hop). */
+static void tun_ip_peer_route(const NET_LUID *luid, const tun_address *a,
+                              MIB_IPFORWARD_ROW2 *route)
+{
+    InitializeIpForwardEntry(route);
+    route->InterfaceLuid = *luid;
+    tun_address peer = *a;
+    memcpy(peer.addr, a->peer, sizeof(peer.addr));
+    uint8_t dest[16];
+    tun_iface_network(&peer, dest);
+    tun_ip_sockaddr(a->family, dest, &route->DestinationPrefix.Prefix);
+    route->DestinationPrefix.PrefixLength = a->prefix;
+    static const uint8_t unspecified[16];
+    tun_ip_sockaddr(a->family, unspecified, &route->NextHop);
+    route->Metric = 0;
+    route->Protocol = MIB_IPPROTO_NETMGMT;
+}
+
+static void tun_ip_address_row(const NET_LUID *luid, const tun_address *a,
+                               MIB_UNICASTIPADDRESS_ROW *row)
+{
+    InitializeUnicastIpAddressEntry(row);
+    row->InterfaceLuid = *luid;
+    tun_ip_sockaddr(a->family, a->addr, &row->Address);
+}
+
+int tun_ip_add(const NET_LUID *luid, const tun_address *a)
+{
+    char text[TUN_ADDRSTRLEN];
+    MIB_UNICASTIPADDRESS_ROW row;
+    tun_ip_address_row(luid, a, &row);
+    /* Windows has no point-to-point address: with a peer the address is a
+     * host address and the peer gets the route, as Linux makes it. */
+    unsigned host = a->family == TUN_INET4 ? 32 : 128;
+    row.OnLinkPrefixLength = (UINT8)(a->has_peer ? host : a->prefix);
+    row.DadState = IpDadStatePreferred;
+    DWORD err = CreateUnicastIpAddressEntry(&row);
+    if (err != NO_ERROR)
+        return tun_win_fail(err, "CreateUnicastIpAddressEntry %s",
+                            tun_ip_text(a, text));
+    if (!a->has_peer)
+        return 0;
+    MIB_IPFORWARD_ROW2 route;
+    tun_ip_peer_route(luid, a, &route);
+    err = CreateIpForwardEntry2(&route);
+    if (err != NO_ERROR && err != ERROR_OBJECT_ALREADY_EXISTS) {
+        DeleteUnicastIpAddressEntry(&row);
+        return tun_win_fail(err, "CreateIpForwardEntry2 to the peer of %s",
+                            tun_ip_text(a, text));
+    }
+    return 0;
+}
+
+int tun_ip_remove(const NET_LUID *luid, const tun_address *a)
+{
+    char text[TUN_ADDRSTRLEN];
+    MIB_UNICASTIPADDRESS_ROW row;
+    tun_ip_address_row(luid, a, &row);
+    DWORD err = DeleteUnicastIpAddressEntry(&row);
+    if (err == ERROR_NOT_FOUND || err == ERROR_FILE_NOT_FOUND)
+        return tun_fail(TUN_EADDRNOTAVAIL, "DeleteUnicastIpAddressEntry %s: "
+                        "not on the interface", tun_ip_text(a, text));
+    if (err != NO_ERROR)
+        return tun_win_fail(err, "DeleteUnicastIpAddressEntry %s",
+                            tun_ip_text(a, text));
+    if (a->has_peer) {
+        MIB_IPFORWARD_ROW2 route;
+        tun_ip_peer_route(luid, a, &route);
+        err = DeleteIpForwardEntry2(&route);
+        if (err != NO_ERROR && err != ERROR_NOT_FOUND)
+            return tun_win_fail(err, "DeleteIpForwardEntry2 to the peer of %s",
+                                tun_ip_text(a, text));
+    }
+    return 0;
+}
+
+/* ---- DNS servers ---------------------------------------------------------- */
+
+/* SetInterfaceDnsSettings (Windows 10 2004 and later) and its settings,
+ * declared from the documentation: older SDKs, and mingw-w64, lack them. */
+typedef struct tun_dns_settings {
+    ULONG Version;
+    ULONG64 Flags;
+    PWSTR Domain;
+    PWSTR NameServer;
+    PWSTR SearchList;
+    ULONG RegistrationEnabled;
+    ULONG RegisterAdapterName;
+    ULONG EnableLLMNR;
+    ULONG QueryAdapterName;
+    PWSTR ProfileNameServer;
+} tun_dns_settings;
+#define TUN_DNS_SETTINGS_VERSION1 1
+#define TUN_DNS_SETTING_IPV6 0x0001
+#define TUN_DNS_SETTING_NAMESERVER 0x0002
+typedef DWORD(WINAPI tun_set_dns_fn)(GUID iface,
+                                     const tun_dns_settings *settings);
+
+/* One family's server list (wide, possibly empty) on the interface. */
+static int tun_ip_set_dns_family(const GUID *guid, bool ipv6, WCHAR *list)
+{
+    HMODULE iphlpapi = GetModuleHandleW(L"iphlpapi.dll");
+    tun_set_dns_fn *set_dns =
+        iphlpapi ? (tun_set_dns_fn *)(void (*)(void))GetProcAddress(
+                       iphlpapi, "SetInterfaceDnsSettings")
+                 : NULL;
+    if (set_dns) {
+        tun_dns_settings s;
+        memset(&s, 0, sizeof(s));
+        s.Version = TUN_DNS_SETTINGS_VERSION1;
+        s.Flags = TUN_DNS_SETTING_NAMESERVER | (ipv6 ? TUN_DNS_SETTING_IPV6 : 0);
+        s.NameServer = list;
+        DWORD err = set_dns(*guid, &s);
+        if (err != NO_ERROR)
+            return tun_win_fail(err, "SetInterfaceDnsSettings (%s)",
+                                ipv6 ? "IPv6" : "IPv4");
+        return 0;
+    }
+    /* Older Windows: the TCP/IP service's per-interface NameServer value,
+     * which is what the network settings dialog writes. */
+    tun_win_guid g;
+    memcpy(&g, guid, sizeof(g));
+    char guid_text[TUN_WIN_GUID_TEXT], key[160];
+    tun_win_guid_format(&g, guid_text);
+    snprintf(key, sizeof(key),
+             "SYSTEM\\CurrentControlSet\\Services\\%s\\Parameters\\"
+             "Interfaces\\%s",
+             ipv6 ? "Tcpip6" : "Tcpip", guid_text);
+    WCHAR wide_key[160];
+    int rc = tun_win_widen(key, wide_key, 160, "registry key");
+    if (rc < 0)
+        return rc;
+    DWORD bytes = (DWORD)((wcslen(list) + 1) * sizeof(WCHAR));
+    LSTATUS st = RegSetKeyValueW(HKEY_LOCAL_MACHINE, wide_key, L"NameServer",
+                                 REG_SZ, list, bytes);
+    if (st != ERROR_SUCCESS)
+        return tun_win_fail((DWORD)st, "writing NameServer under HKLM\\%s",
+                            key);
+    return 0;
+}
+
+int tun_ip_set_dns(const NET_LUID *luid, const tun_address *servers,
+                   size_t count)
+{
+    GUID guid;
+    DWORD err = ConvertInterfaceLuidToGuid(luid, &guid);
+    if (err != NO_ERROR)
+        return tun_win_fail(err, "ConvertInterfaceLuidToGuid");
+    static const uint8_t families[2] = {TUN_INET4, TUN_INET6};
+    for (int i = 0; i < 2; i++) {
+        char list[TUN_DNS_MAX * TUN_ADDRSTRLEN];
+        int n = tun_win_dns_list(servers, count, families[i], list,
+                                 sizeof(list));
+        if (n < 0)
+            return n;
+        if (n == 0 && count > 0)
+            continue; /* no server of this family: leave it as it is */
+        WCHAR wide[TUN_DNS_MAX * TUN_ADDRSTRLEN];
+        int rc = tun_win_widen(list, wide, TUN_DNS_MAX * TUN_ADDRSTRLEN,
+                               "DNS server list");
+        if (rc == 0)
+            rc = tun_ip_set_dns_family(&guid, families[i] == TUN_INET6, wide);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- identity and state --------------------------------------------------- */
+
+int tun_ip_get_name(const NET_LUID *luid, char *buf, size_t size)
+{
+    WCHAR alias[NDIS_IF_MAX_STRING_SIZE + 1];
+    DWORD err = ConvertInterfaceLuidToAlias(luid, alias,
+                                            NDIS_IF_MAX_STRING_SIZE + 1);
+    if (err != NO_ERROR)
+        return tun_win_fail(err, "ConvertInterfaceLuidToAlias");
+    return tun_win_narrow(alias, buf, size);
+}
+
+int tun_ip_get_index(const NET_LUID *luid, unsigned *index)
+{
+    NET_IFINDEX i;
+    DWORD err = ConvertInterfaceLuidToIndex(luid, &i);
+    if (err != NO_ERROR)
+        return tun_win_fail(err, "ConvertInterfaceLuidToIndex");
+    *index = i;
+    return 0;
+}
+
+int tun_ip_get_up(const NET_LUID *luid, bool *up)
+{
+    MIB_IF_ROW2 row;
+    memset(&row, 0, sizeof(row));
+    row.InterfaceLuid = *luid;
+    DWORD err = GetIfEntry2(&row);
+    if (err != NO_ERROR)
+        return tun_win_fail(err, "GetIfEntry2");
+    *up = row.OperStatus == IfOperStatusUp;
+    return 0;
+}

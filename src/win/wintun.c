@@ -1,0 +1,267 @@
+/* L3 devices through wintun: the DLL loaded at run time, one adapter and
+ * one session ring per handle. */
+#include "device.h"
+#include "../iface.h"
+
+#include <string.h>
+
+/* GetProcAddress's result as the generic function pointer type that may be
+ * converted to any other. */
+typedef void (*tun_proc)(void);
+
+static tun_proc tun_wintun_proc(HMODULE dll, const char *name,
+                                const char **missing)
+{
+    tun_proc p = (tun_proc)GetProcAddress(dll, name);
+    if (!p && !*missing)
+        *missing = name;
+    return p;
+}
+
+static int tun_wintun_load(const tun_config *cfg, struct tun_wintun *w)
+{
+    /* Never the current directory or PATH: only where the program is, or
+     * System32, or the directory of a path the caller gave. */
+    WCHAR path[TUN_NAME_MAX];
+    const char *shown = cfg->wintun_dll[0] ? cfg->wintun_dll : "wintun.dll";
+    int rc = tun_win_widen(shown, path, TUN_NAME_MAX, "wintun DLL path");
+    if (rc < 0)
+        return rc;
+    DWORD flags = cfg->wintun_dll[0]
+                      ? LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR |
+                            LOAD_LIBRARY_SEARCH_SYSTEM32
+                      : LOAD_LIBRARY_SEARCH_APPLICATION_DIR |
+                            LOAD_LIBRARY_SEARCH_SYSTEM32;
+    w->dll = LoadLibraryExW(path, NULL, flags);
+    if (!w->dll) {
+        DWORD err = GetLastError();
+        if (err == ERROR_MOD_NOT_FOUND || err == ERROR_FILE_NOT_FOUND ||
+            err == ERROR_PATH_NOT_FOUND)
+            return tun_fail(TUN_ENOENT, "loading %s: not found (the wintun "
+                            "driver is not installed: put the wintun.dll of "
+                            "this processor architecture, from "
+                            "www.wintun.net, next to the program or give its "
+                            "full path with tun_config_set_wintun_dll())",
+                            shown);
+        return tun_win_fail(err, "loading %s", shown);
+    }
+    const char *missing = NULL;
+    w->create_adapter = (tun_wintun_create_adapter_fn *)tun_wintun_proc(
+        w->dll, "WintunCreateAdapter", &missing);
+    w->open_adapter = (tun_wintun_open_adapter_fn *)tun_wintun_proc(
+        w->dll, "WintunOpenAdapter", &missing);
+    w->close_adapter = (tun_wintun_close_adapter_fn *)tun_wintun_proc(
+        w->dll, "WintunCloseAdapter", &missing);
+    w->get_adapter_luid = (tun_wintun_get_adapter_luid_fn *)tun_wintun_proc(
+        w->dll, "WintunGetAdapterLUID", &missing);
+    w->start_session = (tun_wintun_start_session_fn *)tun_wintun_proc(
+        w->dll, "WintunStartSession", &missing);
+    w->end_session = (tun_wintun_end_session_fn *)tun_wintun_proc(
+        w->dll, "WintunEndSession", &missing);
+    w->get_read_wait_event =
+        (tun_wintun_get_read_wait_event_fn *)tun_wintun_proc(
+            w->dll, "WintunGetReadWaitEvent", &missing);
+    w->receive_packet = (tun_wintun_receive_packet_fn *)tun_wintun_proc(
+        w->dll, "WintunReceivePacket", &missing);
+    w->release_receive_packet =
+        (tun_wintun_release_receive_packet_fn *)tun_wintun_proc(
+            w->dll, "WintunReleaseReceivePacket", &missing);
+    w->allocate_send_packet =
+        (tun_wintun_allocate_send_packet_fn *)tun_wintun_proc(
+            w->dll, "WintunAllocateSendPacket", &missing);
+    w->send_packet = (tun_wintun_send_packet_fn *)tun_wintun_proc(
+        w->dll, "WintunSendPacket", &missing);
+    if (missing) {
+        FreeLibrary(w->dll);
+        w->dll = NULL;
+        return tun_fail(TUN_ENOENT, "%s has no %s: it is older than wintun "
+                        "0.14; install a current wintun.dll", shown, missing);
+    }
+    return 0;
+}
+
+/* Whether an interface (of any kind) has this alias. */
+static bool tun_alias_taken(const WCHAR *alias)
+{
+    NET_LUID luid;
+    return ConvertInterfaceAliasToLuid(alias, &luid) == NO_ERROR;
+}
+
+/* The first free alias a "%d" pattern gives. */
+static int tun_wintun_free_name(const char *pattern, WCHAR *wide,
+                                size_t units)
+{
+    char name[TUN_NAME_MAX];
+    for (unsigned n = 0; n < 10000; n++) {
+        int rc = tun_win_name_expand(pattern, n, name, sizeof(name));
+        if (rc < 0)
+            return rc;
+        if ((rc = tun_win_widen(name, wide, units, "adapter name")) < 0)
+            return rc;
+        if (!tun_alias_taken(wide))
+            return 0;
+    }
+    return tun_fail(TUN_ENOSPC, "no free adapter name for \"%s\"", pattern);
+}
+
+static int tun_wintun_get_adapter(const tun_config *cfg, struct tun_wintun *w,
+                                  bool *existed)
+{
+    const char *name = cfg->name[0] ? cfg->name : "tun%d";
+    WCHAR wide[TUN_WIN_NAME_UNITS + 1];
+    int rc;
+    bool pattern = strchr(name, '%') != NULL;
+    rc = pattern ? tun_wintun_free_name(name, wide, TUN_WIN_NAME_UNITS + 1)
+                 : tun_win_widen(name, wide, TUN_WIN_NAME_UNITS + 1,
+                                 "adapter name");
+    if (rc < 0)
+        return rc;
+    *existed = false;
+    if (!pattern && tun_alias_taken(wide)) {
+        /* Attach to a wintun adapter of that name, as Linux attaches to a
+         * persistent device; another kind of adapter keeps its name. */
+        w->adapter = w->open_adapter(wide);
+        if (!w->adapter)
+            return tun_fail(TUN_EBUSY, "adapter \"%s\" exists and is not a "
+                            "wintun adapter (WintunOpenAdapter: error %lu)",
+                            name, (unsigned long)GetLastError());
+        *existed = true;
+        return 0;
+    }
+    const char *type =
+        cfg->wintun_tunnel_type[0] ? cfg->wintun_tunnel_type : "libtun";
+    WCHAR wide_type[TUN_WIN_NAME_UNITS + 1];
+    if ((rc = tun_win_widen(type, wide_type, TUN_WIN_NAME_UNITS + 1,
+                            "wintun tunnel type")) < 0)
+        return rc;
+    GUID guid;
+    memcpy(&guid, cfg->guid, sizeof(guid));
+    w->adapter = w->create_adapter(wide, wide_type,
+                                   cfg->has_guid ? &guid : NULL);
+    if (!w->adapter) {
+        DWORD err = GetLastError();
+        char adapter[TUN_NAME_MAX];
+        tun_win_narrow(wide, adapter, sizeof(adapter));
+        return tun_win_fail(err, "WintunCreateAdapter \"%s\"", adapter);
+    }
+    return 0;
+}
+
+int tun_wintun_open(const tun_config *cfg, tun_device *dev, bool *existed)
+{
+    struct tun_wintun *w = &dev->wintun;
+    int rc = tun_wintun_load(cfg, w);
+    if (rc < 0)
+        return rc;
+    if ((rc = tun_wintun_get_adapter(cfg, w, existed)) < 0)
+        goto fail;
+    w->get_adapter_luid(w->adapter, &dev->luid);
+    DWORD capacity = cfg->wintun_ring_capacity ? cfg->wintun_ring_capacity
+                                               : TUN_WINTUN_RING_DEFAULT;
+    w->session = w->start_session(w->adapter, capacity);
+    if (!w->session) {
+        DWORD err = GetLastError();
+        rc = tun_win_fail(err, "WintunStartSession with a %lu-byte ring%s",
+                          (unsigned long)capacity,
+                          *existed ? " (does another program use this "
+                                     "adapter?)"
+                                   : "");
+        goto fail;
+    }
+    w->read_event = w->get_read_wait_event(w->session);
+    return 0;
+fail:
+    tun_wintun_close(dev);
+    return rc;
+}
+
+void tun_wintun_close(tun_device *dev)
+{
+    struct tun_wintun *w = &dev->wintun;
+    if (w->session)
+        w->end_session(w->session);
+    /* This removes an adapter that WintunCreateAdapter made. */
+    if (w->adapter)
+        w->close_adapter(w->adapter);
+    if (w->dll)
+        FreeLibrary(w->dll);
+    memset(w, 0, sizeof(*w));
+}
+
+/* A failed receive or allocation that is not "ring empty" / "ring full". */
+static int tun_wintun_io_error(DWORD err, const char *op)
+{
+    if (err == ERROR_HANDLE_EOF)
+        return tun_fail(TUN_ENODEV, "%s: the wintun adapter is going away",
+                        op);
+    if (err == ERROR_INVALID_DATA)
+        return tun_fail(TUN_EIO, "%s: the wintun ring is corrupt", op);
+    return tun_win_fail(err, "%s", op);
+}
+
+int tun_wintun_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
+                    bool honour_nonblocking)
+{
+    struct tun_wintun *w = &dev->wintun;
+    ULONGLONG deadline = tun_win_deadline(timeout_ms);
+    for (;;) {
+        int rc = tun_win_check_interrupt(dev);
+        if (rc < 0)
+            return rc;
+        DWORD len;
+        BYTE *packet = w->receive_packet(w->session, &len);
+        if (packet) {
+            /* Copied out at once: the ring slot is released right away. */
+            bool fits = len <= size;
+            if (fits)
+                memcpy(buf, packet, len);
+            w->release_receive_packet(w->session, packet);
+            if (!fits)
+                return tun_fail(TUN_EMSGSIZE, "read: a %lu-byte packet did "
+                                "not fit the %zu-byte buffer and was dropped",
+                                (unsigned long)len, size);
+            return (int)len;
+        }
+        DWORD err = GetLastError();
+        if (err != ERROR_NO_MORE_ITEMS)
+            return tun_wintun_io_error(err, "WintunReceivePacket");
+        if (honour_nonblocking &&
+            atomic_load_explicit(&dev->nonblocking, memory_order_relaxed))
+            return TUN_EAGAIN;
+        if ((rc = tun_win_wait(dev, w->read_event, deadline)) < 0)
+            return rc;
+    }
+}
+
+int tun_wintun_write(tun_device *dev, const void *buf, size_t len)
+{
+    struct tun_wintun *w = &dev->wintun;
+    /* wintun takes the length from the IP header and drops anything else
+     * silently: refuse it here, as Linux does. */
+    if (len > TUN_WINTUN_MAX_PACKET)
+        return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed wintun's "
+                        "largest packet (%u)", len, TUN_WINTUN_MAX_PACKET);
+    if (tun_iface_packet_family(buf, len) == 0)
+        return tun_fail(TUN_EINVAL, "write: not an IPv4 or IPv6 packet "
+                        "(version %u)", ((const uint8_t *)buf)[0] >> 4);
+    for (;;) {
+        int rc = tun_win_check_interrupt(dev);
+        if (rc < 0)
+            return rc;
+        BYTE *packet = w->allocate_send_packet(w->session, (DWORD)len);
+        if (packet) {
+            memcpy(packet, buf, len);
+            w->send_packet(w->session, packet);
+            return (int)len;
+        }
+        DWORD err = GetLastError();
+        if (err != ERROR_BUFFER_OVERFLOW)
+            return tun_wintun_io_error(err, "WintunAllocateSendPacket");
+        if (atomic_load_explicit(&dev->nonblocking, memory_order_relaxed))
+            return TUN_EAGAIN;
+        /* The ring is full and wintun signals no room: wait a moment,
+         * still answering tun_interrupt() at once. */
+        if (WaitForSingleObject(dev->interrupt, 1) == WAIT_OBJECT_0)
+            return tun_win_check_interrupt(dev);
+    }
+}

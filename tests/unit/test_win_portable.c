@@ -1,0 +1,161 @@
+/* The Windows backend's OS-free logic (src/win/portable.c), run on every
+ * platform: Win32 error mapping, GUID text, name patterns and limits, ring
+ * sizes and DNS server lists. */
+#include "testutil.h"
+
+#include "win/portable.h"
+
+#include <string.h>
+
+static void win32_errors_map_to_tun_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_ACCESS_DENIED),
+                     TUN_EPERM);
+    assert_non_null(strstr(tun_win_error_hint(TUN_WIN_ERROR_ACCESS_DENIED),
+                           "Administrator"));
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_MOD_NOT_FOUND),
+                     TUN_ENOENT);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_PROC_NOT_FOUND),
+                     TUN_ENOENT);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_OBJECT_ALREADY_EXISTS),
+                     TUN_EEXIST);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_ALREADY_EXISTS),
+                     TUN_EEXIST);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_HANDLE_EOF), TUN_ENODEV);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_SHARING_VIOLATION),
+                     TUN_EBUSY);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_NO_MORE_ITEMS),
+                     TUN_EAGAIN);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_BUFFER_OVERFLOW),
+                     TUN_EAGAIN);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_INVALID_PARAMETER),
+                     TUN_EINVAL);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_NOT_SUPPORTED),
+                     TUN_ENOTSUP);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_OPERATION_ABORTED),
+                     TUN_ECANCELED);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_INVALID_HANDLE),
+                     TUN_EBADF);
+    assert_int_equal(tun_win_error_code(TUN_WIN_ERROR_MORE_DATA),
+                     TUN_EMSGSIZE);
+    /* Anything not in the table is an I/O error without a hint. */
+    assert_int_equal(tun_win_error_code(4242), TUN_EIO);
+    assert_string_equal(tun_win_error_hint(4242), "");
+}
+
+static void guids_parse_and_format(void **state)
+{
+    (void)state;
+    tun_win_guid g;
+    char text[TUN_WIN_GUID_TEXT];
+    assert_int_equal(tun_win_guid_parse("{4d36e972-E325-11CE-BFC1-"
+                                        "08002BE10318}", &g), 0);
+    assert_int_equal(g.data1, 0x4d36e972u);
+    assert_int_equal(g.data2, 0xe325);
+    assert_int_equal(g.data3, 0x11ce);
+    assert_int_equal(g.data4[0], 0xbf);
+    assert_int_equal(g.data4[7], 0x18);
+    tun_win_guid_format(&g, text);
+    assert_string_equal(text, "{4D36E972-E325-11CE-BFC1-08002BE10318}");
+    /* Braces are optional, but both or none. */
+    assert_int_equal(tun_win_guid_parse("4D36E972-E325-11CE-BFC1-08002BE10318",
+                                        &g), 0);
+    static const char *const bad[] = {
+        "", "{}", "{4D36E972-E325-11CE-BFC1-08002BE10318",
+        "4D36E972-E325-11CE-BFC1-08002BE10318}",
+        "{4D36E972-E325-11CE-BFC1-08002BE1031}",
+        "{4D36E972-E325-11CE-BFC1-08002BE103189}",
+        "{4D36E972E325-11CE-BFC1-08002BE10318}",
+        "{4D36E972-E325-11CE-BFC1-08002BE1031G}",
+        "{4D36E972-E325-11CE-BFC108002BE10318-}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(tun_win_guid_parse(bad[i], &g), TUN_EINVAL);
+        assert_non_null(strstr(tun_last_error(), "GUID"));
+    }
+    assert_int_equal(tun_win_guid_parse(NULL, &g), TUN_EINVAL);
+}
+
+static void names_count_utf16_units(void **state)
+{
+    (void)state;
+    assert_int_equal(tun_utf8_utf16_units("tun 0"), 5);
+    assert_int_equal(tun_utf8_utf16_units("\xc3\xa9t\xc3\xa9"), 3); /* été */
+    assert_int_equal(tun_utf8_utf16_units("\xe2\x82\xac"), 1);      /* € */
+    assert_int_equal(tun_utf8_utf16_units("\xf0\x9f\x98\x80"), 2);  /* emoji */
+    assert_int_equal(tun_utf8_utf16_units("\xc0\xaf"), -1);     /* overlong */
+    assert_int_equal(tun_utf8_utf16_units("\xed\xa0\x80"), -1); /* surrogate */
+    assert_int_equal(tun_utf8_utf16_units("\xf4\x90\x80\x80"), -1);
+    assert_int_equal(tun_utf8_utf16_units("\xe2\x82"), -1); /* cut short */
+    assert_int_equal(tun_utf8_utf16_units("\x80"), -1);
+}
+
+static void name_patterns_expand(void **state)
+{
+    (void)state;
+    char name[256];
+    assert_int_equal(tun_win_name_expand("tun%d", 3, name, sizeof(name)), 0);
+    assert_string_equal(name, "tun3");
+    assert_int_equal(tun_win_name_expand("VPN %d (office)", 12, name,
+                                         sizeof(name)), 0);
+    assert_string_equal(name, "VPN 12 (office)");
+    assert_int_equal(tun_win_name_expand("Office", 7, name, sizeof(name)), 0);
+    assert_string_equal(name, "Office");
+    assert_int_equal(tun_win_name_expand("tun%d", 12345, name, 6),
+                     TUN_ENAMETOOLONG);
+    /* 126 units plus two digits is over the Windows limit of 127. */
+    char pattern[140];
+    memset(pattern, 'a', 126);
+    strcpy(pattern + 126, "%d");
+    assert_int_equal(tun_win_name_expand(pattern, 9, name, sizeof(name)), 0);
+    assert_int_equal(tun_win_name_expand(pattern, 10, name, sizeof(name)),
+                     TUN_ENAMETOOLONG);
+}
+
+static void ring_capacity_is_a_power_of_two_in_range(void **state)
+{
+    (void)state;
+    assert_int_equal(tun_win_check_ring_capacity(0x20000), 0);
+    assert_int_equal(tun_win_check_ring_capacity(0x4000000), 0);
+    assert_int_equal(tun_win_check_ring_capacity(TUN_WINTUN_RING_DEFAULT), 0);
+    assert_int_equal(tun_win_check_ring_capacity(0x10000), TUN_EINVAL);
+    assert_int_equal(tun_win_check_ring_capacity(0x8000000), TUN_EINVAL);
+    assert_int_equal(tun_win_check_ring_capacity(0x30000), TUN_EINVAL);
+    assert_non_null(strstr(tun_last_error(), "power of two"));
+}
+
+static void dns_lists_per_family(void **state)
+{
+    (void)state;
+    tun_address servers[3];
+    assert_int_equal(tun_address_parse(&servers[0], "1.1.1.1", 32, NULL), 0);
+    assert_int_equal(tun_address_parse(&servers[1], "2606:4700::1111", 128,
+                                       NULL), 0);
+    assert_int_equal(tun_address_parse(&servers[2], "8.8.8.8", 32, NULL), 0);
+    char list[128];
+    assert_int_equal(tun_win_dns_list(servers, 3, TUN_INET4, list,
+                                      sizeof(list)), 15);
+    assert_string_equal(list, "1.1.1.1,8.8.8.8");
+    assert_int_equal(tun_win_dns_list(servers, 3, TUN_INET6, list,
+                                      sizeof(list)), 15);
+    assert_string_equal(list, "2606:4700::1111");
+    assert_int_equal(tun_win_dns_list(servers, 1, TUN_INET6, list,
+                                      sizeof(list)), 0);
+    assert_string_equal(list, "");
+    assert_int_equal(tun_win_dns_list(servers, 3, TUN_INET4, list, 10),
+                     TUN_ENOBUFS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(win32_errors_map_to_tun_codes),
+        cmocka_unit_test(guids_parse_and_format),
+        cmocka_unit_test(names_count_utf16_units),
+        cmocka_unit_test(name_patterns_expand),
+        cmocka_unit_test(ring_capacity_is_a_power_of_two_in_range),
+        cmocka_unit_test(dns_lists_per_family),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
