@@ -19,6 +19,9 @@
  * - The library never keeps a pointer the caller passed in after the call
  *   returns: strings and arrays are copied.
  * - Nothing is allocated on the packet I/O path.
+ * - Signals never make a call fail or return early: an interrupted system
+ *   call (EINTR) is retried, with what is left of any timeout. To stop a
+ *   blocking call, use tun_interrupt().
  */
 #ifndef TUN_H
 #define TUN_H
@@ -92,6 +95,7 @@ TUN_EXTERN const char *tun_version_string(void);
 #define TUN_EADDRNOTAVAIL (-EADDRNOTAVAIL) /* address not on the device */
 #define TUN_ETIMEDOUT (-ETIMEDOUT)       /* a timeout expired */
 #define TUN_ECANCELED (-ECANCELED)       /* tun_interrupt() was called */
+#define TUN_EMFILE (-EMFILE)             /* too many open descriptors */
 
 /* A short generic text for an error code, e.g. "device is gone". Static
  * storage; unknown codes give "unknown error". Thread-safe. */
@@ -389,7 +393,9 @@ TUN_EXTERN int tun_read_timeout(tun_device *dev, void *buf, size_t size,
  * briefly and retries). Errors: TUN_EINVAL (len 0, NULL buf, or a packet
  * the kernel refused as malformed), TUN_EMSGSIZE (larger than the MTU plus
  * the link header of the layer), TUN_EAGAIN (non-blocking and the queue is
- * full), TUN_ECANCELED, TUN_ENODEV, TUN_EIO (the interface is down).
+ * full), TUN_ECANCELED, TUN_ENODEV, TUN_EIO (the interface is down; Linux
+ * takes an interface down before deleting it, so a write racing a deletion
+ * may get TUN_EIO and the next one TUN_ENODEV).
  * Windows: wintun takes IPv4 and IPv6 packets only (TUN_EINVAL otherwise)
  * and has no "room" signal (the 1 ms retry above); a tap-windows6 write
  * waits for the driver to take the frame even on a non-blocking handle. */
@@ -426,6 +432,14 @@ TUN_EXTERN int tun_device_set_nonblocking(tun_device *dev, bool on);
  * another reads packets. They work on the interface, so they act the same
  * through any queue's handle. A handle from TUN_FD_RAW supports only the
  * calls a platform can answer from the fd.
+ * Linux: they act in the network namespace of the calling thread, where
+ * the interface is known by its index; call them from a thread in the
+ * interface's namespace (elsewhere they give TUN_ENODEV, or find another
+ * interface that has the same index there). Packet I/O works from any
+ * thread. A descriptor keeps the namespace it was opened in alive, so an
+ * interface opened in a namespace that is deleted (`ip netns del`) lives
+ * until tun_close(); one moved into a namespace that is then deleted is
+ * deleted with it (calls give TUN_ENODEV).
  * ------------------------------------------------------------------------ */
 
 /* Maximum size of an interface name, NUL included, on any platform (a
