@@ -146,7 +146,6 @@ static void bench_offload(double seconds)
                  {"UDP/IPv4", 4, TEST_UDP}};
     static uint8_t super[65536];
     tun_buf bufs[SEGS];
-    size_t out[SEGS];
     tun_gro_table *table;
     if (tun_gro_table_new(128, &table) < 0)
         exit(1);
@@ -172,7 +171,7 @@ static void bench_offload(double seconds)
             int n = tun_gso_split(&vh, super, len, bufs, SEGS, OFFSET);
             double t1 = now();
             int m = tun_gro_coalesce(table, bufs, (size_t)n, OFFSET,
-                                     TUN_GRO_UDP, out);
+                                     TUN_GRO_UDP);
             double t2 = now();
             if (n != SEGS || m != 1) {
                 fprintf(stderr, "%s: split gave %d, coalesce %d\n",

@@ -113,7 +113,6 @@ int main(int argc, char **argv)
     unsigned long seconds = 0;
     struct reader reader = {0};
     tun_address a;
-    tun_config *cfg;
     int rc, opt;
 
     setvbuf(stdout, NULL, _IOLBF, 0); /* one line at a time, also to a pipe */
@@ -141,16 +140,8 @@ int main(int argc, char **argv)
     if (example_parse_address(address, &a) != 0)
         return 2;
 
-    rc = tun_config_new(&cfg);
-    if (rc < 0)
-        return example_fail("tun_config_new", rc);
-    if ((name && (rc = tun_config_set_name(cfg, name)) < 0) ||
-        (rc = tun_config_add_address(cfg, &a)) < 0 ||
-        (rc = tun_open(cfg, &device)) < 0) {
-        tun_config_free(cfg);
-        return example_fail("opening the device", rc);
-    }
-    tun_config_free(cfg);
+    if (example_open_tun(name, &a, &device) != 0)
+        return 1;
     reader.dev = device;
 
     struct sigaction sa = {0};

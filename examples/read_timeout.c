@@ -77,9 +77,8 @@ int main(int argc, char **argv)
     const char *name = NULL, *address = "10.0.0.1/24";
     unsigned long interval = 1000, count = 0, seconds = 0;
     tun_address a;
-    tun_config *cfg;
     tun_device *dev;
-    int rc, opt;
+    int opt;
 
     setvbuf(stdout, NULL, _IOLBF, 0); /* one line at a time, also to a pipe */
     while ((opt = getopt_long(argc, argv, "n:a:i:c:t:h", options, NULL)) !=
@@ -113,16 +112,8 @@ int main(int argc, char **argv)
     if (example_parse_address(address, &a) != 0)
         return 2;
 
-    rc = tun_config_new(&cfg);
-    if (rc < 0)
-        return example_fail("tun_config_new", rc);
-    if ((name && (rc = tun_config_set_name(cfg, name)) < 0) ||
-        (rc = tun_config_add_address(cfg, &a)) < 0 ||
-        (rc = tun_open(cfg, &dev)) < 0) {
-        tun_config_free(cfg);
-        return example_fail("opening the device", rc);
-    }
-    tun_config_free(cfg);
+    if (example_open_tun(name, &a, &dev) != 0)
+        return 1;
 
     char ifname[TUN_NAME_MAX];
     if (tun_device_get_name(dev, ifname, sizeof(ifname)) < 0)

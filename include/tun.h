@@ -483,6 +483,138 @@ TUN_EXTERN int tun_clone_queue(tun_device *dev, tun_device **out);
  * TUN_ENOTSUP (not on this platform). */
 TUN_EXTERN int tun_queue_set_enabled(tun_device *dev, bool enabled);
 
+/* ------------------------------------------------------------------------
+ * Offload (Linux): batched I/O with 64 KiB super-packets
+ *
+ * A device opened with tun_config_set_offload() (Linux L3 only; see
+ * tun_device_get_flags() for TUN_FLAG_OFFLOAD, TUN_FLAG_TCP_GSO and
+ * TUN_FLAG_UDP_GSO) exchanges TCP and UDP "super-packets" of up to 64 KiB
+ * with the kernel, each behind a 10-byte virtio-net header: one system call
+ * then moves what would take dozens of MTU-sized packets.
+ * tun_recv_multiple() cuts each super-packet it reads into the plain
+ * packets a peer without offload would have received (GSO split), and
+ * tun_send_multiple() merges consecutive packets of a flow back into
+ * super-packets before it writes them (GRO), so that a forwarder between
+ * two devices only ever handles plain packets.
+ *
+ * Both calls also work on a device without offload (any layer, any
+ * platform): one packet per tun_recv_multiple(), one plain write per packet
+ * in tun_send_multiple(), so that one code path serves every device.
+ * tun_read() and tun_write() keep working on an offload device: a read
+ * returns a super-packet whole (its checksum completed), a write sends one
+ * plain packet.
+ * ------------------------------------------------------------------------ */
+
+/* Bytes of the virtio-net header: the headroom tun_send_multiple() needs in
+ * front of each packet on an offload device. */
+#define TUN_VNET_HDR_LEN 10
+/* A good number of buffers for one tun_recv_multiple() or
+ * tun_send_multiple(): a 64 KiB super-packet with segments of 512 bytes or
+ * more fits. */
+#define TUN_IDEAL_BATCH_SIZE 128
+/* The largest packet any device hands over or takes: an IPv6 packet with a
+ * 65535-byte payload (and more than any Ethernet frame at MTU 65535). */
+#define TUN_PACKET_MAX 65575
+/* A buffer size that suits every use below: TUN_VNET_HDR_LEN of headroom
+ * and the largest packet. */
+#define TUN_OFFLOAD_BUF_SIZE (TUN_VNET_HDR_LEN + TUN_PACKET_MAX)
+
+/* A caller's packet buffer: capacity bytes at data; the packet itself
+ * starts offset bytes in (the offset is an argument of the call, the same
+ * for every buffer of a batch) and is len bytes long. The buffers stay the
+ * caller's: the library only reads and writes them during a call. */
+typedef struct tun_buf {
+    uint8_t *data;
+    size_t capacity;
+    size_t len;
+} tun_buf;
+
+/* Read one packet from the device and write it out as plain packets into
+ * bufs[0..count): packet i at bufs[i].data + offset, its length in
+ * bufs[i].len (bufs[i].capacity and data are not changed). Returns how many
+ * it wrote (at least 1). offset leaves headroom in front of each packet
+ * (for a tunnel header, or TUN_VNET_HDR_LEN to pass the buffers on to
+ * tun_send_multiple() unchanged).
+ *
+ * On an offload device a super-packet is split as Linux's own GSO would
+ * cut it: IPv4 total length, identification (+1 per segment) and header
+ * checksum, or IPv6 payload length; TCP sequence numbers advanced, FIN and
+ * PSH on the last segment only, CWR on the first only; UDP length; every
+ * TCP/UDP checksum computed in full. A packet the kernel left with a
+ * partial checksum has it completed; any other packet passes unchanged.
+ * Each buffer needs room for offset plus one segment (the MTU is always
+ * enough); count must cover every segment (TUN_IDEAL_BATCH_SIZE does for
+ * segments of 512 bytes or more). When bufs[0] has room for offset +
+ * TUN_PACKET_MAX the packet is read straight into it (no copy for the
+ * first segment); otherwise it is read into the handle's own buffer first.
+ * Without offload, one packet is read into bufs[0] as tun_read() would.
+ *
+ * Blocks like tun_read() (or TUN_EAGAIN on a non-blocking device). Errors:
+ * TUN_EINVAL (NULL pointer, count 0), TUN_EAGAIN, TUN_ECANCELED,
+ * TUN_ENODEV, and, for a packet that was read and then dropped (nothing
+ * written past any buffer): TUN_ENOBUFS (it makes more segments than
+ * count), TUN_EMSGSIZE (a buffer too small for offset plus its segment),
+ * TUN_EIO (the kernel's header does not match the packet). Thread-safe:
+ * several threads may call it on one handle (each packet goes to one of
+ * them); one queue per thread (tun_clone_queue()) scales better.
+ * Allocates nothing. */
+TUN_EXTERN int tun_recv_multiple(tun_device *dev, tun_buf *bufs, size_t count,
+                                 size_t offset);
+
+/* The reusable state of tun_send_multiple()'s GRO: a flow table and
+ * per-packet records for batches of up to a fixed number of packets, so
+ * that no call allocates. Owned by the caller; use one table per sending
+ * thread (a table is not thread-safe), for any number of devices. */
+typedef struct tun_gro_table tun_gro_table;
+
+/* Allocate a table for batches of up to capacity packets (1..65536;
+ * TUN_IDEAL_BATCH_SIZE is typical). Free it with tun_gro_table_free().
+ * Errors: TUN_EINVAL (capacity out of range), TUN_ENOMEM. Thread-safe. */
+TUN_EXTERN int tun_gro_table_new(size_t capacity, tun_gro_table **out);
+/* Free a table; NULL is ignored. */
+TUN_EXTERN void tun_gro_table_free(tun_gro_table *table);
+
+/* Write the packets bufs[0..count) (packet i is bufs[i].len bytes at
+ * bufs[i].data + offset) to the device, in order. Returns count when all
+ * were written.
+ *
+ * On an offload device, with a table, packets of one TCP flow that follow
+ * each other (consecutive sequence numbers, equal sizes but for a shorter
+ * last one, the same flags, options and IP header fields) are merged into
+ * super-packets of up to 64 KiB, and so are UDP datagrams of one flow when
+ * the device has TUN_FLAG_UDP_GSO; everything else is written unchanged.
+ * This needs offset >= TUN_VNET_HDR_LEN (the header is written in front of
+ * each packet) and a table of capacity >= count. A merged packet's payload
+ * is appended to the first packet of its run, inside that buffer: buffers
+ * of offset + TUN_PACKET_MAX bytes (TUN_OFFLOAD_BUF_SIZE with offset
+ * TUN_VNET_HDR_LEN) let runs reach 64 KiB, smaller ones merge less. Only
+ * packets whose checksums are right are merged (a corrupt one is written
+ * alone, unchanged, for the kernel to drop); packets of one flow keep their
+ * order, packets of different flows may not. The contents and len of
+ * written buffers are undefined after the call. Without offload, or with a
+ * NULL table, each packet is written as tun_write() would.
+ *
+ * A packet of length 0 is skipped (counted as written). Partial failure:
+ * a return n below count means bufs[n] could not be written. bufs[0..n)
+ * were written; bufs[n..count) are as before the call, except that those
+ * already written inside a super-packet now have len 0, so a call with
+ * bufs + n and count - n resumes without losing or repeating a packet, and
+ * reports bufs[n]'s error at once. The error of bufs[0] itself is
+ * returned: TUN_EINVAL or TUN_EMSGSIZE mean the packet was refused (bad
+ * headers, larger than the MTU): skip it and go on with bufs + 1;
+ * TUN_EAGAIN (non-blocking device, queue full): wait until tun_device_fd()
+ * is writable and call again; TUN_ECANCELED, TUN_ENODEV, TUN_EIO: the
+ * device's state, as for tun_write(). TUN_EINVAL for the call itself, with
+ * nothing written: NULL dev or bufs, a buffer whose offset + len exceeds
+ * its capacity or whose data is NULL, and with offload and a table: offset
+ * below TUN_VNET_HDR_LEN or count above the table's capacity.
+ *
+ * Thread-safe for the device (one thread may send while another receives;
+ * two senders may interleave their packets), not for the table. Allocates
+ * nothing. */
+TUN_EXTERN int tun_send_multiple(tun_device *dev, tun_gro_table *table,
+                                 tun_buf *bufs, size_t count, size_t offset);
+
 #ifdef __cplusplus
 }
 #endif

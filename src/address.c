@@ -231,3 +231,32 @@ bool tun_address_same(const tun_address *a, const tun_address *b)
     size_t len = a->family == TUN_INET4 ? 4 : 16;
     return a->family == b->family && memcmp(a->addr, b->addr, len) == 0;
 }
+
+int tun_address_parse_family(tun_address *out, uint8_t family,
+                             const char *addr, unsigned prefix,
+                             const char *peer)
+{
+    int rc = tun_address_parse(out, addr, prefix, peer);
+    if (rc < 0)
+        return rc;
+    if (out->family != family)
+        return tun_fail(TUN_EINVAL, "address %s is not an IPv%u address", addr,
+                        family);
+    return 0;
+}
+
+/* The text forms of tun_device_add_address(), the same on every platform. */
+int tun_device_add_ipv4(tun_device *dev, const char *addr, unsigned prefix,
+                        const char *peer)
+{
+    tun_address a;
+    int rc = tun_address_parse_family(&a, TUN_INET4, addr, prefix, peer);
+    return rc < 0 ? rc : tun_device_add_address(dev, &a);
+}
+
+int tun_device_add_ipv6(tun_device *dev, const char *addr, unsigned prefix)
+{
+    tun_address a;
+    int rc = tun_address_parse_family(&a, TUN_INET6, addr, prefix, NULL);
+    return rc < 0 ? rc : tun_device_add_address(dev, &a);
+}

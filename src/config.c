@@ -135,31 +135,21 @@ int tun_config_add_address(tun_config *cfg, const tun_address *a)
     return 0;
 }
 
-/* The text forms share one path: parse, check the family, add. */
-static int tun_config_add_text(tun_config *cfg, uint8_t family,
-                               const char *addr, unsigned prefix,
-                               const char *peer)
-{
-    TUN_CONFIG_CHECK(cfg);
-    tun_address a;
-    int rc = tun_address_parse(&a, addr, prefix, peer);
-    if (rc < 0)
-        return rc;
-    if (a.family != family)
-        return tun_fail(TUN_EINVAL, "address %s is not an IPv%u address", addr,
-                        family);
-    return tun_config_add_address(cfg, &a);
-}
-
 int tun_config_add_ipv4(tun_config *cfg, const char *addr, unsigned prefix,
                         const char *peer)
 {
-    return tun_config_add_text(cfg, TUN_INET4, addr, prefix, peer);
+    TUN_CONFIG_CHECK(cfg);
+    tun_address a;
+    int rc = tun_address_parse_family(&a, TUN_INET4, addr, prefix, peer);
+    return rc < 0 ? rc : tun_config_add_address(cfg, &a);
 }
 
 int tun_config_add_ipv6(tun_config *cfg, const char *addr, unsigned prefix)
 {
-    return tun_config_add_text(cfg, TUN_INET6, addr, prefix, NULL);
+    TUN_CONFIG_CHECK(cfg);
+    tun_address a;
+    int rc = tun_address_parse_family(&a, TUN_INET6, addr, prefix, NULL);
+    return rc < 0 ? rc : tun_config_add_address(cfg, &a);
 }
 
 int tun_config_set_mtu(tun_config *cfg, unsigned mtu)
@@ -183,9 +173,23 @@ int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6])
     return 0;
 }
 
+/* Options of Linux's TUN driver alone: refused by the setter elsewhere,
+ * as the header promises. */
+static int tun_config_linux_only(const char *what)
+{
+#if defined(__linux__)
+    (void)what;
+    return 0;
+#else
+    return tun_fail(TUN_ENOTSUP, "%s is supported on Linux only", what);
+#endif
+}
+
 int tun_config_set_txqueuelen(tun_config *cfg, unsigned len)
 {
     TUN_CONFIG_CHECK(cfg);
+    if (len != 0 && tun_config_linux_only("txqueuelen") < 0)
+        return TUN_ENOTSUP;
     cfg->txqueuelen = len;
     return 0;
 }
@@ -196,6 +200,8 @@ static int tun_config_set_id(tun_config *cfg, long *field, long id,
     TUN_CONFIG_CHECK(cfg);
     if (id < -1 || (id >= 0 && (unsigned long)id >= 0xffffffffUL))
         return tun_fail(TUN_EINVAL, "%s id %ld is out of range", what, id);
+    if (id != -1 && tun_config_linux_only("a device owner or group") < 0)
+        return TUN_ENOTSUP;
     *field = id;
     return 0;
 }
@@ -220,10 +226,38 @@ int tun_config_set_group(tun_config *cfg, long gid)
     }
 TUN_CONFIG_BOOL(tun_config_set_up, up)
 TUN_CONFIG_BOOL(tun_config_set_packet_info, packet_info)
-TUN_CONFIG_BOOL(tun_config_set_multi_queue, multi_queue)
-TUN_CONFIG_BOOL(tun_config_set_persist, persist)
 TUN_CONFIG_BOOL(tun_config_set_nonblocking, nonblocking)
-TUN_CONFIG_BOOL(tun_config_set_offload, offload)
+
+int tun_config_set_multi_queue(tun_config *cfg, bool on)
+{
+    TUN_CONFIG_CHECK(cfg);
+    if (on && tun_config_linux_only("multi-queue") < 0)
+        return TUN_ENOTSUP;
+    cfg->multi_queue = on;
+    return 0;
+}
+
+int tun_config_set_offload(tun_config *cfg, bool on)
+{
+    TUN_CONFIG_CHECK(cfg);
+    if (on && tun_config_linux_only("offload (virtio-net header)") < 0)
+        return TUN_ENOTSUP;
+    cfg->offload = on;
+    return 0;
+}
+
+int tun_config_set_persist(tun_config *cfg, bool on)
+{
+    TUN_CONFIG_CHECK(cfg);
+#if defined(__APPLE__)
+    /* utun lives as long as its socket. */
+    if (on)
+        return tun_fail(TUN_ENOTSUP, "persist: a utun interface ends with "
+                        "its descriptor on macOS and iOS");
+#endif
+    cfg->persist = on;
+    return 0;
+}
 
 int tun_config_validate(const tun_config *cfg)
 {

@@ -69,15 +69,18 @@ static void tun_set_reason(const char *fmt, va_list ap, const char *suffix)
 
 static void tun_set_reason(const char *fmt, va_list ap, const char *suffix)
 {
-    int n = vsnprintf(tun_error_reason, sizeof(tun_error_reason), fmt, ap);
+    /* Formatted apart first: a reason often quotes the previous one
+     * (tun_last_error() as an argument), which must not overlap. */
+    char text[sizeof(tun_error_reason)];
+    int n = vsnprintf(text, sizeof(text), fmt, ap);
     if (n < 0) {
         tun_error_reason[0] = '\0';
         return;
     }
-    size_t used = strlen(tun_error_reason);
-    if (suffix && used < sizeof(tun_error_reason) - 1)
-        snprintf(tun_error_reason + used, sizeof(tun_error_reason) - used, "%s",
-                 suffix);
+    size_t used = strlen(text);
+    if (suffix && used < sizeof(text) - 1)
+        snprintf(text + used, sizeof(text) - used, "%s", suffix);
+    memcpy(tun_error_reason, text, sizeof(text));
 }
 
 int tun_fail(int err, const char *fmt, ...)
@@ -95,8 +98,12 @@ static const char *tun_errno_hint(int errnum)
     switch (errnum) {
     case EPERM:
     case EACCES:
+#if defined(__linux__)
         return " (needs CAP_NET_ADMIN: run as root or "
                "`setcap cap_net_admin+ep` on the program)";
+#else
+        return " (needs root)";
+#endif
     case EMFILE:
     case ENFILE:
         return " (too many open files: raise RLIMIT_NOFILE or close some)";
@@ -114,6 +121,10 @@ int tun_fail_errno(int errnum, const char *fmt, ...)
     va_start(ap, fmt);
     tun_set_reason(fmt, ap, suffix);
     va_end(ap);
+    /* Drivers (utun among them) answer EOPNOTSUPP, a number of its own on
+     * macOS and the BSDs: one "not supported" code for the caller. */
+    if (errnum == EOPNOTSUPP)
+        return TUN_ENOTSUP;
     return -errnum;
 }
 

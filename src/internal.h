@@ -55,6 +55,25 @@ int tun_check_name(const char *name);
 int tun_check_mtu(unsigned mtu);
 int tun_check_mac(const uint8_t mac[6]);
 int tun_check_address(const tun_address *a);
+/* tun_address_parse() that also requires the family (TUN_INET4/6). */
+int tun_address_parse_family(tun_address *out, uint8_t family,
+                             const char *addr, unsigned prefix,
+                             const char *peer);
+/* Batched I/O (src/batch.c), which every backend shares. The plain path:
+ * each packet of bufs[0..count) written with tun_write(), with the return
+ * convention of tun_send_multiple(). */
+int tun_send_plain(tun_device *dev, tun_buf *bufs, size_t count,
+                   size_t offset);
+/* What an offload device does instead, in its backend (src/linux/offload.c);
+ * called only for a device with TUN_FLAG_OFFLOAD, after the arguments were
+ * checked (count >= 1 for receiving; buffers that hold their packets and a
+ * table of enough capacity and offset >= TUN_VNET_HDR_LEN for sending). A
+ * backend without offload defines them to return TUN_ENOTSUP. */
+int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
+                     size_t offset);
+int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
+                     size_t count, size_t offset);
+
 /* Whether the two addresses name the same interface address (family and
  * address bytes; prefix and peer ignored). */
 bool tun_address_same(const tun_address *a, const tun_address *b);

@@ -189,3 +189,19 @@ void example_flag_names(unsigned flags, char *buf, size_t size)
     if (!used)
         snprintf(buf, size, "none");
 }
+
+int example_open_tun(const char *name, const tun_address *a, tun_device **out)
+{
+    tun_config *cfg;
+    int rc = tun_config_new(&cfg);
+    if (rc < 0)
+        return example_fail("tun_config_new", rc);
+    if ((name && (rc = tun_config_set_name(cfg, name)) < 0) ||
+        (rc = tun_config_add_address(cfg, a)) < 0 ||
+        (rc = tun_open(cfg, out)) < 0) {
+        tun_config_free(cfg);
+        return example_fail("opening the device", rc);
+    }
+    tun_config_free(cfg);
+    return 0;
+}

@@ -57,6 +57,13 @@ int example_parse_number(const char *text, const char *option,
                          unsigned long min, unsigned long max,
                          unsigned long *out);
 
+/* Open a TUN device named name (NULL: the system's choice) with the one
+ * address a, brought up: the setup of the examples that are about I/O
+ * rather than configuration. Prints the error; returns 0 or 1 (the exit
+ * status to use). */
+int example_open_tun(const char *name, const tun_address *a,
+                     tun_device **out);
+
 /* Write the names of the TUN_FLAG_* bits set in flags, e.g.
  * "L2 MULTI_QUEUE", or "none". */
 void example_flag_names(unsigned flags, char *buf, size_t size);

@@ -9,6 +9,9 @@
 #define GRO_CAPACITY_MAX 65536
 /* Linux's UDP_GRO_CNT_MAX: the receiver's UDP GRO takes no more. */
 #define GRO_UDP_SEGS_MAX 64
+/* The headers of a run's first packet: IPv6 (IPv4 runs have no options)
+ * and the longest TCP header. */
+#define GRO_HDRS_MAX (TUN_IPV6_HDR_LEN + 60)
 
 /* One run: a first packet and the packets merged into it. */
 struct gro_run {
@@ -23,6 +26,8 @@ struct gro_run {
     uint8_t l4_len;  /* transport header bytes */
     bool open;       /* more packets may join */
     bool verified;   /* the first packet's TCP/UDP checksum was checked */
+    bool psh;        /* a merged packet had PSH */
+    uint8_t saved[GRO_HDRS_MAX]; /* the first packet's headers, for undo */
 };
 
 struct tun_gro_table {
@@ -30,6 +35,9 @@ struct tun_gro_table {
     size_t mask;     /* slot count - 1; twice the capacity or more */
     uint32_t *slots; /* per flow: 1 + index of its latest run; 0 free */
     struct gro_run *runs;
+    size_t nruns;        /* runs of the latest call */
+    size_t *listed;      /* the latest call's packets to send */
+    uint32_t *sent_with; /* per packet: the listed one it went out in */
 };
 
 int tun_gro_table_new(size_t capacity, tun_gro_table **out)
@@ -45,8 +53,10 @@ int tun_gro_table_new(size_t capacity, tun_gro_table **out)
     if (t) {
         t->slots = calloc(slots, sizeof(*t->slots));
         t->runs = calloc(capacity, sizeof(*t->runs));
+        t->listed = calloc(capacity, sizeof(*t->listed));
+        t->sent_with = calloc(capacity, sizeof(*t->sent_with));
     }
-    if (!t || !t->slots || !t->runs) {
+    if (!t || !t->slots || !t->runs || !t->listed || !t->sent_with) {
         tun_gro_table_free(t);
         return tun_fail(TUN_ENOMEM, "GRO table: out of memory for %zu packets",
                         capacity);
@@ -63,6 +73,8 @@ void tun_gro_table_free(tun_gro_table *t)
         return;
     free(t->slots);
     free(t->runs);
+    free(t->listed);
+    free(t->sent_with);
     free(t);
 }
 
@@ -220,7 +232,7 @@ static enum append_result append(struct gro_run *run, tun_buf *head,
     if (pk->proto == TUN_IPPROTO_TCP) {
         run->next_seq += (uint32_t)payload;
         if (tp[TUN_TCP_FLAGS] & TUN_TCP_PSH) {
-            th[TUN_TCP_FLAGS] |= TUN_TCP_PSH;
+            run->psh = true;
             run->open = false;
         }
     }
@@ -250,17 +262,24 @@ static void start_run(struct gro_run *run, uint32_t index, uint32_t slot,
     }
 }
 
+static size_t run_l3_len(const struct gro_run *run)
+{
+    return run->version == 4 ? TUN_IPV4_HDR_LEN : TUN_IPV6_HDR_LEN;
+}
+
 /* Turn a run of several packets into one super-packet. */
-static void finish_run(const struct gro_run *run, tun_buf *b, size_t offset)
+static void finish_run(struct gro_run *run, tun_buf *b, size_t offset)
 {
     uint8_t *h = b->data + offset;
     size_t len = b->len;
     tun_pkt pk = {.version = run->version,
                   .proto = run->proto,
-                  .l3_len = run->version == 4 ? TUN_IPV4_HDR_LEN
-                                              : TUN_IPV6_HDR_LEN,
+                  .l3_len = (uint16_t)run_l3_len(run),
                   .l4_len = run->l4_len};
     size_t l3 = pk.l3_len;
+    memcpy(run->saved, h, l3 + run->l4_len);
+    if (run->psh)
+        h[l3 + TUN_TCP_FLAGS] |= TUN_TCP_PSH;
     if (run->version == 4) {
         tun_put16(h + 2, (uint32_t)len);
         tun_put16(h + 10, 0);
@@ -290,9 +309,9 @@ static void finish_run(const struct gro_run *run, tun_buf *b, size_t offset)
 }
 
 static int check_args(const tun_gro_table *t, const tun_buf *bufs,
-                      size_t count, size_t offset, const size_t *out)
+                      size_t count, size_t offset)
 {
-    if (!t || (count && (!bufs || !out)))
+    if (!t || (count && !bufs))
         return tun_fail(TUN_EINVAL, "GRO: NULL pointer");
     if (count > t->capacity)
         return tun_fail(TUN_EINVAL,
@@ -314,17 +333,19 @@ static int check_args(const tun_gro_table *t, const tun_buf *bufs,
 }
 
 int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
-                     size_t offset, unsigned flags, size_t *out)
+                     size_t offset, unsigned flags)
 {
-    int rc = check_args(t, bufs, count, offset, out);
+    int rc = check_args(t, bufs, count, offset);
     if (rc < 0)
         return rc;
+    size_t *out = t->listed;
     size_t nruns = 0, nout = 0;
     for (size_t i = 0; i < count; i++) {
         const uint8_t *p = bufs[i].data + offset;
         size_t len = bufs[i].len;
         tun_pkt pk;
         enum gro_kind kind = classify(p, len, flags, &pk);
+        t->sent_with[i] = (uint32_t)i;
         if (kind == KIND_OTHER) {
             out[nout++] = i;
             continue;
@@ -336,8 +357,10 @@ int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
         if (run && run->open && kind == KIND_CANDIDATE) {
             enum append_result r =
                 append(run, &bufs[run->index], offset, p, len, &pk);
-            if (r == APPEND_DONE)
+            if (r == APPEND_DONE) {
+                t->sent_with[i] = run->index;
                 continue;
+            }
             if (r == APPEND_BAD_PACKET) {
                 run->open = false;
                 nout++;
@@ -357,10 +380,35 @@ int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
         memset(bufs[out[k]].data + offset - TUN_VNET_HDR_LEN, 0,
                TUN_VNET_HDR_LEN);
     for (size_t r = 0; r < nruns; r++) {
-        const struct gro_run *run = &t->runs[r];
+        struct gro_run *run = &t->runs[r];
         if (run->segs > 1)
             finish_run(run, &bufs[run->index], offset);
         t->slots[run->slot] = 0; /* leave the table empty for the next call */
     }
+    t->nruns = nruns;
     return (int)nout;
+}
+
+const size_t *tun_gro_listed(const tun_gro_table *t)
+{
+    return t->listed;
+}
+
+size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
+{
+    return t->sent_with[i];
+}
+
+void tun_gro_undo(const tun_gro_table *t, tun_buf *bufs, size_t offset,
+                  size_t i)
+{
+    for (size_t r = 0; r < t->nruns; r++) {
+        const struct gro_run *run = &t->runs[r];
+        if (run->index != i || run->segs < 2)
+            continue;
+        size_t hdrs = run_l3_len(run) + run->l4_len;
+        memcpy(bufs[i].data + offset, run->saved, hdrs);
+        bufs[i].len = hdrs + run->gso_size;
+        return;
+    }
 }

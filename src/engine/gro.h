@@ -49,15 +49,10 @@
 /* Flags of tun_gro_coalesce(). */
 #define TUN_GRO_UDP 0x1 /* merge UDP too (the device takes UDP_L4) */
 
-/* The reusable state of tun_gro_coalesce(): flow table and per-packet
- * records for batches of up to a fixed number of packets. */
-typedef struct tun_gro_table tun_gro_table;
+/* The table (tun.h: tun_gro_table_new(), tun_gro_table_free()) holds the
+ * flow table and per-packet records for batches of up to a fixed number of
+ * packets, and the results of the latest call. */
 
-/* Allocate a table for batches of up to capacity packets (1..65536).
- * Errors: TUN_EINVAL (capacity out of range), TUN_ENOMEM. */
-int tun_gro_table_new(size_t capacity, tun_gro_table **out);
-/* Free a table; NULL is ignored. */
-void tun_gro_table_free(tun_gro_table *t);
 /* The capacity the table was made with. */
 size_t tun_gro_table_capacity(const tun_gro_table *t);
 
@@ -66,21 +61,34 @@ size_t tun_gro_table_capacity(const tun_gro_table *t);
  * virtio-net header in front. Payload of later packets is appended to the
  * first packet of their run, whose len grows, within its capacity.
  *
- * Writes to out (room for count entries) the indices of the packets to
- * send, in order, and returns their number. Each listed packet has its
- * virtio-net header written at data + offset - TUN_VNET_HDR_LEN: for a
- * super-packet NEEDS_CSUM, the GSO type (ECN if its first segment has
- * CWR), gso_size (the first packet's payload), hdr_len, csum_start and
- * csum_offset, with the IP lengths, IPv4 header checksum and UDP length
- * rewritten and the pseudo-header sum in the TCP/UDP checksum field; for
- * any other packet a zero header (GSO none), the packet unchanged. Packets
- * not listed were merged; their buffers were only read.
+ * Returns the number of packets to send and lists their indices, in order,
+ * in tun_gro_listed(). Each listed packet has its virtio-net header written
+ * at data + offset - TUN_VNET_HDR_LEN: for a super-packet NEEDS_CSUM, the
+ * GSO type (ECN if its first segment has CWR), gso_size (the first
+ * packet's payload), hdr_len, csum_start and csum_offset, with the IP
+ * lengths, IPv4 header checksum and UDP length rewritten, PSH set if a
+ * merged packet had it, and the pseudo-header sum in the TCP/UDP checksum
+ * field; for any other packet a zero header (GSO none), the packet
+ * unchanged. Packets not listed were merged; their buffers were only read.
  *
  * The table is reset at every call; nothing is allocated. Not thread-safe:
  * one table per thread. Errors (nothing written): TUN_EINVAL for a NULL
  * pointer, count above the table's capacity, offset below
  * TUN_VNET_HDR_LEN, or a buffer whose offset + len exceeds its capacity. */
 int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
-                     size_t offset, unsigned flags, size_t *out);
+                     size_t offset, unsigned flags);
+
+/* After a tun_gro_coalesce() that returned n: the n listed indices. */
+const size_t *tun_gro_listed(const tun_gro_table *t);
+
+/* After tun_gro_coalesce(): the index of the listed packet that packet i
+ * (below that call's count) went out in; i itself when it was listed. */
+size_t tun_gro_sent_with(const tun_gro_table *t, size_t i);
+
+/* After tun_gro_coalesce() on bufs: give listed packet i back its bytes and
+ * len from before the call, for a super-packet that could not be sent (the
+ * packets merged into it are untouched). Anything else is left as it is. */
+void tun_gro_undo(const tun_gro_table *t, tun_buf *bufs, size_t offset,
+                  size_t i);
 
 #endif

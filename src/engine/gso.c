@@ -29,37 +29,41 @@ static int check_room(const tun_buf *out, size_t count, size_t offset,
     return 0;
 }
 
-/* Copy (or, in place, keep) the packet and complete its checksum the way
- * Linux's skb_checksum_help() does, 0 becoming 0xffff. */
+int tun_vnet_complete(const tun_vnet_hdr *vh, uint8_t *dst, const uint8_t *src,
+                      size_t len)
+{
+    bool in_place = dst == src;
+    if (!(vh->flags & TUN_VNET_F_NEEDS_CSUM)) {
+        if (!in_place)
+            memcpy(dst, src, len);
+        return 0;
+    }
+    size_t start = vh->csum_start, field = start + vh->csum_offset;
+    if (field + 2 > len)
+        return tun_fail(TUN_EINVAL,
+                        "virtio-net header: csum_start %zu + csum_offset %u "
+                        "is beyond the %zu-byte packet",
+                        start, (unsigned)vh->csum_offset, len);
+    uint32_t sum;
+    if (in_place) {
+        sum = tun_csum_add(0, dst + start, len - start);
+    } else {
+        memcpy(dst, src, start);
+        sum = tun_csum_copy(0, dst + start, src + start, len - start);
+    }
+    uint16_t c = tun_csum_finish(sum);
+    tun_put16(dst + field, c ? c : 0xffff);
+    return 0;
+}
+
+/* A packet that is not cut: into out[0] whole. */
 static int pass_through(const tun_vnet_hdr *vh, const uint8_t *pkt,
                         size_t len, tun_buf *out, size_t count, size_t offset)
 {
-    bool needs_csum = vh->flags & TUN_VNET_F_NEEDS_CSUM;
-    size_t start = vh->csum_start, field = start + vh->csum_offset;
-    if (needs_csum && field + 2 > len)
-        return tun_fail(TUN_EINVAL,
-                        "GSO split: csum_start %zu + csum_offset %u is beyond "
-                        "the %zu-byte packet",
-                        start, (unsigned)vh->csum_offset, len);
     int rc = check_room(out, count, offset, 1, len, 0, 1);
-    if (rc < 0)
+    if (rc < 0 || (rc = tun_vnet_complete(vh, out[0].data + offset, pkt,
+                                          len)) < 0)
         return rc;
-    uint8_t *dst = out[0].data + offset;
-    bool in_place = dst == pkt;
-    if (!needs_csum) {
-        if (!in_place)
-            memcpy(dst, pkt, len);
-    } else {
-        uint32_t sum;
-        if (in_place) {
-            sum = tun_csum_add(0, dst + start, len - start);
-        } else {
-            memcpy(dst, pkt, start);
-            sum = tun_csum_copy(0, dst + start, pkt + start, len - start);
-        }
-        uint16_t c = tun_csum_finish(sum);
-        tun_put16(dst + field, c ? c : 0xffff);
-    }
     out[0].len = len;
     return 1;
 }

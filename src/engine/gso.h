@@ -41,4 +41,15 @@
 int tun_gso_split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
                   tun_buf *out, size_t count, size_t offset);
 
+/* The pass-through case of tun_gso_split() for a packet that stays whole
+ * (no GSO, or a super-packet a caller takes as one): copy the len bytes of
+ * src to dst (dst == src: in place) and, when vh has NEEDS_CSUM, complete
+ * the checksum from csum_start to the end into the field at csum_start +
+ * csum_offset, which holds the pseudo-header sum, as Linux's
+ * skb_checksum_help() does (0 becomes 0xffff). Returns 0, or TUN_EINVAL
+ * with nothing written when that field is not inside the packet. Otherwise
+ * src and dst must not overlap. */
+int tun_vnet_complete(const tun_vnet_hdr *vh, uint8_t *dst, const uint8_t *src,
+                      size_t len);
+
 #endif

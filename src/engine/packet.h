@@ -1,5 +1,5 @@
-/* What the packet engine knows of IPv4, IPv6, TCP and UDP headers, and the
- * caller's buffers it reads and writes. */
+/* What the packet engine knows of IPv4, IPv6, TCP and UDP headers. The
+ * caller's buffers it reads and writes are the public tun_buf. */
 #ifndef TUN_ENGINE_PACKET_H
 #define TUN_ENGINE_PACKET_H
 
@@ -7,14 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A caller's buffer: capacity bytes at data; the packet itself starts at
- * an offset the call names (room for a header in front) and is len bytes
- * long. */
-typedef struct tun_buf {
-    uint8_t *data;
-    size_t capacity;
-    size_t len;
-} tun_buf;
+#include "tun.h"
 
 #define TUN_IPPROTO_TCP 6
 #define TUN_IPPROTO_UDP 17

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define TUN_VNET_HDR_LEN 10
+#include "tun.h" /* TUN_VNET_HDR_LEN */
 
 /* flags */
 #define TUN_VNET_F_NEEDS_CSUM 1 /* checksum from csum_start to the end, store

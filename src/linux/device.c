@@ -1,6 +1,7 @@
 /* The Linux backend: /dev/net/tun for the device and its packets, rtnetlink
  * (netlink.c) for everything configured on the interface. */
 #include "device.h"
+#include "../engine/gso.h"
 #include "netlink.h"
 
 #include <fcntl.h>
@@ -20,7 +21,6 @@
 #endif
 
 #define TUN_DEVICE_PATH "/dev/net/tun"
-#define TUN_VNET_HDR_SIZE 10
 /* Ethernet header plus one VLAN tag: what a TAP frame may add to the MTU. */
 #define TUN_ETH_FRAME_HEADER 18
 #define TUN_PACKET_INFO_SIZE 4
@@ -31,7 +31,7 @@
  * segmentation where the kernel knows it; record what took effect. */
 static int tun_linux_enable_offload(int fd, unsigned *flags)
 {
-    int size = TUN_VNET_HDR_SIZE;
+    int size = TUN_VNET_HDR_LEN;
     if (ioctl(fd, TUNSETVNETHDRSZ, &size) != 0)
         return tun_fail_errno(errno, "TUNSETVNETHDRSZ %d", size);
     /* Little-endian header fields on every host, as virtio 1.0 defines. */
@@ -113,6 +113,16 @@ static int tun_device_new(int fd, unsigned ifindex, unsigned flags,
         free(dev);
         return rc;
     }
+    if (flags & TUN_FLAG_OFFLOAD) {
+        dev->rx_buf = malloc(TUN_PACKET_MAX);
+        if (!dev->rx_buf || pthread_mutex_init(&dev->rx_lock, NULL) != 0) {
+            free(dev->rx_buf);
+            tun_unix_io_destroy(&dev->io);
+            free(dev);
+            return tun_fail(TUN_ENOMEM, "allocating the offload receive "
+                            "buffer: out of memory");
+        }
+    }
     dev->ifindex = ifindex;
     dev->flags = flags;
     atomic_init(&dev->mtu, 0u);
@@ -125,6 +135,10 @@ static int tun_device_new(int fd, unsigned ifindex, unsigned flags,
 
 static void tun_device_free(tun_device *dev)
 {
+    if (dev->rx_buf) {
+        pthread_mutex_destroy(&dev->rx_lock);
+        free(dev->rx_buf);
+    }
     tun_unix_io_destroy(&dev->io);
     free(dev);
 }
@@ -254,15 +268,9 @@ int tun_open(const tun_config *cfg, tun_device **out)
 
 int tun_open_fd(int fd, unsigned flags, tun_device **out)
 {
-    if (!out)
-        return tun_fail(TUN_EINVAL, "tun_open_fd: NULL pointer");
-    if (fd < 0)
-        return tun_fail(TUN_EINVAL, "tun_open_fd: fd %d is negative", fd);
-    if (flags & ~(unsigned)(TUN_FD_BORROW | TUN_FD_RAW))
-        return tun_fail(TUN_EINVAL, "tun_open_fd: unknown flags 0x%x", flags);
-    int fl = fcntl(fd, F_GETFL);
+    int fl = tun_unix_check_adopted(fd, flags, out);
     if (fl < 0)
-        return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is not open", fd);
+        return fl;
 
     unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
     unsigned ifindex = 0;
@@ -326,57 +334,19 @@ void tun_close(tun_device *dev)
 
 /* ---- packet I/O -------------------------------------------------------- */
 
-/* RFC 1071 sum of len bytes, not yet folded. */
-static uint32_t tun_sum16(const uint8_t *p, size_t len)
+int tun_linux_read_packet(tun_device *dev, uint8_t vnet[TUN_VNET_HDR_LEN],
+                          void *buf, size_t size, int timeout_ms,
+                          bool honour_nonblocking)
 {
-    uint64_t sum = 0;
-    for (; len > 1; p += 2, len -= 2)
-        sum += (uint32_t)p[0] << 8 | p[1];
-    if (len)
-        sum += (uint32_t)p[0] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint32_t)sum;
-}
-
-int tun_linux_offload_finish(const uint8_t *vnet, uint8_t *pkt, size_t len)
-{
-    enum { NEEDS_CSUM = 1 };
-    if (!(vnet[0] & NEEDS_CSUM))
-        return 0;
-    size_t start = (size_t)vnet[6] | (size_t)vnet[7] << 8;
-    size_t offset = (size_t)vnet[8] | (size_t)vnet[9] << 8;
-    if (start >= len || offset + 2 > len - start)
-        return tun_fail(TUN_EIO, "read: the virtio-net header's checksum "
-                        "position (%zu+%zu) is outside the %zu-byte packet",
-                        start, offset, len);
-    /* The field holds the pseudo-header sum; summing over it completes the
-     * checksum. 0 is sent as 0xffff, which UDP requires and TCP accepts. */
-    uint16_t csum = (uint16_t)~tun_sum16(pkt + start, len - start);
-    if (csum == 0)
-        csum = 0xffff;
-    pkt[start + offset] = (uint8_t)(csum >> 8);
-    pkt[start + offset + 1] = (uint8_t)csum;
-    return 0;
-}
-
-static int tun_read_common(tun_device *dev, void *buf, size_t size,
-                           int timeout_ms, bool honour_nonblocking)
-{
-    if (!dev || !buf)
-        return tun_fail(TUN_EINVAL, "tun_read: NULL pointer");
-    if (size == 0)
-        return tun_fail(TUN_EINVAL, "tun_read: zero-sized buffer");
     /* One spare byte past the caller's buffer tells a packet that did not
      * fit from one that fitted exactly. */
-    uint8_t vnet[TUN_VNET_HDR_SIZE];
     uint8_t spare;
     struct iovec iov[3];
     int iovcnt = 0;
     size_t prefix = 0;
     if (dev->flags & TUN_FLAG_OFFLOAD) {
-        iov[iovcnt++] = (struct iovec){vnet, sizeof(vnet)};
-        prefix = sizeof(vnet);
+        iov[iovcnt++] = (struct iovec){vnet, TUN_VNET_HDR_LEN};
+        prefix = TUN_VNET_HDR_LEN;
     }
     iov[iovcnt++] = (struct iovec){buf, size};
     iov[iovcnt++] = (struct iovec){&spare, 1};
@@ -391,12 +361,28 @@ static int tun_read_common(tun_device *dev, void *buf, size_t size,
     if (len > size)
         return tun_fail(TUN_EMSGSIZE, "read: a packet larger than the %zu-byte "
                         "buffer was dropped", size);
-    if (prefix) {
-        int rc = tun_linux_offload_finish(vnet, buf, len);
-        if (rc < 0)
-            return rc;
-    }
     return (int)len;
+}
+
+static int tun_read_common(tun_device *dev, void *buf, size_t size,
+                           int timeout_ms, bool honour_nonblocking)
+{
+    if (!dev || !buf)
+        return tun_fail(TUN_EINVAL, "tun_read: NULL pointer");
+    if (size == 0)
+        return tun_fail(TUN_EINVAL, "tun_read: zero-sized buffer");
+    uint8_t vnet[TUN_VNET_HDR_LEN];
+    int n = tun_linux_read_packet(dev, vnet, buf, size, timeout_ms,
+                                  honour_nonblocking);
+    if (n < 0 || !(dev->flags & TUN_FLAG_OFFLOAD))
+        return n;
+    /* The packet whole, super-packet or not, with its checksum complete. */
+    tun_vnet_hdr vh;
+    tun_vnet_hdr_decode(&vh, vnet);
+    if (tun_vnet_complete(&vh, buf, buf, (size_t)n) < 0)
+        return tun_fail(TUN_EIO, "read: the kernel's %s; the packet was "
+                        "dropped", tun_last_error());
+    return n;
 }
 
 int tun_read(tun_device *dev, void *buf, size_t size)
@@ -447,7 +433,7 @@ int tun_write(tun_device *dev, const void *buf, size_t len)
         return rc;
     /* A plain packet on an offload device goes out behind an all-zero
      * header: no GSO, checksum already complete. */
-    static const uint8_t no_offload[TUN_VNET_HDR_SIZE];
+    static const uint8_t no_offload[TUN_VNET_HDR_LEN];
     struct iovec iov[2];
     int iovcnt = 0;
     if (dev->flags & TUN_FLAG_OFFLOAD)
@@ -762,31 +748,6 @@ int tun_device_add_address(tun_device *dev, const tun_address *a)
 int tun_device_remove_address(tun_device *dev, const tun_address *a)
 {
     return tun_change_address(dev, a, false);
-}
-
-static int tun_device_add_text(tun_device *dev, uint8_t family,
-                               const char *addr, unsigned prefix,
-                               const char *peer)
-{
-    tun_address a;
-    int rc = tun_address_parse(&a, addr, prefix, peer);
-    if (rc < 0)
-        return rc;
-    if (a.family != family)
-        return tun_fail(TUN_EINVAL, "address %s is not an IPv%u address", addr,
-                        family);
-    return tun_device_add_address(dev, &a);
-}
-
-int tun_device_add_ipv4(tun_device *dev, const char *addr, unsigned prefix,
-                        const char *peer)
-{
-    return tun_device_add_text(dev, TUN_INET4, addr, prefix, peer);
-}
-
-int tun_device_add_ipv6(tun_device *dev, const char *addr, unsigned prefix)
-{
-    return tun_device_add_text(dev, TUN_INET6, addr, prefix, NULL);
 }
 
 int tun_device_get_flags(tun_device *dev, unsigned *flags)

@@ -4,6 +4,8 @@
 
 #include "../unix/io.h"
 
+#include <pthread.h>
+
 struct tun_device {
     struct tun_unix_io io;   /* first: see src/unix/io.h */
     unsigned ifindex;        /* 0 for a TUN_FD_RAW descriptor */
@@ -12,12 +14,19 @@ struct tun_device {
                                 too large */
     size_t link_header;      /* Ethernet header and/or packet info bytes a
                                 write may add to the MTU */
+    /* Offload only: where tun_recv_multiple() reads a super-packet that the
+     * caller's first buffer cannot hold (TUN_PACKET_MAX bytes), and the
+     * lock that lets one reader at a time use it. */
+    uint8_t *rx_buf;
+    pthread_mutex_t rx_lock;
 };
 
-/* Make a packet read behind a virtio-net header (little-endian, as the
- * backend asks the kernel for) whole by itself: complete a partial checksum
- * (NEEDS_CSUM). A GSO super-packet stays one large, valid IP packet.
- * Returns 0 or TUN_EIO for a header that does not fit the packet. */
-int tun_linux_offload_finish(const uint8_t *vnet, uint8_t *pkt, size_t len);
+/* Read one packet into buf (size bytes) and, on an offload device, the
+ * virtio-net header in front of it into vnet (little-endian, as the backend
+ * asks the kernel for). Returns the packet's length; TUN_EMSGSIZE when it
+ * was larger than size (it is dropped, never returned truncated). */
+int tun_linux_read_packet(tun_device *dev, uint8_t vnet[TUN_VNET_HDR_LEN],
+                          void *buf, size_t size, int timeout_ms,
+                          bool honour_nonblocking);
 
 #endif

@@ -139,6 +139,20 @@ int tun_unix_transfer(struct tun_unix_io *io, bool is_read, struct iovec *iov,
     }
 }
 
+int tun_unix_check_adopted(int fd, unsigned flags, tun_device **out)
+{
+    if (!out)
+        return tun_fail(TUN_EINVAL, "tun_open_fd: NULL pointer");
+    if (fd < 0)
+        return tun_fail(TUN_EINVAL, "tun_open_fd: fd %d is negative", fd);
+    if (flags & ~(unsigned)(TUN_FD_BORROW | TUN_FD_RAW))
+        return tun_fail(TUN_EINVAL, "tun_open_fd: unknown flags 0x%x", flags);
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is not open", fd);
+    return fl;
+}
+
 /* The public calls that need nothing but the I/O part: every Unix
  * tun_device begins with its struct tun_unix_io. */
 static struct tun_unix_io *tun_unix_io_of(tun_device *dev)

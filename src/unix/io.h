@@ -45,4 +45,8 @@ int tun_unix_wait(struct tun_unix_io *io, short events, int timeout_ms);
 int tun_unix_transfer(struct tun_unix_io *io, bool is_read, struct iovec *iov,
                       int iovcnt, int timeout_ms, bool honour_nonblocking);
 
+/* The argument checks every Unix tun_open_fd() starts with. Returns the
+ * descriptor's F_GETFL flags, or TUN_EINVAL / TUN_EBADF with a reason. */
+int tun_unix_check_adopted(int fd, unsigned flags, tun_device **out);
+
 #endif

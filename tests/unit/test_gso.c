@@ -23,36 +23,11 @@ static int setup(void **state)
     return 0;
 }
 
-static size_t l3_of(const test_flow *f, const test_seg *s)
-{
-    return f->version == 4 ? 20 + s->ip_opts_len : 40;
-}
-
-static size_t hdrs_of(const test_flow *f, const test_seg *s)
-{
-    return l3_of(f, s) + (f->proto == TEST_TCP ? 20 + s->opts_len : 8);
-}
-
-/* Build super-packet s of flow f as Linux hands it over: the pseudo-header
- * sum in the checksum field, and the header that goes with it. */
+/* Super-packet s of flow f in `super`, as Linux hands it over. */
 static size_t kernel_packet(const test_flow *f, const test_seg *s, size_t gso,
                             tun_vnet_hdr *vh)
 {
-    size_t len = test_build(super, f, s), l3 = l3_of(f, s);
-    size_t field = l3 + (f->proto == TEST_TCP ? 16 : 6);
-    test_put16(super + field, test_pseudo(super, (unsigned)f->proto, len - l3));
-    *vh = (tun_vnet_hdr){
-        .flags = TUN_VNET_F_NEEDS_CSUM,
-        .gso_type = f->proto == TEST_UDP ? TUN_VNET_GSO_UDP_L4
-                    : f->version == 4    ? TUN_VNET_GSO_TCPV4
-                                         : TUN_VNET_GSO_TCPV6,
-        .hdr_len = (uint16_t)hdrs_of(f, s),
-        .gso_size = (uint16_t)gso,
-        .csum_start = (uint16_t)l3,
-        .csum_offset = f->proto == TEST_TCP ? 16 : 6};
-    if (s->flags & TEST_CWR)
-        vh->gso_type |= TUN_VNET_GSO_ECN;
-    return len;
+    return test_build_super(super, f, s, gso, vh);
 }
 
 /* n buffers of capacity bytes each, filled with FILL: allocated one by one
@@ -116,7 +91,7 @@ static void check_split(const test_flow *f, const test_seg *s, size_t gso)
     assert_non_null(b);
     for (size_t i = 0; i < n; i++) {
         test_seg g = test_segment(s, i, n, gso);
-        b[i].capacity = OFFSET + hdrs_of(f, s) + g.payload_len;
+        b[i].capacity = OFFSET + test_hdrs_len(f, s) + g.payload_len;
         b[i].data = malloc(b[i].capacity);
         assert_non_null(b[i].data);
         memset(b[i].data, FILL, b[i].capacity);

@@ -47,6 +47,16 @@ static void device_calls_refuse_null(void **state)
     assert_refuses_null(tun_queue_set_enabled(NULL, true));
     assert_int_equal(tun_device_fd(NULL), -1);
     tun_close(NULL);
+    uint8_t data[64];
+    tun_buf tb = {data, sizeof(data), 0};
+    tun_gro_table *table;
+    assert_refuses_null(tun_recv_multiple(NULL, &tb, 1, 0));
+    assert_refuses_null(tun_send_multiple(NULL, NULL, &tb, 1, 0));
+    assert_refuses_null(tun_gro_table_new(TUN_IDEAL_BATCH_SIZE, NULL));
+    assert_int_equal(tun_gro_table_new(TUN_IDEAL_BATCH_SIZE, &table), 0);
+    assert_refuses_null(tun_send_multiple(NULL, table, &tb, 1, 0));
+    tun_gro_table_free(table);
+    tun_gro_table_free(NULL);
 }
 
 static void address_calls_refuse_null(void **state)

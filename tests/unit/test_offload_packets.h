@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "engine/vnet.h"
+
 #define TEST_TCP 6
 #define TEST_UDP 17
 
@@ -148,6 +150,42 @@ static inline size_t test_build(uint8_t *out, const test_flow *f,
     if (c == 0 && f->proto == TEST_UDP)
         c = 0xffff;
     test_put16(t + csum_at, c);
+    return len;
+}
+
+/* Bytes of the IP header and of all headers of packet s of flow f. */
+static inline size_t test_l3_len(const test_flow *f, const test_seg *s)
+{
+    return f->version == 4 ? 20 + s->ip_opts_len : 40;
+}
+
+static inline size_t test_hdrs_len(const test_flow *f, const test_seg *s)
+{
+    return test_l3_len(f, s) + (f->proto == TEST_TCP ? 20 + s->opts_len : 8);
+}
+
+/* Build super-packet s of flow f as Linux hands it to an offload device's
+ * reader (and as GRO must hand it back): the pseudo-header sum in the
+ * checksum field, and in *vh the header that goes with it for gso payload
+ * bytes per segment. Returns its length. */
+static inline size_t test_build_super(uint8_t *out, const test_flow *f,
+                                      const test_seg *s, size_t gso,
+                                      tun_vnet_hdr *vh)
+{
+    size_t len = test_build(out, f, s), l3 = test_l3_len(f, s);
+    size_t field = l3 + (f->proto == TEST_TCP ? 16 : 6);
+    test_put16(out + field, test_pseudo(out, (unsigned)f->proto, len - l3));
+    *vh = (tun_vnet_hdr){
+        .flags = TUN_VNET_F_NEEDS_CSUM,
+        .gso_type = f->proto == TEST_UDP ? TUN_VNET_GSO_UDP_L4
+                    : f->version == 4    ? TUN_VNET_GSO_TCPV4
+                                         : TUN_VNET_GSO_TCPV6,
+        .hdr_len = (uint16_t)test_hdrs_len(f, s),
+        .gso_size = (uint16_t)gso,
+        .csum_start = (uint16_t)l3,
+        .csum_offset = f->proto == TEST_TCP ? 16 : 6};
+    if (f->proto == TEST_TCP && (s->flags & TEST_CWR))
+        vh->gso_type |= TUN_VNET_GSO_ECN;
     return len;
 }
 

@@ -1,0 +1,75 @@
+/* tun_recv_multiple() and tun_send_multiple() on every platform: argument
+ * checks and the plain path (one packet per read, one write per packet);
+ * an offload device's backend does the rest. */
+#include "engine/gro.h"
+#include "internal.h"
+
+#include <limits.h>
+
+static bool is_offload(tun_device *dev)
+{
+    unsigned flags = 0;
+    return tun_device_get_flags(dev, &flags) == 0 &&
+           (flags & TUN_FLAG_OFFLOAD);
+}
+
+int tun_recv_multiple(tun_device *dev, tun_buf *bufs, size_t count,
+                      size_t offset)
+{
+    if (!dev || !bufs)
+        return tun_fail(TUN_EINVAL, "tun_recv_multiple: NULL pointer");
+    if (count == 0)
+        return tun_fail(TUN_EINVAL, "tun_recv_multiple: no buffers");
+    if (is_offload(dev))
+        return tun_offload_recv(dev, bufs, count, offset);
+    tun_buf *b = &bufs[0];
+    if (!b->data || b->capacity <= offset)
+        return tun_fail(TUN_EINVAL, "tun_recv_multiple: buffer 0 (capacity "
+                        "%zu) has no room after offset %zu", b->capacity,
+                        offset);
+    int n = tun_read(dev, b->data + offset, b->capacity - offset);
+    if (n < 0)
+        return n;
+    b->len = (size_t)n;
+    return 1;
+}
+
+int tun_send_plain(tun_device *dev, tun_buf *bufs, size_t count,
+                   size_t offset)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (bufs[i].len == 0)
+            continue;
+        int rc = tun_write(dev, bufs[i].data + offset, bufs[i].len);
+        if (rc < 0)
+            return i ? (int)i : rc;
+    }
+    return (int)count;
+}
+
+int tun_send_multiple(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
+                      size_t count, size_t offset)
+{
+    if (!dev || (count && !bufs))
+        return tun_fail(TUN_EINVAL, "tun_send_multiple: NULL pointer");
+    if (count > (size_t)INT_MAX)
+        return tun_fail(TUN_EINVAL, "tun_send_multiple: %zu packets", count);
+    for (size_t i = 0; i < count; i++)
+        if (!bufs[i].data || bufs[i].capacity < offset ||
+            bufs[i].capacity - offset < bufs[i].len)
+            return tun_fail(TUN_EINVAL, "tun_send_multiple: packet %zu "
+                            "(offset %zu + %zu bytes) does not fit its "
+                            "%zu-byte buffer", i, offset, bufs[i].len,
+                            bufs[i].capacity);
+    if (!table || !is_offload(dev))
+        return tun_send_plain(dev, bufs, count, offset);
+    if (offset < TUN_VNET_HDR_LEN)
+        return tun_fail(TUN_EINVAL, "tun_send_multiple: offset %zu leaves no "
+                        "room for the %d-byte virtio-net header", offset,
+                        TUN_VNET_HDR_LEN);
+    if (count > tun_gro_table_capacity(table))
+        return tun_fail(TUN_EINVAL, "tun_send_multiple: %zu packets exceed "
+                        "the GRO table's capacity %zu", count,
+                        tun_gro_table_capacity(table));
+    return tun_offload_send(dev, table, bufs, count, offset);
+}

@@ -1,0 +1,294 @@
+/* Opening tun (L3) and tap (L2) devices on FreeBSD, OpenBSD and NetBSD,
+ * following tun(4), tap(4) and if_tun.h of each; everything after the open
+ * is shared with macOS (device.c, ifconfig.c). What differs:
+ *   FreeBSD  /dev/tun and /dev/tap clone the next free unit; /dev/tunN
+ *            makes unit N; any other name is a clone renamed (SIOCSIFNAME).
+ *            TUNSIFHEAD puts the family header on every packet. Interfaces
+ *            outlive their descriptor: without persist libtun destroys them.
+ *   OpenBSD  only tunN/tapN; opening /dev/tunN creates the interface and
+ *            the last close destroys it, unless SIOCIFCREATE made it first
+ *            (what persist does). tun always has the family header.
+ *   NetBSD   tun: /dev/tunN as OpenBSD, TUNSIFHEAD as FreeBSD, interfaces
+ *            stay (destroyed by libtun without persist); tap: /dev/tap
+ *            clones one that its last close destroys, TAPGIFNAME names it.
+ * Not compiled here (no BSD headers on this machine): see docs/design.md. */
+#include "device.h"
+#include "ifconfig.h"
+#include "../iface.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <net/if_tun.h>
+#if defined(__FreeBSD__) || defined(__NetBSD__)
+#include <net/if_tap.h>
+#endif
+
+/* Units tried when the system has no cloning device for the driver. */
+#define TUN_BSD_MAX_UNIT 255
+
+/* The interface behind a tun/tap descriptor: the driver's name ioctl where
+ * it has one, else the device node's name (tunN is interface tunN). */
+static int tun_bsd_fd_name(int fd, bool l2, char name[IFNAMSIZ])
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+#if defined(TAPGIFNAME)
+    if (l2 && ioctl(fd, TAPGIFNAME, &ifr) == 0) {
+        snprintf(name, IFNAMSIZ, "%s", ifr.ifr_name);
+        return 0;
+    }
+#endif
+#if defined(TUNGIFNAME)
+    if (!l2 && ioctl(fd, TUNGIFNAME, &ifr) == 0) {
+        snprintf(name, IFNAMSIZ, "%s", ifr.ifr_name);
+        return 0;
+    }
+#endif
+    (void)l2;
+    struct stat st;
+    const char *dev = NULL;
+    if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode))
+        dev = devname(st.st_rdev, S_IFCHR);
+    if (!dev || (strncmp(dev, "tun", 3) != 0 && strncmp(dev, "tap", 3) != 0))
+        return TUN_ENOTTY;
+    snprintf(name, IFNAMSIZ, "%s", dev);
+    return 0;
+}
+
+/* open() of a device node, non-blocking and close-on-exec. */
+static int tun_bsd_open_node(const char *path, int *fd_out)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    *fd_out = fd;
+    return 0;
+}
+
+/* The reason for a failed open of the driver's node. */
+static int tun_bsd_open_error(int rc, const char *path)
+{
+    if (rc == -ENOENT || rc == -ENXIO || rc == -ENODEV)
+        return tun_fail(rc, "open %s: %s (is the driver loaded? FreeBSD: "
+                        "`kldload if_tuntap`)", path, strerror(-rc));
+    if (rc == -EBUSY)
+        return tun_fail(TUN_EBUSY, "open %s: the device is open elsewhere",
+                        path);
+    return tun_fail_errno(-rc, "open %s", path);
+}
+
+/* Open the device of unit (or, unit -1, of a new or free unit): the
+ * cloning node where the system has one, else the first unit not busy. */
+static int tun_bsd_open_device(const char *driver, long unit, int *fd)
+{
+    char path[32];
+    if (unit >= 0) {
+        snprintf(path, sizeof(path), "/dev/%s%ld", driver, unit);
+        int rc = tun_bsd_open_node(path, fd);
+        return rc < 0 ? tun_bsd_open_error(rc, path) : 0;
+    }
+#if defined(__FreeBSD__) || defined(__NetBSD__)
+    bool cloning = true;
+#if defined(__NetBSD__)
+    cloning = strcmp(driver, "tap") == 0; /* NetBSD clones tap, not tun */
+#endif
+    if (cloning) {
+        snprintf(path, sizeof(path), "/dev/%s", driver);
+        int rc = tun_bsd_open_node(path, fd);
+        return rc < 0 ? tun_bsd_open_error(rc, path) : 0;
+    }
+#endif
+    int rc = -ENOENT;
+    for (long u = 0; u <= TUN_BSD_MAX_UNIT; u++) {
+        snprintf(path, sizeof(path), "/dev/%s%ld", driver, u);
+        rc = tun_bsd_open_node(path, fd);
+        if (rc == 0)
+            return 0;
+        if (rc != -EBUSY)
+            break;
+    }
+    if (rc == -EBUSY)
+        return tun_fail(TUN_ENOSPC, "no free %s unit below %d", driver,
+                        TUN_BSD_MAX_UNIT + 1);
+    return tun_bsd_open_error(rc, path);
+}
+
+/* For persist on systems whose open makes a transient interface: create it
+ * first (as `ifconfig tunN create`), so that the last close keeps it. A
+ * unit of -1 becomes the first free one. */
+static int tun_bsd_create_first(const char *driver, long *unit)
+{
+    char name[IFNAMSIZ];
+    for (long u = *unit < 0 ? 0 : *unit; u <= TUN_BSD_MAX_UNIT; u++) {
+        snprintf(name, sizeof(name), "%s%ld", driver, u);
+        if (if_nametoindex(name) != 0) {
+            if (*unit >= 0)
+                break; /* it exists: open attaches to it */
+            continue;
+        }
+        int rc = tun_ifc_create(name);
+        if (rc < 0)
+            return rc;
+        *unit = u;
+        return 0;
+    }
+    return 0;
+}
+
+/* Switch the descriptor to the family-header mode where the driver has a
+ * choice (FreeBSD, NetBSD): without it only IPv4 could be written. */
+static int tun_bsd_family_header_mode(int fd, const char *name)
+{
+#if defined(TUNSIFHEAD)
+    int on = 1;
+    if (ioctl(fd, TUNSIFHEAD, &on) != 0)
+        return tun_fail_errno(errno, "TUNSIFHEAD on %s", name);
+#else
+    (void)fd;
+    (void)name;
+#endif
+    return 0;
+}
+
+int tun_open(const tun_config *cfg, tun_device **out)
+{
+    if (!cfg || !out)
+        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
+    int rc = tun_config_validate(cfg);
+    if (rc < 0 || (rc = tun_bsd_check_config(cfg)) < 0)
+        return rc;
+    bool l2 = cfg->layer == TUN_LAYER_L2;
+    const char *driver = l2 ? "tap" : "tun";
+    if (l2 && cfg->packet_info)
+        return tun_fail(TUN_ENOTSUP, "packet information: tap devices carry "
+                        "plain Ethernet frames here");
+    long unit;
+    const char *rename_to = NULL;
+    if ((rc = tun_iface_unit(cfg->name, driver, TUN_BSD_MAX_UNIT, &unit)) < 0) {
+#if defined(__FreeBSD__)
+        /* FreeBSD takes any name: a clone renamed. */
+        if (!strchr(cfg->name, '%')) {
+            rename_to = cfg->name;
+            unit = -1;
+            rc = 0;
+        }
+#endif
+        if (rc < 0)
+            return rc;
+    }
+    char name[IFNAMSIZ];
+    snprintf(name, sizeof(name), "%s%ld", driver, unit);
+    bool existed = unit >= 0 && if_nametoindex(name) != 0;
+    if (rename_to && if_nametoindex(rename_to) != 0)
+        return tun_fail(TUN_EEXIST, "interface %s exists already", rename_to);
+#if defined(__OpenBSD__) || defined(__NetBSD__)
+    bool transient_open = true; /* the last close destroys what open made */
+#if defined(__NetBSD__)
+    transient_open = l2;
+#endif
+    if (cfg->persist && transient_open && !existed &&
+        (rc = tun_bsd_create_first(driver, &unit)) < 0)
+        return rc;
+#endif
+    int fd;
+    if ((rc = tun_bsd_open_device(driver, unit, &fd)) < 0)
+        return rc;
+    if ((rc = tun_bsd_fd_name(fd, l2, name)) < 0) {
+        close(fd);
+        return tun_fail(TUN_EIO, "finding the interface of the opened %s "
+                        "device", driver);
+    }
+    /* From here on a failure removes an interface this call made. */
+    bool made = !existed;
+    unsigned flags = l2 ? TUN_FLAG_L2 : 0;
+    if (cfg->packet_info)
+        flags |= TUN_FLAG_PACKET_INFO;
+    tun_device *dev = NULL;
+    if (!l2)
+        rc = tun_bsd_family_header_mode(fd, name);
+    if (rc == 0 && rename_to && (rc = tun_ifc_rename(name, rename_to)) == 0)
+        snprintf(name, sizeof(name), "%s", rename_to);
+    unsigned ifindex = if_nametoindex(name);
+    if (rc == 0 && ifindex == 0)
+        rc = tun_fail_errno(errno, "finding the index of %s", name);
+    if (rc == 0)
+        rc = tun_bsd_device_new(fd, ifindex, flags, cfg->nonblocking, &dev);
+    if (rc == 0) {
+        dev->family_header = !l2;
+        dev->point_to_point = !l2;
+        rc = tun_bsd_configure(dev, cfg);
+    }
+    if (rc < 0) {
+        char reason[512];
+        snprintf(reason, sizeof(reason), "%s", tun_last_error());
+        close(fd);
+        if (dev)
+            tun_bsd_device_free(dev);
+        if (made && if_nametoindex(name) != 0)
+            tun_ifc_destroy(name);
+        return tun_fail(rc, "%s", reason);
+    }
+#if defined(__FreeBSD__) || defined(__NetBSD__)
+    /* These interfaces outlive their descriptor (NetBSD's cloned tap
+     * excepted): without persist the handle removes its interface. */
+    bool outlives = true;
+#if defined(__NetBSD__)
+    outlives = !l2;
+#endif
+    dev->destroy_on_close = !cfg->persist && outlives;
+#endif
+    if (cfg->persist)
+        dev->flags |= TUN_FLAG_PERSIST;
+    *out = dev;
+    return 0;
+}
+
+int tun_open_fd(int fd, unsigned flags, tun_device **out)
+{
+    int fl = tun_unix_check_adopted(fd, flags, out);
+    if (fl < 0)
+        return fl;
+    unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
+    unsigned ifindex = 0;
+    bool family_header = true; /* TUN_FD_RAW: the usual tun framing */
+    if (!(flags & TUN_FD_RAW)) {
+        char name[IFNAMSIZ];
+        bool l2 = false;
+        if (tun_bsd_fd_name(fd, false, name) < 0 ||
+            strncmp(name, "tap", 3) == 0) {
+            l2 = true;
+            if (tun_bsd_fd_name(fd, true, name) < 0)
+                return tun_fail(TUN_ENOTTY, "tun_open_fd: fd %d is not a "
+                                "tun or tap device", fd);
+        }
+        if (l2) {
+            dflags |= TUN_FLAG_L2;
+            family_header = false;
+        }
+#if defined(TUNGIFHEAD)
+        /* Whether the family header is on is the descriptor's own mode. */
+        int on = 0;
+        if (!l2 && ioctl(fd, TUNGIFHEAD, &on) == 0)
+            family_header = on != 0;
+#endif
+        ifindex = if_nametoindex(name);
+        if (ifindex == 0)
+            return tun_fail_errno(errno, "tun_open_fd: finding the index of "
+                                  "%s", name);
+    }
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+        return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");
+    tun_device *dev;
+    int rc = tun_bsd_device_new(fd, ifindex, dflags, false, &dev);
+    if (rc < 0)
+        return rc;
+    dev->family_header = family_header;
+    dev->point_to_point = !(dflags & TUN_FLAG_L2);
+    *out = dev;
+    return 0;
+}

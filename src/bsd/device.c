@@ -1,0 +1,472 @@
+/* The handle, packet I/O and interface calls shared by macOS and the BSDs
+ * (see device.h): everything after the device is open. */
+#include "device.h"
+#include "ifconfig.h"
+#include "../iface.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Ethernet header plus one VLAN tag: what a TAP frame may add to the MTU. */
+#define TUN_ETH_FRAME_HEADER 18
+
+int tun_bsd_device_new(int fd, unsigned ifindex, unsigned flags,
+                       bool nonblocking, tun_device **out)
+{
+    tun_device *dev = calloc(1, sizeof(*dev));
+    if (!dev)
+        return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");
+    int rc = tun_unix_io_init(&dev->io, fd, nonblocking);
+    if (rc < 0) {
+        free(dev);
+        return rc;
+    }
+    dev->ifindex = ifindex;
+    dev->flags = flags;
+    atomic_init(&dev->mtu, 0u);
+    dev->link_header = (flags & TUN_FLAG_L2) ? TUN_ETH_FRAME_HEADER : 0;
+    if (flags & TUN_FLAG_PACKET_INFO)
+        dev->link_header += TUN_FAMILY_HEADER_SIZE;
+    *out = dev;
+    return 0;
+}
+
+void tun_bsd_device_free(tun_device *dev)
+{
+    tun_unix_io_destroy(&dev->io);
+    free(dev);
+}
+
+int tun_bsd_check_config(const tun_config *cfg)
+{
+    /* The setters refuse these already; a config is checked again here so
+     * that the rule holds in one place for tun_open(). */
+    if (cfg->multi_queue || cfg->txqueuelen || cfg->owner >= 0 ||
+        cfg->group >= 0 || cfg->offload)
+        return tun_fail(TUN_ENOTSUP, "multi-queue, txqueuelen, owner/group "
+                        "and offload are supported on Linux only");
+    return 0;
+}
+
+uint32_t tun_bsd_family_of(const void *pkt, size_t len)
+{
+    switch (tun_iface_packet_family(pkt, len)) {
+    case TUN_INET4:
+        return AF_INET;
+    case TUN_INET6:
+        return AF_INET6;
+    default:
+        return 0;
+    }
+}
+
+/* The interface's current name (renames included), or TUN_ENODEV. */
+static int tun_bsd_name(const tun_device *dev, char name[IFNAMSIZ],
+                        const char *what)
+{
+    if (!if_indextoname(dev->ifindex, name))
+        return tun_fail(TUN_ENODEV, "%s: interface index %u is gone", what,
+                        dev->ifindex);
+    return 0;
+}
+
+int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
+{
+    char name[IFNAMSIZ];
+    int rc = tun_bsd_name(dev, name, "tun_open");
+    if (rc < 0)
+        return rc;
+    if (cfg->has_mac && (rc = tun_ifc_set_mac(name, cfg->mac)) < 0)
+        return tun_fail(rc, "setting the MAC address of %s: %s", name,
+                        tun_last_error());
+    if (cfg->mtu && (rc = tun_ifc_set_mtu(name, cfg->mtu)) < 0)
+        return tun_fail(rc, "setting MTU %u on %s: %s", cfg->mtu, name,
+                        tun_last_error());
+    for (size_t i = 0; i < cfg->address_count; i++) {
+        const tun_address *a = &cfg->addresses[i];
+        rc = tun_ifc_add_address(name, dev->ifindex, dev->point_to_point, a);
+        if (rc < 0) {
+            char text[TUN_ADDRSTRLEN];
+            tun_address_format(a, text, sizeof(text));
+            return tun_fail(rc, "adding address %s to %s: %s", text, name,
+                            tun_last_error());
+        }
+    }
+    if (cfg->up && (rc = tun_ifc_set_up(name, true)) < 0)
+        return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
+    return 0;
+}
+
+void tun_close(tun_device *dev)
+{
+    if (!dev)
+        return;
+    char name[IFNAMSIZ];
+    bool named = dev->ifindex && if_indextoname(dev->ifindex, name);
+    if (dev->ops && dev->ops->release)
+        dev->ops->release(dev);
+    if (!(dev->flags & TUN_FLAG_BORROWED))
+        close(dev->io.fd);
+    if (dev->destroy_on_close && named) {
+        tun_ifc_destroy(name);
+        if (dev->peer_name[0])
+            tun_ifc_destroy(dev->peer_name);
+    }
+    tun_bsd_device_free(dev);
+}
+
+/* ---- packet I/O -------------------------------------------------------- */
+
+/* Whether the library adds and strips the family header itself. */
+static bool tun_bsd_strips_header(const tun_device *dev)
+{
+    return dev->family_header && !(dev->flags & TUN_FLAG_PACKET_INFO);
+}
+
+static int tun_bsd_read(tun_device *dev, void *buf, size_t size,
+                        int timeout_ms, bool honour_nonblocking)
+{
+    if (!dev || !buf)
+        return tun_fail(TUN_EINVAL, "tun_read: NULL pointer");
+    if (size == 0)
+        return tun_fail(TUN_EINVAL, "tun_read: zero-sized buffer");
+    if (dev->ops && dev->ops->read)
+        return dev->ops->read(dev, buf, size, timeout_ms, honour_nonblocking);
+    /* These drivers truncate a packet to the reader's buffer: one spare
+     * byte past it tells a packet that did not fit from one that fitted. */
+    uint8_t family[TUN_FAMILY_HEADER_SIZE];
+    uint8_t spare;
+    struct iovec iov[3];
+    int iovcnt = 0;
+    size_t prefix = 0;
+    if (tun_bsd_strips_header(dev)) {
+        iov[iovcnt++] = (struct iovec){family, sizeof(family)};
+        prefix = sizeof(family);
+    }
+    iov[iovcnt++] = (struct iovec){buf, size};
+    iov[iovcnt++] = (struct iovec){&spare, 1};
+    int n = tun_unix_transfer(&dev->io, true, iov, iovcnt, timeout_ms,
+                              honour_nonblocking);
+    if (n < 0)
+        return n;
+    if ((size_t)n < prefix)
+        return tun_fail(TUN_EIO, "read: %d bytes, shorter than the family "
+                        "header", n);
+    size_t len = (size_t)n - prefix;
+    if (len > size)
+        return tun_fail(TUN_EMSGSIZE, "read: a packet larger than the %zu-byte "
+                        "buffer was dropped", size);
+    return (int)len;
+}
+
+int tun_read(tun_device *dev, void *buf, size_t size)
+{
+    return tun_bsd_read(dev, buf, size, -1, true);
+}
+
+int tun_read_timeout(tun_device *dev, void *buf, size_t size, int timeout_ms)
+{
+    if (timeout_ms < -1)
+        return tun_fail(TUN_EINVAL, "tun_read_timeout: timeout %d ms",
+                        timeout_ms);
+    return tun_bsd_read(dev, buf, size, timeout_ms, false);
+}
+
+/* The largest write the interface takes, re-read only when a packet looks
+ * too large (as on Linux). */
+static int tun_bsd_check_write_size(tun_device *dev, size_t len)
+{
+    if (dev->ifindex == 0)
+        return 0; /* a raw fd: the platform checks */
+    unsigned mtu = atomic_load_explicit(&dev->mtu, memory_order_relaxed);
+    if (mtu && len <= mtu + dev->link_header)
+        return 0;
+    char name[IFNAMSIZ];
+    int rc = tun_bsd_name(dev, name, "write");
+    if (rc < 0 || (rc = tun_ifc_get_mtu(name, &mtu)) < 0)
+        return rc;
+    atomic_store_explicit(&dev->mtu, mtu, memory_order_relaxed);
+    if (len <= mtu + dev->link_header)
+        return 0;
+    return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed the MTU %u plus "
+                    "%zu bytes of link header", len, mtu, dev->link_header);
+}
+
+int tun_write(tun_device *dev, const void *buf, size_t len)
+{
+    if (!dev || !buf)
+        return tun_fail(TUN_EINVAL, "tun_write: NULL pointer");
+    if (len == 0)
+        return tun_fail(TUN_EINVAL, "tun_write: empty packet");
+    int rc = tun_bsd_check_write_size(dev, len);
+    if (rc < 0)
+        return rc;
+    if (dev->ops && dev->ops->write)
+        return dev->ops->write(dev, buf, len);
+    uint32_t family = 0;
+    struct iovec iov[2];
+    int iovcnt = 0;
+    if (tun_bsd_strips_header(dev)) {
+        uint32_t af = tun_bsd_family_of(buf, len);
+        if (af == 0)
+            return tun_fail(TUN_EINVAL, "tun_write: not an IPv4 or IPv6 "
+                            "packet (version nibble %u)",
+                            *(const uint8_t *)buf >> 4);
+        family = htonl(af);
+        iov[iovcnt++] = (struct iovec){&family, sizeof(family)};
+    }
+    iov[iovcnt++] = (struct iovec){(void *)(uintptr_t)buf, len};
+    for (;;) {
+        int n = tun_unix_transfer(&dev->io, false, iov, iovcnt, -1, true);
+        if (n != TUN_ENOBUFS)
+            return n < 0 ? n : (int)len;
+        /* A full output queue (OpenBSD's tun, utun) answers ENOBUFS and
+         * never signals room: non-blocking callers retry later; blocking
+         * ones sleep 1 ms here unless interrupted. */
+        if (atomic_load_explicit(&dev->io.nonblocking, memory_order_relaxed))
+            return TUN_EAGAIN;
+        rc = tun_unix_wait(&dev->io, 0, 1);
+        if (rc == TUN_ECANCELED)
+            return rc;
+    }
+}
+
+/* ---- queries and changes ------------------------------------------------ */
+
+/* Every interface call needs an interface; a raw fd has none. On success
+ * name holds its current name. */
+static int tun_bsd_need_interface(tun_device *dev, const char *what,
+                                  char name[IFNAMSIZ])
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "%s: NULL device", what);
+    if (dev->ifindex == 0)
+        return tun_fail(TUN_ENOTSUP, "%s: the device was opened with "
+                        "TUN_FD_RAW and has no interface the library knows",
+                        what);
+    return tun_bsd_name(dev, name, what);
+}
+
+/* The same, then the reason of a failed step is prefixed with what. */
+#define TUN_BSD_CALL(what, call)                                               \
+    do {                                                                       \
+        int rc_ = (call);                                                      \
+        if (rc_ < 0)                                                           \
+            return tun_fail(rc_, "%s: %s", what, tun_last_error());            \
+        return 0;                                                              \
+    } while (0)
+
+int tun_device_get_name(tun_device *dev, char *buf, size_t size)
+{
+    char name[IFNAMSIZ];
+    if (!buf)
+        return tun_fail(TUN_EINVAL, "tun_device_get_name: NULL buffer");
+    int rc = tun_bsd_need_interface(dev, "tun_device_get_name", name);
+    if (rc < 0)
+        return rc;
+    size_t len = strlen(name);
+    if (len >= size)
+        return tun_fail(TUN_ENOBUFS, "tun_device_get_name: %zu bytes needed, "
+                        "%zu given", len + 1, size);
+    memcpy(buf, name, len + 1);
+    return 0;
+}
+
+int tun_device_set_name(tun_device *dev, const char *new_name)
+{
+    int rc = tun_check_name(new_name);
+    if (rc < 0)
+        return rc;
+    if (strchr(new_name, '%'))
+        return tun_fail(TUN_EINVAL, "tun_device_set_name: \"%s\" is a "
+                        "pattern; a rename needs a name", new_name);
+    char name[IFNAMSIZ];
+    if ((rc = tun_bsd_need_interface(dev, "tun_device_set_name", name)) < 0)
+        return rc;
+    TUN_BSD_CALL("tun_device_set_name", tun_ifc_rename(name, new_name));
+}
+
+int tun_device_get_index(tun_device *dev, unsigned *index)
+{
+    char name[IFNAMSIZ];
+    if (!index)
+        return tun_fail(TUN_EINVAL, "tun_device_get_index: NULL pointer");
+    int rc = tun_bsd_need_interface(dev, "tun_device_get_index", name);
+    if (rc < 0)
+        return rc;
+    *index = dev->ifindex;
+    return 0;
+}
+
+int tun_device_get_mtu(tun_device *dev, unsigned *mtu)
+{
+    char name[IFNAMSIZ];
+    if (!mtu)
+        return tun_fail(TUN_EINVAL, "tun_device_get_mtu: NULL pointer");
+    int rc = tun_bsd_need_interface(dev, "tun_device_get_mtu", name);
+    if (rc < 0)
+        return rc;
+    if ((rc = tun_ifc_get_mtu(name, mtu)) < 0)
+        return rc;
+    atomic_store_explicit(&dev->mtu, *mtu, memory_order_relaxed);
+    return 0;
+}
+
+int tun_device_set_mtu(tun_device *dev, unsigned mtu)
+{
+    int rc = tun_check_mtu(mtu);
+    if (rc < 0)
+        return rc;
+    char name[IFNAMSIZ];
+    if ((rc = tun_bsd_need_interface(dev, "tun_device_set_mtu", name)) < 0)
+        return rc;
+    if (mtu < TUN_MTU_MIN_IPV6) {
+        tun_address addrs[64];
+        size_t count;
+        rc = tun_ifc_list_addresses(name, addrs, 64, &count);
+        if (rc < 0 && rc != TUN_ENOBUFS)
+            return rc;
+        for (size_t i = 0; i < count && i < 64; i++)
+            if (addrs[i].family == TUN_INET6)
+                return tun_fail(TUN_ERANGE, "MTU %u is below %d, the IPv6 "
+                                "minimum, and the interface has an IPv6 "
+                                "address", mtu, TUN_MTU_MIN_IPV6);
+    }
+    if ((rc = tun_ifc_set_mtu(name, mtu)) < 0)
+        return rc;
+    atomic_store_explicit(&dev->mtu, mtu, memory_order_relaxed);
+    return 0;
+}
+
+int tun_device_get_up(tun_device *dev, bool *up)
+{
+    char name[IFNAMSIZ];
+    if (!up)
+        return tun_fail(TUN_EINVAL, "tun_device_get_up: NULL pointer");
+    int rc = tun_bsd_need_interface(dev, "tun_device_get_up", name);
+    if (rc < 0)
+        return rc;
+    return tun_ifc_get_up(name, up);
+}
+
+int tun_device_set_up(tun_device *dev, bool up)
+{
+    char name[IFNAMSIZ];
+    int rc = tun_bsd_need_interface(dev, "tun_device_set_up", name);
+    if (rc < 0)
+        return rc;
+    return tun_ifc_set_up(name, up);
+}
+
+static int tun_bsd_need_l2(tun_device *dev, const char *what,
+                           char name[IFNAMSIZ])
+{
+    int rc = tun_bsd_need_interface(dev, what, name);
+    if (rc < 0)
+        return rc;
+    if (!(dev->flags & TUN_FLAG_L2))
+        return tun_fail(TUN_ENOTSUP, "%s: an L3 (TUN) device has no MAC "
+                        "address", what);
+    return 0;
+}
+
+int tun_device_get_mac(tun_device *dev, uint8_t mac[6])
+{
+    char name[IFNAMSIZ];
+    if (!mac)
+        return tun_fail(TUN_EINVAL, "tun_device_get_mac: NULL pointer");
+    int rc = tun_bsd_need_l2(dev, "tun_device_get_mac", name);
+    if (rc < 0)
+        return rc;
+    TUN_BSD_CALL("tun_device_get_mac", tun_ifc_get_mac(name, mac));
+}
+
+int tun_device_set_mac(tun_device *dev, const uint8_t mac[6])
+{
+    char name[IFNAMSIZ];
+    int rc = tun_bsd_need_l2(dev, "tun_device_set_mac", name);
+    if (rc < 0)
+        return rc;
+    if ((rc = tun_check_mac(mac)) < 0)
+        return rc;
+    return tun_ifc_set_mac(name, mac);
+}
+
+int tun_device_get_addresses(tun_device *dev, tun_address *out,
+                             size_t capacity, size_t *count)
+{
+    char name[IFNAMSIZ];
+    if (!count || (!out && capacity))
+        return tun_fail(TUN_EINVAL, "tun_device_get_addresses: NULL pointer");
+    int rc = tun_bsd_need_interface(dev, "tun_device_get_addresses", name);
+    if (rc < 0)
+        return rc;
+    return tun_ifc_list_addresses(name, out, capacity, count);
+}
+
+/* Add or remove one address with a readable reason. */
+static int tun_bsd_change_address(tun_device *dev, const tun_address *a,
+                                  bool add)
+{
+    const char *what = add ? "tun_device_add_address"
+                           : "tun_device_remove_address";
+    char name[IFNAMSIZ];
+    int rc = tun_bsd_need_interface(dev, what, name);
+    if (rc < 0)
+        return rc;
+    if ((rc = tun_check_address(a)) < 0)
+        return rc;
+    rc = add ? tun_ifc_add_address(name, dev->ifindex, dev->point_to_point, a)
+             : tun_ifc_remove_address(name, dev->ifindex, dev->point_to_point,
+                                      a);
+    if (rc < 0) {
+        char text[TUN_ADDRSTRLEN];
+        tun_address_format(a, text, sizeof(text));
+        return tun_fail(rc, "%s %s: %s", what, text, tun_last_error());
+    }
+    return 0;
+}
+
+int tun_device_add_address(tun_device *dev, const tun_address *a)
+{
+    return tun_bsd_change_address(dev, a, true);
+}
+
+int tun_device_remove_address(tun_device *dev, const tun_address *a)
+{
+    return tun_bsd_change_address(dev, a, false);
+}
+
+int tun_device_get_flags(tun_device *dev, unsigned *flags)
+{
+    if (!dev || !flags)
+        return tun_fail(TUN_EINVAL, "tun_device_get_flags: NULL pointer");
+    *flags = dev->flags;
+    if (atomic_load_explicit(&dev->io.nonblocking, memory_order_relaxed))
+        *flags |= TUN_FLAG_NONBLOCK;
+    return 0;
+}
+
+/* ---- multi-queue: Linux only ------------------------------------------- */
+
+int tun_clone_queue(tun_device *dev, tun_device **out)
+{
+    if (!dev || !out)
+        return tun_fail(TUN_EINVAL, "tun_clone_queue: NULL pointer");
+    return tun_fail(TUN_ENOTSUP, "tun_clone_queue: multi-queue is supported "
+                    "on Linux only");
+}
+
+int tun_queue_set_enabled(tun_device *dev, bool enabled)
+{
+    (void)enabled;
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "tun_queue_set_enabled: NULL device");
+    return tun_fail(TUN_ENOTSUP, "tun_queue_set_enabled: multi-queue is "
+                    "supported on Linux only");
+}

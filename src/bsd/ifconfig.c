@@ -1,0 +1,498 @@
+/* Interface configuration by ioctl, getifaddrs() and the routing socket,
+ * shared by macOS, FreeBSD, OpenBSD and NetBSD (see ifconfig.h). */
+#include "ifconfig.h"
+#include "../iface.h"
+
+#include <ifaddrs.h>
+#include <net/if_dl.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/sockio.h>
+#include <unistd.h>
+#if defined(__APPLE__)
+#include "../darwin/compat.h"
+#else
+#include <netinet/in_var.h>
+#include <netinet6/in6_var.h>
+#endif
+
+/* RFC 4861's "infinity" for address lifetimes (netinet6/nd6.h). */
+#ifndef ND6_INFINITE_LIFETIME
+#define ND6_INFINITE_LIFETIME 0xffffffffU
+#endif
+
+/* A datagram socket of the family the ioctl belongs to, or a reason. */
+static int tun_ifc_socket(int family, const char *what)
+{
+    int s = socket(family, SOCK_DGRAM, 0);
+    if (s < 0)
+        return tun_fail_errno(errno, "%s: socket", what);
+    return s;
+}
+
+/* One ioctl on a fresh socket of the family; the reason names the step and
+ * the interface. */
+static int tun_ifc_ioctl(int family, unsigned long request, void *arg,
+                         const char *what, const char *name)
+{
+    int s = tun_ifc_socket(family, what);
+    if (s < 0)
+        return s;
+    int rc = ioctl(s, request, arg);
+    int err = errno;
+    close(s);
+    if (rc != 0) {
+        if (err == ENXIO)
+            return tun_fail(TUN_ENODEV, "%s on %s: the interface is gone",
+                            what, name);
+        return tun_fail_errno(err, "%s on %s", what, name);
+    }
+    return 0;
+}
+
+static void tun_ifc_ifreq(struct ifreq *ifr, const char *name)
+{
+    memset(ifr, 0, sizeof(*ifr));
+    snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+}
+
+int tun_ifc_get_up(const char *name, bool *up)
+{
+    struct ifreq ifr;
+    tun_ifc_ifreq(&ifr, name);
+    int rc = tun_ifc_ioctl(AF_INET, SIOCGIFFLAGS, &ifr, "SIOCGIFFLAGS", name);
+    if (rc < 0)
+        return rc;
+    *up = (ifr.ifr_flags & IFF_UP) != 0;
+    return 0;
+}
+
+int tun_ifc_set_up(const char *name, bool up)
+{
+    /* Read-modify-write keeps every other flag (and FreeBSD's high half,
+     * ifr_flagshigh, which the same request carries). */
+    struct ifreq ifr;
+    tun_ifc_ifreq(&ifr, name);
+    int rc = tun_ifc_ioctl(AF_INET, SIOCGIFFLAGS, &ifr, "SIOCGIFFLAGS", name);
+    if (rc < 0)
+        return rc;
+    if (up)
+        ifr.ifr_flags |= IFF_UP;
+    else
+        ifr.ifr_flags &= ~IFF_UP;
+    return tun_ifc_ioctl(AF_INET, SIOCSIFFLAGS, &ifr,
+                         up ? "SIOCSIFFLAGS up" : "SIOCSIFFLAGS down", name);
+}
+
+int tun_ifc_get_mtu(const char *name, unsigned *mtu)
+{
+    struct ifreq ifr;
+    tun_ifc_ifreq(&ifr, name);
+    int rc = tun_ifc_ioctl(AF_INET, SIOCGIFMTU, &ifr, "SIOCGIFMTU", name);
+    if (rc < 0)
+        return rc;
+    *mtu = (unsigned)ifr.ifr_mtu;
+    return 0;
+}
+
+int tun_ifc_set_mtu(const char *name, unsigned mtu)
+{
+    struct ifreq ifr;
+    tun_ifc_ifreq(&ifr, name);
+    ifr.ifr_mtu = (int)mtu;
+    int rc = tun_ifc_ioctl(AF_INET, SIOCSIFMTU, &ifr, "SIOCSIFMTU", name);
+    if (rc == TUN_EINVAL)
+        return tun_fail(TUN_ERANGE, "SIOCSIFMTU %u on %s: the driver refused "
+                        "the value (outside its MTU range)", mtu, name);
+    return rc;
+}
+
+int tun_ifc_get_mac(const char *name, uint8_t mac[6])
+{
+    struct ifaddrs *all;
+    if (getifaddrs(&all) != 0)
+        return tun_fail_errno(errno, "getifaddrs");
+    int rc = tun_fail(TUN_ENODEV, "%s has no Ethernet address (or is gone)",
+                      name);
+    for (struct ifaddrs *i = all; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_LINK ||
+            strcmp(i->ifa_name, name) != 0)
+            continue;
+        const struct sockaddr_dl *dl = (const void *)i->ifa_addr;
+        if (dl->sdl_alen == 6) {
+            memcpy(mac, LLADDR(dl), 6);
+            rc = 0;
+        }
+        break;
+    }
+    freeifaddrs(all);
+    return rc;
+}
+
+int tun_ifc_set_mac(const char *name, const uint8_t mac[6])
+{
+#if defined(SIOCSIFLLADDR)
+    struct ifreq ifr;
+    tun_ifc_ifreq(&ifr, name);
+    ifr.ifr_addr.sa_len = 6;
+    ifr.ifr_addr.sa_family = AF_LINK;
+    memcpy(ifr.ifr_addr.sa_data, mac, 6);
+    return tun_ifc_ioctl(AF_INET, SIOCSIFLLADDR, &ifr, "SIOCSIFLLADDR", name);
+#else
+    (void)mac;
+    return tun_fail(TUN_ENOTSUP, "setting the MAC address of %s: this system "
+                    "has no SIOCSIFLLADDR", name);
+#endif
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+static void tun_ifc_sin(struct sockaddr_in *sin, const uint8_t *bytes)
+{
+    memset(sin, 0, sizeof(*sin));
+    sin->sin_len = sizeof(*sin);
+    sin->sin_family = AF_INET;
+    memcpy(&sin->sin_addr, bytes, 4);
+}
+
+static void tun_ifc_sin6(struct sockaddr_in6 *sin6, const uint8_t *bytes)
+{
+    memset(sin6, 0, sizeof(*sin6));
+    sin6->sin6_len = sizeof(*sin6);
+    sin6->sin6_family = AF_INET6;
+    memcpy(&sin6->sin6_addr, bytes, 16);
+}
+
+/* Align a sockaddr in a routing message as the kernel's ROUNDUP does. */
+#if defined(__APPLE__)
+#define TUN_RT_ALIGN sizeof(uint32_t)
+#elif defined(__NetBSD__)
+#define TUN_RT_ALIGN sizeof(uint64_t)
+#else
+#define TUN_RT_ALIGN sizeof(long)
+#endif
+#define TUN_RT_ROUNDUP(n)                                                      \
+    ((n) > 0 ? (1 + (((n) - 1) | (TUN_RT_ALIGN - 1))) : TUN_RT_ALIGN)
+
+/* RTM_ADD or RTM_DELETE of the route to a's network through the interface
+ * (route(8)'s "-net NET/P -interface IF"). */
+static int tun_ifc_route(int type, unsigned ifindex, const tun_address *a)
+{
+    struct {
+        struct rt_msghdr hdr;
+        uint8_t space[3 * 128];
+    } msg;
+    memset(&msg, 0, sizeof(msg));
+    uint8_t net[16], mask[16];
+    tun_iface_network(a, net);
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } dst, netmask;
+    size_t len;
+    if (a->family == TUN_INET4) {
+        tun_iface_prefix_mask(a->prefix, mask, 4);
+        tun_ifc_sin(&dst.v4, net);
+        tun_ifc_sin(&netmask.v4, mask);
+        len = sizeof(struct sockaddr_in);
+    } else {
+        tun_iface_prefix_mask(a->prefix, mask, 16);
+        tun_ifc_sin6(&dst.v6, net);
+        tun_ifc_sin6(&netmask.v6, mask);
+        len = sizeof(struct sockaddr_in6);
+    }
+    struct sockaddr_dl gateway;
+    memset(&gateway, 0, sizeof(gateway));
+    gateway.sdl_len = sizeof(gateway);
+    gateway.sdl_family = AF_LINK;
+    gateway.sdl_index = (unsigned short)ifindex;
+
+    uint8_t *p = msg.space;
+    memcpy(p, &dst, len);
+    p += TUN_RT_ROUNDUP(len);
+    memcpy(p, &gateway, sizeof(gateway));
+    p += TUN_RT_ROUNDUP(sizeof(gateway));
+    memcpy(p, &netmask, len);
+    p += TUN_RT_ROUNDUP(len);
+
+    msg.hdr.rtm_msglen = (unsigned short)(p - (uint8_t *)&msg);
+    msg.hdr.rtm_version = RTM_VERSION;
+    msg.hdr.rtm_type = (unsigned char)type;
+    msg.hdr.rtm_flags = RTF_UP | RTF_STATIC;
+    msg.hdr.rtm_addrs = RTA_DST | RTA_GATEWAY | RTA_NETMASK;
+    msg.hdr.rtm_seq = 1;
+#if defined(__OpenBSD__)
+    msg.hdr.rtm_hdrlen = sizeof(msg.hdr);
+#endif
+    const char *what = type == RTM_ADD ? "RTM_ADD" : "RTM_DELETE";
+    int s = socket(PF_ROUTE, SOCK_RAW, 0);
+    if (s < 0)
+        return tun_fail_errno(errno, "%s of the subnet route: routing socket",
+                              what);
+    ssize_t n = write(s, &msg, msg.hdr.rtm_msglen);
+    int err = errno;
+    close(s);
+    if (n < 0) {
+        /* Already there (the kernel made it) or already gone: done. */
+        if ((type == RTM_ADD && err == EEXIST) ||
+            (type == RTM_DELETE && err == ESRCH))
+            return 0;
+        char text[TUN_ADDRSTRLEN];
+        tun_address_format(a, text, sizeof(text));
+        return tun_fail_errno(err, "%s of the subnet route of %s", what, text);
+    }
+    return 0;
+}
+
+/* Whether libtun routes a's subnet itself: a point-to-point interface
+ * routes only the destination, and a host prefix has no subnet. */
+static bool tun_ifc_needs_route(bool point_to_point, const tun_address *a)
+{
+    unsigned host = a->family == TUN_INET4 ? 32 : 128;
+    return point_to_point && !a->has_peer && a->prefix < host;
+}
+
+static int tun_ifc_add_inet(const char *name, bool point_to_point,
+                            const tun_address *a)
+{
+    uint8_t mask[4];
+    tun_iface_prefix_mask(a->prefix, mask, 4);
+#if defined(__FreeBSD__)
+    struct in_aliasreq req; /* FreeBSD's SIOCAIFADDR argument */
+#else
+    struct ifaliasreq req;
+#endif
+    memset(&req, 0, sizeof(req));
+    snprintf(req.ifra_name, sizeof(req.ifra_name), "%s", name);
+    struct sockaddr_in sin;
+    tun_ifc_sin(&sin, a->addr);
+    memcpy(&req.ifra_addr, &sin, sizeof(sin));
+    tun_ifc_sin(&sin, mask);
+    memcpy(&req.ifra_mask, &sin, sizeof(sin));
+    if (point_to_point) {
+        /* The destination: the peer, or the address itself, which the
+         * listing then reports as "no peer". */
+        tun_ifc_sin(&sin, a->has_peer ? a->peer : a->addr);
+        memcpy(&req.ifra_broadaddr, &sin, sizeof(sin));
+    }
+    return tun_ifc_ioctl(AF_INET, SIOCAIFADDR, &req, "SIOCAIFADDR", name);
+}
+
+static int tun_ifc_add_inet6(const char *name, const tun_address *a)
+{
+    struct in6_aliasreq req;
+    memset(&req, 0, sizeof(req));
+    snprintf(req.ifra_name, sizeof(req.ifra_name), "%s", name);
+    uint8_t mask[16];
+    tun_iface_prefix_mask(a->prefix, mask, 16);
+    tun_ifc_sin6(&req.ifra_addr, a->addr);
+    tun_ifc_sin6(&req.ifra_prefixmask, mask);
+    if (a->has_peer)
+        tun_ifc_sin6(&req.ifra_dstaddr, a->peer);
+    req.ifra_flags = IN6_IFF_NODAD;
+    req.ifra_lifetime.ia6t_vltime = ND6_INFINITE_LIFETIME;
+    req.ifra_lifetime.ia6t_pltime = ND6_INFINITE_LIFETIME;
+    return tun_ifc_ioctl(AF_INET6, SIOCAIFADDR_IN6, &req, "SIOCAIFADDR_IN6",
+                         name);
+}
+
+/* Whether the interface has the address a->addr (family and bytes). */
+static int tun_ifc_has_address(const char *name, const tun_address *a,
+                               bool *found)
+{
+    tun_address list[64];
+    size_t count;
+    int rc = tun_ifc_list_addresses(name, list, 64, &count);
+    if (rc < 0 && rc != TUN_ENOBUFS)
+        return rc;
+    *found = false;
+    for (size_t i = 0; i < count && i < 64; i++)
+        if (tun_address_same(&list[i], a))
+            *found = true;
+    return 0;
+}
+
+int tun_ifc_add_address(const char *name, unsigned ifindex,
+                        bool point_to_point, const tun_address *a)
+{
+    /* SIOCAIFADDR changes an existing address in place; the API promises
+     * TUN_EEXIST instead. */
+    bool found;
+    int rc = tun_ifc_has_address(name, a, &found);
+    if (rc < 0)
+        return rc;
+    if (found)
+        return tun_fail(TUN_EEXIST, "the address is already on %s", name);
+    rc = a->family == TUN_INET4 ? tun_ifc_add_inet(name, point_to_point, a)
+                                : tun_ifc_add_inet6(name, a);
+    if (rc < 0 || !tun_ifc_needs_route(point_to_point, a))
+        return rc;
+    if ((rc = tun_ifc_route(RTM_ADD, ifindex, a)) < 0) {
+        char reason[512];
+        snprintf(reason, sizeof(reason), "%s", tun_last_error());
+        tun_ifc_remove_address(name, ifindex, false, a);
+        return tun_fail(rc, "%s", reason);
+    }
+    return 0;
+}
+
+int tun_ifc_remove_address(const char *name, unsigned ifindex,
+                           bool point_to_point, const tun_address *a)
+{
+    bool found;
+    int rc = tun_ifc_has_address(name, a, &found);
+    if (rc < 0)
+        return rc;
+    if (!found)
+        return tun_fail(TUN_EADDRNOTAVAIL, "the address is not on %s", name);
+    /* The route goes first, with the prefix the address was added with. */
+    if (point_to_point) {
+        tun_address list[64];
+        size_t count;
+        rc = tun_ifc_list_addresses(name, list, 64, &count);
+        for (size_t i = 0; rc >= 0 && i < count && i < 64; i++) {
+            if (tun_address_same(&list[i], a) &&
+                tun_ifc_needs_route(true, &list[i]) &&
+                (rc = tun_ifc_route(RTM_DELETE, ifindex, &list[i])) < 0)
+                return rc;
+        }
+    }
+    if (a->family == TUN_INET4) {
+        struct ifreq ifr;
+        tun_ifc_ifreq(&ifr, name);
+        struct sockaddr_in sin;
+        tun_ifc_sin(&sin, a->addr);
+        memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
+        return tun_ifc_ioctl(AF_INET, SIOCDIFADDR, &ifr, "SIOCDIFADDR", name);
+    }
+    struct in6_ifreq ifr6;
+    memset(&ifr6, 0, sizeof(ifr6));
+    snprintf(ifr6.ifr_name, sizeof(ifr6.ifr_name), "%s", name);
+    tun_ifc_sin6(&ifr6.ifr_ifru.ifru_addr, a->addr);
+    return tun_ifc_ioctl(AF_INET6, SIOCDIFADDR_IN6, &ifr6, "SIOCDIFADDR_IN6",
+                         name);
+}
+
+/* One getifaddrs() entry as a tun_address; false for other families. */
+static bool tun_ifc_entry(const struct ifaddrs *i, tun_address *out)
+{
+    int family = i->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6)
+        return false;
+    memset(out, 0, sizeof(*out));
+    const uint8_t *addr, *mask = NULL, *dst = NULL;
+    size_t bytes;
+    if (family == AF_INET) {
+        out->family = TUN_INET4;
+        bytes = 4;
+        addr = (const uint8_t *)&((const struct sockaddr_in *)(const void *)
+                                      i->ifa_addr)->sin_addr;
+        if (i->ifa_netmask)
+            mask = (const uint8_t *)&((const struct sockaddr_in *)(const void *)
+                                          i->ifa_netmask)->sin_addr;
+        if (i->ifa_dstaddr && i->ifa_dstaddr->sa_family == AF_INET)
+            dst = (const uint8_t *)&((const struct sockaddr_in *)(const void *)
+                                         i->ifa_dstaddr)->sin_addr;
+    } else {
+        out->family = TUN_INET6;
+        bytes = 16;
+        addr = (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)
+                                      i->ifa_addr)->sin6_addr;
+        if (i->ifa_netmask)
+            mask = (const uint8_t *)&((const struct sockaddr_in6 *)(
+                                          const void *)i->ifa_netmask)
+                       ->sin6_addr;
+        if (i->ifa_dstaddr && i->ifa_dstaddr->sa_family == AF_INET6)
+            dst = (const uint8_t *)&((const struct sockaddr_in6 *)(
+                                         const void *)i->ifa_dstaddr)
+                      ->sin6_addr;
+    }
+    memcpy(out->addr, addr, bytes);
+    int prefix = mask ? tun_iface_mask_prefix(mask, bytes) : (int)bytes * 8;
+    out->prefix = (uint8_t)(prefix < 0 ? (int)bytes * 8 : prefix);
+    /* KAME stacks embed the interface index in bytes 2-3 of a link-local
+     * address; the interface is known, so the plain address is shown. */
+    if (bytes == 16 && out->addr[0] == 0xfe && (out->addr[1] & 0xc0) == 0x80)
+        out->addr[2] = out->addr[3] = 0;
+    static const uint8_t zero[16];
+    if ((i->ifa_flags & IFF_POINTOPOINT) && dst &&
+        memcmp(dst, zero, bytes) != 0 && memcmp(dst, addr, bytes) != 0) {
+        out->has_peer = 1;
+        memcpy(out->peer, dst, bytes);
+    }
+    return true;
+}
+
+int tun_ifc_list_addresses(const char *name, tun_address *out,
+                           size_t capacity, size_t *count)
+{
+    struct ifaddrs *all;
+    if (getifaddrs(&all) != 0)
+        return tun_fail_errno(errno, "getifaddrs");
+    size_t n = 0;
+    for (struct ifaddrs *i = all; i; i = i->ifa_next) {
+        tun_address a;
+        if (!i->ifa_addr || strcmp(i->ifa_name, name) != 0 ||
+            !tun_ifc_entry(i, &a))
+            continue;
+        if (n < capacity)
+            out[n] = a;
+        n++;
+    }
+    freeifaddrs(all);
+    *count = n;
+    if (n > capacity)
+        return tun_fail(TUN_ENOBUFS, "%s has %zu addresses, room for %zu",
+                        name, n, capacity);
+    return 0;
+}
+
+/* ---- cloning and renaming ----------------------------------------------- */
+
+int tun_ifc_create(char name[IFNAMSIZ])
+{
+    struct ifreq ifr;
+    tun_ifc_ifreq(&ifr, name);
+#if defined(SIOCIFCREATE2)
+    unsigned long request = SIOCIFCREATE2;
+    const char *what = "SIOCIFCREATE2";
+#else
+    unsigned long request = SIOCIFCREATE;
+    const char *what = "SIOCIFCREATE";
+#endif
+    int rc = tun_ifc_ioctl(AF_INET, request, &ifr, what, name);
+    if (rc == TUN_EEXIST)
+        return tun_fail(TUN_EEXIST, "%s %s: the interface exists", what, name);
+    if (rc < 0)
+        return rc;
+    memcpy(name, ifr.ifr_name, IFNAMSIZ);
+    name[IFNAMSIZ - 1] = '\0';
+    return 0;
+}
+
+int tun_ifc_destroy(const char *name)
+{
+    struct ifreq ifr;
+    tun_ifc_ifreq(&ifr, name);
+    return tun_ifc_ioctl(AF_INET, SIOCIFDESTROY, &ifr, "SIOCIFDESTROY", name);
+}
+
+int tun_ifc_rename(const char *name, const char *new_name)
+{
+#if defined(__FreeBSD__) && defined(SIOCSIFNAME)
+    char buf[IFNAMSIZ];
+    snprintf(buf, sizeof(buf), "%s", new_name);
+    struct ifreq ifr;
+    tun_ifc_ifreq(&ifr, name);
+    ifr.ifr_data = buf;
+    return tun_ifc_ioctl(AF_INET, SIOCSIFNAME, &ifr, "SIOCSIFNAME", name);
+#else
+    return tun_fail(TUN_ENOTSUP, "renaming %s to %s: this system cannot "
+                    "rename a tun/tap interface (its name is its device's)",
+                    name, new_name);
+#endif
+}

@@ -1,0 +1,49 @@
+/* Interface configuration as ifconfig(8) and route(8) do it on macOS,
+ * FreeBSD, OpenBSD and NetBSD: ioctls on a datagram socket, getifaddrs()
+ * and the routing socket. One copy for every caller; each function records
+ * its reason with tun_fail(). `name` is the interface's current name. */
+#ifndef TUN_BSD_IFCONFIG_H
+#define TUN_BSD_IFCONFIG_H
+
+#include "../internal.h"
+
+#include <net/if.h>
+
+/* SIOCGIFFLAGS / SIOCSIFFLAGS: read, or set or clear IFF_UP. */
+int tun_ifc_get_up(const char *name, bool *up);
+int tun_ifc_set_up(const char *name, bool up);
+/* SIOCGIFMTU / SIOCSIFMTU. */
+int tun_ifc_get_mtu(const char *name, unsigned *mtu);
+int tun_ifc_set_mtu(const char *name, unsigned mtu);
+/* The Ethernet address from getifaddrs()'s AF_LINK entry; SIOCSIFLLADDR. */
+int tun_ifc_get_mac(const char *name, uint8_t mac[6]);
+int tun_ifc_set_mac(const char *name, const uint8_t mac[6]);
+
+/* SIOCAIFADDR (IPv4: address, mask, and on a point-to-point interface the
+ * peer or else the address itself as destination) or SIOCAIFADDR_IN6
+ * (prefix mask, infinite lifetimes, no duplicate address detection).
+ * On a point-to-point interface the kernel routes only the destination, so
+ * the subnet route of an address with a prefix and no peer is added
+ * through the routing socket, as Linux's kernel would. ifindex names the
+ * route's interface. TUN_EEXIST when the address is present. */
+int tun_ifc_add_address(const char *name, unsigned ifindex,
+                        bool point_to_point, const tun_address *a);
+/* SIOCDIFADDR / SIOCDIFADDR_IN6 of the address a->addr, and the subnet
+ * route tun_ifc_add_address() added. TUN_EADDRNOTAVAIL when absent. */
+int tun_ifc_remove_address(const char *name, unsigned ifindex,
+                           bool point_to_point, const tun_address *a);
+/* Every IPv4 and IPv6 address of the interface from getifaddrs(), as
+ * tun_device_get_addresses() documents. */
+int tun_ifc_list_addresses(const char *name, tun_address *out,
+                           size_t capacity, size_t *count);
+
+/* SIOCIFCREATE2 (where defined, else SIOCIFCREATE): make an interface of
+ * a cloning driver; name is "tun" (next free unit) or "tun3", and gets the
+ * created interface's name. */
+int tun_ifc_create(char name[IFNAMSIZ]);
+/* SIOCIFDESTROY. */
+int tun_ifc_destroy(const char *name);
+/* SIOCSIFNAME where the system has it (FreeBSD), else TUN_ENOTSUP. */
+int tun_ifc_rename(const char *name, const char *new_name);
+
+#endif

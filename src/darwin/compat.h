@@ -1,0 +1,123 @@
+/* COMPATIBILITY HEADER for SDKs without Apple's private-but-stable network
+ * headers (the macOS headers that zig ships for the compile check lack
+ * them; Xcode's SDK has some). Each block defines only what libtun uses,
+ * following the documented XNU interface: when the real header exists it
+ * is used instead, and names of our own (TUN_ prefix) are used where no
+ * system header declares the item at all. Nothing here is libtun's
+ * invention; each value is the kernel's ABI. */
+#ifndef TUN_DARWIN_COMPAT_H
+#define TUN_DARWIN_COMPAT_H
+
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+/* <sys/sys_domain.h>: the PF_SYSTEM protocol and address of kernel
+ * control sockets. */
+#if __has_include(<sys/sys_domain.h>)
+#include <sys/sys_domain.h>
+#else
+#define SYSPROTO_CONTROL 2
+#define AF_SYS_CONTROL 2
+#endif
+#include <sys/kern_control.h>
+
+/* <net/if_utun.h> (not in the public SDK): the utun kernel control. */
+#if __has_include(<net/if_utun.h>)
+#include <net/if_utun.h>
+#else
+#define UTUN_CONTROL_NAME "com.apple.net.utun_control"
+#define UTUN_OPT_IFNAME 2
+#endif
+
+/* <netinet6/in6_var.h>: IPv6 address ioctls (KAME). */
+#if __has_include(<netinet6/in6_var.h>)
+#include <net/if_var.h>
+#include <netinet6/in6_var.h>
+#else
+struct in6_addrlifetime {
+    time_t ia6t_expire;
+    time_t ia6t_preferred;
+    uint32_t ia6t_vltime;
+    uint32_t ia6t_pltime;
+};
+struct in6_aliasreq {
+    char ifra_name[IFNAMSIZ];
+    struct sockaddr_in6 ifra_addr;
+    struct sockaddr_in6 ifra_dstaddr;
+    struct sockaddr_in6 ifra_prefixmask;
+    int ifra_flags;
+    struct in6_addrlifetime ifra_lifetime;
+};
+/* Its largest member, struct icmp6_ifstat (34 64-bit counters), sets the
+ * size that SIOCDIFADDR_IN6 encodes; libtun uses only ifru_addr. */
+struct in6_ifreq {
+    char ifr_name[IFNAMSIZ];
+    union {
+        struct sockaddr_in6 ifru_addr;
+        uint64_t ifru_icmp6stat_space[34];
+    } ifr_ifru;
+};
+#define SIOCDIFADDR_IN6 _IOW('i', 25, struct in6_ifreq)
+#define SIOCAIFADDR_IN6 _IOW('i', 26, struct in6_aliasreq)
+#define IN6_IFF_NODAD 0x0020
+#endif
+
+/* <net/if.h> keeps struct ifdrv private; SIOCSDRVSPEC carries it. */
+struct tun_darwin_ifdrv {
+    char ifd_name[IFNAMSIZ];
+    unsigned long ifd_cmd;
+    size_t ifd_len;
+    void *ifd_data;
+};
+#define TUN_DARWIN_SIOCSDRVSPEC _IOW('i', 123, struct tun_darwin_ifdrv)
+
+/* <net/if_fake_var.h> (private): pairing two feth interfaces. */
+#define TUN_IF_FAKE_S_CMD_SET_PEER 1
+struct tun_if_fake_request {
+    uint64_t iffr_reserved[4];
+    union {
+        char iffru_buf[128]; /* the kernel's fixed size */
+        char iffru_peer_name[IFNAMSIZ];
+    } iffr_u;
+};
+
+/* <net/ndrv.h>: raw frames out of an interface. */
+#if __has_include(<net/ndrv.h>)
+#include <net/ndrv.h>
+#else
+struct sockaddr_ndrv {
+    unsigned char snd_len;
+    unsigned char snd_family;
+    unsigned char snd_name[IFNAMSIZ];
+};
+#endif
+
+/* <net/bpf.h>: frames in from an interface. */
+#if __has_include(<net/bpf.h>)
+#include <net/bpf.h>
+#else
+struct bpf_timeval32 {
+    int32_t tv_sec;
+    int32_t tv_usec;
+};
+struct bpf_hdr {
+    struct bpf_timeval32 bh_tstamp;
+    uint32_t bh_caplen;
+    uint32_t bh_datalen;
+    unsigned short bh_hdrlen;
+};
+#define BPF_ALIGNMENT sizeof(int32_t)
+#define BPF_WORDALIGN(x) (((x) + (BPF_ALIGNMENT - 1)) & ~(BPF_ALIGNMENT - 1))
+#define BIOCSBLEN _IOWR('B', 102, unsigned int)
+#define BIOCPROMISC _IO('B', 105)
+#define BIOCSETIF _IOW('B', 108, struct ifreq)
+#define BIOCIMMEDIATE _IOW('B', 112, unsigned int)
+#define BIOCSHDRCMPLT _IOW('B', 117, unsigned int)
+#define BIOCSSEESENT _IOW('B', 119, unsigned int)
+#endif
+
+#endif

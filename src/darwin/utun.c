@@ -1,0 +1,157 @@
+/* macOS and iOS L3 devices: utun, a kernel-control socket whose packets
+ * carry a 4-byte address family (added and stripped in src/bsd/device.c).
+ * L2 configs go to feth.c. */
+#include "compat.h"
+#include "feth.h"
+#include "../bsd/device.h"
+#include "../iface.h"
+
+#include <TargetConditionals.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* sc_unit is the interface's unit plus one (0 asks for the next free). */
+#define TUN_UTUN_MAX_UNIT 0x7ffffffeL
+
+/* Make the descriptor non-blocking and, when it is ours, close-on-exec. */
+static int tun_utun_fd_flags(int fd, bool ours)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+        (ours && fcntl(fd, F_SETFD, FD_CLOEXEC) != 0))
+        return tun_fail_errno(errno, "fcntl on the utun socket");
+    return 0;
+}
+
+/* The interface name behind a utun socket. */
+static int tun_utun_name(int fd, char name[IFNAMSIZ])
+{
+    socklen_t len = IFNAMSIZ;
+    memset(name, 0, IFNAMSIZ);
+    if (getsockopt(fd, SYSPROTO_CONTROL, UTUN_OPT_IFNAME, name, &len) != 0)
+        return -errno;
+    name[IFNAMSIZ - 1] = '\0';
+    return 0;
+}
+
+/* Connect a new utun socket to unit (-1: the next free one). */
+static int tun_utun_connect(long unit, int *fd_out, char name[IFNAMSIZ])
+{
+    int fd = socket(PF_SYSTEM, SOCK_DGRAM, SYSPROTO_CONTROL);
+    if (fd < 0)
+        return tun_fail_errno(errno, "socket(PF_SYSTEM, SYSPROTO_CONTROL)");
+    struct ctl_info info;
+    memset(&info, 0, sizeof(info));
+    snprintf(info.ctl_name, sizeof(info.ctl_name), "%s", UTUN_CONTROL_NAME);
+    if (ioctl(fd, CTLIOCGINFO, &info) != 0) {
+        int err = errno;
+        close(fd);
+        return tun_fail_errno(err, "CTLIOCGINFO \"%s\" (no utun kernel "
+                              "control?)", UTUN_CONTROL_NAME);
+    }
+    struct sockaddr_ctl sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.sc_len = sizeof(sc);
+    sc.sc_family = AF_SYSTEM;
+    sc.ss_sysaddr = AF_SYS_CONTROL;
+    sc.sc_id = info.ctl_id;
+    sc.sc_unit = unit < 0 ? 0 : (uint32_t)unit + 1;
+    if (connect(fd, (struct sockaddr *)&sc, sizeof(sc)) != 0) {
+        int err = errno;
+        close(fd);
+        if (err == EBUSY && unit >= 0)
+            return tun_fail(TUN_EBUSY, "connect to utun%ld: the unit is in "
+                            "use (choose another or \"utun%%d\")", unit);
+        if (err == EBUSY || err == ENOBUFS)
+            return tun_fail(TUN_ENOSPC, "connect to utun: no free utun unit "
+                            "(%s)", strerror(err));
+        return tun_fail_errno(err, "connect to the utun control (unit %ld)",
+                              unit);
+    }
+    int rc = tun_utun_name(fd, name);
+    if (rc < 0) {
+        close(fd);
+        return tun_fail_errno(-rc, "getsockopt UTUN_OPT_IFNAME");
+    }
+    if ((rc = tun_utun_fd_flags(fd, true)) < 0) {
+        close(fd);
+        return rc;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int tun_open(const tun_config *cfg, tun_device **out)
+{
+    if (!cfg || !out)
+        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
+#if TARGET_OS_IPHONE
+    return tun_fail(TUN_ENOTSUP, "tun_open: iOS and tvOS apps get their "
+                    "tunnel from NEPacketTunnelProvider: use tun_open_fd()");
+#else
+    int rc = tun_config_validate(cfg);
+    if (rc < 0 || (rc = tun_bsd_check_config(cfg)) < 0)
+        return rc;
+    if (cfg->layer == TUN_LAYER_L2)
+        return tun_darwin_feth_open(cfg, out);
+    long unit;
+    if ((rc = tun_iface_unit(cfg->name, "utun", TUN_UTUN_MAX_UNIT, &unit)) < 0)
+        return rc;
+    int fd;
+    char name[IFNAMSIZ];
+    if ((rc = tun_utun_connect(unit, &fd, name)) < 0)
+        return rc;
+    unsigned ifindex = if_nametoindex(name);
+    unsigned flags = cfg->packet_info ? TUN_FLAG_PACKET_INFO : 0;
+    tun_device *dev;
+    if (ifindex == 0) {
+        rc = tun_fail_errno(errno, "finding the index of %s", name);
+    } else if ((rc = tun_bsd_device_new(fd, ifindex, flags, cfg->nonblocking,
+                                        &dev)) == 0) {
+        dev->family_header = true;
+        dev->point_to_point = true;
+        /* Closing the socket removes the interface and its addresses. */
+        if ((rc = tun_bsd_configure(dev, cfg)) == 0) {
+            *out = dev;
+            return 0;
+        }
+        tun_bsd_device_free(dev);
+    }
+    close(fd);
+    return rc;
+#endif
+}
+
+int tun_open_fd(int fd, unsigned flags, tun_device **out)
+{
+    int rc = tun_unix_check_adopted(fd, flags, out);
+    if (rc < 0)
+        return rc;
+    unsigned ifindex = 0;
+    if (!(flags & TUN_FD_RAW)) {
+        /* NEPacketTunnelProvider's packetFlow is backed by such a socket;
+         * UTUN_OPT_IFNAME is how to find which utun it is. */
+        char name[IFNAMSIZ];
+        rc = tun_utun_name(fd, name);
+        if (rc < 0)
+            return tun_fail(TUN_ENOTTY, "tun_open_fd: fd %d is not a utun "
+                            "socket (getsockopt UTUN_OPT_IFNAME: %s)", fd,
+                            strerror(-rc));
+        ifindex = if_nametoindex(name);
+        if (ifindex == 0)
+            return tun_fail_errno(errno, "tun_open_fd: finding the index of "
+                                  "%s", name);
+    }
+    if ((rc = tun_utun_fd_flags(fd, false)) < 0)
+        return rc;
+    unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
+    tun_device *dev;
+    if ((rc = tun_bsd_device_new(fd, ifindex, dflags, false, &dev)) < 0)
+        return rc;
+    dev->family_header = true;
+    dev->point_to_point = true;
+    *out = dev;
+    return 0;
+}

@@ -1,0 +1,104 @@
+/* Batched I/O of an offload device: one read of a super-packet cut into
+ * plain packets, and plain packets merged into super-packets before they
+ * are written. The packet work is the engine's (src/engine/); this file
+ * only reads, writes and keeps the promises of tun_send_multiple() when a
+ * write fails. */
+#include "device.h"
+
+#include "../engine/gro.h"
+#include "../engine/gso.h"
+
+/* The reason for a packet that was read but cannot be handed over. */
+static int tun_offload_dropped(int rc)
+{
+    if (rc == TUN_EINVAL)
+        return tun_fail(TUN_EIO, "tun_recv_multiple: the kernel's header "
+                        "does not match its packet (%s); the packet was "
+                        "dropped", tun_last_error());
+    return tun_fail(rc, "tun_recv_multiple: %s; the packet was dropped",
+                    tun_last_error());
+}
+
+int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
+                     size_t offset)
+{
+    /* Straight into the first buffer when the largest packet fits there:
+     * its first segment is then cut in place. */
+    tun_buf *first = &bufs[0];
+    bool in_place = first->data && first->capacity >= offset &&
+                    first->capacity - offset >= TUN_PACKET_MAX;
+    uint8_t *pkt = in_place ? first->data + offset : dev->rx_buf;
+    if (!in_place)
+        pthread_mutex_lock(&dev->rx_lock);
+    uint8_t vnet[TUN_VNET_HDR_LEN];
+    int n = tun_linux_read_packet(dev, vnet, pkt, TUN_PACKET_MAX, -1, true);
+    if (n >= 0) {
+        tun_vnet_hdr vh;
+        tun_vnet_hdr_decode(&vh, vnet);
+        n = tun_gso_split(&vh, pkt, (size_t)n, bufs, count, offset);
+        if (n < 0)
+            n = tun_offload_dropped(n);
+    }
+    if (!in_place)
+        pthread_mutex_unlock(&dev->rx_lock);
+    return n;
+}
+
+/* Write listed packet b with its virtio-net header, which lies right in
+ * front of it. */
+static int tun_offload_write(tun_device *dev, const tun_buf *b, size_t offset)
+{
+    struct iovec iov = {b->data + offset - TUN_VNET_HDR_LEN,
+                        b->len + TUN_VNET_HDR_LEN};
+    int n = tun_unix_transfer(&dev->io, false, &iov, 1, -1, true);
+    return n < 0 ? n : 0;
+}
+
+/* Writing stopped at listed packet `at`, the k-th of n: every packet before
+ * it went out. Leave bufs[at..count) as the caller gave them, except that
+ * those already written inside an earlier super-packet get len 0. */
+static void tun_offload_rewind(const tun_gro_table *t, tun_buf *bufs,
+                               size_t count, size_t offset, size_t k,
+                               size_t n)
+{
+    const size_t *listed = tun_gro_listed(t);
+    size_t at = listed[k];
+    for (size_t j = k; j < n; j++)
+        tun_gro_undo(t, bufs, offset, listed[j]);
+    for (size_t i = at + 1; i < count; i++)
+        if (tun_gro_sent_with(t, i) < at)
+            bufs[i].len = 0;
+}
+
+int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
+                     size_t count, size_t offset)
+{
+    unsigned flags = (dev->flags & TUN_FLAG_UDP_GSO) ? TUN_GRO_UDP : 0;
+    int n = tun_gro_coalesce(table, bufs, count, offset, flags);
+    if (n < 0)
+        return n;
+    const size_t *listed = tun_gro_listed(table);
+    for (size_t k = 0; k < (size_t)n; k++) {
+        size_t at = listed[k];
+        const tun_buf *b = &bufs[at];
+        if (b->len == 0)
+            continue;
+        int rc = tun_offload_write(dev, b, offset);
+        if (rc >= 0)
+            continue;
+        /* The second header byte is gso_type. */
+        bool merged = b->data[offset - TUN_VNET_HDR_LEN + 1] !=
+                      TUN_VNET_GSO_NONE;
+        tun_offload_rewind(table, bufs, count, offset, k, (size_t)n);
+        if (merged && rc == TUN_EINVAL) {
+            /* The kernel refused a super-packet whose packets it may take
+             * one by one: send the rest of the batch unmerged. */
+            int sent = tun_send_plain(dev, bufs + at, count - at, offset);
+            if (sent < 0)
+                return at ? (int)at : sent;
+            return (int)(at + (size_t)sent);
+        }
+        return at ? (int)at : rc;
+    }
+    return (int)count;
+}

@@ -1,0 +1,1090 @@
+/* GRO coalescing (src/engine/gro.c): which packets merge and which must
+ * not, every super-packet compared byte for byte with the one
+ * test_offload_packets.h builds for it and its checksum completed and
+ * checked independently, malformed packets in exact-size buffers, and the
+ * round trips with GSO split in both directions. */
+#include "testutil.h"
+
+#include "engine/gro.h"
+#include "engine/gso.h"
+#include "test_offload_packets.h"
+
+#include <stdlib.h>
+
+#define OFFSET 12 /* headroom before each packet, more than the header */
+#define FILL 0xa5
+#define MAX_PKTS 256
+#define CAP (OFFSET + 65536)
+#define SCRATCH_PKTS 128
+#define SCRATCH_CAP 16384
+
+static uint8_t payload[4 << 20];
+static uint8_t expect[65536];
+static const uint8_t ts_option[12] = {1, 1, 8, 10, 0, 0, 1, 2, 0, 0, 3, 4};
+
+/* The batch under test: bufs[0..nbufs), a copy of each packet as it went
+ * in, and the buffers of full size that bufs[] points at unless a test put
+ * an exact-size allocation in their place. */
+static tun_buf bufs[MAX_PKTS];
+static uint8_t *full[MAX_PKTS];
+static uint8_t *orig[MAX_PKTS];
+static size_t orig_len[MAX_PKTS];
+static size_t nbufs;
+static size_t out[MAX_PKTS];
+static tun_gro_table *table;
+static tun_buf scratch[SCRATCH_PKTS];
+
+static int setup(void **state)
+{
+    (void)state;
+    uint64_t rng = 33;
+    test_fill(payload, sizeof(payload), &rng);
+    for (size_t i = 0; i < MAX_PKTS; i++) {
+        full[i] = malloc(CAP);
+        orig[i] = malloc(65536);
+        if (!full[i] || !orig[i])
+            return -1;
+        bufs[i] = (tun_buf){full[i], CAP, 0};
+    }
+    for (size_t i = 0; i < SCRATCH_PKTS; i++) {
+        scratch[i] = (tun_buf){malloc(SCRATCH_CAP), SCRATCH_CAP, 0};
+        if (!scratch[i].data)
+            return -1;
+    }
+    return tun_gro_table_new(MAX_PKTS, &table);
+}
+
+static void reset(void)
+{
+    for (size_t i = 0; i < nbufs; i++) {
+        if (bufs[i].data != full[i])
+            free(bufs[i].data);
+        bufs[i] = (tun_buf){full[i], CAP, 0};
+    }
+    nbufs = 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    reset();
+    for (size_t i = 0; i < MAX_PKTS; i++) {
+        free(full[i]);
+        free(orig[i]);
+    }
+    for (size_t i = 0; i < SCRATCH_PKTS; i++)
+        free(scratch[i].data);
+    tun_gro_table_free(table);
+    return 0;
+}
+
+/* Append packet p of len bytes to the batch, in a buffer of capacity bytes
+ * (0: the full-size one; else an allocation of exactly that size, so that
+ * the sanitizers catch any access past it). */
+static size_t add_raw(const uint8_t *p, size_t len, size_t capacity)
+{
+    assert_true(nbufs < MAX_PKTS);
+    size_t i = nbufs++;
+    if (capacity) {
+        bufs[i].data = malloc(capacity);
+        assert_non_null(bufs[i].data);
+        bufs[i].capacity = capacity;
+    }
+    assert_true(OFFSET + len <= bufs[i].capacity);
+    memset(bufs[i].data, FILL, OFFSET);
+    memcpy(bufs[i].data + OFFSET, p, len);
+    bufs[i].len = len;
+    memcpy(orig[i], p, len);
+    orig_len[i] = len;
+    return i;
+}
+
+static uint8_t packet[65536];
+
+static size_t add(const test_flow *f, const test_seg *s)
+{
+    return add_raw(packet, test_build(packet, f, s), 0);
+}
+
+/* Segments [from, to) of the n that super-packet s splits into. */
+static void add_segments(const test_flow *f, const test_seg *s, size_t from,
+                         size_t to, size_t n, size_t gso)
+{
+    for (size_t i = from; i < to; i++) {
+        test_seg g = test_segment(s, i, n, gso);
+        add(f, &g);
+    }
+}
+
+static bool header_is_zero(const uint8_t *vnet)
+{
+    for (size_t k = 0; k < TUN_VNET_HDR_LEN; k++)
+        if (vnet[k])
+            return false;
+    return true;
+}
+
+/* Complete the checksum of a super-packet as the kernel would (the field
+ * holds the pseudo-header sum) with the test's own sum, and check it. */
+static void check_completed_checksum(const uint8_t *p, size_t len,
+                                     const tun_vnet_hdr *vh)
+{
+    uint8_t *copy = malloc(len);
+    assert_non_null(copy);
+    memcpy(copy, p, len);
+    size_t start = vh->csum_start, field = start + vh->csum_offset;
+    assert_true(field + 2 <= len);
+    uint16_t c = (uint16_t)~test_sum(copy + start, len - start, 0);
+    test_put16(copy + field, c);
+    assert_true(test_checksums_ok(copy, len));
+    free(copy);
+}
+
+/* Run tun_gro_coalesce() on the batch and check what holds for every
+ * result: the listed indices rise; a packet not listed is untouched; a
+ * listed one has its headroom before the header untouched, and either a
+ * zero header and its bytes unchanged, or a super-packet header whose
+ * completed checksum is right. Returns the count. */
+static size_t coalesce(unsigned flags)
+{
+    int n = tun_gro_coalesce(table, bufs, nbufs, OFFSET, flags);
+    if (n < 0)
+        fail_msg("tun_gro_coalesce: %s: %s", tun_err_name(n),
+                 tun_last_error());
+    memcpy(out, tun_gro_listed(table), (size_t)n * sizeof(out[0]));
+    size_t k = 0;
+    for (size_t i = 0; i < nbufs; i++) {
+        bool listed = k < (size_t)n && out[k] == i;
+        /* A packet goes out itself or inside a listed one before it. */
+        size_t with = tun_gro_sent_with(table, i);
+        assert_true(listed ? with == i : with < i);
+        assert_int_equal(tun_gro_sent_with(table, with), with);
+        size_t guard = listed ? OFFSET - TUN_VNET_HDR_LEN : OFFSET;
+        for (size_t b = 0; b < guard; b++)
+            assert_int_equal(bufs[i].data[b], FILL);
+        const uint8_t *p = bufs[i].data + OFFSET;
+        const uint8_t *vnet = p - TUN_VNET_HDR_LEN;
+        if (!listed || header_is_zero(vnet)) {
+            assert_int_equal(bufs[i].len, orig_len[i]);
+            assert_memory_equal(p, orig[i], orig_len[i]);
+        } else {
+            tun_vnet_hdr vh;
+            tun_vnet_hdr_decode(&vh, vnet);
+            assert_true(vh.flags == TUN_VNET_F_NEEDS_CSUM);
+            assert_true(bufs[i].len <= 65535);
+            check_completed_checksum(p, bufs[i].len, &vh);
+        }
+        if (listed)
+            k++;
+    }
+    assert_int_equal(k, (size_t)n);
+    return (size_t)n;
+}
+
+/* out[k] is packet idx, sent as it came. */
+static void expect_plain(size_t k, size_t idx)
+{
+    assert_int_equal(out[k], idx);
+    assert_true(header_is_zero(bufs[idx].data + OFFSET - TUN_VNET_HDR_LEN));
+}
+
+/* out[k] is packet idx, now the super-packet s of flow f with gso payload
+ * bytes per segment, with its header, exactly as Linux would hand it over. */
+static void expect_super(size_t k, size_t idx, const test_flow *f,
+                         const test_seg *s, size_t gso)
+{
+    assert_int_equal(out[k], idx);
+    tun_vnet_hdr want, got;
+    size_t len = test_build_super(expect, f, s, gso, &want);
+    tun_vnet_hdr_decode(&got, bufs[idx].data + OFFSET - TUN_VNET_HDR_LEN);
+    assert_int_equal(got.flags, want.flags);
+    assert_int_equal(got.gso_type, want.gso_type);
+    assert_int_equal(got.hdr_len, want.hdr_len);
+    assert_int_equal(got.gso_size, want.gso_size);
+    assert_int_equal(got.csum_start, want.csum_start);
+    assert_int_equal(got.csum_offset, want.csum_offset);
+    assert_int_equal(bufs[idx].len, len);
+    assert_memory_equal(bufs[idx].data + OFFSET, expect, len);
+}
+
+/* The batch goes out unchanged: no packet merges. */
+static void expect_no_merge(unsigned flags)
+{
+    assert_int_equal(coalesce(flags), nbufs);
+    for (size_t i = 0; i < nbufs; i++)
+        expect_plain(i, i);
+    reset();
+}
+
+/* The super-packet that segments [from, from + count) of the n of s make:
+ * the first one's headers, FIN and PSH of the last one. */
+static test_seg part(const test_seg *s, size_t from, size_t count, size_t n,
+                     size_t gso)
+{
+    test_seg first = test_segment(s, from, n, gso);
+    test_seg last = test_segment(s, from + count - 1, n, gso);
+    first.payload_len =
+        (size_t)(last.payload + last.payload_len - first.payload);
+    first.flags = (uint8_t)((first.flags & ~(TEST_FIN | TEST_PSH)) |
+                            (last.flags & (TEST_FIN | TEST_PSH)));
+    return first;
+}
+
+/* All n segments of s merge back into s. */
+static void expect_whole(const test_flow *f, const test_seg *s, size_t n,
+                         size_t gso, unsigned flags)
+{
+    add_segments(f, s, 0, n, n, gso);
+    assert_int_equal(coalesce(flags), 1);
+    expect_super(0, 0, f, s, gso);
+    reset();
+}
+
+/* A TCP super-packet of 5 segments of 1000 bytes (the last one short). */
+static test_seg tcp_seg(void)
+{
+    return (test_seg){.seq = 0xfffffc00, .ack = 5, .flags = TEST_ACK,
+                      .window = 512, .ttl = 64, .id = 0xfffe, .df = true,
+                      .opts = ts_option, .opts_len = sizeof(ts_option),
+                      .payload = payload, .payload_len = 4500};
+}
+
+/* ---- what merges --------------------------------------------------------- */
+
+static void test_same_flow(void **state)
+{
+    (void)state;
+    for (int version = 4; version <= 6; version += 2) {
+        test_flow f = test_flow_make(version, TEST_TCP, 0);
+        test_seg s = tcp_seg();
+        s.flags |= TEST_PSH; /* ends up on the last segment only */
+        s.flow_label = 0xabcde;
+        s.tos = 0x10;
+        /* With options, short last segment, sequence number wrapping. */
+        expect_whole(&f, &s, 5, 1000, 0);
+        /* Without options, no DF (identification must count up), odd
+         * segment size and odd total. */
+        s.opts_len = 0;
+        s.df = false;
+        s.flags = TEST_ACK;
+        s.payload_len = 999 * 3 + 1;
+        expect_whole(&f, &s, 4, 999, 0);
+    }
+}
+
+/* Segments that are nearly all headers: one byte of payload each. */
+static void test_tiny_segments(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    s.payload_len = 7;
+    expect_whole(&f, &s, 7, 1, 0);
+}
+
+static void test_ecn(void **state)
+{
+    (void)state;
+    for (int version = 4; version <= 6; version += 2) {
+        test_flow f = test_flow_make(version, TEST_TCP, 0);
+        /* ECT(0) on every packet, ECE on every packet and CWR on the first:
+         * one super-packet with the ECN GSO bit. */
+        test_seg s = tcp_seg();
+        s.tos = 0x02;
+        s.flags = TEST_ACK | TEST_ECE | TEST_CWR;
+        expect_whole(&f, &s, 5, 1000, 0); /* the header has the ECN bit */
+
+        /* A CE mark on one packet: its TOS differs, so it goes alone, and
+         * the next one cannot join it either. */
+        s.flags = TEST_ACK;
+        for (size_t i = 0; i < 5; i++) {
+            test_seg g = test_segment(&s, i, 5, 1000);
+            if (i == 2)
+                g.tos = 0x03;
+            add(&f, &g);
+        }
+        assert_int_equal(coalesce(0), 3);
+        test_seg a = part(&s, 0, 2, 5, 1000), b = part(&s, 3, 2, 5, 1000);
+        expect_super(0, 0, &f, &a, 1000);
+        expect_plain(1, 2);
+        expect_super(2, 3, &f, &b, 1000);
+        reset();
+
+        /* CWR in the middle starts a run of its own. */
+        for (size_t i = 0; i < 5; i++) {
+            test_seg g = test_segment(&s, i, 5, 1000);
+            if (i == 2)
+                g.flags |= TEST_CWR;
+            add(&f, &g);
+        }
+        assert_int_equal(coalesce(0), 2);
+        b = part(&s, 2, 3, 5, 1000);
+        b.flags |= TEST_CWR;
+        expect_super(0, 0, &f, &a, 1000);
+        expect_super(1, 2, &f, &b, 1000); /* ECN bit on this one only */
+        reset();
+    }
+}
+
+/* Flows interleaved in one batch: each run goes out where its first packet
+ * was. */
+static void test_interleaved_flows(void **state)
+{
+    (void)state;
+    test_flow flows[4] = {
+        test_flow_make(4, TEST_TCP, 0), test_flow_make(6, TEST_TCP, 0),
+        test_flow_make(4, TEST_TCP, 1), test_flow_make(6, TEST_UDP, 2)};
+    test_seg s[4];
+    for (size_t k = 0; k < 4; k++) {
+        s[k] = tcp_seg();
+        s[k].payload = payload + k * 8192;
+        if (flows[k].proto == TEST_UDP)
+            s[k].opts_len = 0;
+    }
+    for (size_t i = 0; i < 5; i++)
+        for (size_t k = 0; k < 4; k++) {
+            test_seg g = test_segment(&s[k], i, 5, 1000);
+            add(&flows[k], &g);
+        }
+    assert_int_equal(coalesce(TUN_GRO_UDP), 4);
+    for (size_t k = 0; k < 4; k++)
+        expect_super(k, k, &flows[k], &s[k], 1000);
+    reset();
+
+    /* Flows that differ in one address byte or one port only. */
+    test_flow g = flows[0];
+    g.dst[3] = 3;
+    test_flow h = flows[0];
+    h.dport = 2001;
+    test_seg t = tcp_seg();
+    for (size_t i = 0; i < 5; i++) {
+        test_seg a = test_segment(&t, i, 5, 1000);
+        add(&flows[0], &a);
+        add(&g, &a);
+        add(&h, &a);
+    }
+    assert_int_equal(coalesce(0), 3);
+    expect_super(0, 0, &flows[0], &t, 1000);
+    expect_super(1, 1, &g, &t, 1000);
+    expect_super(2, 2, &h, &t, 1000);
+    reset();
+}
+
+static void test_udp(void **state)
+{
+    (void)state;
+    for (int version = 4; version <= 6; version += 2) {
+        test_flow f = test_flow_make(version, TEST_UDP, 0);
+        test_seg s = {.id = 7, .payload = payload, .payload_len = 1200 * 5 + 701};
+        expect_whole(&f, &s, 6, 1200, TUN_GRO_UDP);
+
+        /* Without TUN_GRO_UDP (a device without USO): all alone. */
+        add_segments(&f, &s, 0, 6, 6, 1200);
+        expect_no_merge(0);
+
+        /* At most 64 datagrams per run, as Linux's UDP GRO takes. */
+        s.payload_len = 70 * 100;
+        add_segments(&f, &s, 0, 70, 70, 100);
+        assert_int_equal(coalesce(TUN_GRO_UDP), 2);
+        test_seg a = part(&s, 0, 64, 70, 100), b = part(&s, 64, 6, 70, 100);
+        expect_super(0, 0, &f, &a, 100);
+        expect_super(1, 64, &f, &b, 100);
+        reset();
+
+        /* A larger datagram after a smaller one starts a new run. */
+        test_seg small = s, big = s;
+        small.payload_len = 100;
+        big.payload_len = 200;
+        small.df = big.df = true; /* identification not compared */
+        add(&f, &small);
+        add(&f, &big);
+        add(&f, &big);
+        assert_int_equal(coalesce(TUN_GRO_UDP), 2);
+        expect_plain(0, 0);
+        assert_int_equal(out[1], 1);
+        reset();
+    }
+    /* IPv4 UDP without a checksum (0) is sent alone and ends the run. */
+    test_flow f = test_flow_make(4, TEST_UDP, 0);
+    test_seg s = {.payload = payload, .payload_len = 4000};
+    add_segments(&f, &s, 0, 4, 4, 1000);
+    test_put16(bufs[1].data + OFFSET + 20 + 6, 0);
+    test_put16(orig[1] + 20 + 6, 0);
+    assert_int_equal(coalesce(TUN_GRO_UDP), 3);
+    expect_plain(0, 0);
+    expect_plain(1, 1);
+    test_seg b = part(&s, 2, 2, 4, 1000);
+    expect_super(2, 2, &f, &b, 1000);
+    reset();
+}
+
+/* ---- what must not merge -------------------------------------------------- */
+
+static void test_sequence_gap(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    add_segments(&f, &s, 0, 2, 5, 1000);
+    add_segments(&f, &s, 3, 5, 5, 1000); /* segment 2 lost */
+    assert_int_equal(coalesce(0), 2);
+    test_seg a = part(&s, 0, 2, 5, 1000), b = part(&s, 3, 2, 5, 1000);
+    expect_super(0, 0, &f, &a, 1000);
+    expect_super(1, 2, &f, &b, 1000);
+    reset();
+
+    /* A retransmission (same sequence number twice). */
+    add_segments(&f, &s, 0, 2, 5, 1000);
+    add_segments(&f, &s, 1, 2, 5, 1000);
+    assert_int_equal(coalesce(0), 2);
+    expect_super(0, 0, &f, &a, 1000);
+    expect_plain(1, 2);
+    reset();
+}
+
+/* Packets 0..4 of s, packet 2 changed by edit: the result is packets 0-1
+ * merged, then what `alone` says: packet 2 alone and 3-4 merged (alone
+ * true: packet 2 cannot start a run either, or starts one 3 cannot join),
+ * or 2-4 merged (alone false). */
+typedef void (*seg_edit)(test_seg *g);
+
+static void check_breaks_run(const test_flow *f, const test_seg *s,
+                             seg_edit edit, bool alone)
+{
+    for (size_t i = 0; i < 5; i++) {
+        test_seg g = test_segment(s, i, 5, 1000);
+        if (i == 2)
+            edit(&g);
+        add(f, &g);
+    }
+    test_seg a = part(s, 0, 2, 5, 1000), b = part(s, 3, 2, 5, 1000);
+    if (alone) {
+        assert_int_equal(coalesce(0), 3);
+        expect_super(0, 0, f, &a, 1000);
+        expect_plain(1, 2);
+        expect_super(2, 3, f, &b, 1000);
+    } else {
+        assert_int_equal(coalesce(0), 2);
+        expect_super(0, 0, f, &a, 1000);
+        assert_int_equal(out[1], 2);
+    }
+    reset();
+}
+
+static void edit_syn(test_seg *g) { g->flags |= TEST_SYN; }
+static void edit_fin(test_seg *g) { g->flags |= TEST_FIN; }
+static void edit_rst(test_seg *g) { g->flags |= 0x04; }
+static void edit_urg(test_seg *g) { g->flags |= 0x20; }
+static void edit_no_ack(test_seg *g) { g->flags &= (uint8_t)~TEST_ACK; }
+static void edit_ece(test_seg *g) { g->flags |= TEST_ECE; }
+static void edit_ttl(test_seg *g) { g->ttl = 63; }
+static void edit_tos(test_seg *g) { g->tos = 0x20; }
+static void edit_ecn_ect1(test_seg *g) { g->tos = 0x01; }
+static void edit_flow_label(test_seg *g) { g->flow_label = 1; }
+static void edit_ack(test_seg *g) { g->ack++; }
+static void edit_window(test_seg *g) { g->window++; }
+static void edit_no_options(test_seg *g) { g->opts_len = 0; }
+static void edit_timestamp(test_seg *g)
+{
+    static const uint8_t later[12] = {1, 1, 8, 10, 0, 0, 1, 3, 0, 0, 3, 4};
+    g->opts = later;
+}
+static void edit_ip_options(test_seg *g)
+{
+    static const uint8_t nops[4] = {1, 1, 1, 0};
+    g->ip_opts = nops;
+    g->ip_opts_len = sizeof(nops);
+}
+static void edit_id(test_seg *g) { g->id = (uint16_t)(g->id + 5); }
+static void edit_df(test_seg *g) { g->df = !g->df; }
+
+static void test_different_fields(void **state)
+{
+    (void)state;
+    /* A packet that is no candidate (flags other than ACK/PSH/ECE/CWR, IP
+     * options) ends the run and stays alone; one whose fields differ from
+     * the run's starts a run of its own, which the next (with the old
+     * fields) cannot join. Either way: 0-1, 2, 3-4. */
+    static const seg_edit both[] = {
+        edit_syn,    edit_fin,         edit_rst,       edit_urg,
+        edit_no_ack, edit_ece,         edit_ttl,       edit_tos,
+        edit_ecn_ect1, edit_ack,       edit_window,    edit_no_options,
+        edit_timestamp, edit_flow_label,
+    };
+    for (int version = 4; version <= 6; version += 2) {
+        test_flow f = test_flow_make(version, TEST_TCP, 0);
+        test_seg s = tcp_seg();
+        for (size_t e = 0; e < sizeof(both) / sizeof(both[0]); e++) {
+            if (version == 4 && both[e] == edit_flow_label)
+                continue;
+            check_breaks_run(&f, &s, both[e], true);
+        }
+    }
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    check_breaks_run(&f, &s, edit_ip_options, true);
+    check_breaks_run(&f, &s, edit_df, true);
+    /* With DF the identification is not compared (RFC 6864, as Linux). */
+    test_seg d = s;
+    for (size_t i = 0; i < 5; i++) {
+        test_seg g = test_segment(&d, i, 5, 1000);
+        g.id = (uint16_t)(i * 77);
+        add(&f, &g);
+    }
+    assert_int_equal(coalesce(0), 1);
+    d.id = 0;
+    expect_super(0, 0, &f, &d, 1000);
+    reset();
+    /* Without DF it must count up by one. */
+    s.df = false;
+    check_breaks_run(&f, &s, edit_id, true);
+}
+
+static void test_psh_ends_run(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(6, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    for (size_t i = 0; i < 5; i++) {
+        test_seg g = test_segment(&s, i, 5, 1000);
+        if (i == 1)
+            g.flags |= TEST_PSH;
+        add(&f, &g);
+    }
+    assert_int_equal(coalesce(0), 2);
+    test_seg a = part(&s, 0, 2, 5, 1000), b = part(&s, 2, 3, 5, 1000);
+    a.flags |= TEST_PSH;
+    expect_super(0, 0, &f, &a, 1000);
+    expect_super(1, 2, &f, &b, 1000);
+    reset();
+}
+
+static void test_short_segment_ends_run(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    /* 1000, 1000, 500, then 1000 more: the short one ends the run. */
+    test_seg g = s;
+    size_t sizes[4] = {1000, 1000, 500, 1000};
+    for (size_t i = 0; i < 4; i++) {
+        g.payload_len = sizes[i];
+        add(&f, &g);
+        g.seq += (uint32_t)sizes[i];
+        g.payload += sizes[i];
+    }
+    assert_int_equal(coalesce(0), 2);
+    test_seg a = s;
+    a.payload_len = 2500;
+    expect_super(0, 0, &f, &a, 1000);
+    expect_plain(1, 3);
+    reset();
+
+    /* A larger one after a smaller first: not merged. */
+    g = s;
+    g.payload_len = 500;
+    add(&f, &g);
+    g.seq += 500;
+    g.payload_len = 1000;
+    add(&f, &g);
+    assert_int_equal(coalesce(0), 2);
+    expect_plain(0, 0);
+    expect_plain(1, 1);
+    reset();
+}
+
+static void test_fragments(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    s.df = false;
+    for (int variant = 0; variant < 2; variant++) {
+        add_segments(&f, &s, 0, 5, 5, 1000);
+        for (size_t i = 0; i < 5; i++) {
+            uint8_t *p = bufs[i].data + OFFSET;
+            if (variant == 0)
+                p[6] |= 0x20; /* more fragments */
+            else
+                p[7] = 0x10; /* a fragment offset */
+            test_put16(p + 10, 0);
+            test_put16(p + 10, (uint16_t)~test_sum(p, 20, 0));
+            memcpy(orig[i], p, orig_len[i]);
+        }
+        expect_no_merge(0);
+    }
+}
+
+static void test_ip_options_never_merge(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    edit_ip_options(&s);
+    add_segments(&f, &s, 0, 5, 5, 1000);
+    expect_no_merge(0);
+}
+
+/* A pure ACK or a FIN of the flow closes its run; the order of the flow's
+ * packets is kept. Packets of no flow (ICMP, not IP) pass. */
+static void test_flow_order(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    add_segments(&f, &s, 0, 2, 5, 1000);
+    test_seg ack = s;
+    ack.payload_len = 0;
+    add(&f, &ack);
+    add_segments(&f, &s, 2, 4, 5, 1000);
+    test_flow icmp = f;
+    icmp.proto = 1;
+    test_seg ping = {.payload = payload, .payload_len = 64};
+    size_t len = test_build(packet, &icmp, &ping);
+    add_raw(packet, len, 0);
+    add_raw(payload, 3, 0); /* not IP at all */
+    add_segments(&f, &s, 4, 5, 5, 1000);
+    assert_int_equal(coalesce(0), 5);
+    test_seg a = part(&s, 0, 2, 5, 1000), b = part(&s, 2, 3, 5, 1000);
+    expect_super(0, 0, &f, &a, 1000);
+    expect_plain(1, 2);
+    expect_super(2, 3, &f, &b, 1000);
+    expect_plain(3, 5);
+    expect_plain(4, 6);
+    reset();
+
+    /* A FIN at the end: the data before it merges, the FIN goes after. */
+    test_seg fin = s;
+    fin.flags |= TEST_FIN;
+    add_segments(&f, &fin, 0, 5, 5, 1000);
+    assert_int_equal(coalesce(0), 2);
+    a = part(&fin, 0, 4, 5, 1000);
+    expect_super(0, 0, &f, &a, 1000);
+    expect_plain(1, 4);
+    reset();
+}
+
+/* ---- limits ---------------------------------------------------------------- */
+
+static void test_64k_limit(void **state)
+{
+    (void)state;
+    for (int version = 4; version <= 6; version += 2) {
+        test_flow f = test_flow_make(version, TEST_TCP, 0);
+        test_seg s = tcp_seg();
+        size_t gso = 1448, n = 150;
+        s.payload_len = gso * n;
+        add_segments(&f, &s, 0, n, n, gso);
+        size_t per = (65535 - test_hdrs_len(&f, &s)) / gso;
+        size_t runs = (n + per - 1) / per;
+        assert_int_equal(coalesce(0), runs);
+        for (size_t r = 0; r < runs; r++) {
+            size_t count = r + 1 < runs ? per : n - r * per;
+            test_seg a = part(&s, r * per, count, n, gso);
+            expect_super(r, r * per, &f, &a, gso);
+        }
+        reset();
+    }
+}
+
+/* A run stays within its first packet's buffer. */
+static void test_head_capacity(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    size_t hdrs = test_hdrs_len(&f, &s);
+    for (size_t i = 0; i < 5; i++) {
+        test_seg g = test_segment(&s, i, 5, 1000);
+        size_t len = test_build(packet, &f, &g);
+        /* Room for 2.5 segments in the first buffer, exact sizes else. */
+        add_raw(packet, len, i == 0 ? OFFSET + hdrs + 2500 : OFFSET + len);
+    }
+    assert_int_equal(coalesce(0), 4);
+    test_seg a = part(&s, 0, 2, 5, 1000);
+    expect_super(0, 0, &f, &a, 1000);
+    expect_plain(1, 2); /* its buffer is just big enough for itself */
+    expect_plain(2, 3);
+    expect_plain(3, 4);
+    reset();
+}
+
+/* ---- corrupt and malformed packets ------------------------------------------ */
+
+static void test_bad_checksums(void **state)
+{
+    (void)state;
+    for (int proto = TEST_TCP; proto <= TEST_UDP; proto += TEST_UDP - TEST_TCP) {
+        test_flow f = test_flow_make(6, proto, 0);
+        test_seg s = tcp_seg();
+        if (proto == TEST_UDP)
+            s.opts_len = 0;
+        size_t hdrs = test_hdrs_len(&f, &s);
+        /* A corrupt packet inside a run goes alone and ends the run. */
+        add_segments(&f, &s, 0, 5, 5, 1000);
+        bufs[2].data[OFFSET + hdrs + 10] ^= 0x40;
+        orig[2][hdrs + 10] ^= 0x40;
+        assert_int_equal(coalesce(TUN_GRO_UDP), 3);
+        test_seg a = part(&s, 0, 2, 5, 1000), b = part(&s, 3, 2, 5, 1000);
+        expect_super(0, 0, &f, &a, 1000);
+        expect_plain(1, 2);
+        expect_super(2, 3, &f, &b, 1000);
+        reset();
+
+        /* A corrupt first packet: alone, the next starts the run. */
+        add_segments(&f, &s, 0, 5, 5, 1000);
+        bufs[0].data[OFFSET + hdrs] ^= 1;
+        orig[0][hdrs] ^= 1;
+        assert_int_equal(coalesce(TUN_GRO_UDP), 2);
+        expect_plain(0, 0);
+        b = part(&s, 1, 4, 5, 1000);
+        expect_super(1, 1, &f, &b, 1000);
+        reset();
+    }
+    /* A bad IPv4 header checksum: alone, and it ends the run. */
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    add_segments(&f, &s, 0, 5, 5, 1000);
+    bufs[2].data[OFFSET + 11] ^= 1;
+    orig[2][11] ^= 1;
+    assert_int_equal(coalesce(0), 3);
+    test_seg a = part(&s, 0, 2, 5, 1000), b = part(&s, 3, 2, 5, 1000);
+    expect_super(0, 0, &f, &a, 1000);
+    expect_plain(1, 2);
+    expect_super(2, 3, &f, &b, 1000);
+    reset();
+}
+
+/* A change to a valid packet that makes it malformed. */
+typedef void (*pkt_edit)(uint8_t *p, size_t *len);
+
+static void total_length_long(uint8_t *p, size_t *len)
+{
+    test_put16(p + 2, (uint32_t)*len + 1);
+}
+static void total_length_short(uint8_t *p, size_t *len)
+{
+    test_put16(p + 2, (uint32_t)*len - 1);
+}
+static void truncated(uint8_t *p, size_t *len)
+{
+    (void)p;
+    *len -= 1;
+}
+static void ihl_4(uint8_t *p, size_t *len)
+{
+    (void)len;
+    p[0] = 0x44;
+}
+static void ihl_15(uint8_t *p, size_t *len)
+{
+    (void)len;
+    p[0] = 0x4f;
+}
+static void version_0(uint8_t *p, size_t *len)
+{
+    (void)len;
+    p[0] = 0x05;
+}
+static void doff_4(uint8_t *p, size_t *len)
+{
+    (void)len;
+    p[20 + 12] = 4 << 4;
+}
+static void doff_15(uint8_t *p, size_t *len)
+{
+    test_put16(p + 2, 20 + 40);
+    p[20 + 12] = 15 << 4;
+    *len = 20 + 40;
+}
+static void headers_only_20(uint8_t *p, size_t *len)
+{
+    test_put16(p + 2, 20);
+    *len = 20;
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    static const pkt_edit edits[] = {
+        total_length_long, total_length_short, truncated, ihl_4,
+        ihl_15,            version_0,          doff_4,    doff_15,
+        headers_only_20,
+    };
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    test_seg a = part(&s, 0, 2, 5, 1000);
+    for (size_t e = 0; e < sizeof(edits) / sizeof(edits[0]); e++) {
+        add_segments(&f, &s, 0, 1, 5, 1000);
+        test_seg g = test_segment(&s, 1, 5, 1000);
+        size_t len = test_build(packet, &f, &g);
+        edits[e](packet, &len);
+        add_raw(packet, len, OFFSET + len);
+        add_segments(&f, &s, 1, 2, 5, 1000);
+        /* Not of any flow the table knows: sent as it is, and the packets
+         * around it merge. */
+        assert_int_equal(coalesce(0), 2);
+        expect_super(0, 0, &f, &a, 1000);
+        expect_plain(1, 1);
+        reset();
+    }
+    /* Every prefix of IPv4/IPv6 TCP/UDP packets, and an empty one. */
+    for (int version = 4; version <= 6; version += 2)
+        for (int proto = TEST_TCP; proto <= TEST_UDP;
+             proto += TEST_UDP - TEST_TCP) {
+            test_flow g = test_flow_make(version, proto, 0);
+            test_seg t = tcp_seg();
+            t.payload_len = 100;
+            size_t len = test_build(packet, &g, &t);
+            for (size_t cut = 0; cut < len; cut++) {
+                add_raw(packet, cut, OFFSET + cut);
+                expect_no_merge(TUN_GRO_UDP);
+            }
+        }
+}
+
+static void test_arguments(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    add_segments(&f, &s, 0, 3, 5, 1000);
+    assert_int_equal(tun_gro_coalesce(NULL, bufs, 3, OFFSET, 0), TUN_EINVAL);
+    assert_int_equal(tun_gro_coalesce(table, NULL, 3, OFFSET, 0), TUN_EINVAL);
+    assert_int_equal(tun_gro_coalesce(table, bufs, 3, TUN_VNET_HDR_LEN - 1, 0),
+                     TUN_EINVAL);
+    assert_int_equal(tun_gro_coalesce(table, bufs, MAX_PKTS + 1, OFFSET, 0),
+                     TUN_EINVAL);
+    bufs[2].len = bufs[2].capacity - OFFSET + 1;
+    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
+    bufs[2].len = orig_len[2];
+    bufs[1].capacity = OFFSET - 1;
+    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
+    bufs[1].capacity = CAP;
+    uint8_t *data = bufs[1].data;
+    bufs[1].data = NULL;
+    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
+    bufs[1].data = data;
+    /* Nothing was written: the batch still merges as it should. */
+    assert_int_equal(coalesce(0), 1);
+    test_seg a = part(&s, 0, 3, 5, 1000);
+    expect_super(0, 0, &f, &a, 1000);
+    assert_int_equal(tun_gro_coalesce(table, NULL, 0, OFFSET, 0), 0);
+    reset();
+
+    tun_gro_table *t;
+    assert_int_equal(tun_gro_table_new(0, &t), TUN_EINVAL);
+    assert_int_equal(tun_gro_table_new(65537, &t), TUN_EINVAL);
+    assert_int_equal(tun_gro_table_new(1, NULL), TUN_EINVAL);
+    assert_int_equal(tun_gro_table_new(1, &t), 0);
+    assert_int_equal(tun_gro_table_capacity(t), 1);
+    tun_gro_table_free(t);
+    tun_gro_table_free(NULL);
+}
+
+/* Nothing of one call stays in the table for the next. */
+static void test_table_reuse(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    add_segments(&f, &s, 0, 2, 5, 1000);
+    assert_int_equal(coalesce(0), 1);
+    reset();
+    add_segments(&f, &s, 2, 5, 5, 1000);
+    assert_int_equal(coalesce(0), 1);
+    test_seg b = part(&s, 2, 3, 5, 1000);
+    expect_super(0, 0, &f, &b, 1000);
+    reset();
+}
+
+/* ---- round trips ------------------------------------------------------------ */
+
+/* Split super-packet p (len bytes, header vh) into the scratch buffers at
+ * offset 0; returns the count. */
+static size_t split(const tun_vnet_hdr *vh, const uint8_t *p, size_t len)
+{
+    int n = tun_gso_split(vh, p, len, scratch, SCRATCH_PKTS, 0);
+    if (n < 0)
+        fail_msg("tun_gso_split: %s: %s", tun_err_name(n), tun_last_error());
+    return (size_t)n;
+}
+
+/* coalesce(split(x)) == x for super-packets of every kind. */
+static void test_coalesce_of_split(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {1, 2, 536, 999, 1000, 1448, 8000, 9000};
+    static uint8_t super[65536];
+    uint64_t rng = 5;
+    for (int version = 4; version <= 6; version += 2)
+        for (int proto = TEST_TCP; proto <= TEST_UDP;
+             proto += TEST_UDP - TEST_TCP)
+            for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+                for (int variant = 0; variant < 4; variant++) {
+                    test_flow f = test_flow_make(version, proto, 0);
+                    test_seg s = tcp_seg();
+                    size_t gso = sizes[k];
+                    size_t max_segs = proto == TEST_UDP ? 64 : SCRATCH_PKTS;
+                    size_t hdrs = test_hdrs_len(&f, &s);
+                    size_t room = 65535 - hdrs;
+                    if (room / gso < 2)
+                        continue;
+                    size_t segs = 2 + test_rand(&rng) % (max_segs - 1);
+                    if (segs > room / gso)
+                        segs = room / gso;
+                    s.payload_len = gso * segs - test_rand(&rng) % gso;
+                    s.seq = test_rand(&rng);
+                    s.id = (uint16_t)test_rand(&rng);
+                    s.df = variant & 1;
+                    s.tos = (uint8_t)(variant * 0x41);
+                    if (variant & 2)
+                        s.flags |= TEST_PSH | TEST_CWR | TEST_ECE;
+                    if (proto == TEST_UDP || variant == 3)
+                        s.opts_len = 0;
+                    tun_vnet_hdr vh;
+                    size_t len = test_build_super(super, &f, &s, gso, &vh);
+                    size_t n = split(&vh, super, len);
+                    for (size_t i = 0; i < n; i++)
+                        add_raw(scratch[i].data, scratch[i].len, 0);
+                    assert_int_equal(coalesce(TUN_GRO_UDP), 1);
+                    expect_super(0, 0, &f, &s, gso);
+                    reset();
+                }
+}
+
+/* A random batch: several flows of each kind interleaved, segments of
+ * random sizes with now and then a short one, PSH, CWR, a pure ACK, a
+ * lost segment. Returns the number of flows; flow_of[i] names packet i's. */
+static size_t random_batch(uint64_t *rng, size_t *flow_of)
+{
+    enum { FLOWS = 6 };
+    test_flow flows[FLOWS];
+    test_seg next[FLOWS];
+    size_t gso[FLOWS];
+    for (size_t k = 0; k < FLOWS; k++) {
+        flows[k] = test_flow_make(k % 4 < 2 ? 4 : 6,
+                                  k % 2 ? TEST_UDP : TEST_TCP, (uint16_t)k);
+        next[k] = tcp_seg();
+        next[k].seq = test_rand(rng);
+        next[k].id = (uint16_t)test_rand(rng);
+        next[k].df = test_rand(rng) & 1;
+        next[k].payload = payload + k * 524288;
+        if (flows[k].proto == TEST_UDP || test_rand(rng) % 2)
+            next[k].opts_len = 0;
+        gso[k] = 1 + test_rand(rng) % 1500;
+    }
+    size_t count = 64 + test_rand(rng) % (MAX_PKTS - 64);
+    for (size_t i = 0; i < count; i++) {
+        size_t k = test_rand(rng) % FLOWS;
+        test_seg g = next[k];
+        uint32_t dice = test_rand(rng) % 100;
+        g.payload_len = dice < 10 ? 1 + test_rand(rng) % gso[k] : gso[k];
+        if (dice >= 10 && dice < 13)
+            g.flags |= TEST_PSH;
+        if (dice >= 13 && dice < 15)
+            g.flags |= TEST_CWR;
+        if (dice >= 15 && dice < 18 && flows[k].proto == TEST_TCP)
+            g.payload_len = 0;
+        flow_of[nbufs] = k;
+        add(&flows[k], &g);
+        if (dice >= 18 && dice < 20)
+            next[k].seq += 1000; /* a gap */
+        next[k].seq += (uint32_t)g.payload_len;
+        next[k].id++;
+        next[k].payload += g.payload_len;
+    }
+    return FLOWS;
+}
+
+/* split(coalesce(batch)) == batch, as seen by each flow: the packets of a
+ * flow come back in their order, byte for byte. */
+static void test_split_of_coalesce(void **state)
+{
+    (void)state;
+    static size_t flow_of[MAX_PKTS];
+    static uint8_t super[65536];
+    uint64_t rng = 77;
+    size_t packets = 0, sent = 0;
+    for (int round = 0; round < 200; round++) {
+        size_t flows = random_batch(&rng, flow_of);
+        size_t next[8] = {0}; /* per flow: the batch index to compare next */
+        size_t n = coalesce(TUN_GRO_UDP);
+        packets += nbufs;
+        sent += n;
+        for (size_t k = 0; k < n; k++) {
+            const tun_buf *b = &bufs[out[k]];
+            size_t flow = flow_of[out[k]];
+            tun_vnet_hdr vh;
+            tun_vnet_hdr_decode(&vh, b->data + OFFSET - TUN_VNET_HDR_LEN);
+            memcpy(super, b->data + OFFSET, b->len);
+            size_t segs = split(&vh, super, b->len);
+            for (size_t i = 0; i < segs; i++) {
+                size_t *at = &next[flow];
+                while (*at < nbufs && flow_of[*at] != flow)
+                    ++*at;
+                assert_true(*at < nbufs);
+                assert_int_equal(scratch[i].len, orig_len[*at]);
+                assert_memory_equal(scratch[i].data, orig[*at],
+                                    orig_len[*at]);
+                ++*at;
+            }
+        }
+        for (size_t flow = 0; flow < flows; flow++) {
+            while (next[flow] < nbufs && flow_of[next[flow]] != flow)
+                next[flow]++;
+            assert_int_equal(next[flow], nbufs); /* nothing missing */
+        }
+        reset();
+    }
+    print_message("%zu packets went out as %zu\n", packets, sent);
+    assert_true(sent * 2 < packets); /* the batches did merge */
+}
+
+/* tun_gro_undo() gives every listed packet back its bytes from before the
+ * call; the packets merged into it were never touched. */
+static void test_undo(void **state)
+{
+    (void)state;
+    static size_t flow_of[MAX_PKTS];
+    uint64_t rng = 99;
+    for (int round = 0; round < 50; round++) {
+        random_batch(&rng, flow_of);
+        size_t n = coalesce(TUN_GRO_UDP);
+        for (size_t k = 0; k < n; k++)
+            tun_gro_undo(table, bufs, OFFSET, out[k]);
+        for (size_t i = 0; i < nbufs; i++) {
+            assert_int_equal(bufs[i].len, orig_len[i]);
+            assert_memory_equal(bufs[i].data + OFFSET, orig[i], orig_len[i]);
+        }
+        reset();
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_flow),
+        cmocka_unit_test(test_tiny_segments),
+        cmocka_unit_test(test_ecn),
+        cmocka_unit_test(test_interleaved_flows),
+        cmocka_unit_test(test_udp),
+        cmocka_unit_test(test_sequence_gap),
+        cmocka_unit_test(test_different_fields),
+        cmocka_unit_test(test_psh_ends_run),
+        cmocka_unit_test(test_short_segment_ends_run),
+        cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_ip_options_never_merge),
+        cmocka_unit_test(test_flow_order),
+        cmocka_unit_test(test_64k_limit),
+        cmocka_unit_test(test_head_capacity),
+        cmocka_unit_test(test_bad_checksums),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_arguments),
+        cmocka_unit_test(test_table_reuse),
+        cmocka_unit_test(test_coalesce_of_split),
+        cmocka_unit_test(test_split_of_coalesce),
+        cmocka_unit_test(test_undo),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
