@@ -281,10 +281,11 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
             return tun_fail_errno(errno, "tun_open_fd: finding the index of "
                                   "%s", name);
     }
-    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
-        return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");
+    int nonblocking = tun_unix_adopt_nonblocking(fd, fl);
+    if (nonblocking < 0)
+        return nonblocking;
     tun_device *dev;
-    int rc = tun_bsd_device_new(fd, ifindex, dflags, false, &dev);
+    int rc = tun_bsd_device_new(fd, ifindex, dflags, nonblocking, &dev);
     if (rc < 0)
         return rc;
     dev->family_header = family_header;

@@ -315,12 +315,10 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
         if (link.tun_pi == 1)
             dflags |= TUN_FLAG_PACKET_INFO;
     }
-    /* An fd its owner already made non-blocking is being used from an event
-     * loop: a handle that waited would stall that loop. */
-    bool was_nonblocking = fl & O_NONBLOCK;
-    if (!was_nonblocking && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
-        return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");
-    return tun_device_new(fd, ifindex, dflags, was_nonblocking, out);
+    int nonblocking = tun_unix_adopt_nonblocking(fd, fl);
+    if (nonblocking < 0)
+        return nonblocking;
+    return tun_device_new(fd, ifindex, dflags, nonblocking, out);
 }
 
 void tun_close(tun_device *dev)
