@@ -44,7 +44,7 @@ void tun_iface_prefix_mask(unsigned prefix, uint8_t *mask, size_t bytes)
 {
     for (size_t i = 0; i < bytes; i++) {
         unsigned bits = prefix > 8 * i ? prefix - 8 * (unsigned)i : 0;
-        mask[i] = bits >= 8 ? 0xff : (uint8_t)(0xff00u >> bits);
+        mask[i] = (uint8_t)(bits >= 8 ? 0xffu : 0xff00u >> bits);
     }
 }
 
