@@ -15,7 +15,7 @@ jobs=$(nproc)
 
 packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
           iproute2 iputils-ping procps kmod libclang-rt-14-dev
-          libuv1-dev libevent-dev liburing-dev)
+          libuv1-dev libevent-dev liburing-dev socat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
