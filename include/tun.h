@@ -486,9 +486,10 @@ TUN_EXTERN int tun_queue_set_enabled(tun_device *dev, bool enabled);
 /* ------------------------------------------------------------------------
  * Offload (Linux): batched I/O with 64 KiB super-packets
  *
- * A device opened with tun_config_set_offload() (Linux L3 only; see
- * tun_device_get_flags() for TUN_FLAG_OFFLOAD, TUN_FLAG_TCP_GSO and
- * TUN_FLAG_UDP_GSO) exchanges TCP and UDP "super-packets" of up to 64 KiB
+ * A device opened with tun_config_set_offload() (Linux L3 only: tun_open()
+ * refuses it on TAP with TUN_ENOTSUP, as the engine handles IP packets, not
+ * Ethernet frames; see tun_device_get_flags() for TUN_FLAG_OFFLOAD,
+ * TUN_FLAG_TCP_GSO and TUN_FLAG_UDP_GSO) exchanges TCP and UDP "super-packets" of up to 64 KiB
  * with the kernel, each behind a 10-byte virtio-net header: one system call
  * then moves what would take dozens of MTU-sized packets.
  * tun_recv_multiple() cuts each super-packet it reads into the plain
@@ -543,21 +544,25 @@ typedef struct tun_buf {
  * TCP/UDP checksum computed in full. A packet the kernel left with a
  * partial checksum has it completed; any other packet passes unchanged.
  * Each buffer needs room for offset plus one segment (the MTU is always
- * enough); count must cover every segment (TUN_IDEAL_BATCH_SIZE does for
- * segments of 512 bytes or more). When bufs[0] has room for offset +
- * TUN_PACKET_MAX the packet is read straight into it (no copy for the
- * first segment); otherwise it is read into the handle's own buffer first.
- * Without offload, one packet is read into bufs[0] as tun_read() would.
+ * enough). A super-packet with more segments than count (TUN_IDEAL_BATCH_SIZE
+ * covers segments of 512 bytes or more) is handed over in parts: count
+ * segments now, the rest first thing in the next calls on this handle,
+ * before anything new is read; nothing is lost. When bufs[0] has room for
+ * offset + TUN_PACKET_MAX the packet is read straight into it (no copy for
+ * the first segment); otherwise it is read into the handle's own buffer
+ * first. Without offload, one packet is read into bufs[0] as tun_read()
+ * would.
  *
- * Blocks like tun_read() (or TUN_EAGAIN on a non-blocking device). Errors:
- * TUN_EINVAL (NULL pointer, count 0), TUN_EAGAIN, TUN_ECANCELED,
- * TUN_ENODEV, and, for a packet that was read and then dropped (nothing
- * written past any buffer): TUN_ENOBUFS (it makes more segments than
- * count), TUN_EMSGSIZE (a buffer too small for offset plus its segment),
- * TUN_EIO (the kernel's header does not match the packet). Thread-safe:
- * several threads may call it on one handle (each packet goes to one of
- * them); one queue per thread (tun_clone_queue()) scales better.
- * Allocates nothing. */
+ * Blocks like tun_read() (or TUN_EAGAIN on a non-blocking device); an event
+ * loop calls it until TUN_EAGAIN, as for tun_read(), which also collects
+ * the parts of a super-packet. Errors: TUN_EINVAL (NULL pointer, count 0),
+ * TUN_EAGAIN, TUN_ECANCELED, TUN_ENODEV, and, for a packet that was read
+ * and then dropped (nothing written past any buffer): TUN_EMSGSIZE (larger
+ * than the buffer without offload; with offload, a buffer too small for
+ * offset plus its segment), TUN_EIO (the kernel's header does not match
+ * the packet). Thread-safe: several threads may call it on one handle
+ * (each packet, or part of one, goes to one of them); one queue per thread
+ * (tun_clone_queue()) scales better. Allocates nothing. */
 TUN_EXTERN int tun_recv_multiple(tun_device *dev, tun_buf *bufs, size_t count,
                                  size_t offset);
 

@@ -2,7 +2,8 @@
 # Install what is missing, then build and run every test:
 #   gcc -Werror (whole suite), clang -Werror (whole suite), gcc with
 #   ASan+UBSan (whole suite), a musl-gcc build of the library, and an
-#   installed-package check (pkg-config and find_package consumers).
+#   installed-package check (pkg-config and find_package consumers), and
+#   libFuzzer on each fuzz target for TUN_FUZZ_SECONDS (default 60).
 # Run as root on Debian: the integration tests create network namespaces
 # and TUN devices (never touching the host's namespace).
 # Usage: scripts/test.sh [--quick]   (--quick: gcc build and suite only)
@@ -14,8 +15,8 @@ quick=0
 jobs=$(nproc)
 
 packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
-          iproute2 iputils-ping procps kmod libclang-rt-14-dev
-          libuv1-dev libevent-dev liburing-dev socat)
+          iproute2 iputils-ping procps kmod libclang-rt-14-dev jq iperf3
+          gnuplot-nox libuv1-dev libevent-dev liburing-dev socat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -116,6 +117,10 @@ cmake -S "$root/tests/consumer" -B "$root/build/consumer-cmake" \
       -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$root/build/consumer-cmake" >/dev/null
 "$root/build/consumer-cmake/consumer"
+
+# libFuzzer on every fuzz target (clang, ASan+UBSan), TUN_FUZZ_SECONDS each
+# (default 60); any crash fails the run.
+bash "$root/fuzz/run.sh" "${TUN_FUZZ_SECONDS:-60}"
 
 # The README's demo, on the gcc build, as a user would see it.
 echo "== demo"

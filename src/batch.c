@@ -73,3 +73,22 @@ int tun_send_multiple(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
                         tun_gro_table_capacity(table));
     return tun_offload_send(dev, table, bufs, count, offset);
 }
+
+#if !defined(__linux__)
+/* Only the Linux backend has offload devices; elsewhere no device has
+ * TUN_FLAG_OFFLOAD (tun_config_set_offload() refuses), so these are never
+ * reached. */
+int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
+                     size_t offset)
+{
+    (void)dev, (void)bufs, (void)count, (void)offset;
+    return tun_fail(TUN_ENOTSUP, "offload: not on this platform");
+}
+
+int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
+                     size_t count, size_t offset)
+{
+    (void)dev, (void)table, (void)bufs, (void)count, (void)offset;
+    return tun_fail(TUN_ENOTSUP, "offload: not on this platform");
+}
+#endif

@@ -67,8 +67,8 @@ int tun_send_plain(tun_device *dev, tun_buf *bufs, size_t count,
 /* What an offload device does instead, in its backend (src/linux/offload.c);
  * called only for a device with TUN_FLAG_OFFLOAD, after the arguments were
  * checked (count >= 1 for receiving; buffers that hold their packets and a
- * table of enough capacity and offset >= TUN_VNET_HDR_LEN for sending). A
- * backend without offload defines them to return TUN_ENOTSUP. */
+ * table of enough capacity and offset >= TUN_VNET_HDR_LEN for sending).
+ * Elsewhere src/batch.c defines them to return TUN_ENOTSUP. */
 int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
                      size_t offset);
 int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,

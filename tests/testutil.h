@@ -31,6 +31,22 @@ int tun_test_sh(char *out, size_t out_size, const char *fmt, ...)
 #endif
     ;
 
+/* SHA-256 (FIPS 180-4), to check that bytes sent through a device arrive
+ * unchanged: init, add any number of pieces, end. */
+typedef struct tun_test_sha256 {
+    uint32_t h[8];
+    uint64_t bytes;
+    uint8_t block[64];
+} tun_test_sha256;
+
+void tun_test_sha256_init(tun_test_sha256 *s);
+void tun_test_sha256_add(tun_test_sha256 *s, const void *data, size_t len);
+void tun_test_sha256_end(tun_test_sha256 *s, uint8_t digest[32]);
+
+/* Fill len bytes with a pseudo-random stream that *state carries on from
+ * call to call (xorshift64*, 8 bytes at a time: len a multiple of 8). */
+void tun_test_fill_stream(void *buf, size_t len, uint64_t *state);
+
 /* assert_int_equal() that prints tun_last_error() when rc is not expected. */
 #define assert_tun_ok(expr)                                                    \
     do {                                                                       \

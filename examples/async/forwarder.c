@@ -39,9 +39,6 @@
 /* Batches a lane moves per callback at most, so that the other lane gets
  * its turn; the watch is level-triggered, so the rest wakes it again. */
 #define BUDGET 8
-/* Buffers a read gets at least, so that a whole super-packet fits: 64 KiB
- * in segments of 1 KiB or more. */
-#define READ_ROOM 64
 
 struct forwarder;
 
@@ -135,7 +132,9 @@ static void pump(struct lane *l)
     struct forwarder *fw = l->fw;
     for (int round = 0; round < BUDGET; round++) {
         bool drained = false;
-        while (BATCH - l->used >= READ_ROOM && !drained) {
+        /* A super-packet larger than what is left of the batch is handed
+         * over in parts: the rest comes first in the next batch. */
+        while (l->used < BATCH && !drained) {
             int n = tun_recv_multiple(fw->dev[l->from], l->bufs + l->used,
                                       BATCH - l->used, OFFSET);
             if (n > 0) {

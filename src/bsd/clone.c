@@ -4,13 +4,16 @@
  *   FreeBSD  /dev/tun and /dev/tap clone the next free unit; /dev/tunN
  *            makes unit N; any other name is a clone renamed (SIOCSIFNAME).
  *            TUNSIFHEAD puts the family header on every packet. Interfaces
- *            outlive their descriptor: without persist libtun destroys them.
+ *            outlive their descriptor: without persist TUNSTRANSIENT (15+)
+ *            or libtun destroys the ones it made.
  *   OpenBSD  only tunN/tapN; opening /dev/tunN creates the interface and
  *            the last close destroys it, unless SIOCIFCREATE made it first
  *            (what persist does). tun always has the family header.
  *   NetBSD   tun: /dev/tunN as OpenBSD, TUNSIFHEAD as FreeBSD, interfaces
  *            stay (destroyed by libtun without persist); tap: /dev/tap
- *            clones one that its last close destroys, TAPGIFNAME names it.
+ *            clones one that its last close destroys, TAPGIFNAME names it;
+ *            /dev/tapN opens only a tapN that SIOCIFCREATE made.
+ * An interface that existed before tun_open() is never destroyed by it.
  * Not compiled here (no BSD headers on this machine): see docs/design.md. */
 #include "device.h"
 #include "ifconfig.h"
@@ -70,12 +73,21 @@ static int tun_bsd_open_node(const char *path, int *fd_out)
     return 0;
 }
 
+/* What to try when the driver's node cannot be opened. */
+#if defined(__FreeBSD__)
+#define TUN_BSD_NODE_HINT                                                      \
+    "is the driver loaded (`kldload if_tuntap`) and are we root?"
+#else
+#define TUN_BSD_NODE_HINT                                                      \
+    "is there such a device node? `cd /dev && sh MAKEDEV` makes it"
+#endif
+
 /* The reason for a failed open of the driver's node. */
 static int tun_bsd_open_error(int rc, const char *path)
 {
     if (rc == -ENOENT || rc == -ENXIO || rc == -ENODEV)
-        return tun_fail(rc, "open %s: %s (is the driver loaded? FreeBSD: "
-                        "`kldload if_tuntap`)", path, strerror(-rc));
+        return tun_fail(rc, "open %s: %s (%s)", path, strerror(-rc),
+                        TUN_BSD_NODE_HINT);
     if (rc == -EBUSY)
         return tun_fail(TUN_EBUSY, "open %s: the device is open elsewhere",
                         path);
@@ -83,7 +95,9 @@ static int tun_bsd_open_error(int rc, const char *path)
 }
 
 /* Open the device of unit (or, unit -1, of a new or free unit): the
- * cloning node where the system has one, else the first unit not busy. */
+ * cloning node where the system has one, else the first unit that has no
+ * interface yet (one that exists is open elsewhere or is somebody's
+ * persistent interface, which "a new device" must not attach to). */
 static int tun_bsd_open_device(const char *driver, long unit, int *fd)
 {
     char path[32];
@@ -103,9 +117,13 @@ static int tun_bsd_open_device(const char *driver, long unit, int *fd)
         return rc < 0 ? tun_bsd_open_error(rc, path) : 0;
     }
 #endif
-    int rc = -ENOENT;
+    int rc = -EBUSY;
     for (long u = 0; u <= TUN_BSD_MAX_UNIT; u++) {
-        snprintf(path, sizeof(path), "/dev/%s%ld", driver, u);
+        char name[IFNAMSIZ];
+        snprintf(name, sizeof(name), "%s%ld", driver, u);
+        if (if_nametoindex(name) != 0)
+            continue;
+        snprintf(path, sizeof(path), "/dev/%s", name);
         rc = tun_bsd_open_node(path, fd);
         if (rc == 0)
             return 0;
@@ -118,26 +136,69 @@ static int tun_bsd_open_device(const char *driver, long unit, int *fd)
     return tun_bsd_open_error(rc, path);
 }
 
-/* For persist on systems whose open makes a transient interface: create it
- * first (as `ifconfig tunN create`), so that the last close keeps it. A
- * unit of -1 becomes the first free one. */
+/* Whether the last close of a node opened this way destroys the interface
+ * that the open created: always on OpenBSD (unless SIOCIFCREATE made it
+ * first), for NetBSD's /dev/tap cloner; FreeBSD's and NetBSD's tun keep
+ * it. unit -1 is the cloner or a scan for a free unit. */
+static bool tun_bsd_open_is_transient(bool l2, long unit)
+{
+#if defined(__OpenBSD__)
+    (void)l2;
+    (void)unit;
+    return true;
+#elif defined(__NetBSD__)
+    return l2 && unit < 0;
+#else
+    (void)l2;
+    (void)unit;
+    return false;
+#endif
+}
+
+/* Whether the node opens only an interface that exists: NetBSD's /dev/tapN
+ * (tap(4): "ifconfig tapN create, then use /dev/tapN"; else ENXIO). */
+static bool tun_bsd_open_needs_interface(bool l2, long unit)
+{
+#if defined(__NetBSD__)
+    return l2 && unit >= 0;
+#else
+    (void)l2;
+    (void)unit;
+    return false;
+#endif
+}
+
+/* Create the interface before its node is opened, as `ifconfig tapN
+ * create` does. A unit of -1 becomes the first unit without an interface. */
 static int tun_bsd_create_first(const char *driver, long *unit)
 {
     char name[IFNAMSIZ];
     for (long u = *unit < 0 ? 0 : *unit; u <= TUN_BSD_MAX_UNIT; u++) {
         snprintf(name, sizeof(name), "%s%ld", driver, u);
-        if (if_nametoindex(name) != 0) {
-            if (*unit >= 0)
-                break; /* it exists: open attaches to it */
-            continue;
-        }
         int rc = tun_ifc_create(name);
-        if (rc < 0)
-            return rc;
-        *unit = u;
-        return 0;
+        if (rc == TUN_EEXIST && *unit < 0)
+            continue;
+        if (rc == 0)
+            *unit = u;
+        return rc;
     }
+    return tun_fail(TUN_ENOSPC, "no free %s unit below %d", driver,
+                    TUN_BSD_MAX_UNIT + 1);
+}
+
+/* The largest MTU whose packets the driver takes from write(): FreeBSD's
+ * SIOCSIFMTU allows up to 65535, but a write longer than TUNMRU (tun) or
+ * TAPMRU (a whole tap frame, 14 bytes of Ethernet header included) fails
+ * with EIO (tunwrite in if_tuntap.c). Elsewhere SIOCSIFMTU itself keeps
+ * the driver's limit: 0, nothing to add. */
+static unsigned tun_bsd_max_mtu(bool l2)
+{
+#if defined(__FreeBSD__)
+    return l2 ? TAPMRU - 14 : TUNMRU;
+#else
+    (void)l2;
     return 0;
+#endif
 }
 
 /* Switch the descriptor to the family-header mode where the driver has a
@@ -186,25 +247,47 @@ int tun_open(const tun_config *cfg, tun_device **out)
     bool existed = unit >= 0 && if_nametoindex(name) != 0;
     if (rename_to && if_nametoindex(rename_to) != 0)
         return tun_fail(TUN_EEXIST, "interface %s exists already", rename_to);
-#if defined(__OpenBSD__) || defined(__NetBSD__)
-    bool transient_open = true; /* the last close destroys what open made */
-#if defined(__NetBSD__)
-    transient_open = l2;
-#endif
-    if (cfg->persist && transient_open && !existed &&
-        (rc = tun_bsd_create_first(driver, &unit)) < 0)
-        return rc;
-#endif
+    /* Create the interface first where the open would not make it, or
+     * would make one that its last close destroys although persist is
+     * asked for. */
+    bool created = false;
+    if (!existed && (tun_bsd_open_needs_interface(l2, unit) ||
+                     (cfg->persist && tun_bsd_open_is_transient(l2, unit)))) {
+        if ((rc = tun_bsd_create_first(driver, &unit)) < 0)
+            return rc;
+        created = true;
+        snprintf(name, sizeof(name), "%s%ld", driver, unit);
+    }
+    /* Whether the kernel removes the interface at the last close. */
+    bool kernel_destroys = !created && tun_bsd_open_is_transient(l2, unit);
     int fd;
-    if ((rc = tun_bsd_open_device(driver, unit, &fd)) < 0)
+    if ((rc = tun_bsd_open_device(driver, unit, &fd)) < 0) {
+        if (created) {
+            char reason[512];
+            snprintf(reason, sizeof(reason), "%s", tun_last_error());
+            tun_ifc_destroy(name);
+            return tun_fail(rc, "%s", reason);
+        }
         return rc;
+    }
     if ((rc = tun_bsd_fd_name(fd, l2, name)) < 0) {
         close(fd);
+        if (created)
+            tun_ifc_destroy(name);
         return tun_fail(TUN_EIO, "finding the interface of the opened %s "
                         "device", driver);
     }
-    /* From here on a failure removes an interface this call made. */
+    /* From here on a failure removes an interface this call made; an
+     * interface that existed before is never removed by libtun. */
     bool made = !existed;
+#if defined(TUNSTRANSIENT)
+    /* FreeBSD 15: the kernel itself destroys the interface at the last
+     * close, also when the process dies first. Older kernels answer
+     * ENOTTY and tun_close() destroys it instead. */
+    int transient = 1;
+    if (made && !cfg->persist && ioctl(fd, TUNSTRANSIENT, &transient) == 0)
+        kernel_destroys = true;
+#endif
     unsigned flags = l2 ? TUN_FLAG_L2 : 0;
     if (cfg->packet_info)
         flags |= TUN_FLAG_PACKET_INFO;
@@ -221,6 +304,7 @@ int tun_open(const tun_config *cfg, tun_device **out)
     if (rc == 0) {
         dev->family_header = !l2;
         dev->point_to_point = !l2;
+        dev->max_mtu = tun_bsd_max_mtu(l2);
         rc = tun_bsd_configure(dev, cfg);
     }
     if (rc < 0) {
@@ -233,15 +317,7 @@ int tun_open(const tun_config *cfg, tun_device **out)
             tun_ifc_destroy(name);
         return tun_fail(rc, "%s", reason);
     }
-#if defined(__FreeBSD__) || defined(__NetBSD__)
-    /* These interfaces outlive their descriptor (NetBSD's cloned tap
-     * excepted): without persist the handle removes its interface. */
-    bool outlives = true;
-#if defined(__NetBSD__)
-    outlives = !l2;
-#endif
-    dev->destroy_on_close = !cfg->persist && outlives;
-#endif
+    dev->destroy_on_close = made && !cfg->persist && !kernel_destroys;
     if (cfg->persist)
         dev->flags |= TUN_FLAG_PERSIST;
     *out = dev;
@@ -256,16 +332,19 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
     unsigned ifindex = 0;
     bool family_header = true; /* TUN_FD_RAW: the usual tun framing */
+    int rc;
     if (!(flags & TUN_FD_RAW)) {
         char name[IFNAMSIZ];
-        bool l2 = false;
-        if (tun_bsd_fd_name(fd, false, name) < 0 ||
-            strncmp(name, "tap", 3) == 0) {
-            l2 = true;
-            if (tun_bsd_fd_name(fd, true, name) < 0)
-                return tun_fail(TUN_ENOTTY, "tun_open_fd: fd %d is not a "
-                                "tun or tap device", fd);
-        }
+        if ((tun_bsd_fd_name(fd, false, name) < 0 ||
+             strncmp(name, "tap", 3) == 0) &&
+            tun_bsd_fd_name(fd, true, name) < 0)
+            return tun_fail(TUN_ENOTTY, "tun_open_fd: fd %d is not a tun or "
+                            "tap device", fd);
+        /* The interface type tells tun from tap, not the name: FreeBSD
+         * renames either. */
+        bool l2;
+        if ((rc = tun_ifc_is_ethernet(name, &l2)) < 0)
+            return tun_fail(rc, "tun_open_fd: %s", tun_last_error());
         if (l2) {
             dflags |= TUN_FLAG_L2;
             family_header = false;
@@ -285,11 +364,12 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     if (nonblocking < 0)
         return nonblocking;
     tun_device *dev;
-    int rc = tun_bsd_device_new(fd, ifindex, dflags, nonblocking, &dev);
-    if (rc < 0)
+    if ((rc = tun_bsd_device_new(fd, ifindex, dflags, nonblocking, &dev)) < 0)
         return rc;
     dev->family_header = family_header;
     dev->point_to_point = !(dflags & TUN_FLAG_L2);
+    if (ifindex)
+        dev->max_mtu = tun_bsd_max_mtu(dflags & TUN_FLAG_L2);
     *out = dev;
     return 0;
 }

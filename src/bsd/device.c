@@ -75,6 +75,17 @@ static int tun_bsd_name(const tun_device *dev, char name[IFNAMSIZ],
     return 0;
 }
 
+/* An MTU the interface allows but whose packets its driver would refuse
+ * to write (see max_mtu) is out of range too. */
+static int tun_bsd_check_max_mtu(const tun_device *dev, unsigned mtu)
+{
+    if (dev->max_mtu && mtu > dev->max_mtu)
+        return tun_fail(TUN_ERANGE, "MTU %u: the driver takes packets of at "
+                        "most %u bytes from the application", mtu,
+                        dev->max_mtu);
+    return 0;
+}
+
 int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
 {
     char name[IFNAMSIZ];
@@ -84,7 +95,8 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
     if (cfg->has_mac && (rc = tun_ifc_set_mac(name, cfg->mac)) < 0)
         return tun_fail(rc, "setting the MAC address of %s: %s", name,
                         tun_last_error());
-    if (cfg->mtu && (rc = tun_ifc_set_mtu(name, cfg->mtu)) < 0)
+    if (cfg->mtu && ((rc = tun_bsd_check_max_mtu(dev, cfg->mtu)) < 0 ||
+                     (rc = tun_ifc_set_mtu(name, cfg->mtu)) < 0))
         return tun_fail(rc, "setting MTU %u on %s: %s", cfg->mtu, name,
                         tun_last_error());
     for (size_t i = 0; i < cfg->address_count; i++) {
@@ -97,8 +109,11 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
                             tun_last_error());
         }
     }
-    if (cfg->up && (rc = tun_ifc_set_up(name, true)) < 0)
-        return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
+    /* Also when down is asked for: an address brings a BSD interface up
+     * (SIOCSIFADDR), and OpenBSD's open already did. */
+    if ((rc = tun_ifc_set_up(name, cfg->up)) < 0)
+        return tun_fail(rc, "bringing %s %s: %s", name,
+                        cfg->up ? "up" : "down", tun_last_error());
     return 0;
 }
 
@@ -223,6 +238,12 @@ int tun_write(tun_device *dev, const void *buf, size_t len)
     iov[iovcnt++] = (struct iovec){(void *)(uintptr_t)buf, len};
     for (;;) {
         int n = tun_unix_transfer(&dev->io, false, iov, iovcnt, -1, true);
+        /* FreeBSD's tun and tap accept and drop a write while the interface
+         * is down, answering 0 bytes (tunwrite in if_tuntap.c). */
+        if (n == 0)
+            return tun_fail(TUN_EIO, "write: the packet was dropped (is the "
+                            "interface down? bring it up with "
+                            "tun_device_set_up())");
         if (n != TUN_ENOBUFS)
             return n < 0 ? n : (int)len;
         /* A full output queue (OpenBSD's tun, utun) answers ENOBUFS and
@@ -323,7 +344,8 @@ int tun_device_set_mtu(tun_device *dev, unsigned mtu)
     if (rc < 0)
         return rc;
     char name[IFNAMSIZ];
-    if ((rc = tun_bsd_need_interface(dev, "tun_device_set_mtu", name)) < 0)
+    if ((rc = tun_bsd_need_interface(dev, "tun_device_set_mtu", name)) < 0 ||
+        (rc = tun_bsd_check_max_mtu(dev, mtu)) < 0)
         return rc;
     if (mtu < TUN_MTU_MIN_IPV6) {
         tun_address addrs[64];
@@ -338,6 +360,9 @@ int tun_device_set_mtu(tun_device *dev, unsigned mtu)
                                 "address", mtu, TUN_MTU_MIN_IPV6);
     }
     if ((rc = tun_ifc_set_mtu(name, mtu)) < 0)
+        return rc;
+    /* feth: the I/O side carries the same frames. */
+    if (dev->peer_name[0] && (rc = tun_ifc_set_mtu(dev->peer_name, mtu)) < 0)
         return rc;
     atomic_store_explicit(&dev->mtu, mtu, memory_order_relaxed);
     return 0;

@@ -37,6 +37,8 @@ struct tun_device {
     bool destroy_on_close;  /* SIOCIFDESTROY the interface at tun_close() */
     char peer_name[IFNAMSIZ]; /* feth: the I/O side, destroyed with it */
     atomic_uint mtu;        /* last MTU seen (0: not yet) */
+    unsigned max_mtu;       /* largest MTU the driver's writes take, where
+                               SIOCSIFMTU allows more (0: no such limit) */
     size_t link_header;     /* bytes a frame may add to the MTU */
     void *backend;          /* the opener's own state (feth: BPF buffer) */
 };

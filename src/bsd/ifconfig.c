@@ -16,6 +16,7 @@
 #if defined(__APPLE__)
 #include "../darwin/compat.h"
 #else
+#include <net/if_types.h>
 #include <netinet/in_var.h>
 #include <netinet6/in6_var.h>
 #endif
@@ -111,25 +112,51 @@ int tun_ifc_set_mtu(const char *name, unsigned mtu)
     return rc;
 }
 
-int tun_ifc_get_mac(const char *name, uint8_t mac[6])
+/* The interface's link-level entry of getifaddrs(): its type (IFT_*) and,
+ * when it is 6 bytes long, its Ethernet address (mac may be NULL).
+ * TUN_ENODEV when there is no such entry. */
+static int tun_ifc_link(const char *name, unsigned *type, uint8_t *mac,
+                        bool *has_mac)
 {
     struct ifaddrs *all;
     if (getifaddrs(&all) != 0)
         return tun_fail_errno(errno, "getifaddrs");
-    int rc = tun_fail(TUN_ENODEV, "%s has no Ethernet address (or is gone)",
-                      name);
-    for (struct ifaddrs *i = all; i; i = i->ifa_next) {
+    bool found = false;
+    for (struct ifaddrs *i = all; i && !found; i = i->ifa_next) {
         if (!i->ifa_addr || i->ifa_addr->sa_family != AF_LINK ||
             strcmp(i->ifa_name, name) != 0)
             continue;
         const struct sockaddr_dl *dl = (const void *)i->ifa_addr;
-        if (dl->sdl_alen == 6) {
+        found = true;
+        *type = dl->sdl_type;
+        *has_mac = dl->sdl_alen == 6;
+        if (*has_mac && mac)
             memcpy(mac, LLADDR(dl), 6);
-            rc = 0;
-        }
-        break;
     }
     freeifaddrs(all);
+    if (!found)
+        return tun_fail(TUN_ENODEV, "%s has no link-level entry (is it "
+                        "gone?)", name);
+    return 0;
+}
+
+int tun_ifc_get_mac(const char *name, uint8_t mac[6])
+{
+    unsigned type;
+    bool has_mac;
+    int rc = tun_ifc_link(name, &type, mac, &has_mac);
+    if (rc == 0 && !has_mac)
+        return tun_fail(TUN_ENODEV, "%s has no Ethernet address", name);
+    return rc;
+}
+
+int tun_ifc_is_ethernet(const char *name, bool *ethernet)
+{
+    unsigned type;
+    bool has_mac;
+    int rc = tun_ifc_link(name, &type, NULL, &has_mac);
+    if (rc == 0)
+        *ethernet = type == IFT_ETHER;
     return rc;
 }
 
@@ -300,6 +327,25 @@ static int tun_ifc_add_inet6(const char *name, const tun_address *a)
                          name);
 }
 
+/* Whether an address of list other than list[self] needs the subnet route
+ * that list[self] needs (same family, prefix and network). */
+static bool tun_ifc_subnet_shared(const tun_address *list, size_t count,
+                                  size_t self)
+{
+    uint8_t net[16], other[16];
+    tun_iface_network(&list[self], net);
+    for (size_t i = 0; i < count; i++) {
+        if (i == self || list[i].family != list[self].family ||
+            list[i].prefix != list[self].prefix ||
+            !tun_ifc_needs_route(true, &list[i]))
+            continue;
+        tun_iface_network(&list[i], other);
+        if (memcmp(net, other, sizeof(net)) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Whether the interface has the address a->addr (family and bytes). */
 static int tun_ifc_has_address(const char *name, const tun_address *a,
                                bool *found)
@@ -327,6 +373,15 @@ int tun_ifc_add_address(const char *name, unsigned ifindex,
         return rc;
     if (found)
         return tun_fail(TUN_EEXIST, "the address is already on %s", name);
+    /* A destination exists only on a point-to-point interface (IPv4 would
+     * take it as the broadcast address), and the KAME IPv6 stack of every
+     * one of these systems wants prefix 128 with it (in6_update_ifa). */
+    if (a->has_peer && !point_to_point)
+        return tun_fail(TUN_EINVAL, "%s is not point-to-point (an L2 "
+                        "device): an address there has no peer", name);
+    if (a->has_peer && a->family == TUN_INET6 && a->prefix != 128)
+        return tun_fail(TUN_EINVAL, "an IPv6 address with a peer takes "
+                        "prefix 128 here (the kernel routes the peer)");
     rc = a->family == TUN_INET4 ? tun_ifc_add_inet(name, point_to_point, a)
                                 : tun_ifc_add_inet6(name, a);
     if (rc < 0 || !tun_ifc_needs_route(point_to_point, a))
@@ -349,7 +404,8 @@ int tun_ifc_remove_address(const char *name, unsigned ifindex,
         return rc;
     if (!found)
         return tun_fail(TUN_EADDRNOTAVAIL, "the address is not on %s", name);
-    /* The route goes first, with the prefix the address was added with. */
+    /* The route goes first, with the prefix the address was added with,
+     * unless another address of the interface routes the same subnet. */
     if (point_to_point) {
         tun_address list[64];
         size_t count;
@@ -357,6 +413,7 @@ int tun_ifc_remove_address(const char *name, unsigned ifindex,
         for (size_t i = 0; rc >= 0 && i < count && i < 64; i++) {
             if (tun_address_same(&list[i], a) &&
                 tun_ifc_needs_route(true, &list[i]) &&
+                !tun_ifc_subnet_shared(list, count < 64 ? count : 64, i) &&
                 (rc = tun_ifc_route(RTM_DELETE, ifindex, &list[i])) < 0)
                 return rc;
         }

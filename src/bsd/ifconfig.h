@@ -18,6 +18,9 @@ int tun_ifc_set_mtu(const char *name, unsigned mtu);
 /* The Ethernet address from getifaddrs()'s AF_LINK entry; SIOCSIFLLADDR. */
 int tun_ifc_get_mac(const char *name, uint8_t mac[6]);
 int tun_ifc_set_mac(const char *name, const uint8_t mac[6]);
+/* Whether the interface is Ethernet (tap, feth), by the type (IFT_ETHER)
+ * of its AF_LINK entry, rather than point-to-point (tun). */
+int tun_ifc_is_ethernet(const char *name, bool *ethernet);
 
 /* SIOCAIFADDR (IPv4: address, mask, and on a point-to-point interface the
  * peer or else the address itself as destination) or SIOCAIFADDR_IN6

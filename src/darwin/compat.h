@@ -85,6 +85,13 @@ struct tun_if_fake_request {
     } iffr_u;
 };
 
+/* <net/if_types.h>: the SNMP interface type of Ethernet. */
+#if __has_include(<net/if_types.h>)
+#include <net/if_types.h>
+#else
+#define IFT_ETHER 0x6
+#endif
+
 /* <net/ndrv.h>: raw frames out of an interface. */
 #if __has_include(<net/ndrv.h>)
 #include <net/ndrv.h>
@@ -118,6 +125,17 @@ struct bpf_hdr {
 #define BIOCIMMEDIATE _IOW('B', 112, unsigned int)
 #define BIOCSHDRCMPLT _IOW('B', 117, unsigned int)
 #define BIOCSSEESENT _IOW('B', 119, unsigned int)
+#endif
+
+/* The request numbers encode the structure sizes; these are XNU's values
+ * for 64-bit processes (the only ones macOS and iOS still run). */
+#if defined(__LP64__)
+_Static_assert(SIOCAIFADDR_IN6 == 0x8080691aUL, "struct in6_aliasreq size");
+_Static_assert(SIOCDIFADDR_IN6 == 0x81206919UL, "struct in6_ifreq size");
+_Static_assert(TUN_DARWIN_SIOCSDRVSPEC == 0x8028697bUL, "struct ifdrv size");
+_Static_assert(sizeof(struct tun_if_fake_request) == 160,
+               "struct if_fake_request size");
+_Static_assert(sizeof(struct bpf_hdr) == 20, "struct bpf_hdr size");
 #endif
 
 #endif

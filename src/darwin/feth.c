@@ -36,6 +36,8 @@
 struct tun_feth {
     int ndrv;                /* writes go out of side B here */
     pthread_mutex_t lock;    /* readers share the record buffer */
+    size_t size;             /* the kernel's BPF buffer size: every read
+                                must ask for exactly this many bytes */
     size_t used, next;       /* bytes in buffer, offset of the next record */
     uint8_t buffer[TUN_FETH_BPF_BUFFER];
 };
@@ -64,8 +66,10 @@ static int tun_feth_set_peer(const char *b, const char *a)
     return 0;
 }
 
-/* A BPF descriptor reading side B's received frames, non-blocking. */
-static int tun_feth_open_bpf(const char *b, int *fd_out)
+/* A BPF descriptor reading side B's received frames, non-blocking; *size
+ * gets the buffer size the kernel granted (BIOCSBLEN lowers a request above
+ * its limit, debug.bpf_maxbufsize, and answers the size it took). */
+static int tun_feth_open_bpf(const char *b, int *fd_out, size_t *size)
 {
     int fd = -1;
     char path[32];
@@ -100,7 +104,13 @@ static int tun_feth_open_bpf(const char *b, int *fd_out)
         close(fd);
         return tun_fail_errno(err, "%s on %s for %s", step, path, b);
     }
+    if (blen == 0 || blen > TUN_FETH_BPF_BUFFER) {
+        close(fd);
+        return tun_fail(TUN_EIO, "BIOCSBLEN on %s: the kernel answered a "
+                        "%u-byte buffer", path, blen);
+    }
     *fd_out = fd;
+    *size = blen;
     return 0;
 }
 
@@ -157,7 +167,8 @@ static int tun_feth_read(tun_device *dev, void *buf, size_t size,
     pthread_mutex_lock(&f->lock);
     int n = tun_feth_next_frame(f, buf, size);
     if (n == 0) {
-        struct iovec iov = {f->buffer, sizeof(f->buffer)};
+        /* bpf(4): a read must ask for the whole buffer, else EINVAL. */
+        struct iovec iov = {f->buffer, f->size};
         n = tun_unix_transfer(&dev->io, true, &iov, 1, timeout_ms,
                               honour_nonblocking);
         if (n >= 0) {
@@ -217,7 +228,7 @@ static int tun_feth_attach(const tun_config *cfg, const char *a,
         return tun_fail(TUN_ENOMEM, "allocating the BPF buffer");
     int bpf = -1;
     f->ndrv = -1;
-    if ((rc = tun_feth_open_bpf(b, &bpf)) < 0 ||
+    if ((rc = tun_feth_open_bpf(b, &bpf, &f->size)) < 0 ||
         (rc = tun_feth_open_ndrv(b, &f->ndrv)) < 0)
         goto fail;
     unsigned ifindex = if_nametoindex(a);

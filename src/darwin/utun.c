@@ -12,8 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* sc_unit is the interface's unit plus one (0 asks for the next free). */
-#define TUN_UTUN_MAX_UNIT 0x7ffffffeL
 
 /* Make a socket of ours non-blocking and close-on-exec. */
 static int tun_utun_fd_flags(int fd)
@@ -35,6 +33,10 @@ static int tun_utun_name(int fd, char name[IFNAMSIZ])
     name[IFNAMSIZ - 1] = '\0';
     return 0;
 }
+
+#if !TARGET_OS_IPHONE
+/* sc_unit is the interface's unit plus one (0 asks for the next free). */
+#define TUN_UTUN_MAX_UNIT 0x7ffffffeL
 
 /* Connect a new utun socket to unit (-1: the next free one). */
 static int tun_utun_connect(long unit, int *fd_out, char name[IFNAMSIZ])
@@ -82,6 +84,7 @@ static int tun_utun_connect(long unit, int *fd_out, char name[IFNAMSIZ])
     *fd_out = fd;
     return 0;
 }
+#endif
 
 int tun_open(const tun_config *cfg, tun_device **out)
 {

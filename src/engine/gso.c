@@ -10,22 +10,32 @@ static bool fits(const tun_buf *b, size_t offset, size_t need)
     return b->data && b->capacity >= offset && b->capacity - offset >= need;
 }
 
+/* Which segments go out: from `first` of the n, as many as the count
+ * buffers take (all or an error, when `all`). Checks that each buffer
+ * holds offset plus its segment and stores how many in *take. */
 static int check_room(const tun_buf *out, size_t count, size_t offset,
-                      size_t n, size_t hdrs, size_t payload, size_t gso)
+                      size_t first, size_t n, bool all, size_t hdrs,
+                      size_t payload, size_t gso, size_t *take)
 {
-    if (n > count)
-        return tun_fail(TUN_ENOBUFS,
-                        "GSO split: the packet makes %zu segments but only "
-                        "%zu buffers were given",
-                        n, count);
-    for (size_t i = 0; i < n; i++) {
-        size_t seg = hdrs + (payload - i * gso < gso ? payload - i * gso : gso);
+    size_t k = n - first;
+    if (k > count) {
+        if (all || count == 0)
+            return tun_fail(TUN_ENOBUFS,
+                            "GSO split: the packet makes %zu segments but "
+                            "only %zu buffers were given",
+                            k, count);
+        k = count;
+    }
+    for (size_t i = 0; i < k; i++) {
+        size_t at = (first + i) * gso;
+        size_t seg = hdrs + (payload - at < gso ? payload - at : gso);
         if (!fits(&out[i], offset, seg))
             return tun_fail(TUN_EMSGSIZE,
                             "GSO split: buffer %zu (capacity %zu) cannot hold "
                             "offset %zu plus a %zu-byte segment",
                             i, out[i].capacity, offset, seg);
     }
+    *take = k;
     return 0;
 }
 
@@ -60,7 +70,8 @@ int tun_vnet_complete(const tun_vnet_hdr *vh, uint8_t *dst, const uint8_t *src,
 static int pass_through(const tun_vnet_hdr *vh, const uint8_t *pkt,
                         size_t len, tun_buf *out, size_t count, size_t offset)
 {
-    int rc = check_room(out, count, offset, 1, len, 0, 1);
+    size_t take;
+    int rc = check_room(out, count, offset, 0, 1, true, len, 0, 1, &take);
     if (rc < 0 || (rc = tun_vnet_complete(vh, out[0].data + offset, pkt,
                                           len)) < 0)
         return rc;
@@ -112,17 +123,24 @@ static void write_segment(const uint8_t *pkt, const tun_pkt *pk, uint8_t *dst,
     tun_put16(l4 + field, c);
 }
 
-int tun_gso_split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
-                  tun_buf *out, size_t count, size_t offset)
+/* tun_gso_split() and tun_gso_split_from(): segments from `first` on, all
+ * of them or an error when `all`. */
+static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
+                 size_t first, bool all, tun_buf *out, size_t count,
+                 size_t offset, size_t *total)
 {
     if (!vh || !pkt || (!out && count))
         return tun_fail(TUN_EINVAL, "GSO split: NULL pointer");
+    *total = 1;
     if (vh->hdr_len > len)
         return tun_fail(TUN_EINVAL,
                         "GSO split: hdr_len %u is beyond the %zu-byte packet",
                         (unsigned)vh->hdr_len, len);
-    if (vh->gso_type == TUN_VNET_GSO_NONE)
+    if (vh->gso_type == TUN_VNET_GSO_NONE) {
+        if (first)
+            return tun_fail(TUN_EINVAL, "GSO split: segment %zu of 1", first);
         return pass_through(vh, pkt, len, out, count, offset);
+    }
 
     uint8_t proto;
     unsigned version = 0; /* 0: either */
@@ -164,14 +182,36 @@ int tun_gso_split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
     size_t hdrs = (size_t)pk.l3_len + pk.l4_len, payload = len - hdrs;
     size_t gso = vh->gso_size;
     size_t n = payload ? (payload + gso - 1) / gso : 1;
-    int rc = check_room(out, count, offset, n, hdrs, payload, gso);
+    *total = n;
+    if (first >= n)
+        return tun_fail(TUN_EINVAL, "GSO split: segment %zu of %zu", first,
+                        n);
+    size_t take;
+    int rc = check_room(out, count, offset, first, n, all, hdrs, payload, gso,
+                        &take);
     if (rc < 0)
         return rc;
-    for (size_t i = n; i-- > 0;) {
-        size_t from = hdrs + i * gso;
+    for (size_t k = take; k-- > 0;) {
+        size_t i = first + k, from = hdrs + i * gso;
         size_t seg = len - from < gso ? len - from : gso;
-        write_segment(pkt, &pk, out[i].data + offset, i, n, from, seg);
-        out[i].len = hdrs + seg;
+        write_segment(pkt, &pk, out[k].data + offset, i, n, from, seg);
+        out[k].len = hdrs + seg;
     }
-    return (int)n;
+    return (int)take;
+}
+
+int tun_gso_split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
+                  tun_buf *out, size_t count, size_t offset)
+{
+    size_t total;
+    return split(vh, pkt, len, 0, true, out, count, offset, &total);
+}
+
+int tun_gso_split_from(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
+                       size_t first, tun_buf *out, size_t count,
+                       size_t offset, size_t *total)
+{
+    if (!total)
+        return tun_fail(TUN_EINVAL, "GSO split: NULL pointer");
+    return split(vh, pkt, len, first, false, out, count, offset, total);
 }

@@ -25,6 +25,15 @@
 #define TUN_ETH_FRAME_HEADER 18
 #define TUN_PACKET_INFO_SIZE 4
 
+/* glibc declares ioctl(int, unsigned long, ...), musl and bionic
+ * ioctl(int, int, ...): a request with the top bit set (_IOR) must be
+ * converted to the type the C library takes. */
+#ifdef __GLIBC__
+typedef unsigned long tun_ioctl_request;
+#else
+typedef int tun_ioctl_request;
+#endif
+
 /* ---- opening ---------------------------------------------------------- */
 
 /* Offer the kernel checksum and TCP segmentation offload, and UDP
@@ -262,6 +271,12 @@ int tun_open(const tun_config *cfg, tun_device **out)
     }
     if (cfg->persist)
         dev->flags |= TUN_FLAG_PERSIST;
+    /* Learn the MTU now, in the namespace the device was made in: a write
+     * checks against it, and the writing thread may live in another
+     * namespace, where the index names another interface or none. */
+    struct tun_nl_link link;
+    if (tun_nl_link_get(ifindex, &link) == 0)
+        atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
     *out = dev;
     return 0;
 }
@@ -273,11 +288,11 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
         return fl;
 
     unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
-    unsigned ifindex = 0;
+    unsigned ifindex = 0, mtu = 0;
     if (!(flags & TUN_FD_RAW)) {
         struct ifreq ifr;
         memset(&ifr, 0, sizeof(ifr));
-        if (ioctl(fd, TUNGETIFF, &ifr) != 0) {
+        if (ioctl(fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0) {
             int err = errno;
             if (err == EBADFD)
                 return tun_fail(TUN_EBADF, "tun_open_fd: fd %d is %s but not "
@@ -314,11 +329,15 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
             return rc;
         if (link.tun_pi == 1)
             dflags |= TUN_FLAG_PACKET_INFO;
+        mtu = link.mtu;
     }
     int nonblocking = tun_unix_adopt_nonblocking(fd, fl);
     if (nonblocking < 0)
         return nonblocking;
-    return tun_device_new(fd, ifindex, dflags, nonblocking, out);
+    int rc = tun_device_new(fd, ifindex, dflags, nonblocking, out);
+    if (rc == 0) /* as in tun_open(): known before any write */
+        atomic_store_explicit(&(*out)->mtu, mtu, memory_order_relaxed);
+    return rc;
 }
 
 void tun_close(tun_device *dev)

@@ -14,10 +14,15 @@ struct tun_device {
                                 too large */
     size_t link_header;      /* Ethernet header and/or packet info bytes a
                                 write may add to the MTU */
-    /* Offload only: where tun_recv_multiple() reads a super-packet that the
-     * caller's first buffer cannot hold (TUN_PACKET_MAX bytes), and the
-     * lock that lets one reader at a time use it. */
+    /* Offload only, for tun_recv_multiple(): where a super-packet is read
+     * when the caller's first buffer cannot hold it (TUN_PACKET_MAX bytes)
+     * or kept when the caller's buffers cannot take all its segments; then
+     * rx_next is the first segment still to hand over (0: none kept). The
+     * lock lets one reader at a time use them. */
     uint8_t *rx_buf;
+    uint8_t rx_vnet[TUN_VNET_HDR_LEN];
+    size_t rx_len;
+    size_t rx_next;
     pthread_mutex_t rx_lock;
 };
 

@@ -8,6 +8,8 @@
 #include "../engine/gro.h"
 #include "../engine/gso.h"
 
+#include <string.h>
+
 /* The reason for a packet that was read but cannot be handed over. */
 static int tun_offload_dropped(int rc)
 {
@@ -19,28 +21,60 @@ static int tun_offload_dropped(int rc)
                     tun_last_error());
 }
 
+/* Hand over segments of the kept packet from rx_next on. */
+static int tun_offload_recv_kept(tun_device *dev, tun_buf *bufs, size_t count,
+                                 size_t offset)
+{
+    tun_vnet_hdr vh;
+    tun_vnet_hdr_decode(&vh, dev->rx_vnet);
+    size_t total;
+    int n = tun_gso_split_from(&vh, dev->rx_buf, dev->rx_len, dev->rx_next,
+                               bufs, count, offset, &total);
+    if (n < 0) {
+        dev->rx_next = 0;
+        return tun_offload_dropped(n);
+    }
+    dev->rx_next += (size_t)n;
+    if (dev->rx_next == total)
+        dev->rx_next = 0;
+    return n;
+}
+
 int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
                      size_t offset)
 {
+    pthread_mutex_lock(&dev->rx_lock);
+    int n;
+    if (dev->rx_next) {
+        n = tun_offload_recv_kept(dev, bufs, count, offset);
+        pthread_mutex_unlock(&dev->rx_lock);
+        return n;
+    }
     /* Straight into the first buffer when the largest packet fits there:
      * its first segment is then cut in place. */
     tun_buf *first = &bufs[0];
     bool in_place = first->data && first->capacity >= offset &&
                     first->capacity - offset >= TUN_PACKET_MAX;
     uint8_t *pkt = in_place ? first->data + offset : dev->rx_buf;
-    if (!in_place)
-        pthread_mutex_lock(&dev->rx_lock);
-    uint8_t vnet[TUN_VNET_HDR_LEN];
-    int n = tun_linux_read_packet(dev, vnet, pkt, TUN_PACKET_MAX, -1, true);
+    n = tun_linux_read_packet(dev, dev->rx_vnet, pkt, TUN_PACKET_MAX, -1,
+                              true);
     if (n >= 0) {
+        size_t len = (size_t)n;
         tun_vnet_hdr vh;
-        tun_vnet_hdr_decode(&vh, vnet);
-        n = tun_gso_split(&vh, pkt, (size_t)n, bufs, count, offset);
-        if (n < 0)
+        tun_vnet_hdr_decode(&vh, dev->rx_vnet);
+        n = tun_gso_split(&vh, pkt, len, bufs, count, offset);
+        if (n == TUN_ENOBUFS) {
+            /* More segments than buffers (nothing was written): keep the
+             * packet and hand it over in parts, this call and the next. */
+            if (in_place)
+                memcpy(dev->rx_buf, pkt, len);
+            dev->rx_len = len;
+            n = tun_offload_recv_kept(dev, bufs, count, offset);
+        } else if (n < 0) {
             n = tun_offload_dropped(n);
+        }
     }
-    if (!in_place)
-        pthread_mutex_unlock(&dev->rx_lock);
+    pthread_mutex_unlock(&dev->rx_lock);
     return n;
 }
 

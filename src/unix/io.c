@@ -92,6 +92,9 @@ int tun_unix_wait(struct tun_unix_io *io, short events, int timeout_ms)
     }
 }
 
+/* How often a read waiting for NetBSD's tun to get an address looks. */
+#define TUN_UNIX_RECHECK_MS 10
+
 /* The readable reason for a failed read or write. */
 static int tun_unix_io_error(int err, const char *op)
 {
@@ -127,13 +130,26 @@ int tun_unix_transfer(struct tun_unix_io *io, bool is_read, struct iovec *iov,
             return (int)n;
         if (errno == EINTR)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
+        /* NetBSD's tun answers reads with EHOSTDOWN until the interface
+         * has an address: nothing can be queued before, so there is
+         * nothing to read yet. poll() does not report the address
+         * arriving, so a wait for it looks again every few ms. */
+        bool no_address = is_read && errno == EHOSTDOWN;
+        if (errno != EAGAIN && errno != EWOULDBLOCK && !no_address)
             return tun_unix_io_error(errno, is_read ? "read" : "write");
         if (honour_nonblocking &&
             atomic_load_explicit(&io->nonblocking, memory_order_relaxed))
             return TUN_EAGAIN; /* an event loop's normal case: no reason */
-        rc = tun_unix_wait(io, is_read ? POLLIN : POLLOUT,
-                           tun_unix_left(deadline));
+        int left = tun_unix_left(deadline);
+        if (no_address && (left < 0 || left > TUN_UNIX_RECHECK_MS))
+            left = TUN_UNIX_RECHECK_MS;
+        rc = tun_unix_wait(io, is_read ? POLLIN : POLLOUT, left);
+        if (rc == TUN_ETIMEDOUT && no_address) {
+            if (deadline < 0 || tun_unix_now_ms() < deadline)
+                continue;
+            return tun_fail(TUN_ETIMEDOUT, "read: nothing within %d ms (the "
+                            "interface has no address yet)", timeout_ms);
+        }
         if (rc < 0)
             return rc;
     }

@@ -553,6 +553,46 @@ static void test_every_truncation(void **state)
     free_bufs(b, 4);
 }
 
+/* tun_gso_split_from(): a packet handed over a few segments at a time gives
+ * the same segments as one split. */
+static void test_split_in_parts(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = {.seq = 7, .flags = TEST_ACK | TEST_PSH | TEST_CWR, .id = 3,
+                  .opts = ts_option, .opts_len = sizeof(ts_option),
+                  .payload = payload, .payload_len = 9500};
+    tun_vnet_hdr vh;
+    size_t len = kernel_packet(&f, &s, 1000, &vh);
+    tun_buf *b = alloc_bufs(10, OFFSET + 1100);
+    for (size_t per = 1; per <= 11; per++) {
+        size_t total = 0;
+        for (size_t first = 0; first < 10;) {
+            int n = tun_gso_split_from(&vh, super, len, first, b + first, per,
+                                       OFFSET, &total);
+            assert_int_equal(total, 10);
+            assert_int_equal(n, first + per <= 10 ? per : 10 - first);
+            first += (size_t)n;
+        }
+        check_segments(&f, &s, 1000, b, 10);
+    }
+    size_t total;
+    assert_int_equal(tun_gso_split_from(&vh, super, len, 10, b, 1, OFFSET,
+                                        &total),
+                     TUN_EINVAL);
+    assert_int_equal(tun_gso_split_from(&vh, super, len, 0, b, 0, OFFSET,
+                                        &total),
+                     TUN_ENOBUFS);
+    vh.gso_type = TUN_VNET_GSO_NONE;
+    assert_int_equal(tun_gso_split_from(&vh, super, len, 1, b, 1, OFFSET,
+                                        &total),
+                     TUN_EINVAL);
+    assert_int_equal(tun_gso_split_from(&vh, super, len, 0, b, 1, OFFSET,
+                                        NULL),
+                     TUN_EINVAL);
+    free_bufs(b, 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_malformed_other),
         cmocka_unit_test(test_every_truncation),
+        cmocka_unit_test(test_split_in_parts),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

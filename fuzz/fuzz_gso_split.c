@@ -1,0 +1,88 @@
+/* GSO split of an arbitrary virtio-net header and packet.
+ *
+ * Input: 10 bytes of virtio-net header (as the kernel writes it), a control
+ * byte (bits 0-5: 1 + the number of buffers; bit 6: read the packet into
+ * the first buffer and split in place; bit 7: hand the segments over a few
+ * at a time with tun_gso_split_from()), 2 bytes (little-endian) of room
+ * per buffer after the headroom, then the packet. Every buffer is an
+ * allocation of its own exact size, so that a write past one is caught.
+ * Properties: never an access outside the buffers; a success writes
+ * 1..count segments, each within its buffer; with GSO, each segment is a
+ * consistent IP packet whose checksums are right. */
+#include "fuzz.h"
+
+#include "engine/checksum.h"
+#include "engine/gso.h"
+
+#include <string.h>
+
+#define OFFSET TUN_VNET_HDR_LEN
+#define MAX_BUFS 64
+
+static void check_segment(const tun_vnet_hdr *vh, const tun_buf *b)
+{
+    const uint8_t *p = b->data + OFFSET;
+    FUZZ_CHECK(b->len <= b->capacity - OFFSET);
+    if (vh->gso_type == TUN_VNET_GSO_NONE)
+        return;
+    tun_pkt pk;
+    FUZZ_CHECK(tun_pkt_parse(&pk, p, b->len) == 0);
+    if (pk.version == 4)
+        FUZZ_CHECK(tun_csum_fold(tun_csum_add(0, p, pk.l3_len)) == 0xffff);
+    size_t l4 = b->len - pk.l3_len;
+    uint32_t sum = tun_pkt_pseudo_sum(p, &pk, l4);
+    FUZZ_CHECK(tun_csum_fold(tun_csum_add(sum, p + pk.l3_len, l4)) == 0xffff);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < TUN_VNET_HDR_LEN + 3)
+        return 0;
+    tun_vnet_hdr vh;
+    tun_vnet_hdr_decode(&vh, data);
+    unsigned ctl = data[TUN_VNET_HDR_LEN];
+    size_t count = 1 + (ctl & 63);
+    bool in_place = ctl & 0x40, in_parts = ctl & 0x80;
+    size_t room = fuzz_le16(data + TUN_VNET_HDR_LEN + 1);
+    const uint8_t *pkt = data + TUN_VNET_HDR_LEN + 3;
+    size_t len = size - TUN_VNET_HDR_LEN - 3;
+    if (in_place && room < len)
+        room = len;
+
+    tun_buf bufs[MAX_BUFS];
+    for (size_t i = 0; i < count; i++) {
+        bufs[i].capacity = OFFSET + room;
+        bufs[i].data = malloc(bufs[i].capacity);
+        bufs[i].len = 0;
+        if (!bufs[i].data)
+            abort();
+    }
+    if (in_place) {
+        memcpy(bufs[0].data + OFFSET, pkt, len);
+        pkt = bufs[0].data + OFFSET;
+    }
+    int n;
+    if (in_parts && !in_place) {
+        /* Two buffers at a time, as a caller short of buffers would. */
+        size_t first = 0, total = 1;
+        do {
+            size_t take = count - first < 2 ? count - first : 2;
+            n = take ? tun_gso_split_from(&vh, pkt, len, first, bufs + first,
+                                          take, OFFSET, &total)
+                     : TUN_ENOBUFS;
+            FUZZ_CHECK(n < 0 || (n >= 1 && (size_t)n <= take));
+            if (n > 0)
+                first += (size_t)n;
+        } while (n > 0 && first < total);
+        if (n > 0)
+            n = (int)first;
+    } else {
+        n = tun_gso_split(&vh, pkt, len, bufs, count, OFFSET);
+    }
+    FUZZ_CHECK(n < 0 || (n >= 1 && (size_t)n <= count));
+    for (int i = 0; i < n; i++)
+        check_segment(&vh, &bufs[i]);
+    for (size_t i = 0; i < count; i++)
+        free(bufs[i].data);
+    return 0;
+}
