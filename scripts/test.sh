@@ -18,7 +18,8 @@ jobs=$(nproc)
 
 packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
           iproute2 iputils-ping procps kmod libclang-rt-14-dev jq iperf3
-          gnuplot-nox gcc-mingw-w64-x86-64)
+          gnuplot-nox gcc-mingw-w64-x86-64 libuv1-dev libevent-dev
+          liburing-dev socat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
