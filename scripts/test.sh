@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Install what is missing, then build and run every test:
 #   gcc -Werror (whole suite), clang -Werror (whole suite), gcc with
-#   ASan+UBSan (whole suite), a musl-gcc build of the library, a mingw-w64
-#   cross-build for Windows (library, examples and portable unit tests, run
-#   under wine; the DLL must export the public API only), macOS compile
-#   checks with zig, an installed-package check (pkg-config and
-#   find_package consumers), and libFuzzer on each fuzz target for
-#   TUN_FUZZ_SECONDS (default 60).
+#   ASan+UBSan (whole suite), clang with ThreadSanitizer (the threaded
+#   tests), a musl-gcc build of the library, a mingw-w64 cross-build for
+#   Windows (library, examples and portable unit tests, run under wine; the
+#   DLL must export the public API only), macOS compile checks with zig, an
+#   installed-package check (pkg-config and find_package consumers), and
+#   libFuzzer on each fuzz target for TUN_FUZZ_SECONDS (default 60).
 # Run as root on Debian: the integration tests create network namespaces
 # and TUN devices (never touching the host's namespace).
 # Usage: scripts/test.sh [--quick]   (--quick: gcc build and suite only)
@@ -19,7 +19,8 @@ jobs=$(nproc)
 
 packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
           iproute2 iputils-ping procps kmod libclang-rt-14-dev jq iperf3
-          gnuplot-nox gcc-mingw-w64-x86-64)
+          gnuplot-nox gcc-mingw-w64-x86-64 libuv1-dev libevent-dev
+          liburing-dev socat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -48,10 +49,13 @@ build() {
   cmake --build "$root/$dir" -j"$jobs"
 }
 
-# suite DIR: every test, one at a time (timing checks want a quiet machine).
+# suite DIR [CTEST ARGS...]: every test (or those selected), one at a time
+# (timing checks want a quiet machine).
 suite() {
-  echo "== tests in $1"
-  (cd "$root/$1" && ctest --output-on-failure --timeout 600)
+  local dir=$1
+  shift
+  echo "== tests in $dir"
+  (cd "$root/$dir" && ctest --output-on-failure --timeout 600 "$@")
 }
 
 build build/gcc gcc
@@ -66,6 +70,14 @@ suite build/clang
 build build/sanitize gcc -DTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 suite build/sanitize
+
+# ThreadSanitizer on the tests where threads share a device or signals
+# fly (the rest is single-threaded; the exhaustion test's rlimits and
+# allocation wrappers do not mix with TSan's runtime).
+build build/tsan clang -DTUN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
+      -DTUN_BUILD_EXAMPLES=OFF
+TSAN_OPTIONS=halt_on_error=1:exitcode=66 suite build/tsan \
+  -R 'test_(device|netlink_wait|fault_(signals|gone|concurrency|churn))$'
 
 # musl: the library alone, with the kernel's uapi headers beside musl's.
 musl_inc="$root/build/musl-include"

@@ -31,6 +31,7 @@ static const struct tun_error_info {
     {TUN_EADDRNOTAVAIL, "TUN_EADDRNOTAVAIL", "address not on the device"},
     {TUN_ETIMEDOUT, "TUN_ETIMEDOUT", "timed out"},
     {TUN_ECANCELED, "TUN_ECANCELED", "interrupted by tun_interrupt()"},
+    {TUN_EMFILE, "TUN_EMFILE", "too many open descriptors"},
 };
 
 static const struct tun_error_info *tun_error_find(int err)

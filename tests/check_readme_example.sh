@@ -5,10 +5,13 @@
 set -euo pipefail
 cc=$1 readme=$2 include=$3 library=$4
 shift 4
+# CMake passes an empty argument when there are no extra flags: drop it.
+flags=()
+for f in "$@"; do [ -n "$f" ] && flags+=("$f"); done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 awk '/^```c$/ {on = 1; next} /^```/ {on = 0} on' "$readme" >"$work/example.c"
 [ -s "$work/example.c" ] || { echo "no C example in $readme" >&2; exit 1; }
 "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$include" \
-      -o "$work/example" "$work/example.c" "$library" "$@"
+      -o "$work/example" "$work/example.c" "$library" ${flags[@]+"${flags[@]}"}
 echo "README example builds"

@@ -43,6 +43,22 @@ int tun_test_sh(char *out, size_t out_size, const char *fmt, ...)
 #endif
     ;
 
+/* Milliseconds of a monotonic clock. */
+int64_t tun_test_now_ms(void);
+
+/* Number of network interfaces in the calling thread's namespace. */
+int tun_test_count_links(void);
+
+/* Resident set size of this process in KiB (VmRSS), -1 if unknown. */
+long tun_test_rss_kb(void);
+
+/* Write an IPv4 UDP packet from src:sport to dst:dport (dotted quads)
+ * carrying len bytes of payload into buf (size >= 28 + len), with a valid
+ * IP header checksum and no UDP checksum. Returns its length. */
+size_t tun_test_udp4(uint8_t *buf, const char *src, uint16_t sport,
+                     const char *dst, uint16_t dport, const void *payload,
+                     size_t len);
+
 /* Portable (testutil.c), on every platform. */
 
 /* SHA-256 (FIPS 180-4), to check that bytes sent through a device arrive

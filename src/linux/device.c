@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -106,6 +107,28 @@ static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags, int *fd_out)
         }
     }
     *fd_out = fd;
+    return 0;
+}
+
+/* The index of interface `name` in the calling thread's namespace in
+ * *index, 0 if there is none. Unlike if_nametoindex(), a failure of the
+ * lookup itself (no descriptor left for its socket) is told apart from a
+ * missing interface and recorded. */
+static int tun_linux_ifindex(const char *name, unsigned *index)
+{
+    int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return tun_fail_errno(errno, "finding the index of %s: socket", name);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    size_t len = strnlen(name, IFNAMSIZ - 1);
+    memcpy(ifr.ifr_name, name, len);
+    int rc = ioctl(s, SIOCGIFINDEX, &ifr);
+    int err = errno;
+    close(s);
+    if (rc != 0 && err != ENODEV)
+        return tun_fail_errno(err, "finding the index of %s", name);
+    *index = rc == 0 ? (unsigned)ifr.ifr_ifindex : 0;
     return 0;
 }
 
@@ -239,14 +262,18 @@ int tun_open(const tun_config *cfg, tun_device **out)
     name[name_len] = '\0';
     /* Attaching to a persistent interface that already exists must not
      * delete it when a later step fails: it is not ours to remove. */
-    bool existed = !strchr(name, '%') && if_nametoindex(name) != 0;
+    unsigned ifindex = 0;
+    if (!strchr(name, '%') && (rc = tun_linux_ifindex(name, &ifindex)) < 0)
+        return rc;
+    bool existed = ifindex != 0;
 
     int fd;
     if ((rc = tun_linux_attach(name, &flags, &fd)) < 0)
         return rc;
-    unsigned ifindex = if_nametoindex(name);
-    if (ifindex == 0) {
-        rc = tun_fail_errno(errno, "finding the index of %s", name);
+    if ((rc = tun_linux_ifindex(name, &ifindex)) == 0 && ifindex == 0)
+        rc = tun_fail(TUN_ENODEV, "finding the index of %s: the interface "
+                      "vanished right after it was attached", name);
+    if (rc < 0) {
         close(fd);
         return rc;
     }
@@ -308,32 +335,34 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
         if (ifr.ifr_flags & IFF_PERSIST)
             dflags |= TUN_FLAG_PERSIST;
         if (ifr.ifr_flags & IFF_VNET_HDR) {
-            int rc;
             if (dflags & TUN_FLAG_L2)
                 return tun_fail(TUN_ENOTSUP, "tun_open_fd: offload is "
                                 "supported on L3 (TUN) devices only");
-            if ((rc = tun_linux_enable_offload(fd, &dflags)) < 0)
+            int rc = tun_linux_enable_offload(fd, &dflags);
+            if (rc < 0)
                 return rc;
         }
         ifr.ifr_name[IFNAMSIZ - 1] = '\0';
-        ifindex = if_nametoindex(ifr.ifr_name);
-        if (ifindex == 0)
-            return tun_fail_errno(errno, "tun_open_fd: finding the index of "
-                                  "%s", ifr.ifr_name);
+        int rc = tun_linux_ifindex(ifr.ifr_name, &ifindex);
+        if (rc == 0 && ifindex == 0)
+            rc = tun_fail(TUN_ENODEV, "tun_open_fd: %s is not in this "
+                          "thread's network namespace", ifr.ifr_name);
+        if (rc < 0)
+            return rc;
         /* TUNGETIFF reports IFF_NO_PI's bit as IFF_NOFILTER, so only
          * rtnetlink (Linux 4.15+) tells whether packets carry the header;
          * older kernels are taken to have it off, as libtun opens them. */
         struct tun_nl_link link;
-        int rc = tun_nl_link_get(ifindex, &link);
-        if (rc < 0)
+        if ((rc = tun_nl_link_get(ifindex, &link)) < 0)
             return rc;
         if (link.tun_pi == 1)
             dflags |= TUN_FLAG_PACKET_INFO;
         mtu = link.mtu;
     }
-    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
-        return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");
-    int rc = tun_device_new(fd, ifindex, dflags, false, out);
+    int nonblocking = tun_unix_adopt_nonblocking(fd, fl);
+    if (nonblocking < 0)
+        return nonblocking;
+    int rc = tun_device_new(fd, ifindex, dflags, nonblocking, out);
     if (rc == 0) /* as in tun_open(): known before any write */
         atomic_store_explicit(&(*out)->mtu, mtu, memory_order_relaxed);
     return rc;
@@ -409,10 +438,21 @@ static int tun_check_write_size(tun_device *dev, size_t len)
         return 0;
     struct tun_nl_link link;
     int rc = tun_nl_link_get(dev->ifindex, &link);
+    if (rc == -ENODEV) {
+        /* Netlink answers for this thread's network namespace; the
+         * descriptor knows whether the interface still exists anywhere. */
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof(ifr));
+        if (ioctl(dev->io.fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0)
+            return tun_fail(TUN_ENODEV, "write: the interface was deleted");
+        return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed the MTU %u "
+                        "last seen plus %zu bytes of link header (the "
+                        "interface is in another network namespace than "
+                        "this thread, where its MTU cannot be read again)",
+                        len, mtu, dev->link_header);
+    }
     if (rc < 0)
-        return rc == -ENODEV ? tun_fail(TUN_ENODEV, "write: the interface was "
-                                        "deleted")
-                             : rc;
+        return rc;
     atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
     if (len <= link.mtu + dev->link_header)
         return 0;
@@ -780,9 +820,12 @@ int tun_clone_queue(tun_device *dev, tun_device **out)
                         atomic_load_explicit(&dev->io.nonblocking,
                                              memory_order_relaxed),
                         out);
-    if (rc < 0)
+    if (rc < 0) {
         close(fd);
-    return rc;
+        return rc;
+    }
+    atomic_store_explicit(&(*out)->mtu, link.mtu, memory_order_relaxed);
+    return 0;
 }
 
 int tun_queue_set_enabled(tun_device *dev, bool enabled)

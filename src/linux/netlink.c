@@ -24,8 +24,6 @@
 #define NL_RECV_SIZE 32768
 /* How often an interrupted or overrun dump is started again. */
 #define NL_DUMP_TRIES 5
-/* nl_wait() result: the dump must be started again on a new socket. */
-#define NL_RESTART 1
 
 static size_t nl_align(size_t n) { return (n + 3) & ~(size_t)3; }
 
@@ -526,11 +524,6 @@ struct nl_sock {
     uint32_t port; /* our port id: the kernel addresses replies to it */
 };
 
-/* Called for each reply message of the request other than the final
- * NLMSG_ERROR / NLMSG_DONE; a negative return ends the request. */
-typedef int (*nl_reply_fn)(void *ctx, const struct nlmsghdr *msg, size_t len,
-                           const char *step);
-
 static int nl_open(struct nl_sock *s, bool dump, const char *step)
 {
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -578,29 +571,29 @@ static int nl_fail(int err, const char *step, const char *ext)
     return tun_fail_errno(-err, "%s", step);
 }
 
-/* Read replies to request `seq` until its ACK, error or NLMSG_DONE. Returns
- * 0, a negative error (recorded), or NL_RESTART when a dump was interrupted
- * by a change or lost messages (only when `dump`). */
-static int nl_wait(const struct nl_sock *s, uint32_t seq, bool dump,
-                   nl_reply_fn fn, void *ctx, const char *step)
+int tun_nl_wait(int fd, uint32_t port, uint32_t seq, bool dump,
+                tun_nl_reply_fn fn, void *ctx, const char *step)
 {
     union {
         struct nlmsghdr align;
         unsigned char bytes[NL_RECV_SIZE];
     } buf;
     for (;;) {
+        /* Zeroed: a sender without an address (a test's socket pair)
+         * leaves it untouched and counts as the kernel. */
         struct sockaddr_nl from;
+        memset(&from, 0, sizeof(from));
         struct iovec iov = {.iov_base = buf.bytes, .iov_len = sizeof(buf)};
         struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof(from),
                             .msg_iov = &iov, .msg_iovlen = 1};
-        ssize_t got = recvmsg(s->fd, &mh, 0);
+        ssize_t got = recvmsg(fd, &mh, 0);
         if (got < 0) {
             if (errno == EINTR)
                 continue;
             /* The socket overflowed and replies were dropped: a dump can
              * start over; a single request's ACK may be lost. */
             if (errno == ENOBUFS && dump)
-                return NL_RESTART;
+                return TUN_NL_RESTART;
             if (errno == ENOBUFS)
                 return tun_fail(-EIO, "%s: netlink reply lost (receive "
                                 "buffer overflow)", step);
@@ -621,9 +614,9 @@ static int nl_wait(const struct nl_sock *s, uint32_t seq, bool dump,
             size_t step_len = nl_align(h.nlmsg_len);
             if (step_len > left)
                 step_len = left;
-            if (h.nlmsg_seq == seq && h.nlmsg_pid == s->port) {
+            if (h.nlmsg_seq == seq && h.nlmsg_pid == port) {
                 if (dump && (h.nlmsg_flags & NLM_F_DUMP_INTR))
-                    return NL_RESTART;
+                    return TUN_NL_RESTART;
                 if (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_DONE) {
                     int err;
                     char ext[256];
@@ -654,7 +647,7 @@ static uint32_t nl_next_seq(void)
 
 /* One request that ends with an ACK (or an error). */
 static int nl_transact(const void *req, size_t len, uint32_t seq,
-                       nl_reply_fn fn, void *ctx, const char *step)
+                       tun_nl_reply_fn fn, void *ctx, const char *step)
 {
     struct nl_sock s;
     int rc = nl_open(&s, false, step);
@@ -662,7 +655,7 @@ static int nl_transact(const void *req, size_t len, uint32_t seq,
         return rc;
     rc = nl_send(&s, req, len, step);
     if (rc == 0)
-        rc = nl_wait(&s, seq, false, fn, ctx, step);
+        rc = tun_nl_wait(s.fd, s.port, seq, false, fn, ctx, step);
     close(s.fd);
     return rc;
 }
@@ -891,9 +884,9 @@ static int nl_addr_walk(unsigned ifindex, struct nl_addr_ctx *c,
         c->found = false;
         rc = nl_send(&s, req, (size_t)len, step);
         if (rc == 0)
-            rc = nl_wait(&s, seq, true, nl_on_addr, c, step);
+            rc = tun_nl_wait(s.fd, s.port, seq, true, nl_on_addr, c, step);
         close(s.fd);
-        if (rc != NL_RESTART)
+        if (rc != TUN_NL_RESTART)
             return rc;
     }
     return tun_fail(-EAGAIN, "%s: the addresses kept changing during %d "

@@ -53,6 +53,25 @@ int tun_nl_addr_del(unsigned ifindex, const tun_address *a);
 int tun_nl_addr_list(unsigned ifindex, tun_address *out, size_t capacity,
                      size_t *count);
 
+/* ---- the receive loop (exposed so tests can drive it) ---- */
+
+/* Called for each reply message of the request other than the final
+ * NLMSG_ERROR / NLMSG_DONE; a negative return ends the request. */
+typedef int (*tun_nl_reply_fn)(void *ctx, const struct nlmsghdr *msg,
+                               size_t len, const char *step);
+/* tun_nl_wait() result: the dump must be started again on a new socket. */
+#define TUN_NL_RESTART 1
+/* Read the replies to request seq from the netlink socket fd (bound to
+ * port id `port`) until its ACK, error or NLMSG_DONE, passing the others to
+ * fn. Messages for other sequence numbers or ports, and datagrams not from
+ * the kernel, are skipped; EINTR is retried. Returns 0, a negative error
+ * (recorded; a kernel error with its extended-ACK text), or TUN_NL_RESTART
+ * when `dump` and the dump was interrupted by a change (NLM_F_DUMP_INTR) or
+ * the socket overflowed (ENOBUFS). Any datagram socket whose sender has no
+ * address works in place of the kernel's, for tests. */
+int tun_nl_wait(int fd, uint32_t port, uint32_t seq, bool dump,
+                tun_nl_reply_fn fn, void *ctx, const char *step);
+
 /* ---- pure message building and parsing (no socket) ---- */
 
 /* Build a request into buf; return its length or -ENOBUFS. */
