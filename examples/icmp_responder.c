@@ -38,24 +38,6 @@ static void usage(const char *prog)
             prog);
 }
 
-/* Add one address given as -4 or -6, checking that it has that family. */
-static int add_address(tun_config *cfg, const char *text, unsigned family)
-{
-    tun_address a;
-    if (example_parse_address(text, &a) != 0)
-        return -1;
-    if (a.family != family) {
-        fprintf(stderr, "'%s' is not an IPv%u address\n", text, family);
-        return -1;
-    }
-    int rc = tun_config_add_address(cfg, &a);
-    if (rc < 0) {
-        example_fail("tun_config_add_address", rc);
-        return -1;
-    }
-    return 0;
-}
-
 /* Print "tun0: answering ping to other addresses of 10.0.0.1/24 ...". */
 static void print_ready(tun_device *dev)
 {
@@ -98,9 +80,7 @@ static int serve(tun_device *dev, unsigned long count, unsigned long seconds)
             return example_fail("tun_read_timeout", n);
 
         packet_describe(buf, (size_t)n, what, sizeof(what));
-        size_t reply = packet_ipv4_echo_reply(buf, (size_t)n);
-        if (reply == 0)
-            reply = packet_ipv6_echo_reply(buf, (size_t)n);
+        size_t reply = packet_echo_reply(buf, (size_t)n);
         if (reply == 0) {
             printf("ignored %s\n", what); /* e.g. IPv6 router solicitation */
             continue;
@@ -150,7 +130,7 @@ int main(int argc, char **argv)
             break;
         case '4':
         case '6':
-            if (add_address(cfg, optarg, opt == '4' ? 4 : 6) != 0)
+            if (example_add_address(cfg, optarg, opt == '4' ? 4 : 6) != 0)
                 goto out;
             have_address = true;
             break;
@@ -189,8 +169,8 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!have_address &&
-        (add_address(cfg, "10.0.0.1/24", 4) != 0 ||
-         add_address(cfg, "fd00::1/64", 6) != 0))
+        (example_add_address(cfg, "10.0.0.1/24", 4) != 0 ||
+         example_add_address(cfg, "fd00::1/64", 6) != 0))
         goto out;
 
     rc = tun_open(cfg, &dev);

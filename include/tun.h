@@ -353,7 +353,10 @@ TUN_EXTERN int tun_open(const tun_config *cfg, tun_device **out);
  * the fd. With TUN_FD_BORROW the caller keeps ownership and must keep the
  * fd open until tun_close(); otherwise the device owns it and closes it.
  * In both cases the library sets O_NONBLOCK on the fd (it waits with poll
- * itself), which the fd's other users see too. The device is not removed
+ * itself), which the fd's other users see too. The handle starts in
+ * non-blocking mode if the fd already was O_NONBLOCK (its owner was using
+ * it from an event loop), else in blocking mode; tun_device_set_nonblocking()
+ * changes it. The device is not removed
  * by tun_close(). Errors: TUN_EBADF (fd not open), TUN_ENOTTY (not a
  * TUN/TAP device), TUN_EBADF also when the fd is /dev/net/tun not yet
  * attached to an interface, TUN_EINVAL (negative fd, unknown flags).
@@ -374,18 +377,51 @@ TUN_EXTERN void tun_close(tun_device *dev);
  * One thread may read while another writes on the same handle; two readers
  * on one handle are safe but share the packets between them. For parallel
  * readers use one queue per thread (tun_clone_queue()).
+ *
+ * Non-blocking mode (tun_config_set_nonblocking(),
+ * tun_device_set_nonblocking(), or an adopted descriptor that was already
+ * O_NONBLOCK) is the contract for event loops:
+ * - A read that finds no packet queued, and a write that finds no room,
+ *   return TUN_EAGAIN at once, having moved nothing: no packet is consumed,
+ *   none is sent in part, so the same call may simply be made again later.
+ *   TUN_EAGAIN means exactly that, is never returned by a blocking handle,
+ *   and, being the normal case of a loop, records no reason (tun_last_error()
+ *   is left as it was).
+ * - Readable: watch tun_device_fd() for reading; when it signals, call
+ *   tun_read() until TUN_EAGAIN (one signal may stand for several packets,
+ *   and some platforms signal only on a change). A loop that stops earlier to
+ *   be fair to other work must come back without waiting for a new signal,
+ *   unless its wait is level-triggered (poll, epoll without EPOLLET, libuv,
+ *   libevent without EV_ET are).
+ * - Writable: when tun_write() gives TUN_EAGAIN, keep the packet, watch the
+ *   descriptor for writing, and write the packet again when it signals;
+ *   stop watching for writing once the write went through (the descriptor
+ *   is writable nearly all the time: watching it always makes a loop spin).
+ *   On Linux a TUN/TAP queue takes every write (the kernel drops packets
+ *   later rather than refusing them), so this case hardly ever arises there;
+ *   docs/design.md says which platforms signal room and how.
+ * - Any other code concerns one packet or the device, never the mode:
+ *   TUN_EMSGSIZE from a read (that packet was dropped) or a write (that
+ *   packet was refused), and TUN_EINVAL from a write: go on with the next
+ *   packet; TUN_ECANCELED (tun_interrupt()), TUN_ENODEV (the interface was
+ *   deleted: the descriptor then signals an error, which a loop reports as
+ *   readable): stop watching and tun_close().
+ * - tun_read_timeout() waits also on a non-blocking handle: it is the timed
+ *   wait. A change of mode applies to the calls that start after it.
  * ------------------------------------------------------------------------ */
 
 /* Read one packet into buf. Blocks until a packet arrives unless the device
  * is non-blocking. Returns its length. Errors: TUN_EAGAIN (non-blocking and
- * nothing queued), TUN_ECANCELED (tun_interrupt() was called), TUN_EMSGSIZE
+ * nothing queued: nothing consumed), TUN_ECANCELED (tun_interrupt() was called), TUN_EMSGSIZE
  * (the packet was larger than size: it is consumed and dropped, never
  * returned truncated), TUN_ENODEV (the interface was deleted), TUN_EINVAL.
  * Signals do not interrupt it (EINTR is retried). */
 TUN_EXTERN int tun_read(tun_device *dev, void *buf, size_t size);
 /* As tun_read() but waits at most timeout_ms milliseconds (0: do not wait,
- * -1: no limit), also on a non-blocking device. Errors as tun_read() plus
- * TUN_ETIMEDOUT. */
+ * -1: no limit), also on a non-blocking device, so it never returns
+ * TUN_EAGAIN: nothing queued within the time gives TUN_ETIMEDOUT (at once
+ * for 0). Errors as tun_read() plus TUN_ETIMEDOUT, TUN_EINVAL (timeout
+ * below -1). */
 TUN_EXTERN int tun_read_timeout(tun_device *dev, void *buf, size_t size,
                                 int timeout_ms);
 /* Send one packet of len bytes. Returns len. A blocking write whose queue
@@ -393,9 +429,11 @@ TUN_EXTERN int tun_read_timeout(tun_device *dev, void *buf, size_t size,
  * briefly and retries). Errors: TUN_EINVAL (len 0, NULL buf, or a packet
  * the kernel refused as malformed), TUN_EMSGSIZE (larger than the MTU plus
  * the link header of the layer), TUN_EAGAIN (non-blocking and the queue is
- * full), TUN_ECANCELED, TUN_ENODEV, TUN_EIO (the interface is down; Linux
- * takes an interface down before deleting it, so a write racing a deletion
- * may get TUN_EIO and the next one TUN_ENODEV).
+ * full: nothing sent; see "Writable" above), TUN_ECANCELED, TUN_ENODEV,
+ * TUN_EIO (the interface is down; Linux takes an interface down before
+ * deleting it, so a write racing a deletion may get TUN_EIO and the next one
+ * TUN_ENODEV). The MTU is learnt when the handle is made; a write that looks
+ * larger asks the kernel again (a quick call that never waits for the queue).
  * Windows: wintun takes IPv4 and IPv6 packets only (TUN_EINVAL otherwise)
  * and has no "room" signal (the 1 ms retry above); a tap-windows6 write
  * waits for the driver to take the frame even on a non-blocking handle. */
@@ -409,19 +447,22 @@ TUN_EXTERN int tun_interrupt(tun_device *dev);
 /* Undo tun_interrupt(); blocking calls wait again. Thread-safe. */
 TUN_EXTERN int tun_interrupt_clear(tun_device *dev);
 
-/* The descriptor to give an event loop (epoll, kqueue, libuv, libevent): it
- * becomes readable when a packet is queued. When it signals, call tun_read()
- * until it returns TUN_EAGAIN (one signal may stand for several packets, and
- * on some platforms it is edge-like). Watch it for reading only: a write
- * that would wait is rare and tun_write() waits by itself. Owned by the
- * device: do not close it (on Windows: do not CloseHandle() it, and do not
- * wait on it while a blocking libtun read on the same handle runs). The
+/* The descriptor to give an event loop (epoll, kqueue, io_uring, libuv,
+ * libevent): readable when a packet is queued (or the interface is gone),
+ * writable when a write would not wait. Use it as the non-blocking contract
+ * above says, with the handle in non-blocking mode. Owned by the device: do
+ * not close it, read it or write it yourself (on Windows: do not
+ * CloseHandle() it, and do not wait on it while a blocking libtun read on
+ * the same handle runs). Remove it from the loop before tun_close(). The
  * library keeps it in O_NONBLOCK mode on Unix. On Windows it is wintun's
  * read-wait event (auto-reset) or the event of the overlapped read libtun
- * keeps pending on tap-windows6 (manual-reset, reset by the next read);
- * NULL for a NULL device. */
+ * keeps pending on tap-windows6 (manual-reset, reset by the next read); NULL
+ * for a NULL device. What it is on each platform: docs/design.md.
+ * Thread-safe. */
 TUN_EXTERN tun_os_fd tun_device_fd(const tun_device *dev);
-/* Switch non-blocking mode of this handle at run time. Thread-safe. */
+/* Switch this handle between blocking and non-blocking mode (the other
+ * handles of the interface keep theirs). Calls already waiting go on
+ * waiting; later calls follow the new mode. Thread-safe. */
 TUN_EXTERN int tun_device_set_nonblocking(tun_device *dev, bool on);
 
 /* ------------------------------------------------------------------------
@@ -608,7 +649,8 @@ typedef struct tun_buf {
  *
  * Blocks like tun_read() (or TUN_EAGAIN on a non-blocking device); an event
  * loop calls it until TUN_EAGAIN, as for tun_read(), which also collects
- * the parts of a super-packet. Errors: TUN_EINVAL (NULL pointer, count 0),
+ * the parts of a super-packet. Errors: TUN_EINVAL (NULL pointer, count 0,
+ * a buffer with NULL data or no room after offset; nothing is read),
  * TUN_EAGAIN, TUN_ECANCELED, TUN_ENODEV, and, for a packet that was read
  * and then dropped (nothing written past any buffer): TUN_EMSGSIZE (larger
  * than the buffer without offload; with offload, a buffer too small for

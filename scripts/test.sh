@@ -3,8 +3,9 @@
 #   gcc -Werror (whole suite), clang -Werror (whole suite), gcc with
 #   ASan+UBSan (whole suite), clang with ThreadSanitizer (the threaded
 #   tests), a musl-gcc build of the library, a mingw-w64 cross-build for
-#   Windows (library and examples; the DLL must export the public API only),
-#   an installed-package check (pkg-config and find_package consumers), and
+#   Windows (library, examples and portable unit tests, run under wine; the
+#   DLL must export the public API only), macOS compile checks with zig, an
+#   installed-package check (pkg-config and find_package consumers), and
 #   libFuzzer on each fuzz target for TUN_FUZZ_SECONDS (default 60).
 # Run as root on Debian: the integration tests create network namespaces
 # and TUN devices (never touching the host's namespace).
@@ -18,7 +19,8 @@ jobs=$(nproc)
 
 packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
           iproute2 iputils-ping procps kmod libclang-rt-14-dev jq iperf3
-          gnuplot-nox gcc-mingw-w64-x86-64)
+          gnuplot-nox gcc-mingw-w64-x86-64 libuv1-dev libevent-dev
+          liburing-dev socat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -86,14 +88,65 @@ ln -sfn "/usr/include/$(gcc -dumpmachine)/asm" "$musl_inc/asm"
 build build/musl musl-gcc -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_EXAMPLES=OFF \
       -DCMAKE_C_FLAGS="-isystem $musl_inc"
 
-# Windows: compiled, never run here (no driver). Tests need cmocka, which
-# Debian has for Linux only.
+# Windows: the library, examples and portable unit tests cross-built with
+# mingw-w64 (-Werror; the DLL must export the public API only), the tests
+# run under wine (no driver here, so nothing opens a device). Debian has
+# cmocka for Linux only: its Debian source package is fetched (private apt
+# lists and cache, the host's apt configuration untouched) and cross-built
+# once, statically, into build/mingw-cmocka.
+if ! dpkg-query -W -f='${Status}' wine64 2>/dev/null | grep -q "ok installed"; then
+  echo "== installing: wine64"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    wine64 >/dev/null
+fi
+windows_start=$SECONDS
+cmocka_dir="$root/build/mingw-cmocka"
+cmocka_prefix="$cmocka_dir/prefix"
+if [ ! -f "$cmocka_prefix/lib/libcmocka.a" ]; then
+  echo "== cross-building cmocka from Debian's source package"
+  rm -rf "$cmocka_dir"
+  mkdir -p "$cmocka_dir/apt/lists/partial" "$cmocka_dir/apt/cache/archives/partial" \
+           "$cmocka_dir/src"
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+       "http://deb.debian.org/debian $(. /etc/os-release && echo "$VERSION_CODENAME")" \
+       "main" >"$cmocka_dir/apt/sources.list"
+  private_apt=(-o Dir::Etc::SourceList="$cmocka_dir/apt/sources.list"
+               -o Dir::Etc::SourceParts=- -o Dir::State::Lists="$cmocka_dir/apt/lists"
+               -o Dir::Cache="$cmocka_dir/apt/cache" -o APT::Sandbox::User=root)
+  apt-get "${private_apt[@]}" update -qq
+  (cd "$cmocka_dir/src" && apt-get "${private_apt[@]}" source -qq cmocka >/dev/null)
+  cmocka_src=$(echo "$cmocka_dir"/src/cmocka-*/)
+  # C99 printf (%zu in failure messages), as in the library's own build.
+  cmake -S "$cmocka_src" -B "$cmocka_dir/build" -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
+        -DCMAKE_C_FLAGS=-D__USE_MINGW_ANSI_STDIO=1 -DWITH_STATIC_LIB=ON \
+        -DWITH_EXAMPLES=OFF -DCMAKE_INSTALL_PREFIX="$cmocka_prefix" >/dev/null
+  cmake --build "$cmocka_dir/build" -j"$jobs" >/dev/null
+  cmake --install "$cmocka_dir/build" >/dev/null
+  # The static library alone, so that the test programs need no DLL.
+  rm "$cmocka_prefix/lib/libcmocka.dll.a" "$cmocka_prefix/bin/cmocka.dll"
+  mv "$cmocka_prefix/lib/libcmocka-static.a" "$cmocka_prefix/lib/libcmocka.a"
+fi
 echo "== build build/mingw (x86_64-w64-mingw32-gcc)"
-cmake -S "$root" -B "$root/build/mingw" -DTUN_WERROR=ON -DTUN_BUILD_TESTS=OFF \
-      -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" >/dev/null
+PKG_CONFIG_LIBDIR="$cmocka_prefix/lib/pkgconfig" \
+cmake -S "$root" -B "$root/build/mingw" -DTUN_WERROR=ON \
+      -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
+      -DCMAKE_FIND_ROOT_PATH="$cmocka_prefix" >/dev/null
 cmake --build "$root/build/mingw" -j"$jobs"
-bash "$root/tests/check_exports.sh" "$root/build/mingw/src/libtun.dll" \
-     "$root/include/tun.h"
+# ctest runs the .exe files through wine64 (the toolchain file's emulator),
+# in a wine prefix of this build's own, started once before the tests.
+# Its server is started first and kept alive across the tests (each test
+# would otherwise start one), then stopped.
+export WINEPREFIX="$root/build/wine-prefix" WINEDEBUG=-all
+mkdir -p "$WINEPREFIX"
+/usr/lib/wine/wineserver --kill 2>/dev/null || true
+/usr/lib/wine/wineserver --persistent
+timeout 300 /usr/lib/wine/wine64 wineboot --init
+suite build/mingw
+/usr/lib/wine/wineserver --kill
+unset WINEPREFIX WINEDEBUG
+echo "== Windows build and tests under wine: $((SECONDS - windows_start)) s"
 
 # macOS compile check (x86_64 and aarch64, library and examples, -Werror)
 # with the zig toolchain from npm, which ships macOS libc headers; the

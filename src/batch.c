@@ -20,13 +20,14 @@ int tun_recv_multiple(tun_device *dev, tun_buf *bufs, size_t count,
         return tun_fail(TUN_EINVAL, "tun_recv_multiple: NULL pointer");
     if (count == 0)
         return tun_fail(TUN_EINVAL, "tun_recv_multiple: no buffers");
+    for (size_t i = 0; i < count; i++)
+        if (!bufs[i].data || bufs[i].capacity <= offset)
+            return tun_fail(TUN_EINVAL, "tun_recv_multiple: buffer %zu "
+                            "(capacity %zu) has no room after offset %zu", i,
+                            bufs[i].capacity, offset);
     if (is_offload(dev))
         return tun_offload_recv(dev, bufs, count, offset);
     tun_buf *b = &bufs[0];
-    if (!b->data || b->capacity <= offset)
-        return tun_fail(TUN_EINVAL, "tun_recv_multiple: buffer 0 (capacity "
-                        "%zu) has no room after offset %zu", b->capacity,
-                        offset);
     int n = tun_read(dev, b->data + offset, b->capacity - offset);
     if (n < 0)
         return n;

@@ -24,7 +24,7 @@ done
 declared=$(tr '\n' ' ' < "$header" | grep -oE 'TUN_EXTERN[^;(]*\(' |
            grep -oE 'tun_[a-z0-9_]+\($' | tr -d '(' | sort)
 for sym in $declared; do
-  echo "$exported" | grep -qx "$sym" || { echo "declared in tun.h but not exported: $sym"; bad=1; }
+  grep -qx "$sym" <<<"$exported" || { echo "declared in tun.h but not exported: $sym"; bad=1; }
 done
 count=$(echo "$exported" | wc -l)
 [ $bad -eq 0 ] && echo "exported symbols: $count, all public tun_ API"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The C example in README.md must compile and link against the library as a
-# user's program would: extract every ```c block and build it.
+# user's program would: extract the first ```c block and build it.
 # Usage: check_readme_example.sh CC README.md INCLUDE_DIR LIBRARY [CFLAGS...]
 set -euo pipefail
 cc=$1 readme=$2 include=$3 library=$4
@@ -10,7 +10,8 @@ flags=()
 for f in "$@"; do [ -n "$f" ] && flags+=("$f"); done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-awk '/^```c$/ {on = 1; next} /^```/ {on = 0} on' "$readme" >"$work/example.c"
+# The first C block is the complete program; later ones are fragments.
+awk '/^```c$/ {on = 1; next} /^```/ {if (on) exit} on' "$readme" >"$work/example.c"
 [ -s "$work/example.c" ] || { echo "no C example in $readme" >&2; exit 1; }
 "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$include" \
       -o "$work/example" "$work/example.c" "$library" ${flags[@]+"${flags[@]}"}

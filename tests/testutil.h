@@ -7,12 +7,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(__MINGW32__)
+/* cmocka declares its printf-like functions with the `printf` format, which
+ * GCC checks as MSVCRT's on MinGW; the cmocka built for these tests formats
+ * with MinGW's C99 printf (__USE_MINGW_ANSI_STDIO, see scripts/test.sh), so
+ * check them as that (%zu). */
+#define __printf__ __gnu_printf__
 #include <cmocka.h>
+#undef __printf__
+#else
+#include <cmocka.h>
+#endif
 
 #include "tun.h"
 
 /* Exit code that ctest reports as "skipped". */
 #define TUN_TEST_SKIP 77
+
+/* Linux only (testutil_linux.c), for the integration tests. */
 
 /* Move this process into a new, empty network namespace with loopback up,
  * so the test never touches the host's. Exits with TUN_TEST_SKIP (printing
@@ -46,6 +58,8 @@ long tun_test_rss_kb(void);
 size_t tun_test_udp4(uint8_t *buf, const char *src, uint16_t sport,
                      const char *dst, uint16_t dport, const void *payload,
                      size_t len);
+
+/* Portable (testutil.c), on every platform. */
 
 /* SHA-256 (FIPS 180-4), to check that bytes sent through a device arrive
  * unchanged: init, add any number of pieces, end. */

@@ -169,6 +169,23 @@ int example_parse_address(const char *text, tun_address *out)
     return 0;
 }
 
+int example_add_address(tun_config *cfg, const char *text, unsigned family)
+{
+    tun_address a;
+    if (example_parse_address(text, &a) != 0)
+        return -1;
+    if (a.family != family) {
+        fprintf(stderr, "'%s' is not an IPv%u address\n", text, family);
+        return -1;
+    }
+    int rc = tun_config_add_address(cfg, &a);
+    if (rc < 0) {
+        example_fail("tun_config_add_address", rc);
+        return -1;
+    }
+    return 0;
+}
+
 int example_parse_mac(const char *text, uint8_t mac[6])
 {
     unsigned b[6];

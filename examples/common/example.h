@@ -46,6 +46,9 @@ int example_deadline_ms(const example_deadline *d);
  * prefix means a single host: /32 or /128). Prints the error; returns 0 or
  * -1. */
 int example_parse_address(const char *text, tun_address *out);
+/* Parse an address as example_parse_address() does, check that it is of
+ * family (4 or 6) and add it to cfg. Prints the error; returns 0 or -1. */
+int example_add_address(tun_config *cfg, const char *text, unsigned family);
 /* Parse "02:00:00:00:00:01". Returns 0 or -1 (with a message). */
 int example_parse_mac(const char *text, uint8_t mac[6]);
 /* Parse a decimal number in [min, max]. Returns 0 or -1 (with a message

@@ -117,6 +117,12 @@ size_t packet_ipv6_echo_reply(uint8_t *pkt, size_t len)
     return PACKET_IPV6_HEADER + payload;
 }
 
+size_t packet_echo_reply(uint8_t *pkt, size_t len)
+{
+    size_t reply = packet_ipv4_echo_reply(pkt, len);
+    return reply ? reply : packet_ipv6_echo_reply(pkt, len);
+}
+
 static const char *icmp_name(unsigned type)
 {
     switch (type) {

@@ -33,6 +33,8 @@ void packet_icmpv6_set_checksum(uint8_t *ip6);
  * to send, or 0 when pkt is anything else (left unchanged). */
 size_t packet_ipv4_echo_reply(uint8_t *pkt, size_t len);
 size_t packet_ipv6_echo_reply(uint8_t *pkt, size_t len);
+/* Either of the two, by the packet's IP version. */
+size_t packet_echo_reply(uint8_t *pkt, size_t len);
 
 /* Write a one-line description such as
  * "IPv4 10.0.0.1 -> 10.0.0.2 ICMP echo request id 7 seq 1, 84 bytes". */

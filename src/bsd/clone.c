@@ -360,10 +360,11 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
             return tun_fail_errno(errno, "tun_open_fd: finding the index of "
                                   "%s", name);
     }
-    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
-        return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");
+    int nonblocking = tun_unix_adopt_nonblocking(fd, fl);
+    if (nonblocking < 0)
+        return nonblocking;
     tun_device *dev;
-    if ((rc = tun_bsd_device_new(fd, ifindex, dflags, false, &dev)) < 0)
+    if ((rc = tun_bsd_device_new(fd, ifindex, dflags, nonblocking, &dev)) < 0)
         return rc;
     dev->family_header = family_header;
     dev->point_to_point = !(dflags & TUN_FLAG_L2);

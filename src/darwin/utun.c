@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 
-/* Make the descriptor non-blocking and, when it is ours, close-on-exec. */
-static int tun_utun_fd_flags(int fd, bool ours)
+/* Make a socket of ours non-blocking and close-on-exec. */
+static int tun_utun_fd_flags(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
-        (ours && fcntl(fd, F_SETFD, FD_CLOEXEC) != 0))
+        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
         return tun_fail_errno(errno, "fcntl on the utun socket");
     return 0;
 }
@@ -77,7 +77,7 @@ static int tun_utun_connect(long unit, int *fd_out, char name[IFNAMSIZ])
         close(fd);
         return tun_fail_errno(-rc, "getsockopt UTUN_OPT_IFNAME");
     }
-    if ((rc = tun_utun_fd_flags(fd, true)) < 0) {
+    if ((rc = tun_utun_fd_flags(fd)) < 0) {
         close(fd);
         return rc;
     }
@@ -129,9 +129,10 @@ int tun_open(const tun_config *cfg, tun_device **out)
 
 int tun_open_fd(int fd, unsigned flags, tun_device **out)
 {
-    int rc = tun_unix_check_adopted(fd, flags, out);
-    if (rc < 0)
-        return rc;
+    int fl = tun_unix_check_adopted(fd, flags, out);
+    if (fl < 0)
+        return fl;
+    int rc;
     unsigned ifindex = 0;
     if (!(flags & TUN_FD_RAW)) {
         /* NEPacketTunnelProvider's packetFlow is backed by such a socket;
@@ -147,11 +148,12 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
             return tun_fail_errno(errno, "tun_open_fd: finding the index of "
                                   "%s", name);
     }
-    if ((rc = tun_utun_fd_flags(fd, false)) < 0)
-        return rc;
+    int nonblocking = tun_unix_adopt_nonblocking(fd, fl);
+    if (nonblocking < 0)
+        return nonblocking;
     unsigned dflags = (flags & TUN_FD_BORROW) ? TUN_FLAG_BORROWED : 0;
     tun_device *dev;
-    if ((rc = tun_bsd_device_new(fd, ifindex, dflags, false, &dev)) < 0)
+    if ((rc = tun_bsd_device_new(fd, ifindex, dflags, nonblocking, &dev)) < 0)
         return rc;
     dev->family_header = true;
     dev->point_to_point = true;

@@ -359,9 +359,10 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
             dflags |= TUN_FLAG_PACKET_INFO;
         mtu = link.mtu;
     }
-    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
-        return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");
-    int rc = tun_device_new(fd, ifindex, dflags, false, out);
+    int nonblocking = tun_unix_adopt_nonblocking(fd, fl);
+    if (nonblocking < 0)
+        return nonblocking;
+    int rc = tun_device_new(fd, ifindex, dflags, nonblocking, out);
     if (rc == 0) /* as in tun_open(): known before any write */
         atomic_store_explicit(&(*out)->mtu, mtu, memory_order_relaxed);
     return rc;

@@ -169,6 +169,15 @@ int tun_unix_check_adopted(int fd, unsigned flags, tun_device **out)
     return fl;
 }
 
+int tun_unix_adopt_nonblocking(int fd, int fl)
+{
+    if (fl & O_NONBLOCK)
+        return 1;
+    if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+        return tun_fail_errno(errno, "tun_open_fd: setting O_NONBLOCK");
+    return 0;
+}
+
 /* The public calls that need nothing but the I/O part: every Unix
  * tun_device begins with its struct tun_unix_io. */
 static struct tun_unix_io *tun_unix_io_of(tun_device *dev)

@@ -48,5 +48,11 @@ int tun_unix_transfer(struct tun_unix_io *io, bool is_read, struct iovec *iov,
 /* The argument checks every Unix tun_open_fd() starts with. Returns the
  * descriptor's F_GETFL flags, or TUN_EINVAL / TUN_EBADF with a reason. */
 int tun_unix_check_adopted(int fd, unsigned flags, tun_device **out);
+/* Put an adopted descriptor, whose F_GETFL flags are fl, in O_NONBLOCK mode
+ * as the library keeps every packet descriptor. Returns the mode the handle
+ * starts in: 1 (non-blocking) when the owner had made the fd non-blocking
+ * already (it is used from an event loop, which a waiting call would stall),
+ * else 0; or a negative code with a reason. */
+int tun_unix_adopt_nonblocking(int fd, int fl);
 
 #endif

@@ -1,7 +1,11 @@
 /* Address parsing and formatting. */
 #include "testutil.h"
 
+#ifdef _WIN32
+#include <ws2tcpip.h>
+#else
 #include <arpa/inet.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 

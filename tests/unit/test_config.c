@@ -44,17 +44,32 @@ static void names(void **state)
     tun_config *cfg = *state;
     assert_int_equal(tun_config_set_name(cfg, "tun0"), 0);
     assert_int_equal(tun_config_set_name(cfg, "vpn%d"), 0);
+#if defined(_WIN32)
+    /* An adapter alias: up to 127 UTF-16 units, spaces allowed. */
+    char longest[129];
+    memset(longest, 'a', 128);
+    longest[128] = '\0';
+    assert_int_equal(tun_config_set_name(cfg, longest), TUN_ENAMETOOLONG);
+    assert_non_null(strstr(tun_last_error(), "at most 127"));
+    longest[127] = '\0';
+    assert_int_equal(tun_config_set_name(cfg, "libtun a"), 0);
+    assert_int_equal(tun_config_set_name(cfg, longest), 0);
+    const char *bad[] = {"", "a/b", "a\tb", "a:b", ".", "..", "a%d%d",
+                         "a%s", "tun\n", "%", "a\xff"};
+#else
     assert_int_equal(tun_config_set_name(cfg, "abcdefghijklmno"), 0); /* 15 */
     assert_string_equal(cfg->name, "abcdefghijklmno");
     assert_int_equal(tun_config_set_name(cfg, "abcdefghijklmnop"), TUN_ENAMETOOLONG);
     assert_non_null(strstr(tun_last_error(), "at most 15"));
     const char *bad[] = {"", "a/b", "a b", "a\tb", "a:b", ".", "..", "a%d%d",
                          "a%s", "tun\n", "%"};
+    const char *longest = "abcdefghijklmno";
+#endif
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(tun_config_set_name(cfg, bad[i]), TUN_EINVAL);
     assert_int_equal(tun_config_set_name(cfg, NULL), TUN_EINVAL);
     /* A refused name leaves the previous one. */
-    assert_string_equal(cfg->name, "abcdefghijklmno");
+    assert_string_equal(cfg->name, longest);
 }
 
 static void layer_and_mtu(void **state)
@@ -75,6 +90,13 @@ static void mac_rules(void **state)
 {
     tun_config *cfg = *state;
     const uint8_t good[6] = {0x02, 0, 0, 0, 0, 1};
+#if defined(_WIN32)
+    /* tap-windows6 reads its MAC from the registry: no setter. */
+    assert_int_equal(tun_config_set_mac(cfg, good), TUN_ENOTSUP);
+    assert_non_null(strstr(tun_last_error(), "Windows"));
+    assert_false(cfg->has_mac);
+    assert_int_equal(tun_config_validate(cfg), 0);
+#else
     const uint8_t multicast[6] = {0x01, 0, 0x5e, 0, 0, 1};
     const uint8_t zero[6] = {0};
     assert_int_equal(tun_config_set_mac(cfg, multicast), TUN_EINVAL);
@@ -87,6 +109,7 @@ static void mac_rules(void **state)
     assert_non_null(strstr(tun_last_error(), "TUN_LAYER_L2"));
     assert_int_equal(tun_config_set_layer(cfg, TUN_LAYER_L2), 0);
     assert_int_equal(tun_config_validate(cfg), 0);
+#endif
 }
 
 static void addresses(void **state)
@@ -125,6 +148,37 @@ static void addresses(void **state)
 static void switches_and_ids(void **state)
 {
     tun_config *cfg = *state;
+#if defined(_WIN32)
+    /* Linux's options and the packet information header are refused by
+     * their setters; switching them off is always allowed. */
+    assert_int_equal(tun_config_set_packet_info(cfg, true), TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_multi_queue(cfg, true), TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_offload(cfg, true), TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_txqueuelen(cfg, 5000), TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_owner(cfg, 1000), TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_group(cfg, 1000), TUN_ENOTSUP);
+    assert_int_equal(tun_config_set_packet_info(cfg, false), 0);
+    assert_int_equal(tun_config_set_multi_queue(cfg, false), 0);
+    assert_int_equal(tun_config_set_offload(cfg, false), 0);
+    assert_int_equal(tun_config_set_txqueuelen(cfg, 0), 0);
+    assert_int_equal(tun_config_set_group(cfg, -1), 0);
+    assert_int_equal(tun_config_set_owner(cfg, -2), TUN_EINVAL);
+    assert_int_equal(cfg->owner, -1);
+    assert_int_equal(tun_config_set_nonblocking(cfg, true), 0);
+    assert_true(cfg->nonblocking);
+    /* wintun (L3) adapters neither persist nor stay down; tap-windows6
+     * (L2) ones do both. */
+    assert_int_equal(tun_config_set_persist(cfg, true), 0);
+    assert_int_equal(tun_config_validate(cfg), TUN_ENOTSUP);
+    assert_non_null(strstr(tun_last_error(), "persist"));
+    assert_int_equal(tun_config_set_persist(cfg, false), 0);
+    assert_int_equal(tun_config_set_up(cfg, false), 0);
+    assert_int_equal(tun_config_validate(cfg), TUN_ENOTSUP);
+    assert_non_null(strstr(tun_last_error(), "up=false"));
+    assert_int_equal(tun_config_set_persist(cfg, true), 0);
+    assert_int_equal(tun_config_set_layer(cfg, TUN_LAYER_L2), 0);
+    assert_int_equal(tun_config_validate(cfg), 0);
+#else
     assert_int_equal(tun_config_set_up(cfg, false), 0);
     assert_int_equal(tun_config_set_packet_info(cfg, true), 0);
     assert_int_equal(tun_config_set_multi_queue(cfg, true), 0);
@@ -140,6 +194,7 @@ static void switches_and_ids(void **state)
     assert_int_equal(tun_config_set_group(cfg, -1), 0);
     assert_int_equal(tun_config_set_owner(cfg, -2), TUN_EINVAL);
     assert_int_equal(cfg->owner, 1000);
+#endif
 }
 
 /* The Windows options answer TUN_ENOTSUP elsewhere and leave the config

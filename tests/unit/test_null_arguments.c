@@ -45,7 +45,11 @@ static void device_calls_refuse_null(void **state)
     assert_refuses_null(tun_device_get_flags(NULL, &u));
     assert_refuses_null(tun_clone_queue(NULL, &out));
     assert_refuses_null(tun_queue_set_enabled(NULL, true));
+#if defined(_WIN32)
+    assert_null(tun_device_fd(NULL));
+#else
     assert_int_equal(tun_device_fd(NULL), -1);
+#endif
     tun_close(NULL);
     uint8_t data[64];
     tun_buf tb = {data, sizeof(data), 0};
