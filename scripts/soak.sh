@@ -41,7 +41,8 @@ ip link set lo up
 mode=${SOAK_MODE:-}
 if [ -z "$mode" ]; then
   mode=plain
-  "$forwarder" 2>&1 | grep -q '^  offload ' && mode=offload
+  modes=$("$forwarder" 2>&1 || true) # the usage text lists the modes
+  grep -q '^  offload ' <<<"$modes" && mode=offload
 fi
 
 work=$(mktemp -d)
