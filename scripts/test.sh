@@ -6,7 +6,7 @@
 #   Windows (library, examples and portable unit tests, run under wine; the
 #   DLL must export the public API only), macOS compile checks with zig, an
 #   installed-package check (pkg-config and find_package consumers), and
-#   libFuzzer on each fuzz target for TUN_FUZZ_SECONDS (default 20).
+#   libFuzzer on each fuzz target for TUN_FUZZ_SECONDS (default 60).
 # Run as root on Debian: the integration tests create network namespaces
 # and TUN devices (never touching the host's namespace).
 # Usage: scripts/test.sh [--quick]   (--quick: gcc build and suite only)
@@ -198,7 +198,7 @@ cmake --build "$root/build/consumer-cmake" >/dev/null
 
 # libFuzzer on every fuzz target (clang, ASan+UBSan), TUN_FUZZ_SECONDS each
 # (default 60); any crash fails the run.
-bash "$root/fuzz/run.sh" "${TUN_FUZZ_SECONDS:-20}"
+bash "$root/fuzz/run.sh" "${TUN_FUZZ_SECONDS:-60}"
 
 # The README's demo, on the gcc build, as a user would see it.
 echo "== demo"
