@@ -14,7 +14,7 @@ set -u
 
 CASES=(icmp_responder tap_responder multi_address device_info adopt_fd
        interruptible_reader read_timeout async_epoll async_uv async_event
-       forward_epoll forward_uv forward_event)
+       async_uring forward_epoll forward_uv forward_event forward_uring)
 CASE_TIMEOUT=60 # seconds; every wait inside a case is shorter
 
 skip() {
@@ -394,6 +394,7 @@ async_responder() {
 case_async_epoll() { async_responder epoll; }
 case_async_uv() { async_responder uv; }
 case_async_event() { async_responder event; }
+case_async_uring() { async_responder uring; }
 
 # Move device dev into a namespace of its own (a holder process, whose pid
 # is left in NS) with addresses net4.1/24 and net6::1/64, routes to the
@@ -495,6 +496,7 @@ async_forwarder() {
 case_forward_epoll() { async_forwarder epoll; }
 case_forward_uv() { async_forwarder uv; }
 case_forward_event() { async_forwarder event; }
+case_forward_uring() { async_forwarder uring; }
 
 # ---- one case, inside its namespace ------------------------------------------
 
