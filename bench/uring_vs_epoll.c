@@ -1,9 +1,10 @@
 /*
  * uring_vs_epoll: the same packet reflector on one non-blocking TUN device,
  * driven by epoll (tun_read()/tun_write() until TUN_EAGAIN) or by io_uring
- * (a queue of reads on the descriptor, each completed packet written back
- * from its own buffer, one io_uring_submit_and_wait() per batch), to decide
- * whether a batched io_uring path is worth keeping.
+ * (examples/async/uring_packets.c, the batched path the examples ship:
+ * reads in flight on the descriptor, each packet written back from its own
+ * buffer, one io_uring_submit_and_wait() per batch), to decide whether a
+ * batched io_uring path is worth keeping.
  *
  *   uring_vs_epoll epoll|uring SECONDS     (as root, inside a namespace:
  *                                           bench/uring_vs_epoll.sh)
@@ -15,9 +16,9 @@
  * own CPU time (user + system) per million packets.
  */
 #include "tun.h"
+#include "uring_packets.h"
 
 #include <arpa/inet.h>
-#include <liburing.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define QUEUE 64     /* io_uring reads in flight */
+#define QUEUE 64     /* io_uring buffers, each with a read in flight */
 #define PACKET 2048  /* room for one packet at MTU 1500 */
 
 static double now(void)
@@ -101,51 +102,27 @@ static unsigned long run_epoll(tun_device *dev, double end)
     return done;
 }
 
-/* user_data: slot number, plus QUEUE for a write. */
-static void queue_read(struct io_uring *ring, int fd, uint8_t *buf,
-                       unsigned slot)
+static size_t reflect_packet(void *arg, uint8_t *buffer, size_t len,
+                             size_t size)
 {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-    io_uring_prep_read(sqe, fd, buf, PACKET, 0);
-    io_uring_sqe_set_data64(sqe, slot);
+    (void)arg;
+    (void)size;
+    reflect(buffer, len);
+    return len;
 }
 
 static unsigned long run_uring(tun_device *dev, double end)
 {
     static uint8_t bufs[QUEUE][PACKET];
-    struct io_uring ring;
-    int fd = tun_device_fd(dev);
-    unsigned long done = 0;
-    if (io_uring_queue_init(2 * QUEUE, &ring, 0) != 0) {
-        fprintf(stderr, "io_uring_queue_init failed\n");
+    uring_packets *p;
+    if (uring_packets_new(dev, bufs[0], QUEUE, PACKET, reflect_packet, NULL,
+                          &p) != 0)
         exit(1);
-    }
-    for (unsigned i = 0; i < QUEUE; i++)
-        queue_read(&ring, fd, bufs[i], i);
-    struct __kernel_timespec tick = {.tv_nsec = 100000000};
-    while (now() < end) {
-        struct io_uring_cqe *cqe;
-        io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &tick, NULL);
-        unsigned head, seen = 0;
-        io_uring_for_each_cqe(&ring, head, cqe) {
-            seen++;
-            uint64_t data = io_uring_cqe_get_data64(cqe);
-            unsigned slot = (unsigned)(data % QUEUE);
-            if (data >= QUEUE) { /* a write finished: read into it again */
-                done += cqe->res > 0;
-                queue_read(&ring, fd, bufs[slot], slot);
-            } else if (cqe->res > 0) {
-                reflect(bufs[slot], (size_t)cqe->res);
-                struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-                io_uring_prep_write(sqe, fd, bufs[slot], (unsigned)cqe->res, 0);
-                io_uring_sqe_set_data64(sqe, QUEUE + slot);
-            } else {
-                queue_read(&ring, fd, bufs[slot], slot);
-            }
-        }
-        io_uring_cq_advance(&ring, seen);
-    }
-    io_uring_queue_exit(&ring);
+    while (now() < end)
+        if (uring_packets_wait(p, 100) < 0)
+            exit(1);
+    unsigned long done = (unsigned long)uring_packets_get_stats(p)->written;
+    uring_packets_free(p);
     return done;
 }
 

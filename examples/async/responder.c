@@ -1,11 +1,11 @@
 /*
- * async_responder_<loop>: icmp_responder inside an event loop (epoll, libuv
- * or libevent, chosen when it is linked: see loop.h). The device is
- * non-blocking and its descriptor is watched for reading; when it signals,
- * every queued packet is read and each echo request (IPv4 or IPv6) answered,
- * until tun_read() says TUN_EAGAIN. If the device's queue refuses a reply
- * (TUN_EAGAIN from tun_write()), the reply is kept, reading pauses and the
- * descriptor is watched for writing until the reply went out.
+ * async_responder_<loop>: icmp_responder inside an event loop (epoll,
+ * libuv, libevent or io_uring, chosen when it is linked: see loop.h),
+ * answering every echo request (IPv4 or IPv6) sent into a non-blocking
+ * device. How the packets move is chosen when it is linked too
+ * (responder.h): through tun_read()/tun_write() on a watch of the device
+ * (async_responder_<loop>), or in batches of io_uring reads and writes
+ * (async_responder_uring_batched).
  *
  *   sudo ./async_responder_epoll         # 10.0.0.1/24 and fd00::1/64
  *   ping 10.0.0.2; ping fd00::2
@@ -24,103 +24,42 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/example.h"
 #include "../common/packet.h"
 #include "census.h"
-#include "loop.h"
+#include "responder.h"
 
-/* Packets answered per callback at most, so that other watches get their
- * turn; the watch is level-triggered, so the rest wakes it again. */
-#define BUDGET 64
-
-struct responder {
-    tun_device *dev;
-    loop *loop;
-    loop_watch *watch;
-    uint8_t packet[TUN_MTU_MAX];
-    size_t pending; /* length of a reply the queue refused, in packet */
-    unsigned long answered[2]; /* IPv4, IPv6 */
-    unsigned long waits; /* replies the queue refused at first */
-    unsigned long count;  /* stop after this many answers (0: never) */
-    bool verbose;
-    int status; /* the exit status once the loop stops */
-};
-
-/* Stop the loop on a failure of the device. */
-static void fail(struct responder *r, const char *what, int err)
+size_t responder_answer(struct responder *r, uint8_t *packet, size_t len)
 {
-    r->status = example_fail(what, err);
-    loop_stop(r->loop);
+    if (r->count && r->answered[0] + r->answered[1] >= r->count)
+        return 0;
+    size_t reply = packet_echo_reply(packet, len);
+    if (reply == 0 && r->verbose) {
+        char what[160];
+        packet_describe(packet, len, what, sizeof(what));
+        printf("ignored %s\n", what);
+    }
+    return reply;
 }
 
-/* Send the reply in r->packet. Returns false when the loop must not read on:
- * the queue is full (the watch now waits for room) or the device failed. */
-static bool send_reply(struct responder *r)
+bool responder_sent(struct responder *r, const uint8_t *reply, size_t len)
 {
-    int rc = tun_write(r->dev, r->packet, r->pending);
-    if (rc == TUN_EAGAIN) {
-        r->waits++;
-        if (loop_watch_set(r->watch, LOOP_WRITE) != 0)
-            loop_stop(r->loop);
-        return false;
-    }
-    size_t len = r->pending;
-    r->pending = 0;
-    if (rc == TUN_EMSGSIZE || rc == TUN_EINVAL) {
-        example_fail("tun_write (reply dropped)", rc);
-        return true;
-    }
-    if (rc < 0) {
-        fail(r, "tun_write", rc);
-        return false;
-    }
-    r->answered[r->packet[0] >> 4 == 6]++;
+    r->answered[reply[0] >> 4 == 6]++;
     if (r->verbose) {
         char what[160];
-        packet_describe(r->packet, len, what, sizeof(what));
+        packet_describe(reply, len, what, sizeof(what));
         printf("sent %s\n", what);
     }
-    unsigned long total = r->answered[0] + r->answered[1];
-    if (r->count && total >= r->count) {
+    if (r->count && r->answered[0] + r->answered[1] >= r->count) {
         loop_stop(r->loop);
         return false;
     }
     return true;
 }
 
-static void on_device(void *arg, unsigned ready)
+void responder_fail(struct responder *r, const char *what, int err)
 {
-    struct responder *r = arg;
-    if (ready & LOOP_WRITE) {
-        if (!send_reply(r))
-            return;
-        if (loop_watch_set(r->watch, LOOP_READ) != 0) {
-            loop_stop(r->loop);
-            return;
-        }
-    }
-    for (int i = 0; i < BUDGET; i++) {
-        int n = tun_read(r->dev, r->packet, sizeof(r->packet));
-        if (n == TUN_EAGAIN)
-            return; /* drained: wait for the next signal */
-        if (n == TUN_EMSGSIZE)
-            continue; /* that packet was dropped; the next may fit */
-        if (n < 0) {
-            fail(r, "tun_read", n);
-            return;
-        }
-        r->pending = packet_echo_reply(r->packet, (size_t)n);
-        if (r->pending == 0) {
-            if (r->verbose) {
-                char what[160];
-                packet_describe(r->packet, (size_t)n, what, sizeof(what));
-                printf("ignored %s\n", what);
-            }
-            continue;
-        }
-        if (!send_reply(r))
-            return;
-    }
+    r->status = example_fail(what, err);
+    loop_stop(r->loop);
 }
 
 static void usage(const char *prog)
@@ -196,7 +135,7 @@ static int parse(int argc, char **argv, tun_config *cfg, struct responder *r,
 
 int main(int argc, char **argv)
 {
-    static struct responder r; /* static: the packet buffer is large */
+    static struct responder r;
     census before;
     tun_config *cfg = NULL;
     unsigned long seconds = 0;
@@ -217,11 +156,10 @@ int main(int argc, char **argv)
     tun_device_get_name(r.dev, name, sizeof(name));
     if (loop_new(&r.loop) != 0)
         goto out;
-    r.watch = loop_watch_add(r.loop, tun_device_fd(r.dev), LOOP_READ,
-                             on_device, &r);
-    if (!r.watch)
+    if (responder_io_start(&r) != 0)
         goto out;
-    printf("%s: answering ping (%s loop)\n", name, loop_name());
+    printf("%s: answering ping (%s loop, %s)\n", name, loop_name(),
+           responder_io_name);
     stop_signal = loop_run(r.loop, seconds);
     status = stop_signal < 0 ? 1 : r.status;
     printf("answered %lu pings (IPv4 %lu, IPv6 %lu); waited for room %lu "
@@ -229,7 +167,7 @@ int main(int argc, char **argv)
            r.answered[1], r.waits);
 out:
     example_stop_handling_signals();
-    loop_watch_remove(r.watch);
+    responder_io_stop(&r);
     tun_close(r.dev);
     loop_free(r.loop);
     tun_config_free(cfg);

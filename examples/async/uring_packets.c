@@ -1,0 +1,354 @@
+/* The batched io_uring path of uring_packets.h.
+ *
+ * Each buffer is a slot that reads, hands its packet over, maybe writes the
+ * reply, and reads again. Reads never wait in the kernel: they carry
+ * RWF_NOWAIT and end with -EAGAIN when nothing is queued. Reads left
+ * waiting would all be woken by every packet, and after 128 such wake-ups
+ * io_uring moves a read to a worker thread of its own, which stays with the
+ * process. Instead one multishot poll says when packets arrive; a slot reads
+ * again at once while the device may hold more (no read said -EAGAIN since
+ * the last notice), and otherwise stays idle until the next notice. A read
+ * that said -EAGAIN but was sent before the last notice was handled tells
+ * nothing: the packet of that notice may have come after it. */
+#include "uring_packets.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <liburing.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+/* A completion's user data is slot * OPS + op. NOTHING (0) marks one that
+ * tells nothing new (a cancellation's own result); the poll is POLL. */
+enum op { NOTHING, READ, WRITE, POLL, OPS };
+/* The most buffers one path takes. */
+#define MAX_SLOTS 4096
+
+struct slot {
+    enum op op;      /* READ or WRITE in flight, or NOTHING: idle */
+    size_t len;      /* while writing: the packet's length */
+    unsigned notice; /* while reading: the notices handled when it was sent */
+};
+
+struct uring_packets {
+    struct io_uring ring;
+    int fd;
+    uint8_t *buffers;
+    size_t size;
+    unsigned count;
+    uring_packets_handler *handler;
+    void *arg;
+    bool polling;   /* the multishot poll is armed */
+    bool readable;  /* no read said -EAGAIN since the poll's last notice */
+    unsigned notices; /* of the poll, handled so far */
+    bool nowait;    /* the kernel takes RWF_NOWAIT for the device */
+    bool stopping;  /* freeing, or the device failed: queue nothing */
+    unsigned in_flight; /* operations whose completion is still to come */
+    uring_packets_stats stats;
+    struct slot slots[];
+};
+
+static uint64_t user_data(unsigned slot, enum op op)
+{
+    return (uint64_t)slot * OPS + op;
+}
+
+/* A free submission entry. The queue has one per slot and one for the
+ * poll, and is submitted after every batch, so this never runs short. */
+static struct io_uring_sqe *next_sqe(uring_packets *p, uint64_t data)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+    if (!sqe) {
+        io_uring_submit(&p->ring);
+        sqe = io_uring_get_sqe(&p->ring);
+    }
+    if (sqe) {
+        io_uring_sqe_set_data64(sqe, data);
+        if (data != NOTHING)
+            p->in_flight++;
+    } else {
+        fprintf(stderr, "uring_packets: the submission queue is full\n");
+    }
+    return sqe;
+}
+
+static int arm_poll(uring_packets *p)
+{
+    struct io_uring_sqe *sqe = next_sqe(p, user_data(0, POLL));
+    if (!sqe)
+        return -1;
+    io_uring_prep_poll_multishot(sqe, p->fd, POLLIN);
+    p->polling = true;
+    return 0;
+}
+
+/* Slot i is free: read into it while the device may hold packets. */
+static int read_next(uring_packets *p, unsigned i)
+{
+    struct slot *s = &p->slots[i];
+    s->op = NOTHING;
+    if (!p->readable || p->stopping)
+        return 0;
+    struct io_uring_sqe *sqe = next_sqe(p, user_data(i, READ));
+    if (!sqe)
+        return -1;
+    io_uring_prep_read(sqe, p->fd, p->buffers + (size_t)i * p->size,
+                       (unsigned)p->size, 0);
+    if (p->nowait)
+        sqe->rw_flags = RWF_NOWAIT;
+    s->op = READ;
+    s->notice = p->notices;
+    return 0;
+}
+
+static int write_reply(uring_packets *p, unsigned i)
+{
+    struct slot *s = &p->slots[i];
+    struct io_uring_sqe *sqe = next_sqe(p, user_data(i, WRITE));
+    if (!sqe)
+        return -1;
+    io_uring_prep_write(sqe, p->fd, p->buffers + (size_t)i * p->size,
+                        (unsigned)s->len, 0);
+    s->op = WRITE;
+    return 0;
+}
+
+/* The poll said packets arrived: every idle slot reads. */
+static int notice(uring_packets *p)
+{
+    p->readable = true;
+    p->notices++;
+    for (unsigned i = 0; i < p->count; i++)
+        if (p->slots[i].op == NOTHING && read_next(p, i) != 0)
+            return -1;
+    return 0;
+}
+
+/* The device failed: say how, and stop queueing. */
+static int device_failed(uring_packets *p, const char *what, int res)
+{
+    fprintf(stderr, "uring_packets: %s: %s%s\n", what, strerror(-res),
+            res == -EBADFD ? " (the interface was deleted)" : "");
+    p->stopping = true;
+    return -1;
+}
+
+static int read_done(uring_packets *p, unsigned i, int res)
+{
+    if (res == -EAGAIN) {
+        /* Drained: wait for the poll's next notice. */
+        if (p->slots[i].notice == p->notices)
+            p->readable = false;
+        return read_next(p, i);
+    }
+    if (res == -EOPNOTSUPP && p->nowait) {
+        p->nowait = false; /* an older kernel: reads wait in it instead */
+        return read_next(p, i);
+    }
+    if (res == -EINTR)
+        return read_next(p, i);
+    if (res < 0)
+        return device_failed(p, "read", res);
+    /* A packet that fills the buffer may have been cut there. */
+    if ((size_t)res >= p->size) {
+        p->stats.too_large++;
+        return read_next(p, i);
+    }
+    p->stats.packets++;
+    uint8_t *buf = p->buffers + (size_t)i * p->size;
+    size_t reply = p->handler(p->arg, buf, (size_t)res, p->size);
+    if (reply == 0 || reply > p->size)
+        return read_next(p, i);
+    p->slots[i].len = reply;
+    return write_reply(p, i);
+}
+
+static int write_done(uring_packets *p, unsigned i, int res)
+{
+    if (res == -EAGAIN || res == -EINTR) {
+        /* No room: io_uring waits for it when the write goes again. */
+        p->stats.waits++;
+        return write_reply(p, i);
+    }
+    if (res == -EINVAL || res == -EMSGSIZE || res == -EIO)
+        p->stats.refused++; /* malformed, too large, or the interface down */
+    else if (res < 0)
+        return device_failed(p, "write", res);
+    else if ((size_t)res == p->slots[i].len)
+        p->stats.written++;
+    else
+        p->stats.refused++;
+    return read_next(p, i);
+}
+
+static int complete(uring_packets *p, const struct io_uring_cqe *cqe)
+{
+    uint64_t data = io_uring_cqe_get_data64(cqe);
+    unsigned i = (unsigned)(data / OPS);
+    enum op op = (enum op)(data % OPS);
+    int res = cqe->res;
+    if (op == NOTHING)
+        return 0;
+    if (op != POLL || !(cqe->flags & IORING_CQE_F_MORE)) {
+        p->in_flight--; /* its last completion */
+        if (op == POLL)
+            p->polling = false;
+    }
+    if (p->stopping) {
+        if (op != POLL)
+            p->slots[i].op = NOTHING;
+        return 0;
+    }
+    if (op == READ)
+        return read_done(p, i, res);
+    if (op == WRITE)
+        return write_done(p, i, res);
+    if (res < 0 && res != -ECANCELED)
+        return device_failed(p, "poll", res);
+    /* An error or hang-up is readable too: the next read names it. */
+    if (res > 0 && notice(p) != 0)
+        return -1;
+    /* The kernel ends a multishot poll now and then: arm it again. */
+    return p->polling ? 0 : arm_poll(p);
+}
+
+/* Handle the completions waiting (while freeing, only count them). */
+static int reap(uring_packets *p)
+{
+    struct io_uring_cqe *cqe;
+    unsigned head, seen = 0;
+    int rc = 0;
+    io_uring_for_each_cqe(&p->ring, head, cqe) {
+        seen++;
+        if (complete(p, cqe) != 0)
+            rc = -1;
+    }
+    io_uring_cq_advance(&p->ring, seen);
+    return rc < 0 ? rc : (int)seen;
+}
+
+int uring_packets_process(uring_packets *p)
+{
+    int n = reap(p);
+    int rc = io_uring_submit(&p->ring);
+    if (rc < 0) {
+        fprintf(stderr, "uring_packets: io_uring_submit: %s\n", strerror(-rc));
+        return -1;
+    }
+    return n;
+}
+
+int uring_packets_wait(uring_packets *p, int timeout_ms)
+{
+    struct __kernel_timespec limit = {.tv_sec = timeout_ms / 1000,
+                                      .tv_nsec = (timeout_ms % 1000) * 1000000};
+    struct io_uring_cqe *cqe;
+    /* One system call submits the last batch and waits for the next. */
+    int rc = io_uring_submit_and_wait_timeout(&p->ring, &cqe, 1,
+                                              timeout_ms < 0 ? NULL : &limit,
+                                              NULL);
+    if (rc < 0 && rc != -ETIME && rc != -EINTR) {
+        fprintf(stderr, "uring_packets: io_uring_submit_and_wait_timeout: "
+                "%s\n", strerror(-rc));
+        return -1;
+    }
+    return reap(p);
+}
+
+int uring_packets_fd(const uring_packets *p)
+{
+    return p->ring.ring_fd;
+}
+
+const uring_packets_stats *uring_packets_get_stats(const uring_packets *p)
+{
+    return &p->stats;
+}
+
+int uring_packets_new(tun_device *dev, uint8_t *buffers, unsigned count,
+                      size_t size, uring_packets_handler *handler, void *arg,
+                      uring_packets **out)
+{
+    unsigned flags = 0;
+    if (tun_device_get_flags(dev, &flags) < 0) {
+        fprintf(stderr, "uring_packets: %s\n", tun_last_error());
+        return -1;
+    }
+    if (flags & TUN_FLAG_OFFLOAD) {
+        fprintf(stderr, "uring_packets: the device has offload "
+                "(TUN_FLAG_OFFLOAD): each read of its descriptor is a "
+                "super-packet behind a virtio-net header, which only "
+                "tun_recv_multiple() cuts; drive it with tun_recv_multiple() "
+                "and tun_send_multiple() from a loop (loop_uring.c) instead\n");
+        return -1;
+    }
+    if (!buffers || !handler || count == 0 || count > MAX_SLOTS || size < 2 ||
+        size > UINT_MAX) {
+        fprintf(stderr, "uring_packets: %u buffers of %zu bytes: need 1 to %d "
+                "buffers of 2 bytes to 4 GiB\n", count, size, MAX_SLOTS);
+        return -1;
+    }
+    uring_packets *p = calloc(1, sizeof(*p) + count * sizeof(struct slot));
+    if (!p) {
+        fprintf(stderr, "uring_packets: out of memory\n");
+        return -1;
+    }
+    int rc = io_uring_queue_init(count + 1, &p->ring, 0);
+    if (rc < 0) {
+        fprintf(stderr, "uring_packets: io_uring_queue_init: %s (io_uring "
+                "needs Linux 5.13 or later, and the sysctl "
+                "kernel.io_uring_disabled may forbid it)\n", strerror(-rc));
+        free(p);
+        return -1;
+    }
+    p->fd = tun_device_fd(dev);
+    p->buffers = buffers;
+    p->size = size;
+    p->count = count;
+    p->handler = handler;
+    p->arg = arg;
+    p->nowait = true;
+    if (arm_poll(p) != 0 || notice(p) != 0 || uring_packets_process(p) < 0) {
+        uring_packets_free(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+static void cancel(uring_packets *p, uint64_t data)
+{
+    struct io_uring_sqe *sqe = next_sqe(p, NOTHING);
+    if (sqe)
+        io_uring_prep_cancel64(sqe, data, 0);
+}
+
+void uring_packets_free(uring_packets *p)
+{
+    if (!p)
+        return;
+    p->stopping = true;
+    /* The poll never ends by itself, nor does a read on a kernel that
+     * waits in it: cancel them. Every completion still comes, and only
+     * then is the kernel done with the buffers. */
+    if (p->polling)
+        cancel(p, user_data(0, POLL));
+    for (unsigned i = 0; i < p->count; i++)
+        if (p->slots[i].op == READ)
+            cancel(p, user_data(i, READ));
+    while (p->in_flight) {
+        int rc = io_uring_submit_and_wait(&p->ring, 1);
+        if (rc < 0 && rc != -EINTR) {
+            fprintf(stderr, "uring_packets: waiting for the last "
+                    "completions: %s\n", strerror(-rc));
+            break;
+        }
+        reap(p);
+    }
+    io_uring_queue_exit(&p->ring);
+    free(p);
+}
