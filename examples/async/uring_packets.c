@@ -5,11 +5,14 @@
  * RWF_NOWAIT and end with -EAGAIN when nothing is queued. Reads left
  * waiting would all be woken by every packet, and after 128 such wake-ups
  * io_uring moves a read to a worker thread of its own, which stays with the
- * process. Instead one multishot poll says when packets arrive; a slot reads
- * again at once while the device may hold more (no read said -EAGAIN since
- * the last notice), and otherwise stays idle until the next notice. A read
- * that said -EAGAIN but was sent before the last notice was handled tells
- * nothing: the packet of that notice may have come after it. */
+ * process. Instead one multishot poll says when packets arrive, and idle
+ * slots read while the device may hold more (no read said -EAGAIN since the
+ * last notice). A read that said -EAGAIN but was sent before the last
+ * notice was handled tells nothing: the packet of that notice may have come
+ * after it. How many read at once follows how many lately found a packet
+ * (one more for each that did, one less for each that did not), so that a
+ * flood is read in large batches and a lone ping does not send every slot
+ * after it. */
 #include "uring_packets.h"
 
 #include <errno.h>
@@ -42,11 +45,15 @@ struct uring_packets {
     unsigned count;
     uring_packets_handler *handler;
     void *arg;
-    bool polling;   /* the multishot poll is armed */
-    bool readable;  /* no read said -EAGAIN since the poll's last notice */
-    unsigned notices; /* of the poll, handled so far */
-    bool nowait;    /* the kernel takes RWF_NOWAIT for the device */
-    bool stopping;  /* freeing, or the device failed: queue nothing */
+    bool polling;       /* the multishot poll is armed */
+    bool readable;      /* no read said -EAGAIN since the poll's last notice */
+    bool nowait;        /* the kernel takes RWF_NOWAIT for the device */
+    bool stopping;      /* freeing, or the device failed: queue nothing */
+    unsigned notices;   /* of the poll, handled so far */
+    unsigned reading;   /* reads in flight */
+    unsigned target;    /* reads to keep in flight while readable */
+    unsigned *idle;     /* the slots with nothing in flight... */
+    unsigned idle_count; /* ...and how many */
     unsigned in_flight; /* operations whose completion is still to come */
     uring_packets_stats stats;
     struct slot slots[];
@@ -86,22 +93,33 @@ static int arm_poll(uring_packets *p)
     return 0;
 }
 
-/* Slot i is free: read into it while the device may hold packets. */
-static int read_next(uring_packets *p, unsigned i)
+/* Slot i has nothing in flight any more. */
+static int set_idle(uring_packets *p, unsigned i)
 {
-    struct slot *s = &p->slots[i];
-    s->op = NOTHING;
-    if (!p->readable || p->stopping)
-        return 0;
-    struct io_uring_sqe *sqe = next_sqe(p, user_data(i, READ));
-    if (!sqe)
-        return -1;
-    io_uring_prep_read(sqe, p->fd, p->buffers + (size_t)i * p->size,
-                       (unsigned)p->size, 0);
-    if (p->nowait)
-        sqe->rw_flags = RWF_NOWAIT;
-    s->op = READ;
-    s->notice = p->notices;
+    p->slots[i].op = NOTHING;
+    p->idle[p->idle_count++] = i;
+    return 0;
+}
+
+/* Read into idle slots while the device may hold packets, up to target
+ * reads in flight. */
+static int fill(uring_packets *p)
+{
+    while (p->readable && !p->stopping && p->reading < p->target &&
+           p->idle_count) {
+        unsigned i = p->idle[p->idle_count - 1];
+        struct io_uring_sqe *sqe = next_sqe(p, user_data(i, READ));
+        if (!sqe)
+            return -1;
+        io_uring_prep_read(sqe, p->fd, p->buffers + (size_t)i * p->size,
+                           (unsigned)p->size, 0);
+        if (p->nowait)
+            sqe->rw_flags = RWF_NOWAIT;
+        p->idle_count--;
+        p->slots[i].op = READ;
+        p->slots[i].notice = p->notices;
+        p->reading++;
+    }
     return 0;
 }
 
@@ -117,17 +135,6 @@ static int write_reply(uring_packets *p, unsigned i)
     return 0;
 }
 
-/* The poll said packets arrived: every idle slot reads. */
-static int notice(uring_packets *p)
-{
-    p->readable = true;
-    p->notices++;
-    for (unsigned i = 0; i < p->count; i++)
-        if (p->slots[i].op == NOTHING && read_next(p, i) != 0)
-            return -1;
-    return 0;
-}
-
 /* The device failed: say how, and stop queueing. */
 static int device_failed(uring_packets *p, const char *what, int res)
 {
@@ -139,30 +146,34 @@ static int device_failed(uring_packets *p, const char *what, int res)
 
 static int read_done(uring_packets *p, unsigned i, int res)
 {
+    p->reading--;
     if (res == -EAGAIN) {
         /* Drained: wait for the poll's next notice. */
-        if (p->slots[i].notice == p->notices)
+        if (p->slots[i].notice == p->notices) {
             p->readable = false;
-        return read_next(p, i);
+            if (p->target > 1)
+                p->target--;
+        }
+        return set_idle(p, i);
     }
-    if (res == -EOPNOTSUPP && p->nowait) {
+    if (res == -EOPNOTSUPP && p->nowait)
         p->nowait = false; /* an older kernel: reads wait in it instead */
-        return read_next(p, i);
-    }
-    if (res == -EINTR)
-        return read_next(p, i);
-    if (res < 0)
+    else if (res < 0 && res != -EINTR)
         return device_failed(p, "read", res);
+    if (res < 0)
+        return set_idle(p, i);
+    if (p->target < p->count)
+        p->target++;
     /* A packet that fills the buffer may have been cut there. */
     if ((size_t)res >= p->size) {
         p->stats.too_large++;
-        return read_next(p, i);
+        return set_idle(p, i);
     }
     p->stats.packets++;
     uint8_t *buf = p->buffers + (size_t)i * p->size;
     size_t reply = p->handler(p->arg, buf, (size_t)res, p->size);
     if (reply == 0 || reply > p->size)
-        return read_next(p, i);
+        return set_idle(p, i);
     p->slots[i].len = reply;
     return write_reply(p, i);
 }
@@ -182,7 +193,7 @@ static int write_done(uring_packets *p, unsigned i, int res)
         p->stats.written++;
     else
         p->stats.refused++;
-    return read_next(p, i);
+    return set_idle(p, i);
 }
 
 static int complete(uring_packets *p, const struct io_uring_cqe *cqe)
@@ -209,9 +220,12 @@ static int complete(uring_packets *p, const struct io_uring_cqe *cqe)
         return write_done(p, i, res);
     if (res < 0 && res != -ECANCELED)
         return device_failed(p, "poll", res);
-    /* An error or hang-up is readable too: the next read names it. */
-    if (res > 0 && notice(p) != 0)
-        return -1;
+    /* Packets arrived (an error or hang-up is readable too: the next read
+     * names it). */
+    if (res > 0) {
+        p->readable = true;
+        p->notices++;
+    }
     /* The kernel ends a multishot poll now and then: arm it again. */
     return p->polling ? 0 : arm_poll(p);
 }
@@ -228,6 +242,8 @@ static int reap(uring_packets *p)
             rc = -1;
     }
     io_uring_cq_advance(&p->ring, seen);
+    if (rc == 0)
+        rc = fill(p);
     return rc < 0 ? rc : (int)seen;
 }
 
@@ -293,8 +309,11 @@ int uring_packets_new(tun_device *dev, uint8_t *buffers, unsigned count,
         return -1;
     }
     uring_packets *p = calloc(1, sizeof(*p) + count * sizeof(struct slot));
-    if (!p) {
+    unsigned *idle = calloc(count, sizeof(*idle));
+    if (!p || !idle) {
         fprintf(stderr, "uring_packets: out of memory\n");
+        free(p);
+        free(idle);
         return -1;
     }
     int rc = io_uring_queue_init(count + 1, &p->ring, 0);
@@ -303,6 +322,7 @@ int uring_packets_new(tun_device *dev, uint8_t *buffers, unsigned count,
                 "needs Linux 5.13 or later, and the sysctl "
                 "kernel.io_uring_disabled may forbid it)\n", strerror(-rc));
         free(p);
+        free(idle);
         return -1;
     }
     p->fd = tun_device_fd(dev);
@@ -312,7 +332,12 @@ int uring_packets_new(tun_device *dev, uint8_t *buffers, unsigned count,
     p->handler = handler;
     p->arg = arg;
     p->nowait = true;
-    if (arm_poll(p) != 0 || notice(p) != 0 || uring_packets_process(p) < 0) {
+    p->idle = idle;
+    for (unsigned i = 0; i < count; i++)
+        set_idle(p, i);
+    p->readable = true;
+    p->target = 1;
+    if (arm_poll(p) != 0 || uring_packets_process(p) < 0) {
         uring_packets_free(p);
         return -1;
     }
@@ -350,5 +375,6 @@ void uring_packets_free(uring_packets *p)
         reap(p);
     }
     io_uring_queue_exit(&p->ring);
+    free(p->idle);
     free(p);
 }
