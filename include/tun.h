@@ -451,10 +451,26 @@ TUN_EXTERN int tun_interrupt_clear(tun_device *dev);
  * libevent): readable when a packet is queued (or the interface is gone),
  * writable when a write would not wait. Use it as the non-blocking contract
  * above says, with the handle in non-blocking mode. Owned by the device: do
- * not close it, read it or write it yourself (on Windows: do not
- * CloseHandle() it, and do not wait on it while a blocking libtun read on
- * the same handle runs). Remove it from the loop before tun_close(). The
- * library keeps it in O_NONBLOCK mode on Unix. On Windows it is wintun's
+ * not close it (on Windows: do not CloseHandle() it, and do not wait on it
+ * while a blocking libtun read on the same handle runs). Remove it from the
+ * loop before tun_close(). The library keeps it in O_NONBLOCK mode on Unix.
+ * Reading and writing it directly: only on Linux (and Android), and only
+ * on a device without TUN_FLAG_OFFLOAD. There each read() of the descriptor
+ * returns one whole packet, the very bytes tun_read() returns (with
+ * TUN_FLAG_PACKET_INFO, the 4-byte packet information header first), and
+ * each write() sends one, as tun_write() does; so an I/O engine such as
+ * io_uring may do the reads and writes itself. Its buffers must be larger
+ * than the largest packet (the kernel cuts a packet that does not fit,
+ * which tun_read() detects), its writes skip tun_write()'s size check, and
+ * tun_interrupt() does not reach it. It may share the handle with libtun's
+ * own calls: a direct read and tun_read() or tun_recv_multiple() are two
+ * readers, each packet going to exactly one of them in no defined order,
+ * and direct writes may be mixed with tun_write() and tun_send_multiple()
+ * (each write is one whole packet). On an offload device each read and
+ * write carries a virtio-net header and a read may be a super-packet, which
+ * only tun_recv_multiple() cuts (keeping the rest between calls): never
+ * read or write its descriptor yourself. Other platforms frame packets on
+ * the descriptor differently (docs/design.md): use libtun's calls there. On Windows it is wintun's
  * read-wait event (auto-reset) or the event of the overlapped read libtun
  * keeps pending on tap-windows6 (manual-reset, reset by the next read); NULL
  * for a NULL device. What it is on each platform: docs/design.md.
