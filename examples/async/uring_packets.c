@@ -156,12 +156,14 @@ static int read_done(uring_packets *p, unsigned i, int res)
         }
         return set_idle(p, i);
     }
-    if (res == -EOPNOTSUPP && p->nowait)
+    if (res == -EOPNOTSUPP && p->nowait) {
         p->nowait = false; /* an older kernel: reads wait in it instead */
-    else if (res < 0 && res != -EINTR)
-        return device_failed(p, "read", res);
-    if (res < 0)
         return set_idle(p, i);
+    }
+    if (res == -EINTR)
+        return set_idle(p, i);
+    if (res < 0)
+        return device_failed(p, "read", res);
     if (p->target < p->count)
         p->target++;
     /* A packet that fills the buffer may have been cut there. */
