@@ -319,7 +319,7 @@ int tun_open(const tun_config *cfg, tun_device **out)
     }
     dev->destroy_on_close = made && !cfg->persist && !kernel_destroys;
     if (cfg->persist)
-        dev->flags |= TUN_FLAG_PERSIST;
+        dev->io.flags |= TUN_FLAG_PERSIST;
     *out = dev;
     return 0;
 }

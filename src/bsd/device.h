@@ -30,8 +30,6 @@ struct tun_device_ops {
 struct tun_device {
     struct tun_unix_io io;  /* first: see src/unix/io.h */
     const struct tun_device_ops *ops; /* NULL: all defaults */
-    unsigned ifindex;       /* 0 for a TUN_FD_RAW descriptor */
-    unsigned flags;         /* TUN_FLAG_* except NONBLOCK */
     bool family_header;     /* the descriptor's packets carry the header */
     bool point_to_point;    /* tun/utun: libtun adds the subnet route */
     bool destroy_on_close;  /* SIOCIFDESTROY the interface at tun_close() */

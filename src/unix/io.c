@@ -178,12 +178,7 @@ int tun_unix_adopt_nonblocking(int fd, int fl)
     return 0;
 }
 
-/* The public calls that need nothing but the I/O part: every Unix
- * tun_device begins with its struct tun_unix_io. */
-static struct tun_unix_io *tun_unix_io_of(tun_device *dev)
-{
-    return (struct tun_unix_io *)(void *)dev;
-}
+/* The public calls that need nothing but the I/O part. */
 
 int tun_interrupt(tun_device *dev)
 {

@@ -13,8 +13,9 @@
 #include <sys/uio.h>
 
 /* Every Unix backend's struct tun_device starts with this member, so the
- * public calls that need only it (tun_interrupt(), tun_device_fd()...) are
- * written once, in io.c. */
+ * public calls that need only it (tun_interrupt(), tun_device_fd() in io.c;
+ * tun_device_get_flags() and the address calls in device.c) are written
+ * once. */
 struct tun_unix_io {
     int fd;         /* the packet descriptor */
     int wake_read;  /* readable while tun_interrupt() is in force */
@@ -22,7 +23,15 @@ struct tun_unix_io {
                        Linux, a pipe's other end elsewhere) */
     atomic_bool interrupted;
     atomic_bool nonblocking;
+    unsigned ifindex; /* 0 for a TUN_FD_RAW descriptor */
+    unsigned flags;   /* TUN_FLAG_* except NONBLOCK (see nonblocking) */
 };
+
+/* The shared part of a handle: every Unix tun_device begins with it. */
+static inline struct tun_unix_io *tun_unix_io_of(tun_device *dev)
+{
+    return (struct tun_unix_io *)(void *)dev;
+}
 
 /* Set up io around fd (not taken over: the backend closes it). Creates the
  * wake-up descriptors; records a reason on failure. */
@@ -54,5 +63,21 @@ int tun_unix_check_adopted(int fd, unsigned flags, tun_device **out);
  * already (it is used from an event loop, which a waiting call would stall),
  * else 0; or a negative code with a reason. */
 int tun_unix_adopt_nonblocking(int fd, int fl);
+
+/* ---- interface calls (device.c) ---------------------------------------- */
+
+/* Every interface call needs an interface; a raw fd has none. TUN_EINVAL
+ * for a NULL dev, TUN_ENOTSUP for a TUN_FD_RAW one, each naming what. */
+int tun_unix_need_interface(tun_device *dev, const char *what);
+/* The same, and an L2 (TAP) device: an L3 one has no MAC address. */
+int tun_unix_need_l2(tun_device *dev, const char *what);
+
+/* What each Unix backend does for tun_device_add_address() and
+ * tun_device_remove_address() once device.c has checked dev (it has an
+ * interface) and a: add or remove a on the interface. Returns 0 or a
+ * negative code with a reason, which device.c prefixes with the call and
+ * the address. */
+int tun_backend_change_address(tun_device *dev, const tun_address *a,
+                               bool add);
 
 #endif
