@@ -808,6 +808,18 @@ static void nl_addr_step(char *step, size_t size, const char *what,
     snprintf(step, size, "netlink %s %s on ifindex %u", what, text, ifindex);
 }
 
+/* What adding and removing an address start with: a checked, the request
+ * (named what) described in step, the interface checked. */
+static int nl_addr_change_start(const char *what, unsigned ifindex,
+                                const tun_address *a, char *step, size_t size)
+{
+    int rc = tun_check_address(a);
+    if (rc < 0)
+        return rc;
+    nl_addr_step(step, size, what, a, ifindex);
+    return nl_check_ifindex(ifindex, step);
+}
+
 static int nl_addr_request(int type, unsigned ifindex, const tun_address *a,
                            const char *step)
 {
@@ -821,12 +833,9 @@ static int nl_addr_request(int type, unsigned ifindex, const tun_address *a,
 
 int tun_nl_addr_add(unsigned ifindex, const tun_address *a)
 {
-    int rc = tun_check_address(a);
-    if (rc < 0)
-        return rc;
     char step[192];
-    nl_addr_step(step, sizeof(step), "RTM_NEWADDR", a, ifindex);
-    rc = nl_check_ifindex(ifindex, step);
+    int rc = nl_addr_change_start("RTM_NEWADDR", ifindex, a, step,
+                                  sizeof(step));
     if (rc < 0)
         return rc;
     return nl_addr_request(RTM_NEWADDR, ifindex, a, step);
@@ -918,12 +927,9 @@ int tun_nl_addr_list(unsigned ifindex, tun_address *out, size_t capacity,
 
 int tun_nl_addr_del(unsigned ifindex, const tun_address *a)
 {
-    int rc = tun_check_address(a);
-    if (rc < 0)
-        return rc;
     char step[192];
-    nl_addr_step(step, sizeof(step), "RTM_DELADDR", a, ifindex);
-    rc = nl_check_ifindex(ifindex, step);
+    int rc = nl_addr_change_start("RTM_DELADDR", ifindex, a, step,
+                                  sizeof(step));
     if (rc < 0)
         return rc;
     /* The kernel deletes only on an exact match of prefix (and, for IPv4,
