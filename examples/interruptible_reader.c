@@ -121,12 +121,11 @@ int main(int argc, char **argv)
         case 'n': name = optarg; break;
         case 'a': address = optarg; break;
         case 'c':
-            if (example_parse_number(optarg, "--count", 1, 1000000000,
-                                     &reader.count) != 0)
+            if (example_parse_count(optarg, &reader.count) != 0)
                 return 2;
             break;
         case 't':
-            if (example_parse_number(optarg, "--timeout", 1, 86400, &seconds))
+            if (example_parse_timeout(optarg, &seconds) != 0)
                 return 2;
             break;
         case 'h': usage(argv[0]); return 0;

@@ -92,13 +92,11 @@ int main(int argc, char **argv)
                 return 2;
             break;
         case 'c':
-            if (example_parse_number(optarg, "--count", 1, 1000000000,
-                                     &count) != 0)
+            if (example_parse_count(optarg, &count) != 0)
                 return 2;
             break;
         case 't':
-            if (example_parse_number(optarg, "--timeout", 1, 86400 * 365,
-                                     &seconds) != 0)
+            if (example_parse_timeout(optarg, &seconds) != 0)
                 return 2;
             break;
         case 'h': usage(argv[0]); return 0;

@@ -139,6 +139,16 @@ int example_parse_number(const char *text, const char *option,
     return 0;
 }
 
+int example_parse_count(const char *text, unsigned long *count)
+{
+    return example_parse_number(text, "--count", 1, 1000000000, count);
+}
+
+int example_parse_timeout(const char *text, unsigned long *seconds)
+{
+    return example_parse_number(text, "--timeout", 1, 86400 * 365, seconds);
+}
+
 int example_parse_address(const char *text, tun_address *out)
 {
     char addr[TUN_ADDRSTRLEN];
@@ -169,15 +179,23 @@ int example_parse_address(const char *text, tun_address *out)
     return 0;
 }
 
-int example_add_address(tun_config *cfg, const char *text, unsigned family)
+int example_parse_address_family(const char *text, unsigned family,
+                                 tun_address *out)
 {
-    tun_address a;
-    if (example_parse_address(text, &a) != 0)
+    if (example_parse_address(text, out) != 0)
         return -1;
-    if (a.family != family) {
+    if (out->family != family) {
         fprintf(stderr, "'%s' is not an IPv%u address\n", text, family);
         return -1;
     }
+    return 0;
+}
+
+int example_add_address(tun_config *cfg, const char *text, unsigned family)
+{
+    tun_address a;
+    if (example_parse_address_family(text, family, &a) != 0)
+        return -1;
     int rc = tun_config_add_address(cfg, &a);
     if (rc < 0) {
         example_fail("tun_config_add_address", rc);
