@@ -68,18 +68,6 @@ static unsigned long hammer_stop(struct hammer *h)
     return atomic_exchange(&delivered, 0);
 }
 
-static tun_device *open_dev(const char *name, const char *addr)
-{
-    tun_config *cfg;
-    tun_device *dev;
-    assert_tun_ok(tun_config_new(&cfg));
-    assert_tun_ok(tun_config_set_name(cfg, name));
-    assert_tun_ok(tun_config_add_ipv4(cfg, addr, 24, NULL));
-    assert_tun_ok(tun_open(cfg, &dev));
-    tun_config_free(cfg);
-    return dev;
-}
-
 /* The payload of packet `seq`: its number, then bytes derived from it; the
  * length varies with seq. */
 static size_t make_payload(uint8_t *p, uint32_t seq)
@@ -160,7 +148,7 @@ static void send_to_reader(struct reader *r, const char *dst)
 static void reads_under_signals(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tsig0", "10.20.0.1");
+    tun_device *dev = tun_test_open_tun("tsig0", "10.20.0.1", false);
     for (int timed = 0; timed < 2; timed++) {
         struct reader r = {.dev = dev, .timeout_ms = timed ? 50 : -1,
                            .port = (uint16_t)(7500 + timed)};
@@ -211,7 +199,7 @@ static void *timed_main(void *arg)
 static void timeouts_under_signals(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tsig1", "10.22.0.1");
+    tun_device *dev = tun_test_open_tun("tsig1", "10.22.0.1", false);
     uint8_t buf[2048];
     while (tun_read_timeout(dev, buf, sizeof(buf), 200) >= 0)
         ; /* what the kernel sends on a fresh device */
@@ -263,7 +251,7 @@ static void *writer_main(void *arg)
 static void writes_under_signals(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tsig2", "10.23.0.1");
+    tun_device *dev = tun_test_open_tun("tsig2", "10.23.0.1", false);
     int s = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(7701)};
     inet_pton(AF_INET, "10.23.0.1", &sin.sin_addr);
@@ -361,7 +349,7 @@ static void *changer_main(void *arg)
 static void netlink_requests_under_signals(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tsig3", "10.24.200.1");
+    tun_device *dev = tun_test_open_tun("tsig3", "10.24.200.1", false);
     struct changer c = {.dev = dev};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, changer_main, &c), 0);
@@ -404,7 +392,7 @@ static void *blocked_main(void *arg)
 static void interrupt_under_signals(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tsig4", "10.25.0.1");
+    tun_device *dev = tun_test_open_tun("tsig4", "10.25.0.1", false);
     struct blocked b = {.dev = dev};
     atomic_init(&b.returned_at, 0);
     pthread_t th;
