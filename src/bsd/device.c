@@ -148,31 +148,10 @@ int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
 {
     if (dev->ops && dev->ops->read)
         return dev->ops->read(dev, buf, size, timeout_ms, honour_nonblocking);
-    /* These drivers truncate a packet to the reader's buffer: one spare
-     * byte past it tells a packet that did not fit from one that fitted. */
     uint8_t family[TUN_FAMILY_HEADER_SIZE];
-    uint8_t spare;
-    struct iovec iov[3];
-    int iovcnt = 0;
-    size_t prefix = 0;
-    if (tun_bsd_strips_header(dev)) {
-        iov[iovcnt++] = (struct iovec){family, sizeof(family)};
-        prefix = sizeof(family);
-    }
-    iov[iovcnt++] = (struct iovec){buf, size};
-    iov[iovcnt++] = (struct iovec){&spare, 1};
-    int n = tun_unix_transfer(&dev->io, true, iov, iovcnt, timeout_ms,
-                              honour_nonblocking);
-    if (n < 0)
-        return n;
-    if ((size_t)n < prefix)
-        return tun_fail(TUN_EIO, "read: %d bytes, shorter than the family "
-                        "header", n);
-    size_t len = (size_t)n - prefix;
-    if (len > size)
-        return tun_fail(TUN_EMSGSIZE, "read: a packet larger than the %zu-byte "
-                        "buffer was dropped", size);
-    return (int)len;
+    size_t header_len = tun_bsd_strips_header(dev) ? sizeof(family) : 0;
+    return tun_unix_read_packet(&dev->io, family, header_len, "family header",
+                                buf, size, timeout_ms, honour_nonblocking);
 }
 
 /* The largest write the interface takes, re-read only when a packet looks

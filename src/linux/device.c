@@ -383,30 +383,11 @@ int tun_linux_read_packet(tun_device *dev, uint8_t vnet[TUN_VNET_HDR_LEN],
                           void *buf, size_t size, int timeout_ms,
                           bool honour_nonblocking)
 {
-    /* One spare byte past the caller's buffer tells a packet that did not
-     * fit from one that fitted exactly. */
-    uint8_t spare;
-    struct iovec iov[3];
-    int iovcnt = 0;
-    size_t prefix = 0;
-    if (dev->io.flags & TUN_FLAG_OFFLOAD) {
-        iov[iovcnt++] = (struct iovec){vnet, TUN_VNET_HDR_LEN};
-        prefix = TUN_VNET_HDR_LEN;
-    }
-    iov[iovcnt++] = (struct iovec){buf, size};
-    iov[iovcnt++] = (struct iovec){&spare, 1};
-    int n = tun_unix_transfer(&dev->io, true, iov, iovcnt, timeout_ms,
-                              honour_nonblocking);
-    if (n < 0)
-        return n;
-    if ((size_t)n < prefix)
-        return tun_fail(TUN_EIO, "read: %d bytes, shorter than the virtio-net "
-                        "header", n);
-    size_t len = (size_t)n - prefix;
-    if (len > size)
-        return tun_fail(TUN_EMSGSIZE, "read: a packet larger than the %zu-byte "
-                        "buffer was dropped", size);
-    return (int)len;
+    size_t header_len =
+        (dev->io.flags & TUN_FLAG_OFFLOAD) ? TUN_VNET_HDR_LEN : 0;
+    return tun_unix_read_packet(&dev->io, vnet, header_len,
+                                "virtio-net header", buf, size, timeout_ms,
+                                honour_nonblocking);
 }
 
 int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,

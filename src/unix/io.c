@@ -155,6 +155,32 @@ int tun_unix_transfer(struct tun_unix_io *io, bool is_read, struct iovec *iov,
     }
 }
 
+int tun_unix_read_packet(struct tun_unix_io *io, void *header,
+                         size_t header_len, const char *header_name,
+                         void *buf, size_t size, int timeout_ms,
+                         bool honour_nonblocking)
+{
+    uint8_t spare;
+    struct iovec iov[3];
+    int iovcnt = 0;
+    if (header_len)
+        iov[iovcnt++] = (struct iovec){header, header_len};
+    iov[iovcnt++] = (struct iovec){buf, size};
+    iov[iovcnt++] = (struct iovec){&spare, 1};
+    int n = tun_unix_transfer(io, true, iov, iovcnt, timeout_ms,
+                              honour_nonblocking);
+    if (n < 0)
+        return n;
+    if ((size_t)n < header_len)
+        return tun_fail(TUN_EIO, "read: %d bytes, shorter than the %s", n,
+                        header_name);
+    size_t len = (size_t)n - header_len;
+    if (len > size)
+        return tun_fail(TUN_EMSGSIZE, "read: a packet larger than the %zu-byte "
+                        "buffer was dropped", size);
+    return (int)len;
+}
+
 int tun_unix_check_adopted(int fd, unsigned flags, tun_device **out)
 {
     if (!out)

@@ -54,6 +54,17 @@ int tun_unix_wait(struct tun_unix_io *io, short events, int timeout_ms);
 int tun_unix_transfer(struct tun_unix_io *io, bool is_read, struct iovec *iov,
                       int iovcnt, int timeout_ms, bool honour_nonblocking);
 
+/* Read one packet into buf (size bytes) with tun_unix_transfer(), the
+ * header_len bytes in front of it (0: none) into header; header_name names
+ * them in a reason. One spare byte past buf tells a packet that did not fit
+ * from one that fitted exactly: the drivers truncate to the reader's
+ * buffer, so a larger packet is dropped with TUN_EMSGSIZE, never returned
+ * cut. Returns the packet's length, header excluded. */
+int tun_unix_read_packet(struct tun_unix_io *io, void *header,
+                         size_t header_len, const char *header_name,
+                         void *buf, size_t size, int timeout_ms,
+                         bool honour_nonblocking);
+
 /* The argument checks every Unix tun_open_fd() starts with. Returns the
  * descriptor's F_GETFL flags, or TUN_EINVAL / TUN_EBADF with a reason. */
 int tun_unix_check_adopted(int fd, unsigned flags, tun_device **out);
