@@ -323,17 +323,26 @@ static int nl_parse_linkinfo(const struct nl_attr *info, struct tun_nl_link *lin
     return rc;
 }
 
+/* Start on a message that must be of type: its fixed part (size bytes,
+ * ifinfomsg or ifaddrmsg) copied to body, it over the attributes after. */
+static int nl_msg_open(const struct nlmsghdr *hdr, size_t len, unsigned type,
+                       void *body, size_t size, struct nl_attr_iter *it)
+{
+    struct nlmsghdr h;
+    if (nl_msg_header(hdr, len, &h) < 0 || h.nlmsg_type != type ||
+        nl_attr_start(it, hdr, &h, size) < 0)
+        return -EINVAL;
+    memcpy(body, (const unsigned char *)hdr + sizeof(h), size);
+    return 0;
+}
+
 int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
                       struct tun_nl_link *out)
 {
-    struct nlmsghdr h;
     struct nl_attr_iter it;
-    if (!out || nl_msg_header(hdr, len, &h) < 0 ||
-        h.nlmsg_type != RTM_NEWLINK ||
-        nl_attr_start(&it, hdr, &h, sizeof(struct ifinfomsg)) < 0)
-        return -EINVAL;
     struct ifinfomsg ifi;
-    memcpy(&ifi, (const unsigned char *)hdr + sizeof(h), sizeof(ifi));
+    if (!out || nl_msg_open(hdr, len, RTM_NEWLINK, &ifi, sizeof(ifi), &it) < 0)
+        return -EINVAL;
     if (ifi.ifi_index <= 0)
         return -EINVAL;
 
@@ -385,14 +394,10 @@ int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
 int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
                       unsigned ifindex, tun_address *out)
 {
-    struct nlmsghdr h;
     struct nl_attr_iter it;
-    if (!out || nl_msg_header(hdr, len, &h) < 0 ||
-        h.nlmsg_type != RTM_NEWADDR ||
-        nl_attr_start(&it, hdr, &h, sizeof(struct ifaddrmsg)) < 0)
-        return -EINVAL;
     struct ifaddrmsg ifa;
-    memcpy(&ifa, (const unsigned char *)hdr + sizeof(h), sizeof(ifa));
+    if (!out || nl_msg_open(hdr, len, RTM_NEWADDR, &ifa, sizeof(ifa), &it) < 0)
+        return -EINVAL;
     uint8_t family;
     if (ifa.ifa_family == AF_INET)
         family = TUN_INET4;
