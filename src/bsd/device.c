@@ -398,22 +398,3 @@ int tun_backend_change_address(tun_device *dev, const tun_address *a,
                : tun_ifc_remove_address(name, dev->io.ifindex,
                                         dev->point_to_point, a);
 }
-
-/* ---- multi-queue: Linux only ------------------------------------------- */
-
-int tun_clone_queue(tun_device *dev, tun_device **out)
-{
-    if (!dev || !out)
-        return tun_fail(TUN_EINVAL, "tun_clone_queue: NULL pointer");
-    return tun_fail(TUN_ENOTSUP, "tun_clone_queue: multi-queue is supported "
-                    "on Linux only");
-}
-
-int tun_queue_set_enabled(tun_device *dev, bool enabled)
-{
-    (void)enabled;
-    if (!dev)
-        return tun_fail(TUN_EINVAL, "tun_queue_set_enabled: NULL device");
-    return tun_fail(TUN_ENOTSUP, "tun_queue_set_enabled: multi-queue is "
-                    "supported on Linux only");
-}

@@ -446,21 +446,3 @@ int tun_device_get_flags(tun_device *dev, unsigned *flags)
         *flags |= TUN_FLAG_NONBLOCK;
     return 0;
 }
-
-/* ---- multi-queue: Linux only ------------------------------------------------- */
-
-int tun_clone_queue(tun_device *dev, tun_device **out)
-{
-    TUN_WIN_NEED(dev, out, "tun_clone_queue");
-    return tun_fail(TUN_ENOTSUP, "tun_clone_queue: Windows adapters have one "
-                    "queue");
-}
-
-int tun_queue_set_enabled(tun_device *dev, bool enabled)
-{
-    (void)enabled;
-    if (!dev)
-        return tun_fail(TUN_EINVAL, "tun_queue_set_enabled: NULL device");
-    return tun_fail(TUN_ENOTSUP, "tun_queue_set_enabled: Windows adapters "
-                    "have one queue");
-}
