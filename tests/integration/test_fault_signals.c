@@ -68,6 +68,18 @@ static unsigned long hammer_stop(struct hammer *h)
     return atomic_exchange(&delivered, 0);
 }
 
+/* Run fn(arg) in a thread, under signals until it returns. Returns how
+ * many signals it handled. */
+static unsigned long run_hammered(void *(*fn)(void *), void *arg)
+{
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, fn, arg), 0);
+    struct hammer h;
+    hammer_start(&h, th);
+    pthread_join(th, NULL);
+    return hammer_stop(&h);
+}
+
 /* The payload of packet `seq`: its number, then bytes derived from it; the
  * length varies with seq. */
 static size_t make_payload(uint8_t *p, uint32_t seq)
@@ -204,12 +216,7 @@ static void timeouts_under_signals(void **state)
     while (tun_read_timeout(dev, buf, sizeof(buf), 200) >= 0)
         ; /* what the kernel sends on a fresh device */
     struct timed t = {.dev = dev};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, timed_main, &t), 0);
-    struct hammer h;
-    hammer_start(&h, th);
-    pthread_join(th, NULL);
-    hammer_stop(&h);
+    run_hammered(timed_main, &t);
     for (int i = 0; i < 5; i++) {
         assert_int_equal(t.rc[i], TUN_ETIMEDOUT);
         assert_true(t.took[i] >= 295 && t.took[i] < 1000);
@@ -351,12 +358,7 @@ static void netlink_requests_under_signals(void **state)
     (void)state;
     tun_device *dev = tun_test_open_tun("tsig3", "10.24.200.1", false);
     struct changer c = {.dev = dev};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, changer_main, &c), 0);
-    struct hammer h;
-    hammer_start(&h, th);
-    pthread_join(th, NULL);
-    unsigned long signals = hammer_stop(&h);
+    unsigned long signals = run_hammered(changer_main, &c);
     print_message("netlink: %u rounds, %lu signals\n", c.rounds, signals);
     if (c.failed_rc)
         print_error("%s\n", c.failed);
