@@ -312,7 +312,7 @@ int tun_open(const tun_config *cfg, tun_device **out)
         snprintf(reason, sizeof(reason), "%s", tun_last_error());
         close(fd);
         if (dev)
-            tun_bsd_device_free(dev);
+            tun_unix_device_free(dev);
         if (made && if_nametoindex(name) != 0)
             tun_ifc_destroy(name);
         return tun_fail(rc, "%s", reason);

@@ -18,28 +18,17 @@
 int tun_bsd_device_new(int fd, unsigned ifindex, unsigned flags,
                        bool nonblocking, tun_device **out)
 {
-    tun_device *dev = calloc(1, sizeof(*dev));
-    if (!dev)
-        return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");
-    int rc = tun_unix_io_init(&dev->io, fd, nonblocking);
-    if (rc < 0) {
-        free(dev);
+    tun_device *dev;
+    int rc = tun_unix_device_new(sizeof(*dev), fd, ifindex, flags,
+                                 nonblocking, &dev);
+    if (rc < 0)
         return rc;
-    }
-    dev->io.ifindex = ifindex;
-    dev->io.flags = flags;
     atomic_init(&dev->mtu, 0u);
     dev->link_header = (flags & TUN_FLAG_L2) ? TUN_ETH_FRAME_HEADER : 0;
     if (flags & TUN_FLAG_PACKET_INFO)
         dev->link_header += TUN_FAMILY_HEADER_SIZE;
     *out = dev;
     return 0;
-}
-
-void tun_bsd_device_free(tun_device *dev)
-{
-    tun_unix_io_destroy(&dev->io);
-    free(dev);
 }
 
 int tun_bsd_check_config(const tun_config *cfg)
@@ -132,7 +121,7 @@ void tun_close(tun_device *dev)
         if (dev->peer_name[0])
             tun_ifc_destroy(dev->peer_name);
     }
-    tun_bsd_device_free(dev);
+    tun_unix_device_free(dev);
 }
 
 /* ---- packet I/O -------------------------------------------------------- */

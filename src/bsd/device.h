@@ -44,8 +44,6 @@ struct tun_device {
 /* Allocate a handle around fd (not taken over on failure). */
 int tun_bsd_device_new(int fd, unsigned ifindex, unsigned flags,
                        bool nonblocking, tun_device **out);
-/* Free the handle without closing fd or touching the interface. */
-void tun_bsd_device_free(tun_device *dev);
 
 /* Apply the MAC, MTU, addresses and up flag of cfg to a freshly opened
  * device, as tun_open() does on Linux, each step with its reason. */

@@ -137,26 +137,20 @@ static int tun_linux_ifindex(const char *name, unsigned *index)
 static int tun_device_new(int fd, unsigned ifindex, unsigned flags,
                           bool nonblocking, tun_device **out)
 {
-    tun_device *dev = calloc(1, sizeof(*dev));
-    if (!dev)
-        return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");
-    int rc = tun_unix_io_init(&dev->io, fd, nonblocking);
-    if (rc < 0) {
-        free(dev);
+    tun_device *dev;
+    int rc = tun_unix_device_new(sizeof(*dev), fd, ifindex, flags,
+                                 nonblocking, &dev);
+    if (rc < 0)
         return rc;
-    }
     if (flags & TUN_FLAG_OFFLOAD) {
         dev->rx_buf = malloc(TUN_PACKET_MAX);
         if (!dev->rx_buf || pthread_mutex_init(&dev->rx_lock, NULL) != 0) {
             free(dev->rx_buf);
-            tun_unix_io_destroy(&dev->io);
-            free(dev);
+            tun_unix_device_free(dev);
             return tun_fail(TUN_ENOMEM, "allocating the offload receive "
                             "buffer: out of memory");
         }
     }
-    dev->io.ifindex = ifindex;
-    dev->io.flags = flags;
     atomic_init(&dev->mtu, 0u);
     dev->link_header = (flags & TUN_FLAG_L2) ? TUN_ETH_FRAME_HEADER : 0;
     if (flags & TUN_FLAG_PACKET_INFO)
@@ -171,8 +165,7 @@ static void tun_device_free(tun_device *dev)
         pthread_mutex_destroy(&dev->rx_lock);
         free(dev->rx_buf);
     }
-    tun_unix_io_destroy(&dev->io);
-    free(dev);
+    tun_unix_device_free(dev);
 }
 
 /* Every configuration step of tun_open(), in order. Each failure is

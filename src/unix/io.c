@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -10,7 +11,7 @@
 #include <sys/eventfd.h>
 #endif
 
-int tun_unix_io_init(struct tun_unix_io *io, int fd, bool nonblocking)
+static int tun_unix_io_init(struct tun_unix_io *io, int fd, bool nonblocking)
 {
     io->fd = fd;
 #if defined(__linux__)
@@ -38,11 +39,31 @@ int tun_unix_io_init(struct tun_unix_io *io, int fd, bool nonblocking)
     return 0;
 }
 
-void tun_unix_io_destroy(struct tun_unix_io *io)
+int tun_unix_device_new(size_t size, int fd, unsigned ifindex, unsigned flags,
+                        bool nonblocking, tun_device **out)
 {
+    tun_device *dev = calloc(1, size);
+    if (!dev)
+        return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");
+    struct tun_unix_io *io = tun_unix_io_of(dev);
+    int rc = tun_unix_io_init(io, fd, nonblocking);
+    if (rc < 0) {
+        free(dev);
+        return rc;
+    }
+    io->ifindex = ifindex;
+    io->flags = flags;
+    *out = dev;
+    return 0;
+}
+
+void tun_unix_device_free(tun_device *dev)
+{
+    struct tun_unix_io *io = tun_unix_io_of(dev);
     close(io->wake_read);
     if (io->wake_write != io->wake_read)
         close(io->wake_write);
+    free(dev);
 }
 
 int64_t tun_unix_now_ms(void)

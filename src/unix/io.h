@@ -33,11 +33,13 @@ static inline struct tun_unix_io *tun_unix_io_of(tun_device *dev)
     return (struct tun_unix_io *)(void *)dev;
 }
 
-/* Set up io around fd (not taken over: the backend closes it). Creates the
- * wake-up descriptors; records a reason on failure. */
-int tun_unix_io_init(struct tun_unix_io *io, int fd, bool nonblocking);
-/* Close the wake-up descriptors (not io->fd). */
-void tun_unix_io_destroy(struct tun_unix_io *io);
+/* Allocate a zeroed handle of size bytes (the backend's struct tun_device)
+ * and set up its struct tun_unix_io around fd (not taken over: the backend
+ * closes it) with the wake-up descriptors. Records a reason on failure. */
+int tun_unix_device_new(size_t size, int fd, unsigned ifindex, unsigned flags,
+                        bool nonblocking, tun_device **out);
+/* Close the wake-up descriptors (not io->fd) and free the handle. */
+void tun_unix_device_free(tun_device *dev);
 
 /* Milliseconds of a monotonic clock. */
 int64_t tun_unix_now_ms(void);
