@@ -52,6 +52,16 @@ int tun_check_name(const char *name)
     return 0;
 }
 
+int tun_give_name(const char *name, char *buf, size_t size)
+{
+    size_t len = strlen(name);
+    if (len >= size)
+        return tun_fail(TUN_ENOBUFS, "tun_device_get_name: %zu bytes needed, "
+                        "%zu given", len + 1, size);
+    memcpy(buf, name, len + 1);
+    return 0;
+}
+
 int tun_check_mtu(unsigned mtu)
 {
     if (mtu < TUN_MTU_MIN || mtu > TUN_MTU_MAX)

@@ -90,6 +90,9 @@ int tun_backend_write(tun_device *dev, const void *buf, size_t len);
 /* Checks shared by the config setters and the run-time setters, each
  * recording its reason with tun_fail(). */
 int tun_check_name(const char *name);
+/* What every tun_device_get_name() ends with: the interface's name copied
+ * into the caller's buf of size bytes, or TUN_ENOBUFS with a reason. */
+int tun_give_name(const char *name, char *buf, size_t size);
 int tun_check_mtu(unsigned mtu);
 int tun_check_mac(const uint8_t mac[6]);
 int tun_check_address(const tun_address *a);

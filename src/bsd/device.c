@@ -234,12 +234,7 @@ int tun_device_get_name(tun_device *dev, char *buf, size_t size)
     int rc = tun_bsd_need_interface(dev, "tun_device_get_name", name);
     if (rc < 0)
         return rc;
-    size_t len = strlen(name);
-    if (len >= size)
-        return tun_fail(TUN_ENOBUFS, "tun_device_get_name: %zu bytes needed, "
-                        "%zu given", len + 1, size);
-    memcpy(buf, name, len + 1);
-    return 0;
+    return tun_give_name(name, buf, size);
 }
 
 int tun_device_set_name(tun_device *dev, const char *new_name)

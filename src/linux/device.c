@@ -488,12 +488,7 @@ int tun_device_get_name(tun_device *dev, char *buf, size_t size)
     int rc = tun_get_link(dev, "tun_device_get_name", &link);
     if (rc < 0)
         return rc;
-    size_t len = strlen(link.name);
-    if (len >= size)
-        return tun_fail(TUN_ENOBUFS, "tun_device_get_name: %zu bytes needed, "
-                        "%zu given", len + 1, size);
-    memcpy(buf, link.name, len + 1);
-    return 0;
+    return tun_give_name(link.name, buf, size);
 }
 
 /* Linux drops the IPv6 addresses of an interface that goes down; those a

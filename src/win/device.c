@@ -296,12 +296,7 @@ int tun_device_get_name(tun_device *dev, char *buf, size_t size)
     int rc = tun_ip_get_name(&dev->luid, name, sizeof(name));
     if (rc < 0)
         return tun_win_named(rc, "tun_device_get_name");
-    size_t len = strlen(name);
-    if (len >= size)
-        return tun_fail(TUN_ENOBUFS, "tun_device_get_name: %zu bytes needed, "
-                        "%zu given", len + 1, size);
-    memcpy(buf, name, len + 1);
-    return 0;
+    return tun_give_name(name, buf, size);
 }
 
 int tun_device_set_name(tun_device *dev, const char *name)
