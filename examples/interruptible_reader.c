@@ -112,7 +112,6 @@ int main(int argc, char **argv)
     const char *name = NULL, *address = "10.0.0.1/24";
     unsigned long seconds = 0;
     struct reader reader = {0};
-    tun_address a;
     int rc, opt;
 
     setvbuf(stdout, NULL, _IOLBF, 0); /* one line at a time, also to a pipe */
@@ -136,11 +135,9 @@ int main(int argc, char **argv)
         usage(argv[0]);
         return 2;
     }
-    if (example_parse_address(address, &a) != 0)
-        return 2;
-
-    if (example_open_tun(name, &a, &device) != 0)
-        return 1;
+    rc = example_open_tun(name, address, &device);
+    if (rc != 0)
+        return rc;
     reader.dev = device;
 
     struct sigaction sa = {0};

@@ -250,14 +250,18 @@ void example_flag_names(unsigned flags, char *buf, size_t size)
         snprintf(buf, size, "none");
 }
 
-int example_open_tun(const char *name, const tun_address *a, tun_device **out)
+int example_open_tun(const char *name, const char *address,
+                     tun_device **out)
 {
+    tun_address a;
+    if (example_parse_address(address, &a) != 0)
+        return 2;
     tun_config *cfg;
     int rc = tun_config_new(&cfg);
     if (rc < 0)
         return example_fail("tun_config_new", rc);
     if ((name && (rc = tun_config_set_name(cfg, name)) < 0) ||
-        (rc = tun_config_add_address(cfg, a)) < 0 ||
+        (rc = tun_config_add_address(cfg, &a)) < 0 ||
         (rc = tun_open(cfg, out)) < 0) {
         tun_config_free(cfg);
         return example_fail("opening the device", rc);

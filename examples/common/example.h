@@ -67,10 +67,11 @@ int example_parse_count(const char *text, unsigned long *count);
 int example_parse_timeout(const char *text, unsigned long *seconds);
 
 /* Open a TUN device named name (NULL: the system's choice) with the one
- * address a, brought up: the setup of the examples that are about I/O
- * rather than configuration. Prints the error; returns 0 or 1 (the exit
- * status to use). */
-int example_open_tun(const char *name, const tun_address *a,
+ * address given as text (as example_parse_address() takes it), brought
+ * up: the setup of the examples that are about I/O rather than
+ * configuration. Prints the error; returns the exit status to use: 0, 1
+ * (the device did not open) or 2 (a usage error: the address). */
+int example_open_tun(const char *name, const char *address,
                      tun_device **out);
 
 /* Write the names of the TUN_FLAG_* bits set in flags, e.g.
