@@ -218,9 +218,7 @@ static int tun_bsd_family_header_mode(int fd, const char *name)
 
 int tun_open(const tun_config *cfg, tun_device **out)
 {
-    if (!cfg || !out)
-        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
-    int rc = tun_config_validate(cfg);
+    int rc = tun_open_check(cfg, out);
     if (rc < 0 || (rc = tun_bsd_check_config(cfg)) < 0)
         return rc;
     bool l2 = cfg->layer == TUN_LAYER_L2;

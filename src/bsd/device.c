@@ -239,12 +239,9 @@ int tun_device_get_name(tun_device *dev, char *buf, size_t size)
 
 int tun_device_set_name(tun_device *dev, const char *new_name)
 {
-    int rc = tun_check_name(new_name);
+    int rc = tun_check_new_name(new_name);
     if (rc < 0)
         return rc;
-    if (strchr(new_name, '%'))
-        return tun_fail(TUN_EINVAL, "tun_device_set_name: \"%s\" is a "
-                        "pattern; a rename needs a name", new_name);
     char name[IFNAMSIZ];
     if ((rc = tun_bsd_need_interface(dev, "tun_device_set_name", name)) < 0)
         return rc;

@@ -227,9 +227,7 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
 
 int tun_open(const tun_config *cfg, tun_device **out)
 {
-    if (!cfg || !out)
-        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
-    int rc = tun_config_validate(cfg);
+    int rc = tun_open_check(cfg, out);
     if (rc < 0)
         return rc;
     if (cfg->offload && cfg->layer == TUN_LAYER_L2)
@@ -557,12 +555,9 @@ static int tun_rename_while_up(tun_device *dev, const char *name)
 
 int tun_device_set_name(tun_device *dev, const char *name)
 {
-    int rc = tun_check_name(name);
+    int rc = tun_check_new_name(name);
     if (rc < 0)
         return rc;
-    if (strchr(name, '%'))
-        return tun_fail(TUN_EINVAL, "tun_device_set_name: \"%s\" is a "
-                        "pattern; a rename needs a name", name);
     struct tun_nl_link link;
     if ((rc = tun_get_link(dev, "tun_device_set_name", &link)) < 0)
         return rc;

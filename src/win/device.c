@@ -134,9 +134,7 @@ static void tun_win_free(tun_device *dev)
 
 int tun_open(const tun_config *cfg, tun_device **out)
 {
-    if (!cfg || !out)
-        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
-    int rc = tun_config_validate(cfg);
+    int rc = tun_open_check(cfg, out);
     if (rc < 0)
         return rc;
     tun_device *dev = calloc(1, sizeof(*dev));
