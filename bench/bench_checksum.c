@@ -6,7 +6,13 @@
  * GSO split and GRO coalesce of 64 KiB super-packets in packets/s and GB/s
  * on one core. Prints figures; it never passes or fails on speed.
  *
- * Usage: bench_checksum [seconds per figure, default 0.3] */
+ * Usage: bench_checksum [seconds per figure, default 0.3]
+ *        bench_checksum --count N OPERATION CASE
+ * The second form does one operation exactly N times and prints nothing:
+ * under valgrind --tool=callgrind its instruction count per call is the
+ * same on every run, however busy the machine (bench/instructions.sh).
+ * OPERATION CASE: sum BYTES, copy BYTES (the dispatching tun_csum_add() and
+ * tun_csum_copy()), split SHAPE, coalesce SHAPE (SHAPE: tcp4, tcp6, udp4). */
 #include "engine/checksum.h"
 #include "engine/gro.h"
 #include "engine/gso.h"
@@ -14,6 +20,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void)
@@ -150,64 +157,141 @@ static size_t make_super(uint8_t *p, tun_vnet_hdr *vh, int version, int proto)
     return len;
 }
 
-static void bench_offload(double seconds)
-{
-    static const struct {
-        const char *name;
-        int version, proto;
-    } cases[] = {{"TCP/IPv4", 4, TEST_TCP},
-                 {"TCP/IPv6", 6, TEST_TCP},
-                 {"UDP/IPv4", 4, TEST_UDP}};
-    static uint8_t super[65536];
+static const struct shape {
+    const char *name, *key;
+    int version, proto;
+} shapes[] = {{"TCP/IPv4", "tcp4", 4, TEST_TCP},
+              {"TCP/IPv6", "tcp6", 6, TEST_TCP},
+              {"UDP/IPv4", "udp4", 4, TEST_UDP}};
+#define SHAPES (sizeof(shapes) / sizeof(shapes[0]))
+
+/* The segment buffers and GRO table of one split and coalesce. */
+struct offload_bench {
+    uint8_t super[65536];
+    tun_vnet_hdr vh;
+    size_t len;
     tun_buf bufs[SEGS];
     tun_gro_table *table;
-    if (tun_gro_table_new(128, &table) < 0)
+};
+
+static void offload_setup(struct offload_bench *b)
+{
+    if (tun_gro_table_new(128, &b->table) < 0)
         exit(1);
     for (size_t i = 0; i < SEGS; i++) {
-        bufs[i].capacity = OFFSET + 65535;
-        bufs[i].data = malloc(bufs[i].capacity);
-        if (!bufs[i].data)
+        b->bufs[i].capacity = OFFSET + 65535;
+        b->bufs[i].data = malloc(b->bufs[i].capacity);
+        if (!b->bufs[i].data)
             exit(1);
     }
+}
+
+static void offload_teardown(struct offload_bench *b)
+{
+    for (size_t i = 0; i < SEGS; i++)
+        free(b->bufs[i].data);
+    tun_gro_table_free(b->table);
+}
+
+static int split(struct offload_bench *b)
+{
+    return tun_gso_split(&b->vh, b->super, b->len, b->bufs, SEGS, OFFSET);
+}
+
+static int coalesce(struct offload_bench *b, size_t count)
+{
+    return tun_gro_coalesce(b->table, b->bufs, count, OFFSET, TUN_GRO_UDP);
+}
+
+static void check_round(const struct shape *sh, int n, int m)
+{
+    if (n != SEGS || m != 1) {
+        fprintf(stderr, "%s: split gave %d, coalesce %d\n", sh->name, n, m);
+        exit(1);
+    }
+}
+
+static void bench_offload(double seconds)
+{
+    static struct offload_bench b;
+    offload_setup(&b);
     printf("\nGSO split and GRO coalesce of one %d-segment super-packet, one "
            "core\n",
            SEGS);
     printf("%-9s %7s %12s %14s %8s %12s %14s %8s\n", "", "bytes",
            "split/s", "segments/s", "GB/s", "coalesce/s", "segments/s",
            "GB/s");
-    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-        tun_vnet_hdr vh;
-        size_t len = make_super(super, &vh, cases[c].version, cases[c].proto);
+    for (size_t c = 0; c < SHAPES; c++) {
+        b.len = make_super(b.super, &b.vh, shapes[c].version, shapes[c].proto);
         /* Best round of each, for the same reason as measure(). */
         double best_split = 1e9, best_gro = 1e9, spent = 0;
         while (spent < 2 * seconds) {
             double t0 = now();
-            int n = tun_gso_split(&vh, super, len, bufs, SEGS, OFFSET);
+            int n = split(&b);
             double t1 = now();
-            int m = tun_gro_coalesce(table, bufs, (size_t)n, OFFSET,
-                                     TUN_GRO_UDP);
+            int m = coalesce(&b, (size_t)n);
             double t2 = now();
-            if (n != SEGS || m != 1) {
-                fprintf(stderr, "%s: split gave %d, coalesce %d\n",
-                        cases[c].name, n, m);
-                exit(1);
-            }
+            check_round(&shapes[c], n, m);
             best_split = t1 - t0 < best_split ? t1 - t0 : best_split;
             best_gro = t2 - t1 < best_gro ? t2 - t1 : best_gro;
             spent += t2 - t0;
         }
         printf("%-9s %7zu %12.0f %14.0f %8.1f %12.0f %14.0f %8.1f\n",
-               cases[c].name, len, 1 / best_split, SEGS / best_split,
-               (double)len / best_split / 1e9, 1 / best_gro, SEGS / best_gro,
-               (double)len / best_gro / 1e9);
+               shapes[c].name, b.len, 1 / best_split, SEGS / best_split,
+               (double)b.len / best_split / 1e9, 1 / best_gro, SEGS / best_gro,
+               (double)b.len / best_gro / 1e9);
     }
-    for (size_t i = 0; i < SEGS; i++)
-        free(bufs[i].data);
-    tun_gro_table_free(table);
+    offload_teardown(&b);
+}
+
+/* One operation, count times, for an instruction counter. */
+static int run_count(unsigned long count, const char *op, const char *arg)
+{
+    if (!strcmp(op, "sum") || !strcmp(op, "copy")) {
+        size_t len = strtoul(arg, NULL, 10);
+        uint8_t *block = malloc(2 * 65536 + 1056);
+        uint64_t rng = 1;
+        if (len == 0 || len > 65536 || !block)
+            return 2;
+        uint8_t *src = block, *dst = block + 65536 + 1056;
+        test_fill(src, len, &rng);
+        for (unsigned long i = 0; i < count; i++)
+            sink += op[0] == 's' ? tun_csum_add(0, src, len)
+                                 : tun_csum_copy(0, dst, src, len);
+        free(block);
+        return 0;
+    }
+    const struct shape *sh = NULL;
+    for (size_t c = 0; c < SHAPES; c++)
+        if (!strcmp(arg, shapes[c].key))
+            sh = &shapes[c];
+    bool splitting = !strcmp(op, "split");
+    if (!sh || (!splitting && strcmp(op, "coalesce")))
+        return 2;
+    static struct offload_bench b;
+    offload_setup(&b);
+    b.len = make_super(b.super, &b.vh, sh->version, sh->proto);
+    /* Coalescing needs a fresh split each round; the counter looks at one
+     * of the two functions only. */
+    for (unsigned long i = 0; i < count; i++) {
+        int n = split(&b);
+        check_round(sh, n, splitting ? 1 : coalesce(&b, (size_t)n));
+    }
+    offload_teardown(&b);
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--count")) {
+        unsigned long count = argc == 5 ? strtoul(argv[2], NULL, 10) : 0;
+        int rc = count ? run_count(count, argv[3], argv[4]) : 2;
+        if (rc == 2)
+            fprintf(stderr, "usage: %s --count N sum|copy BYTES\n"
+                            "       %s --count N split|coalesce tcp4|tcp6|udp4\n",
+                    argv[0], argv[0]);
+        return rc;
+    }
     double seconds = argc > 1 ? atof(argv[1]) : 0.3;
     if (seconds <= 0) {
         fprintf(stderr, "usage: %s [seconds per figure]\n", argv[0]);

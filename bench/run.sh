@@ -504,6 +504,12 @@ if [ -n "$BENCH_MICRO" ]; then
         echo '```'
         "$BENCH_MICRO"
         echo '```'
+        # The same work as instruction counts, which a noisy machine does
+        # not move (bench/instructions.sh).
+        if command -v valgrind >/dev/null; then
+            echo
+            bash "$root/bench/instructions.sh" "$(dirname "$(dirname "$BENCH_MICRO")")"
+        fi
     } >>"$out/results.md"
 fi
 

@@ -20,7 +20,7 @@ jobs=$(nproc)
 packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
           iproute2 iputils-ping procps kmod libclang-rt-14-dev jq iperf3
           gnuplot-nox gcc-mingw-w64-x86-64 libuv1-dev libevent-dev
-          liburing-dev socat)
+          liburing-dev socat valgrind)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -60,6 +60,10 @@ suite() {
 
 build build/gcc gcc
 suite build/gcc
+# The instruction counts of the packet engine (the benchmark that a noisy
+# machine does not move) must keep working.
+echo "== instruction counts (bench/instructions.sh)"
+bash bench/instructions.sh build/gcc
 if [ $quick -eq 1 ]; then
   exit 0
 fi

@@ -19,6 +19,7 @@ struct gro_run {
     uint32_t slot;     /* flow table slot that points here */
     uint32_t hash;     /* flow hash */
     uint32_t next_seq; /* TCP: the sequence number that must come next */
+    uint32_t l4_shared; /* tun_pkt_l4_shared_sum() of the first packet */
     uint16_t gso_size; /* payload bytes of the first packet */
     uint16_t segs;     /* packets in the run */
     uint8_t version;
@@ -219,9 +220,13 @@ static enum append_result append(struct gro_run *run, tun_buf *head,
         run->verified = true;
     }
     /* Copy the payload behind the run and verify the packet in the same
-     * pass; the copy counts only once head->len grows. */
-    uint32_t sum = tun_pkt_pseudo_sum(p, pk, len - l3);
-    sum = tun_csum_add(sum, tp, pk->l4_len);
+     * pass; the copy counts only once head->len grows. p's headers are the
+     * first packet's (the matches above checked) but for the fields its
+     * own sum adds, and its checksum. */
+    size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
+                                                : TUN_UDP_CSUM_OFFSET;
+    uint32_t sum = tun_pkt_l4_own_sum(run->l4_shared, tp, pk, len - l3);
+    sum = tun_csum_add16(sum, tun_get16(tp + field));
     sum = tun_csum_copy(sum, h + head->len, p + hdrs, payload);
     if (tun_csum_fold(sum) != 0xffff)
         return APPEND_BAD_PACKET;
@@ -254,6 +259,7 @@ static void start_run(struct gro_run *run, uint32_t index, uint32_t slot,
     run->proto = pk->proto;
     run->l4_len = (uint8_t)pk->l4_len;
     run->open = true;
+    run->l4_shared = tun_pkt_l4_shared_sum(p, pk);
     if (pk->proto == TUN_IPPROTO_TCP) {
         const uint8_t *tp = p + pk->l3_len;
         run->next_seq = tun_get32(tp + 4) + (uint32_t)(len - hdrs);

@@ -79,23 +79,50 @@ static int pass_through(const tun_vnet_hdr *vh, const uint8_t *pkt,
     return 1;
 }
 
+/* What the checksums of every segment share, summed once per super-packet,
+ * so that a segment adds only its own fields instead of summing its
+ * headers again (see tun_pkt_l4_shared_sum()). */
+struct shared_sums {
+    uint32_t ip; /* IPv4 header without total length, ID and checksum */
+    uint32_t l4;
+};
+
+static void shared_sums(const uint8_t *pkt, const tun_pkt *pk,
+                        struct shared_sums *ss)
+{
+    /* Total length, ID and checksum: each taken out by adding its
+     * complement. */
+    static const uint8_t varying[] = {2, 4, 10};
+    ss->ip = 0;
+    if (pk->version == 4) {
+        ss->ip = tun_csum_add(0, pkt, pk->l3_len);
+        for (size_t k = 0; k < sizeof(varying); k++)
+            ss->ip = tun_csum_add16(ss->ip,
+                                    ~(uint32_t)tun_get16(pkt + varying[k]));
+    }
+    ss->l4 = tun_pkt_l4_shared_sum(pkt, pk);
+}
+
 /* Write segment i of n, carrying payload bytes [from, from + seg) of pkt,
  * to dst. Segments are written from the last to the first, so that when
  * pkt is the first output buffer its headers are read before they change. */
-static void write_segment(const uint8_t *pkt, const tun_pkt *pk, uint8_t *dst,
-                          size_t i, size_t n, size_t from, size_t seg)
+static void write_segment(const uint8_t *pkt, const tun_pkt *pk,
+                          const struct shared_sums *ss, uint8_t *dst, size_t i,
+                          size_t n, size_t from, size_t seg)
 {
     size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, seglen = hdrs + seg;
+    uint32_t l4_len = (uint32_t)(seglen - l3);
     bool in_place = dst == pkt;
     if (!in_place)
         memcpy(dst, pkt, hdrs);
     if (pk->version == 4) {
+        uint32_t id = (tun_get16(pkt + 4) + (uint32_t)i) & 0xffff;
         tun_put16(dst + 2, (uint32_t)seglen);
-        tun_put16(dst + 4, tun_get16(pkt + 4) + (uint32_t)i);
-        tun_put16(dst + 10, 0);
-        tun_put16(dst + 10, tun_csum_finish(tun_csum_add(0, dst, l3)));
+        tun_put16(dst + 4, id);
+        tun_put16(dst + 10, tun_csum_finish(tun_csum_add16(
+                                tun_csum_add16(ss->ip, (uint32_t)seglen), id)));
     } else {
-        tun_put16(dst + 4, (uint32_t)(seglen - l3));
+        tun_put16(dst + 4, l4_len);
     }
     uint8_t *l4 = dst + l3;
     size_t field;
@@ -108,12 +135,10 @@ static void write_segment(const uint8_t *pkt, const tun_pkt *pk, uint8_t *dst,
             l4[TUN_TCP_FLAGS] &= (uint8_t)~TUN_TCP_CWR;
         field = TUN_TCP_CSUM_OFFSET;
     } else {
-        tun_put16(l4 + 4, (uint32_t)(seglen - l3));
+        tun_put16(l4 + 4, l4_len);
         field = TUN_UDP_CSUM_OFFSET;
     }
-    tun_put16(l4 + field, 0);
-    uint32_t sum = tun_pkt_pseudo_sum(dst, pk, seglen - l3);
-    sum = tun_csum_add(sum, l4, pk->l4_len);
+    uint32_t sum = tun_pkt_l4_own_sum(ss->l4, l4, pk, l4_len);
     sum = in_place ? tun_csum_add(sum, dst + hdrs, seg)
                    : tun_csum_copy(sum, dst + hdrs, pkt + from, seg);
     uint16_t c = tun_csum_finish(sum);
@@ -191,10 +216,12 @@ static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
                         &take);
     if (rc < 0)
         return rc;
+    struct shared_sums ss;
+    shared_sums(pkt, &pk, &ss);
     for (size_t k = take; k-- > 0;) {
         size_t i = first + k, from = hdrs + i * gso;
         size_t seg = len - from < gso ? len - from : gso;
-        write_segment(pkt, &pk, out[k].data + offset, i, n, from, seg);
+        write_segment(pkt, &pk, &ss, out[k].data + offset, i, n, from, seg);
         out[k].len = hdrs + seg;
     }
     return (int)take;

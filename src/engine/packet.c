@@ -77,3 +77,20 @@ uint32_t tun_pkt_pseudo_sum(const uint8_t *p, const tun_pkt *pk,
      * same 16-bit word as the IPv4 one. */
     return tun_csum_add16(sum, (uint32_t)l4_bytes);
 }
+
+static uint32_t without(uint32_t sum, const uint8_t *field)
+{
+    return tun_csum_add16(sum, ~(uint32_t)tun_get16(field));
+}
+
+uint32_t tun_pkt_l4_shared_sum(const uint8_t *p, const tun_pkt *pk)
+{
+    const uint8_t *l4 = p + pk->l3_len;
+    uint32_t sum = tun_csum_add(tun_pkt_pseudo_sum(p, pk, 0), l4, pk->l4_len);
+    if (pk->proto == TUN_IPPROTO_TCP) {
+        sum = without(without(sum, l4 + 4), l4 + 6); /* sequence number */
+        sum = without(sum, l4 + TUN_TCP_FLAGS - 1);  /* offset and flags */
+        return without(sum, l4 + TUN_TCP_CSUM_OFFSET);
+    }
+    return without(without(sum, l4 + 4), l4 + TUN_UDP_CSUM_OFFSET);
+}

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checksum.h"
 #include "tun.h"
 
 #define TUN_IPPROTO_TCP 6
@@ -77,6 +78,29 @@ typedef struct tun_pkt {
  * packet is reported with their next header value as proto. Returns 0, or
  * TUN_EINVAL for anything inconsistent. Reads nothing beyond len. */
 int tun_pkt_parse(tun_pkt *pk, const uint8_t *p, size_t len);
+
+/* The TCP/UDP checksum in two parts, for packets that differ only in a few
+ * header fields (the segments of one super-packet, the packets of one GRO
+ * run): the part they share, summed once, and the fields of each.
+ * tun_pkt_l4_shared_sum(): the pseudo-header and the transport header of p
+ * without the fields that differ (RFC 1624: each taken out by adding its
+ * complement): the length, the checksum, and the TCP sequence number and
+ * flags word or the UDP length. tun_pkt_l4_own_sum(): shared plus those
+ * fields as they stand in the transport header at l4 of a packet with
+ * l4_bytes of transport header and payload, but for the checksum field,
+ * which a caller that verifies adds itself. */
+uint32_t tun_pkt_l4_shared_sum(const uint8_t *p, const tun_pkt *pk);
+static inline uint32_t tun_pkt_l4_own_sum(uint32_t shared, const uint8_t *l4,
+                                          const tun_pkt *pk, size_t l4_bytes)
+{
+    uint32_t sum = tun_csum_add16(shared, (uint32_t)l4_bytes);
+    if (pk->proto == TUN_IPPROTO_TCP) {
+        sum = tun_csum_add16(sum, tun_get16(l4 + 4));
+        sum = tun_csum_add16(sum, tun_get16(l4 + 6));
+        return tun_csum_add16(sum, tun_get16(l4 + TUN_TCP_FLAGS - 1));
+    }
+    return tun_csum_add16(sum, tun_get16(l4 + 4));
+}
 
 /* The pseudo-header sum of TCP or UDP for a transport segment of l4_bytes
  * bytes inside the IP packet p. */

@@ -1,0 +1,79 @@
+#!/bin/bash
+# Instructions per call of the packet engine's hot functions, counted by
+# valgrind's callgrind: unlike seconds, the same on every run however busy
+# the machine, so two builds (before and after a change) compare exactly.
+#
+#   bash bench/instructions.sh [BUILD_DIR] [BASELINE_BUILD_DIR]
+#
+# BUILD_DIR holds bench/bench_checksum (default build/bench, as bench/run.sh
+# builds it); with a baseline build the table gains its figures and the
+# ratio between the two. Each line is one valgrind run of
+# `bench_checksum --count N OPERATION CASE` that counts only inside the
+# function named (and what it calls), divided by N.
+set -eu
+build=${1:-build/bench}
+baseline=${2:-}
+calls=200
+
+for dir in "$build" ${baseline:+"$baseline"}; do
+    [ -x "$dir/bench/bench_checksum" ] || {
+        echo "bench/instructions.sh: no $dir/bench/bench_checksum; build it first" \
+             "(cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build $dir)" >&2
+        exit 1
+    }
+done
+command -v valgrind >/dev/null || {
+    echo "bench/instructions.sh: valgrind is missing (apt-get install valgrind)" >&2
+    exit 1
+}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# function operation case label
+cases=(
+    "tun_csum_add sum 64 checksum, 64 B"
+    "tun_csum_add sum 1500 checksum, 1500 B"
+    "tun_csum_add sum 65535 checksum, 65535 B"
+    "tun_csum_copy copy 1500 copy+checksum, 1500 B"
+    "tun_csum_copy copy 65535 copy+checksum, 65535 B"
+    "tun_gso_split split tcp4 GSO split, TCP/IPv4 44 segments"
+    "tun_gso_split split tcp6 GSO split, TCP/IPv6 44 segments"
+    "tun_gso_split split udp4 GSO split, UDP/IPv4 44 segments"
+    "tun_gro_coalesce coalesce tcp4 GRO coalesce, TCP/IPv4 44 segments"
+    "tun_gro_coalesce coalesce tcp6 GRO coalesce, TCP/IPv6 44 segments"
+    "tun_gro_coalesce coalesce udp4 GRO coalesce, UDP/IPv4 44 segments"
+)
+
+# Instructions per call of one case in one build.
+count() {
+    local dir=$1 fn=$2 op=$3 arg=$4 out=$work/callgrind.out
+    valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect="$fn" \
+        "$dir/bench/bench_checksum" --count $calls "$op" "$arg" >"$work/log" 2>&1 || {
+        echo "bench/instructions.sh: valgrind failed on $fn $op $arg:" >&2
+        cat "$work/log" >&2
+        exit 1
+    }
+    awk -v n=$calls '/^summary:/ { printf "%.0f", $2 / n; found = 1 }
+                     END { exit !found }' "$out"
+}
+
+echo "Instructions per call (valgrind --tool=callgrind, $calls calls each)"
+echo
+if [ -n "$baseline" ]; then
+    echo "| operation | $baseline | $build | ratio |"
+    echo "|---|---|---|---|"
+else
+    echo "| operation | instructions |"
+    echo "|---|---|"
+fi
+for c in "${cases[@]}"; do
+    read -r fn op arg label <<<"$c"
+    now=$(count "$build" "$fn" "$op" "$arg")
+    if [ -n "$baseline" ]; then
+        before=$(count "$baseline" "$fn" "$op" "$arg")
+        awk -v l="$label" -v a="$before" -v b="$now" \
+            'BEGIN { printf "| %s | %d | %d | %.3f |\n", l, a, b, b / a }'
+    else
+        echo "| $label | $now |"
+    fi
+done
