@@ -157,8 +157,7 @@ int main(int argc, char **argv)
         case 'p': rc = tun_config_set_packet_info(cfg, true); break;
         case 'w': wait = true; break;
         case 't':
-            if (example_parse_number(optarg, "--timeout", 1, 86400 * 365,
-                                     &seconds))
+            if (example_parse_timeout(optarg, &seconds))
                 goto usage_error;
             wait = true;
             break;

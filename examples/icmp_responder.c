@@ -144,13 +144,11 @@ int main(int argc, char **argv)
             }
             break;
         case 'c':
-            if (example_parse_number(optarg, "--count", 1, 1000000000,
-                                     &count) != 0)
+            if (example_parse_count(optarg, &count) != 0)
                 goto out;
             break;
         case 't':
-            if (example_parse_number(optarg, "--timeout", 1, 86400 * 365,
-                                     &seconds) != 0)
+            if (example_parse_timeout(optarg, &seconds) != 0)
                 goto out;
             break;
         case 'h':

@@ -112,7 +112,6 @@ int main(int argc, char **argv)
     const char *name = NULL, *address = "10.0.0.1/24";
     unsigned long seconds = 0;
     struct reader reader = {0};
-    tun_address a;
     int rc, opt;
 
     setvbuf(stdout, NULL, _IOLBF, 0); /* one line at a time, also to a pipe */
@@ -121,12 +120,11 @@ int main(int argc, char **argv)
         case 'n': name = optarg; break;
         case 'a': address = optarg; break;
         case 'c':
-            if (example_parse_number(optarg, "--count", 1, 1000000000,
-                                     &reader.count) != 0)
+            if (example_parse_count(optarg, &reader.count) != 0)
                 return 2;
             break;
         case 't':
-            if (example_parse_number(optarg, "--timeout", 1, 86400, &seconds))
+            if (example_parse_timeout(optarg, &seconds) != 0)
                 return 2;
             break;
         case 'h': usage(argv[0]); return 0;
@@ -137,11 +135,9 @@ int main(int argc, char **argv)
         usage(argv[0]);
         return 2;
     }
-    if (example_parse_address(address, &a) != 0)
-        return 2;
-
-    if (example_open_tun(name, &a, &device) != 0)
-        return 1;
+    rc = example_open_tun(name, address, &device);
+    if (rc != 0)
+        return rc;
     reader.dev = device;
 
     struct sigaction sa = {0};

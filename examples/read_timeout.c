@@ -76,7 +76,6 @@ int main(int argc, char **argv)
     };
     const char *name = NULL, *address = "10.0.0.1/24";
     unsigned long interval = 1000, count = 0, seconds = 0;
-    tun_address a;
     tun_device *dev;
     int opt;
 
@@ -92,13 +91,11 @@ int main(int argc, char **argv)
                 return 2;
             break;
         case 'c':
-            if (example_parse_number(optarg, "--count", 1, 1000000000,
-                                     &count) != 0)
+            if (example_parse_count(optarg, &count) != 0)
                 return 2;
             break;
         case 't':
-            if (example_parse_number(optarg, "--timeout", 1, 86400 * 365,
-                                     &seconds) != 0)
+            if (example_parse_timeout(optarg, &seconds) != 0)
                 return 2;
             break;
         case 'h': usage(argv[0]); return 0;
@@ -109,19 +106,17 @@ int main(int argc, char **argv)
         usage(argv[0]);
         return 2;
     }
-    if (example_parse_address(address, &a) != 0)
-        return 2;
-
-    if (example_open_tun(name, &a, &dev) != 0)
-        return 1;
+    int status = example_open_tun(name, address, &dev);
+    if (status != 0)
+        return status;
 
     char ifname[TUN_NAME_MAX];
     if (tun_device_get_name(dev, ifname, sizeof(ifname)) < 0)
         ifname[0] = '\0';
     printf("%s: reading, at most %lu ms per wait\n", ifname, interval);
-    int status = example_stop_on_signals(dev) != 0
-                     ? 1
-                     : read_loop(dev, (int)interval, count, seconds);
+    status = example_stop_on_signals(dev) != 0
+                 ? 1
+                 : read_loop(dev, (int)interval, count, seconds);
     example_stop_handling_signals();
     tun_close(dev);
     return status;

@@ -201,18 +201,6 @@ static int serve(tun_device *dev, const struct host *h, unsigned long count,
     return 0;
 }
 
-/* Parse an address option and check its family. */
-static int parse_family(const char *text, unsigned family, tun_address *out)
-{
-    if (example_parse_address(text, out) != 0)
-        return -1;
-    if (out->family != family) {
-        fprintf(stderr, "'%s' is not an IPv%u address\n", text, family);
-        return -1;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -249,13 +237,11 @@ int main(int argc, char **argv)
         case 'A': host_ipv6 = optarg; break;
         case 'M': host_mac = optarg; break;
         case 'c':
-            if (example_parse_number(optarg, "--count", 1, 1000000000,
-                                     &count) != 0)
+            if (example_parse_count(optarg, &count) != 0)
                 return 2;
             break;
         case 't':
-            if (example_parse_number(optarg, "--timeout", 1, 86400 * 365,
-                                     &seconds) != 0)
+            if (example_parse_timeout(optarg, &seconds) != 0)
                 return 2;
             break;
         case 'h': usage(argv[0]); return 0;
@@ -266,10 +252,10 @@ int main(int argc, char **argv)
         usage(argv[0]);
         return 2;
     }
-    if (parse_family(ipv4, TUN_INET4, &dev_ipv4) != 0 ||
-        parse_family(ipv6, TUN_INET6, &dev_ipv6) != 0 ||
-        parse_family(host_ipv4, TUN_INET4, &host.ipv4) != 0 ||
-        parse_family(host_ipv6, TUN_INET6, &host.ipv6) != 0 ||
+    if (example_parse_address_family(ipv4, TUN_INET4, &dev_ipv4) != 0 ||
+        example_parse_address_family(ipv6, TUN_INET6, &dev_ipv6) != 0 ||
+        example_parse_address_family(host_ipv4, TUN_INET4, &host.ipv4) != 0 ||
+        example_parse_address_family(host_ipv6, TUN_INET6, &host.ipv6) != 0 ||
         example_parse_mac(host_mac, host.mac) != 0)
         return 2;
 

@@ -52,6 +52,27 @@ int tun_check_name(const char *name)
     return 0;
 }
 
+int tun_check_new_name(const char *name)
+{
+    int rc = tun_check_name(name);
+    if (rc < 0)
+        return rc;
+    if (strchr(name, '%'))
+        return tun_fail(TUN_EINVAL, "tun_device_set_name: \"%s\" is a "
+                        "pattern; a rename needs a name", name);
+    return 0;
+}
+
+int tun_give_name(const char *name, char *buf, size_t size)
+{
+    size_t len = strlen(name);
+    if (len >= size)
+        return tun_fail(TUN_ENOBUFS, "tun_device_get_name: %zu bytes needed, "
+                        "%zu given", len + 1, size);
+    memcpy(buf, name, len + 1);
+    return 0;
+}
+
 int tun_check_mtu(unsigned mtu)
 {
     if (mtu < TUN_MTU_MIN || mtu > TUN_MTU_MAX)
@@ -317,6 +338,13 @@ int tun_config_validate(const tun_config *cfg)
                                 cfg->mtu, TUN_MTU_MIN_IPV6);
     }
     return 0;
+}
+
+int tun_open_check(const tun_config *cfg, tun_device **out)
+{
+    if (!cfg || !out)
+        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
+    return tun_config_validate(cfg);
 }
 
 #if !defined(_WIN32)

@@ -87,9 +87,18 @@ int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
                      bool honour_nonblocking);
 int tun_backend_write(tun_device *dev, const void *buf, size_t len);
 
+/* The checks a tun_open() starts with: no NULL pointer, then
+ * tun_config_validate(). */
+int tun_open_check(const tun_config *cfg, tun_device **out);
+
 /* Checks shared by the config setters and the run-time setters, each
  * recording its reason with tun_fail(). */
 int tun_check_name(const char *name);
+/* tun_check_name() for a rename, which needs a name, not a pattern. */
+int tun_check_new_name(const char *name);
+/* What every tun_device_get_name() ends with: the interface's name copied
+ * into the caller's buf of size bytes, or TUN_ENOBUFS with a reason. */
+int tun_give_name(const char *name, char *buf, size_t size);
 int tun_check_mtu(unsigned mtu);
 int tun_check_mac(const uint8_t mac[6]);
 int tun_check_address(const tun_address *a);

@@ -32,6 +32,11 @@
  * in main() of every integration test. */
 void tun_test_enter_netns(void);
 
+/* Open a TUN device named name with the IPv4 address ipv4/24, multi-queue
+ * or not (failing the test if it cannot). */
+tun_device *tun_test_open_tun(const char *name, const char *ipv4,
+                              bool multi_queue);
+
 /* Number of open descriptors of this process (entries of /proc/self/fd). */
 int tun_test_count_fds(void);
 

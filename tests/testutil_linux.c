@@ -136,3 +136,17 @@ size_t tun_test_udp4(uint8_t *buf, const char *src, uint16_t sport,
         memcpy(buf + 28, payload, len);
     return total;
 }
+
+tun_device *tun_test_open_tun(const char *name, const char *ipv4,
+                              bool multi_queue)
+{
+    tun_config *cfg;
+    tun_device *dev;
+    assert_tun_ok(tun_config_new(&cfg));
+    assert_tun_ok(tun_config_set_name(cfg, name));
+    assert_tun_ok(tun_config_add_ipv4(cfg, ipv4, 24, NULL));
+    assert_tun_ok(tun_config_set_multi_queue(cfg, multi_queue));
+    assert_tun_ok(tun_open(cfg, &dev));
+    tun_config_free(cfg);
+    return dev;
+}

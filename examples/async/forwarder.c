@@ -251,8 +251,7 @@ int main(int argc, char **argv)
             names[opt - 'a'] = optarg;
             break;
         case 't':
-            if (example_parse_number(optarg, "--timeout", 1, 86400 * 365,
-                                     &seconds) != 0)
+            if (example_parse_timeout(optarg, &seconds) != 0)
                 return 2;
             break;
         default:

@@ -139,6 +139,16 @@ int example_parse_number(const char *text, const char *option,
     return 0;
 }
 
+int example_parse_count(const char *text, unsigned long *count)
+{
+    return example_parse_number(text, "--count", 1, 1000000000, count);
+}
+
+int example_parse_timeout(const char *text, unsigned long *seconds)
+{
+    return example_parse_number(text, "--timeout", 1, 86400 * 365, seconds);
+}
+
 int example_parse_address(const char *text, tun_address *out)
 {
     char addr[TUN_ADDRSTRLEN];
@@ -169,15 +179,23 @@ int example_parse_address(const char *text, tun_address *out)
     return 0;
 }
 
-int example_add_address(tun_config *cfg, const char *text, unsigned family)
+int example_parse_address_family(const char *text, unsigned family,
+                                 tun_address *out)
 {
-    tun_address a;
-    if (example_parse_address(text, &a) != 0)
+    if (example_parse_address(text, out) != 0)
         return -1;
-    if (a.family != family) {
+    if (out->family != family) {
         fprintf(stderr, "'%s' is not an IPv%u address\n", text, family);
         return -1;
     }
+    return 0;
+}
+
+int example_add_address(tun_config *cfg, const char *text, unsigned family)
+{
+    tun_address a;
+    if (example_parse_address_family(text, family, &a) != 0)
+        return -1;
     int rc = tun_config_add_address(cfg, &a);
     if (rc < 0) {
         example_fail("tun_config_add_address", rc);
@@ -232,14 +250,18 @@ void example_flag_names(unsigned flags, char *buf, size_t size)
         snprintf(buf, size, "none");
 }
 
-int example_open_tun(const char *name, const tun_address *a, tun_device **out)
+int example_open_tun(const char *name, const char *address,
+                     tun_device **out)
 {
+    tun_address a;
+    if (example_parse_address(address, &a) != 0)
+        return 2;
     tun_config *cfg;
     int rc = tun_config_new(&cfg);
     if (rc < 0)
         return example_fail("tun_config_new", rc);
     if ((name && (rc = tun_config_set_name(cfg, name)) < 0) ||
-        (rc = tun_config_add_address(cfg, a)) < 0 ||
+        (rc = tun_config_add_address(cfg, &a)) < 0 ||
         (rc = tun_open(cfg, out)) < 0) {
         tun_config_free(cfg);
         return example_fail("opening the device", rc);

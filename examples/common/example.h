@@ -46,8 +46,12 @@ int example_deadline_ms(const example_deadline *d);
  * prefix means a single host: /32 or /128). Prints the error; returns 0 or
  * -1. */
 int example_parse_address(const char *text, tun_address *out);
-/* Parse an address as example_parse_address() does, check that it is of
- * family (4 or 6) and add it to cfg. Prints the error; returns 0 or -1. */
+/* Parse an address as example_parse_address() does and check that it is
+ * of family (4 or 6). Prints the error; returns 0 or -1. */
+int example_parse_address_family(const char *text, unsigned family,
+                                 tun_address *out);
+/* Parse an address of family (4 or 6) and add it to cfg. Prints the error;
+ * returns 0 or -1. */
 int example_add_address(tun_config *cfg, const char *text, unsigned family);
 /* Parse "02:00:00:00:00:01". Returns 0 or -1 (with a message). */
 int example_parse_mac(const char *text, uint8_t mac[6]);
@@ -56,12 +60,18 @@ int example_parse_mac(const char *text, uint8_t mac[6]);
 int example_parse_number(const char *text, const char *option,
                          unsigned long min, unsigned long max,
                          unsigned long *out);
+/* The options of the examples that run until stopped: -c/--count (stop
+ * after that many packets, 1 to 10^9) and -t/--timeout (stop after that
+ * many seconds, up to a year). Return 0 or -1 (with a message). */
+int example_parse_count(const char *text, unsigned long *count);
+int example_parse_timeout(const char *text, unsigned long *seconds);
 
 /* Open a TUN device named name (NULL: the system's choice) with the one
- * address a, brought up: the setup of the examples that are about I/O
- * rather than configuration. Prints the error; returns 0 or 1 (the exit
- * status to use). */
-int example_open_tun(const char *name, const tun_address *a,
+ * address given as text (as example_parse_address() takes it), brought
+ * up: the setup of the examples that are about I/O rather than
+ * configuration. Prints the error; returns the exit status to use: 0, 1
+ * (the device did not open) or 2 (a usage error: the address). */
+int example_open_tun(const char *name, const char *address,
                      tun_device **out);
 
 /* Write the names of the TUN_FLAG_* bits set in flags, e.g.

@@ -218,9 +218,7 @@ static int tun_bsd_family_header_mode(int fd, const char *name)
 
 int tun_open(const tun_config *cfg, tun_device **out)
 {
-    if (!cfg || !out)
-        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
-    int rc = tun_config_validate(cfg);
+    int rc = tun_open_check(cfg, out);
     if (rc < 0 || (rc = tun_bsd_check_config(cfg)) < 0)
         return rc;
     bool l2 = cfg->layer == TUN_LAYER_L2;
@@ -312,14 +310,14 @@ int tun_open(const tun_config *cfg, tun_device **out)
         snprintf(reason, sizeof(reason), "%s", tun_last_error());
         close(fd);
         if (dev)
-            tun_bsd_device_free(dev);
+            tun_unix_device_free(dev);
         if (made && if_nametoindex(name) != 0)
             tun_ifc_destroy(name);
         return tun_fail(rc, "%s", reason);
     }
     dev->destroy_on_close = made && !cfg->persist && !kernel_destroys;
     if (cfg->persist)
-        dev->flags |= TUN_FLAG_PERSIST;
+        dev->io.flags |= TUN_FLAG_PERSIST;
     *out = dev;
     return 0;
 }

@@ -18,28 +18,17 @@
 int tun_bsd_device_new(int fd, unsigned ifindex, unsigned flags,
                        bool nonblocking, tun_device **out)
 {
-    tun_device *dev = calloc(1, sizeof(*dev));
-    if (!dev)
-        return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");
-    int rc = tun_unix_io_init(&dev->io, fd, nonblocking);
-    if (rc < 0) {
-        free(dev);
+    tun_device *dev;
+    int rc = tun_unix_device_new(sizeof(*dev), fd, ifindex, flags,
+                                 nonblocking, &dev);
+    if (rc < 0)
         return rc;
-    }
-    dev->ifindex = ifindex;
-    dev->flags = flags;
     atomic_init(&dev->mtu, 0u);
     dev->link_header = (flags & TUN_FLAG_L2) ? TUN_ETH_FRAME_HEADER : 0;
     if (flags & TUN_FLAG_PACKET_INFO)
         dev->link_header += TUN_FAMILY_HEADER_SIZE;
     *out = dev;
     return 0;
-}
-
-void tun_bsd_device_free(tun_device *dev)
-{
-    tun_unix_io_destroy(&dev->io);
-    free(dev);
 }
 
 int tun_bsd_check_config(const tun_config *cfg)
@@ -69,9 +58,9 @@ uint32_t tun_bsd_family_of(const void *pkt, size_t len)
 static int tun_bsd_name(const tun_device *dev, char name[IFNAMSIZ],
                         const char *what)
 {
-    if (!if_indextoname(dev->ifindex, name))
+    if (!if_indextoname(dev->io.ifindex, name))
         return tun_fail(TUN_ENODEV, "%s: interface index %u is gone", what,
-                        dev->ifindex);
+                        dev->io.ifindex);
     return 0;
 }
 
@@ -101,7 +90,7 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
                         tun_last_error());
     for (size_t i = 0; i < cfg->address_count; i++) {
         const tun_address *a = &cfg->addresses[i];
-        rc = tun_ifc_add_address(name, dev->ifindex, dev->point_to_point, a);
+        rc = tun_ifc_add_address(name, dev->io.ifindex, dev->point_to_point, a);
         if (rc < 0) {
             char text[TUN_ADDRSTRLEN];
             tun_address_format(a, text, sizeof(text));
@@ -122,17 +111,17 @@ void tun_close(tun_device *dev)
     if (!dev)
         return;
     char name[IFNAMSIZ];
-    bool named = dev->ifindex && if_indextoname(dev->ifindex, name);
+    bool named = dev->io.ifindex && if_indextoname(dev->io.ifindex, name);
     if (dev->ops && dev->ops->release)
         dev->ops->release(dev);
-    if (!(dev->flags & TUN_FLAG_BORROWED))
+    if (!(dev->io.flags & TUN_FLAG_BORROWED))
         close(dev->io.fd);
     if (dev->destroy_on_close && named) {
         tun_ifc_destroy(name);
         if (dev->peer_name[0])
             tun_ifc_destroy(dev->peer_name);
     }
-    tun_bsd_device_free(dev);
+    tun_unix_device_free(dev);
 }
 
 /* ---- packet I/O -------------------------------------------------------- */
@@ -140,7 +129,7 @@ void tun_close(tun_device *dev)
 /* Whether the library adds and strips the family header itself. */
 static bool tun_bsd_strips_header(const tun_device *dev)
 {
-    return dev->family_header && !(dev->flags & TUN_FLAG_PACKET_INFO);
+    return dev->family_header && !(dev->io.flags & TUN_FLAG_PACKET_INFO);
 }
 
 int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
@@ -148,38 +137,17 @@ int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
 {
     if (dev->ops && dev->ops->read)
         return dev->ops->read(dev, buf, size, timeout_ms, honour_nonblocking);
-    /* These drivers truncate a packet to the reader's buffer: one spare
-     * byte past it tells a packet that did not fit from one that fitted. */
     uint8_t family[TUN_FAMILY_HEADER_SIZE];
-    uint8_t spare;
-    struct iovec iov[3];
-    int iovcnt = 0;
-    size_t prefix = 0;
-    if (tun_bsd_strips_header(dev)) {
-        iov[iovcnt++] = (struct iovec){family, sizeof(family)};
-        prefix = sizeof(family);
-    }
-    iov[iovcnt++] = (struct iovec){buf, size};
-    iov[iovcnt++] = (struct iovec){&spare, 1};
-    int n = tun_unix_transfer(&dev->io, true, iov, iovcnt, timeout_ms,
-                              honour_nonblocking);
-    if (n < 0)
-        return n;
-    if ((size_t)n < prefix)
-        return tun_fail(TUN_EIO, "read: %d bytes, shorter than the family "
-                        "header", n);
-    size_t len = (size_t)n - prefix;
-    if (len > size)
-        return tun_fail(TUN_EMSGSIZE, "read: a packet larger than the %zu-byte "
-                        "buffer was dropped", size);
-    return (int)len;
+    size_t header_len = tun_bsd_strips_header(dev) ? sizeof(family) : 0;
+    return tun_unix_read_packet(&dev->io, family, header_len, "family header",
+                                buf, size, timeout_ms, honour_nonblocking);
 }
 
 /* The largest write the interface takes, re-read only when a packet looks
  * too large (as on Linux). */
 static int tun_bsd_check_write_size(tun_device *dev, size_t len)
 {
-    if (dev->ifindex == 0)
+    if (dev->io.ifindex == 0)
         return 0; /* a raw fd: the platform checks */
     unsigned mtu = atomic_load_explicit(&dev->mtu, memory_order_relaxed);
     if (mtu && len <= mtu + dev->link_header)
@@ -238,17 +206,14 @@ int tun_backend_write(tun_device *dev, const void *buf, size_t len)
 
 /* ---- queries and changes ------------------------------------------------ */
 
-/* Every interface call needs an interface; a raw fd has none. On success
- * name holds its current name. */
+/* Every interface call needs an interface (see src/unix/device.c); on
+ * success name holds its current name. */
 static int tun_bsd_need_interface(tun_device *dev, const char *what,
                                   char name[IFNAMSIZ])
 {
-    if (!dev)
-        return tun_fail(TUN_EINVAL, "%s: NULL device", what);
-    if (dev->ifindex == 0)
-        return tun_fail(TUN_ENOTSUP, "%s: the device was opened with "
-                        "TUN_FD_RAW and has no interface the library knows",
-                        what);
+    int rc = tun_unix_need_interface(dev, what);
+    if (rc < 0)
+        return rc;
     return tun_bsd_name(dev, name, what);
 }
 
@@ -269,22 +234,14 @@ int tun_device_get_name(tun_device *dev, char *buf, size_t size)
     int rc = tun_bsd_need_interface(dev, "tun_device_get_name", name);
     if (rc < 0)
         return rc;
-    size_t len = strlen(name);
-    if (len >= size)
-        return tun_fail(TUN_ENOBUFS, "tun_device_get_name: %zu bytes needed, "
-                        "%zu given", len + 1, size);
-    memcpy(buf, name, len + 1);
-    return 0;
+    return tun_give_name(name, buf, size);
 }
 
 int tun_device_set_name(tun_device *dev, const char *new_name)
 {
-    int rc = tun_check_name(new_name);
+    int rc = tun_check_new_name(new_name);
     if (rc < 0)
         return rc;
-    if (strchr(new_name, '%'))
-        return tun_fail(TUN_EINVAL, "tun_device_set_name: \"%s\" is a "
-                        "pattern; a rename needs a name", new_name);
     char name[IFNAMSIZ];
     if ((rc = tun_bsd_need_interface(dev, "tun_device_set_name", name)) < 0)
         return rc;
@@ -299,7 +256,7 @@ int tun_device_get_index(tun_device *dev, unsigned *index)
     int rc = tun_bsd_need_interface(dev, "tun_device_get_index", name);
     if (rc < 0)
         return rc;
-    *index = dev->ifindex;
+    *index = dev->io.ifindex;
     return 0;
 }
 
@@ -370,13 +327,10 @@ int tun_device_set_up(tun_device *dev, bool up)
 static int tun_bsd_need_l2(tun_device *dev, const char *what,
                            char name[IFNAMSIZ])
 {
-    int rc = tun_bsd_need_interface(dev, what, name);
+    int rc = tun_unix_need_l2(dev, what);
     if (rc < 0)
         return rc;
-    if (!(dev->flags & TUN_FLAG_L2))
-        return tun_fail(TUN_ENOTSUP, "%s: an L3 (TUN) device has no MAC "
-                        "address", what);
-    return 0;
+    return tun_bsd_name(dev, name, what);
 }
 
 int tun_device_get_mac(tun_device *dev, uint8_t mac[6])
@@ -413,64 +367,15 @@ int tun_device_get_addresses(tun_device *dev, tun_address *out,
     return tun_ifc_list_addresses(name, out, capacity, count);
 }
 
-/* Add or remove one address with a readable reason. */
-static int tun_bsd_change_address(tun_device *dev, const tun_address *a,
-                                  bool add)
+int tun_backend_change_address(tun_device *dev, const tun_address *a,
+                               bool add)
 {
-    const char *what = add ? "tun_device_add_address"
-                           : "tun_device_remove_address";
     char name[IFNAMSIZ];
-    int rc = tun_bsd_need_interface(dev, what, name);
+    int rc = tun_bsd_name(dev, name, "finding the interface's name");
     if (rc < 0)
         return rc;
-    if ((rc = tun_check_address(a)) < 0)
-        return rc;
-    rc = add ? tun_ifc_add_address(name, dev->ifindex, dev->point_to_point, a)
-             : tun_ifc_remove_address(name, dev->ifindex, dev->point_to_point,
-                                      a);
-    if (rc < 0) {
-        char text[TUN_ADDRSTRLEN];
-        tun_address_format(a, text, sizeof(text));
-        return tun_fail(rc, "%s %s: %s", what, text, tun_last_error());
-    }
-    return 0;
-}
-
-int tun_device_add_address(tun_device *dev, const tun_address *a)
-{
-    return tun_bsd_change_address(dev, a, true);
-}
-
-int tun_device_remove_address(tun_device *dev, const tun_address *a)
-{
-    return tun_bsd_change_address(dev, a, false);
-}
-
-int tun_device_get_flags(tun_device *dev, unsigned *flags)
-{
-    if (!dev || !flags)
-        return tun_fail(TUN_EINVAL, "tun_device_get_flags: NULL pointer");
-    *flags = dev->flags;
-    if (atomic_load_explicit(&dev->io.nonblocking, memory_order_relaxed))
-        *flags |= TUN_FLAG_NONBLOCK;
-    return 0;
-}
-
-/* ---- multi-queue: Linux only ------------------------------------------- */
-
-int tun_clone_queue(tun_device *dev, tun_device **out)
-{
-    if (!dev || !out)
-        return tun_fail(TUN_EINVAL, "tun_clone_queue: NULL pointer");
-    return tun_fail(TUN_ENOTSUP, "tun_clone_queue: multi-queue is supported "
-                    "on Linux only");
-}
-
-int tun_queue_set_enabled(tun_device *dev, bool enabled)
-{
-    (void)enabled;
-    if (!dev)
-        return tun_fail(TUN_EINVAL, "tun_queue_set_enabled: NULL device");
-    return tun_fail(TUN_ENOTSUP, "tun_queue_set_enabled: multi-queue is "
-                    "supported on Linux only");
+    return add ? tun_ifc_add_address(name, dev->io.ifindex,
+                                     dev->point_to_point, a)
+               : tun_ifc_remove_address(name, dev->io.ifindex,
+                                        dev->point_to_point, a);
 }

@@ -30,8 +30,6 @@ struct tun_device_ops {
 struct tun_device {
     struct tun_unix_io io;  /* first: see src/unix/io.h */
     const struct tun_device_ops *ops; /* NULL: all defaults */
-    unsigned ifindex;       /* 0 for a TUN_FD_RAW descriptor */
-    unsigned flags;         /* TUN_FLAG_* except NONBLOCK */
     bool family_header;     /* the descriptor's packets carry the header */
     bool point_to_point;    /* tun/utun: libtun adds the subnet route */
     bool destroy_on_close;  /* SIOCIFDESTROY the interface at tun_close() */
@@ -46,8 +44,6 @@ struct tun_device {
 /* Allocate a handle around fd (not taken over on failure). */
 int tun_bsd_device_new(int fd, unsigned ifindex, unsigned flags,
                        bool nonblocking, tun_device **out);
-/* Free the handle without closing fd or touching the interface. */
-void tun_bsd_device_free(tun_device *dev);
 
 /* Apply the MAC, MTU, addresses and up flag of cfg to a freshly opened
  * device, as tun_open() does on Linux, each step with its reason. */

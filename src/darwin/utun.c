@@ -120,7 +120,7 @@ int tun_open(const tun_config *cfg, tun_device **out)
             *out = dev;
             return 0;
         }
-        tun_bsd_device_free(dev);
+        tun_unix_device_free(dev);
     }
     close(fd);
     return rc;

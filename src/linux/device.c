@@ -137,26 +137,20 @@ static int tun_linux_ifindex(const char *name, unsigned *index)
 static int tun_device_new(int fd, unsigned ifindex, unsigned flags,
                           bool nonblocking, tun_device **out)
 {
-    tun_device *dev = calloc(1, sizeof(*dev));
-    if (!dev)
-        return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");
-    int rc = tun_unix_io_init(&dev->io, fd, nonblocking);
-    if (rc < 0) {
-        free(dev);
+    tun_device *dev;
+    int rc = tun_unix_device_new(sizeof(*dev), fd, ifindex, flags,
+                                 nonblocking, &dev);
+    if (rc < 0)
         return rc;
-    }
     if (flags & TUN_FLAG_OFFLOAD) {
         dev->rx_buf = malloc(TUN_PACKET_MAX);
         if (!dev->rx_buf || pthread_mutex_init(&dev->rx_lock, NULL) != 0) {
             free(dev->rx_buf);
-            tun_unix_io_destroy(&dev->io);
-            free(dev);
+            tun_unix_device_free(dev);
             return tun_fail(TUN_ENOMEM, "allocating the offload receive "
                             "buffer: out of memory");
         }
     }
-    dev->ifindex = ifindex;
-    dev->flags = flags;
     atomic_init(&dev->mtu, 0u);
     dev->link_header = (flags & TUN_FLAG_L2) ? TUN_ETH_FRAME_HEADER : 0;
     if (flags & TUN_FLAG_PACKET_INFO)
@@ -171,8 +165,7 @@ static void tun_device_free(tun_device *dev)
         pthread_mutex_destroy(&dev->rx_lock);
         free(dev->rx_buf);
     }
-    tun_unix_io_destroy(&dev->io);
-    free(dev);
+    tun_unix_device_free(dev);
 }
 
 /* Every configuration step of tun_open(), in order. Each failure is
@@ -190,7 +183,7 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
         memset(&chg, 0, sizeof(chg));
         chg.has_mac = true;
         memcpy(chg.mac, cfg->mac, 6);
-        if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
+        if ((rc = tun_nl_link_set(dev->io.ifindex, &chg)) < 0)
             return tun_fail(rc, "setting the MAC address of %s: %s", name,
                             tun_last_error());
     }
@@ -198,7 +191,7 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
         memset(&chg, 0, sizeof(chg));
         chg.has_mtu = true;
         chg.mtu = cfg->mtu;
-        if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
+        if ((rc = tun_nl_link_set(dev->io.ifindex, &chg)) < 0)
             return tun_fail(rc, "setting MTU %u on %s: %s", cfg->mtu, name,
                             tun_last_error());
     }
@@ -206,13 +199,13 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
         memset(&chg, 0, sizeof(chg));
         chg.has_txqueuelen = true;
         chg.txqueuelen = cfg->txqueuelen;
-        if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
+        if ((rc = tun_nl_link_set(dev->io.ifindex, &chg)) < 0)
             return tun_fail(rc, "setting txqueuelen %u on %s: %s",
                             cfg->txqueuelen, name, tun_last_error());
     }
     for (*added = 0; *added < cfg->address_count; ++*added) {
         const tun_address *a = &cfg->addresses[*added];
-        if ((rc = tun_nl_addr_add(dev->ifindex, a)) < 0) {
+        if ((rc = tun_nl_addr_add(dev->io.ifindex, a)) < 0) {
             char text[TUN_ADDRSTRLEN];
             tun_address_format(a, text, sizeof(text));
             return tun_fail(rc, "adding address %s to %s: %s%s", text, name,
@@ -224,7 +217,7 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
         memset(&chg, 0, sizeof(chg));
         chg.has_up = true;
         chg.up = true;
-        if ((rc = tun_nl_link_set(dev->ifindex, &chg)) < 0)
+        if ((rc = tun_nl_link_set(dev->io.ifindex, &chg)) < 0)
             return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
     }
     if (cfg->persist && ioctl(dev->io.fd, TUNSETPERSIST, 1) != 0)
@@ -234,9 +227,7 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
 
 int tun_open(const tun_config *cfg, tun_device **out)
 {
-    if (!cfg || !out)
-        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
-    int rc = tun_config_validate(cfg);
+    int rc = tun_open_check(cfg, out);
     if (rc < 0)
         return rc;
     if (cfg->offload && cfg->layer == TUN_LAYER_L2)
@@ -297,7 +288,7 @@ int tun_open(const tun_config *cfg, tun_device **out)
         return rc;
     }
     if (cfg->persist)
-        dev->flags |= TUN_FLAG_PERSIST;
+        dev->io.flags |= TUN_FLAG_PERSIST;
     /* Learn the MTU now, in the namespace the device was made in: a write
      * checks against it, and the writing thread may live in another
      * namespace, where the index names another interface or none. */
@@ -372,7 +363,7 @@ void tun_close(tun_device *dev)
 {
     if (!dev)
         return;
-    if (!(dev->flags & TUN_FLAG_BORROWED))
+    if (!(dev->io.flags & TUN_FLAG_BORROWED))
         close(dev->io.fd);
     tun_device_free(dev);
 }
@@ -383,30 +374,11 @@ int tun_linux_read_packet(tun_device *dev, uint8_t vnet[TUN_VNET_HDR_LEN],
                           void *buf, size_t size, int timeout_ms,
                           bool honour_nonblocking)
 {
-    /* One spare byte past the caller's buffer tells a packet that did not
-     * fit from one that fitted exactly. */
-    uint8_t spare;
-    struct iovec iov[3];
-    int iovcnt = 0;
-    size_t prefix = 0;
-    if (dev->flags & TUN_FLAG_OFFLOAD) {
-        iov[iovcnt++] = (struct iovec){vnet, TUN_VNET_HDR_LEN};
-        prefix = TUN_VNET_HDR_LEN;
-    }
-    iov[iovcnt++] = (struct iovec){buf, size};
-    iov[iovcnt++] = (struct iovec){&spare, 1};
-    int n = tun_unix_transfer(&dev->io, true, iov, iovcnt, timeout_ms,
-                              honour_nonblocking);
-    if (n < 0)
-        return n;
-    if ((size_t)n < prefix)
-        return tun_fail(TUN_EIO, "read: %d bytes, shorter than the virtio-net "
-                        "header", n);
-    size_t len = (size_t)n - prefix;
-    if (len > size)
-        return tun_fail(TUN_EMSGSIZE, "read: a packet larger than the %zu-byte "
-                        "buffer was dropped", size);
-    return (int)len;
+    size_t header_len =
+        (dev->io.flags & TUN_FLAG_OFFLOAD) ? TUN_VNET_HDR_LEN : 0;
+    return tun_unix_read_packet(&dev->io, vnet, header_len,
+                                "virtio-net header", buf, size, timeout_ms,
+                                honour_nonblocking);
 }
 
 int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
@@ -415,7 +387,7 @@ int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
     uint8_t vnet[TUN_VNET_HDR_LEN];
     int n = tun_linux_read_packet(dev, vnet, buf, size, timeout_ms,
                                   honour_nonblocking);
-    if (n < 0 || !(dev->flags & TUN_FLAG_OFFLOAD))
+    if (n < 0 || !(dev->io.flags & TUN_FLAG_OFFLOAD))
         return n;
     /* The packet whole, super-packet or not, with its checksum complete. */
     tun_vnet_hdr vh;
@@ -431,13 +403,13 @@ int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
  * a query per packet. */
 static int tun_check_write_size(tun_device *dev, size_t len)
 {
-    if (dev->ifindex == 0)
+    if (dev->io.ifindex == 0)
         return 0; /* a raw fd: the platform checks */
     unsigned mtu = atomic_load_explicit(&dev->mtu, memory_order_relaxed);
     if (mtu && len <= mtu + dev->link_header)
         return 0;
     struct tun_nl_link link;
-    int rc = tun_nl_link_get(dev->ifindex, &link);
+    int rc = tun_nl_link_get(dev->io.ifindex, &link);
     if (rc == -ENODEV) {
         /* Netlink answers for this thread's network namespace; the
          * descriptor knows whether the interface still exists anywhere. */
@@ -471,7 +443,7 @@ int tun_backend_write(tun_device *dev, const void *buf, size_t len)
     static const uint8_t no_offload[TUN_VNET_HDR_LEN];
     struct iovec iov[2];
     int iovcnt = 0;
-    if (dev->flags & TUN_FLAG_OFFLOAD)
+    if (dev->io.flags & TUN_FLAG_OFFLOAD)
         iov[iovcnt++] = (struct iovec){(void *)no_offload, sizeof(no_offload)};
     iov[iovcnt++] = (struct iovec){(void *)buf, len};
     int n = tun_unix_transfer(&dev->io, false, iov, iovcnt, -1, true);
@@ -482,25 +454,13 @@ int tun_backend_write(tun_device *dev, const void *buf, size_t len)
 
 /* ---- queries and changes ------------------------------------------------ */
 
-/* Every interface call needs an interface; a raw fd has none. */
-static int tun_need_interface(const tun_device *dev, const char *what)
-{
-    if (!dev)
-        return tun_fail(TUN_EINVAL, "%s: NULL device", what);
-    if (dev->ifindex == 0)
-        return tun_fail(TUN_ENOTSUP, "%s: the device was opened with "
-                        "TUN_FD_RAW and has no interface the library knows",
-                        what);
-    return 0;
-}
-
 static int tun_get_link(tun_device *dev, const char *what,
                         struct tun_nl_link *link)
 {
-    int rc = tun_need_interface(dev, what);
+    int rc = tun_unix_need_interface(dev, what);
     if (rc < 0)
         return rc;
-    rc = tun_nl_link_get(dev->ifindex, link);
+    rc = tun_nl_link_get(dev->io.ifindex, link);
     if (rc < 0)
         return tun_fail(rc, "%s: %s", what, tun_last_error());
     return 0;
@@ -509,10 +469,10 @@ static int tun_get_link(tun_device *dev, const char *what,
 static int tun_set_link(tun_device *dev, const char *what,
                         const struct tun_nl_link_change *chg)
 {
-    int rc = tun_need_interface(dev, what);
+    int rc = tun_unix_need_interface(dev, what);
     if (rc < 0)
         return rc;
-    rc = tun_nl_link_set(dev->ifindex, chg);
+    rc = tun_nl_link_set(dev->io.ifindex, chg);
     if (rc < 0)
         return tun_fail(rc, "%s: %s", what, tun_last_error());
     return 0;
@@ -526,12 +486,7 @@ int tun_device_get_name(tun_device *dev, char *buf, size_t size)
     int rc = tun_get_link(dev, "tun_device_get_name", &link);
     if (rc < 0)
         return rc;
-    size_t len = strlen(link.name);
-    if (len >= size)
-        return tun_fail(TUN_ENOBUFS, "tun_device_get_name: %zu bytes needed, "
-                        "%zu given", len + 1, size);
-    memcpy(buf, link.name, len + 1);
-    return 0;
+    return tun_give_name(link.name, buf, size);
 }
 
 /* Linux drops the IPv6 addresses of an interface that goes down; those a
@@ -545,7 +500,7 @@ static int tun_readd_ipv6(tun_device *dev, const tun_address *saved,
         bool link_local = a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80;
         if (a->family != TUN_INET6 || link_local)
             continue;
-        int rc = tun_nl_addr_add(dev->ifindex, a);
+        int rc = tun_nl_addr_add(dev->io.ifindex, a);
         if (rc < 0 && rc != TUN_EEXIST)
             return tun_fail(rc, "tun_device_set_name: restoring IPv6 "
                             "addresses: %s", tun_last_error());
@@ -558,13 +513,13 @@ static int tun_readd_ipv6(tun_device *dev, const tun_address *saved,
 static int tun_rename_while_up(tun_device *dev, const char *name)
 {
     size_t count = 0;
-    int rc = tun_nl_addr_list(dev->ifindex, NULL, 0, &count);
+    int rc = tun_nl_addr_list(dev->io.ifindex, NULL, 0, &count);
     if (rc < 0 && rc != TUN_ENOBUFS)
         return tun_fail(rc, "tun_device_set_name: %s", tun_last_error());
     tun_address *saved = calloc(count ? count : 1, sizeof(*saved));
     if (!saved)
         return tun_fail(TUN_ENOMEM, "tun_device_set_name: out of memory");
-    rc = tun_nl_addr_list(dev->ifindex, saved, count, &count);
+    rc = tun_nl_addr_list(dev->io.ifindex, saved, count, &count);
     if (rc < 0) {
         free(saved);
         return tun_fail(rc, "tun_device_set_name: %s", tun_last_error());
@@ -600,12 +555,9 @@ static int tun_rename_while_up(tun_device *dev, const char *name)
 
 int tun_device_set_name(tun_device *dev, const char *name)
 {
-    int rc = tun_check_name(name);
+    int rc = tun_check_new_name(name);
     if (rc < 0)
         return rc;
-    if (strchr(name, '%'))
-        return tun_fail(TUN_EINVAL, "tun_device_set_name: \"%s\" is a "
-                        "pattern; a rename needs a name", name);
     struct tun_nl_link link;
     if ((rc = tun_get_link(dev, "tun_device_set_name", &link)) < 0)
         return rc;
@@ -622,10 +574,10 @@ int tun_device_get_index(tun_device *dev, unsigned *index)
 {
     if (!index)
         return tun_fail(TUN_EINVAL, "tun_device_get_index: NULL pointer");
-    int rc = tun_need_interface(dev, "tun_device_get_index");
+    int rc = tun_unix_need_interface(dev, "tun_device_get_index");
     if (rc < 0)
         return rc;
-    *index = dev->ifindex;
+    *index = dev->io.ifindex;
     return 0;
 }
 
@@ -647,13 +599,13 @@ int tun_device_set_mtu(tun_device *dev, unsigned mtu)
     int rc = tun_check_mtu(mtu);
     if (rc < 0)
         return rc;
-    if ((rc = tun_need_interface(dev, "tun_device_set_mtu")) < 0)
+    if ((rc = tun_unix_need_interface(dev, "tun_device_set_mtu")) < 0)
         return rc;
     if (mtu < TUN_MTU_MIN_IPV6) {
         /* Linux would silently drop every IPv6 address: refuse instead. */
         tun_address addrs[64];
         size_t count;
-        rc = tun_nl_addr_list(dev->ifindex, addrs, 64, &count);
+        rc = tun_nl_addr_list(dev->io.ifindex, addrs, 64, &count);
         if (rc < 0 && rc != TUN_ENOBUFS)
             return tun_fail(rc, "tun_device_set_mtu: %s", tun_last_error());
         for (size_t i = 0; i < count && i < 64; i++)
@@ -693,22 +645,11 @@ int tun_device_set_up(tun_device *dev, bool up)
     return tun_set_link(dev, "tun_device_set_up", &chg);
 }
 
-static int tun_need_l2(const tun_device *dev, const char *what)
-{
-    int rc = tun_need_interface(dev, what);
-    if (rc < 0)
-        return rc;
-    if (!(dev->flags & TUN_FLAG_L2))
-        return tun_fail(TUN_ENOTSUP, "%s: an L3 (TUN) device has no MAC "
-                        "address", what);
-    return 0;
-}
-
 int tun_device_get_mac(tun_device *dev, uint8_t mac[6])
 {
     if (!mac)
         return tun_fail(TUN_EINVAL, "tun_device_get_mac: NULL pointer");
-    int rc = tun_need_l2(dev, "tun_device_get_mac");
+    int rc = tun_unix_need_l2(dev, "tun_device_get_mac");
     if (rc < 0)
         return rc;
     struct tun_nl_link link;
@@ -723,7 +664,7 @@ int tun_device_get_mac(tun_device *dev, uint8_t mac[6])
 
 int tun_device_set_mac(tun_device *dev, const uint8_t mac[6])
 {
-    int rc = tun_need_l2(dev, "tun_device_set_mac");
+    int rc = tun_unix_need_l2(dev, "tun_device_set_mac");
     if (rc < 0)
         return rc;
     if ((rc = tun_check_mac(mac)) < 0)
@@ -740,10 +681,10 @@ int tun_device_get_addresses(tun_device *dev, tun_address *out,
 {
     if (!count || (!out && capacity))
         return tun_fail(TUN_EINVAL, "tun_device_get_addresses: NULL pointer");
-    int rc = tun_need_interface(dev, "tun_device_get_addresses");
+    int rc = tun_unix_need_interface(dev, "tun_device_get_addresses");
     if (rc < 0)
         return rc;
-    rc = tun_nl_addr_list(dev->ifindex, out, capacity, count);
+    rc = tun_nl_addr_list(dev->io.ifindex, out, capacity, count);
     if (rc < 0 && rc != TUN_ENOBUFS)
         return tun_fail(rc, "tun_device_get_addresses: %s", tun_last_error());
     if (rc == TUN_ENOBUFS)
@@ -752,47 +693,11 @@ int tun_device_get_addresses(tun_device *dev, tun_address *out,
     return 0;
 }
 
-/* Add or remove one address with a readable reason. */
-static int tun_change_address(tun_device *dev, const tun_address *a, bool add)
+int tun_backend_change_address(tun_device *dev, const tun_address *a,
+                               bool add)
 {
-    const char *what = add ? "tun_device_add_address"
-                           : "tun_device_remove_address";
-    int rc = tun_need_interface(dev, what);
-    if (rc < 0)
-        return rc;
-    if ((rc = tun_check_address(a)) < 0)
-        return rc;
-    rc = add ? tun_nl_addr_add(dev->ifindex, a)
-             : tun_nl_addr_del(dev->ifindex, a);
-    if (rc < 0) {
-        char text[TUN_ADDRSTRLEN];
-        tun_address_format(a, text, sizeof(text));
-        const char *hint = rc == TUN_EEXIST            ? " (already present)"
-                           : rc == TUN_EADDRNOTAVAIL ? " (not on the interface)"
-                                                     : "";
-        return tun_fail(rc, "%s %s: %s%s", what, text, tun_last_error(), hint);
-    }
-    return 0;
-}
-
-int tun_device_add_address(tun_device *dev, const tun_address *a)
-{
-    return tun_change_address(dev, a, true);
-}
-
-int tun_device_remove_address(tun_device *dev, const tun_address *a)
-{
-    return tun_change_address(dev, a, false);
-}
-
-int tun_device_get_flags(tun_device *dev, unsigned *flags)
-{
-    if (!dev || !flags)
-        return tun_fail(TUN_EINVAL, "tun_device_get_flags: NULL pointer");
-    *flags = dev->flags;
-    if (atomic_load_explicit(&dev->io.nonblocking, memory_order_relaxed))
-        *flags |= TUN_FLAG_NONBLOCK;
-    return 0;
+    return add ? tun_nl_addr_add(dev->io.ifindex, a)
+               : tun_nl_addr_del(dev->io.ifindex, a);
 }
 
 /* ---- multi-queue -------------------------------------------------------- */
@@ -801,10 +706,10 @@ int tun_clone_queue(tun_device *dev, tun_device **out)
 {
     if (!out)
         return tun_fail(TUN_EINVAL, "tun_clone_queue: NULL pointer");
-    int rc = tun_need_interface(dev, "tun_clone_queue");
+    int rc = tun_unix_need_interface(dev, "tun_clone_queue");
     if (rc < 0)
         return rc;
-    if (!(dev->flags & TUN_FLAG_MULTI_QUEUE))
+    if (!(dev->io.flags & TUN_FLAG_MULTI_QUEUE))
         return tun_fail(TUN_EINVAL, "tun_clone_queue: the device was not "
                         "opened with multi-queue");
     struct tun_nl_link link;
@@ -812,11 +717,11 @@ int tun_clone_queue(tun_device *dev, tun_device **out)
         return rc;
     char name[IFNAMSIZ];
     memcpy(name, link.name, IFNAMSIZ);
-    unsigned flags = dev->flags & ~(unsigned)TUN_FLAG_BORROWED;
+    unsigned flags = dev->io.flags & ~(unsigned)TUN_FLAG_BORROWED;
     int fd;
     if ((rc = tun_linux_attach(name, &flags, &fd)) < 0)
         return rc;
-    rc = tun_device_new(fd, dev->ifindex, flags,
+    rc = tun_device_new(fd, dev->io.ifindex, flags,
                         atomic_load_explicit(&dev->io.nonblocking,
                                              memory_order_relaxed),
                         out);
@@ -832,7 +737,7 @@ int tun_queue_set_enabled(tun_device *dev, bool enabled)
 {
     if (!dev)
         return tun_fail(TUN_EINVAL, "tun_queue_set_enabled: NULL device");
-    if (!(dev->flags & TUN_FLAG_MULTI_QUEUE))
+    if (!(dev->io.flags & TUN_FLAG_MULTI_QUEUE))
         return tun_fail(TUN_EINVAL, "tun_queue_set_enabled: the device was "
                         "not opened with multi-queue");
     struct ifreq ifr;

@@ -8,8 +8,6 @@
 
 struct tun_device {
     struct tun_unix_io io;   /* first: see src/unix/io.h */
-    unsigned ifindex;        /* 0 for a TUN_FD_RAW descriptor */
-    unsigned flags;          /* TUN_FLAG_* except NONBLOCK */
     atomic_uint mtu;         /* last MTU seen; refreshed when a write looks
                                 too large */
     size_t link_header;      /* Ethernet header and/or packet info bytes a

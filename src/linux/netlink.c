@@ -323,17 +323,26 @@ static int nl_parse_linkinfo(const struct nl_attr *info, struct tun_nl_link *lin
     return rc;
 }
 
+/* Start on a message that must be of type: its fixed part (size bytes,
+ * ifinfomsg or ifaddrmsg) copied to body, it over the attributes after. */
+static int nl_msg_open(const struct nlmsghdr *hdr, size_t len, unsigned type,
+                       void *body, size_t size, struct nl_attr_iter *it)
+{
+    struct nlmsghdr h;
+    if (nl_msg_header(hdr, len, &h) < 0 || h.nlmsg_type != type ||
+        nl_attr_start(it, hdr, &h, size) < 0)
+        return -EINVAL;
+    memcpy(body, (const unsigned char *)hdr + sizeof(h), size);
+    return 0;
+}
+
 int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
                       struct tun_nl_link *out)
 {
-    struct nlmsghdr h;
     struct nl_attr_iter it;
-    if (!out || nl_msg_header(hdr, len, &h) < 0 ||
-        h.nlmsg_type != RTM_NEWLINK ||
-        nl_attr_start(&it, hdr, &h, sizeof(struct ifinfomsg)) < 0)
-        return -EINVAL;
     struct ifinfomsg ifi;
-    memcpy(&ifi, (const unsigned char *)hdr + sizeof(h), sizeof(ifi));
+    if (!out || nl_msg_open(hdr, len, RTM_NEWLINK, &ifi, sizeof(ifi), &it) < 0)
+        return -EINVAL;
     if (ifi.ifi_index <= 0)
         return -EINVAL;
 
@@ -385,14 +394,10 @@ int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
 int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
                       unsigned ifindex, tun_address *out)
 {
-    struct nlmsghdr h;
     struct nl_attr_iter it;
-    if (!out || nl_msg_header(hdr, len, &h) < 0 ||
-        h.nlmsg_type != RTM_NEWADDR ||
-        nl_attr_start(&it, hdr, &h, sizeof(struct ifaddrmsg)) < 0)
-        return -EINVAL;
     struct ifaddrmsg ifa;
-    memcpy(&ifa, (const unsigned char *)hdr + sizeof(h), sizeof(ifa));
+    if (!out || nl_msg_open(hdr, len, RTM_NEWADDR, &ifa, sizeof(ifa), &it) < 0)
+        return -EINVAL;
     uint8_t family;
     if (ifa.ifa_family == AF_INET)
         family = TUN_INET4;
@@ -808,6 +813,18 @@ static void nl_addr_step(char *step, size_t size, const char *what,
     snprintf(step, size, "netlink %s %s on ifindex %u", what, text, ifindex);
 }
 
+/* What adding and removing an address start with: a checked, the request
+ * (named what) described in step, the interface checked. */
+static int nl_addr_change_start(const char *what, unsigned ifindex,
+                                const tun_address *a, char *step, size_t size)
+{
+    int rc = tun_check_address(a);
+    if (rc < 0)
+        return rc;
+    nl_addr_step(step, size, what, a, ifindex);
+    return nl_check_ifindex(ifindex, step);
+}
+
 static int nl_addr_request(int type, unsigned ifindex, const tun_address *a,
                            const char *step)
 {
@@ -821,12 +838,9 @@ static int nl_addr_request(int type, unsigned ifindex, const tun_address *a,
 
 int tun_nl_addr_add(unsigned ifindex, const tun_address *a)
 {
-    int rc = tun_check_address(a);
-    if (rc < 0)
-        return rc;
     char step[192];
-    nl_addr_step(step, sizeof(step), "RTM_NEWADDR", a, ifindex);
-    rc = nl_check_ifindex(ifindex, step);
+    int rc = nl_addr_change_start("RTM_NEWADDR", ifindex, a, step,
+                                  sizeof(step));
     if (rc < 0)
         return rc;
     return nl_addr_request(RTM_NEWADDR, ifindex, a, step);
@@ -918,12 +932,9 @@ int tun_nl_addr_list(unsigned ifindex, tun_address *out, size_t capacity,
 
 int tun_nl_addr_del(unsigned ifindex, const tun_address *a)
 {
-    int rc = tun_check_address(a);
-    if (rc < 0)
-        return rc;
     char step[192];
-    nl_addr_step(step, sizeof(step), "RTM_DELADDR", a, ifindex);
-    rc = nl_check_ifindex(ifindex, step);
+    int rc = nl_addr_change_start("RTM_DELADDR", ifindex, a, step,
+                                  sizeof(step));
     if (rc < 0)
         return rc;
     /* The kernel deletes only on an exact match of prefix (and, for IPv4,

@@ -107,7 +107,7 @@ static void tun_offload_rewind(const tun_gro_table *t, tun_buf *bufs,
 int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
                      size_t count, size_t offset)
 {
-    unsigned flags = (dev->flags & TUN_FLAG_UDP_GSO) ? TUN_GRO_UDP : 0;
+    unsigned flags = (dev->io.flags & TUN_FLAG_UDP_GSO) ? TUN_GRO_UDP : 0;
     int n = tun_gro_coalesce(table, bufs, count, offset, flags);
     if (n < 0)
         return n;

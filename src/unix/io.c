@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -10,7 +11,7 @@
 #include <sys/eventfd.h>
 #endif
 
-int tun_unix_io_init(struct tun_unix_io *io, int fd, bool nonblocking)
+static int tun_unix_io_init(struct tun_unix_io *io, int fd, bool nonblocking)
 {
     io->fd = fd;
 #if defined(__linux__)
@@ -38,11 +39,31 @@ int tun_unix_io_init(struct tun_unix_io *io, int fd, bool nonblocking)
     return 0;
 }
 
-void tun_unix_io_destroy(struct tun_unix_io *io)
+int tun_unix_device_new(size_t size, int fd, unsigned ifindex, unsigned flags,
+                        bool nonblocking, tun_device **out)
 {
+    tun_device *dev = calloc(1, size);
+    if (!dev)
+        return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");
+    struct tun_unix_io *io = tun_unix_io_of(dev);
+    int rc = tun_unix_io_init(io, fd, nonblocking);
+    if (rc < 0) {
+        free(dev);
+        return rc;
+    }
+    io->ifindex = ifindex;
+    io->flags = flags;
+    *out = dev;
+    return 0;
+}
+
+void tun_unix_device_free(tun_device *dev)
+{
+    struct tun_unix_io *io = tun_unix_io_of(dev);
     close(io->wake_read);
     if (io->wake_write != io->wake_read)
         close(io->wake_write);
+    free(dev);
 }
 
 int64_t tun_unix_now_ms(void)
@@ -155,6 +176,32 @@ int tun_unix_transfer(struct tun_unix_io *io, bool is_read, struct iovec *iov,
     }
 }
 
+int tun_unix_read_packet(struct tun_unix_io *io, void *header,
+                         size_t header_len, const char *header_name,
+                         void *buf, size_t size, int timeout_ms,
+                         bool honour_nonblocking)
+{
+    uint8_t spare;
+    struct iovec iov[3];
+    int iovcnt = 0;
+    if (header_len)
+        iov[iovcnt++] = (struct iovec){header, header_len};
+    iov[iovcnt++] = (struct iovec){buf, size};
+    iov[iovcnt++] = (struct iovec){&spare, 1};
+    int n = tun_unix_transfer(io, true, iov, iovcnt, timeout_ms,
+                              honour_nonblocking);
+    if (n < 0)
+        return n;
+    if ((size_t)n < header_len)
+        return tun_fail(TUN_EIO, "read: %d bytes, shorter than the %s", n,
+                        header_name);
+    size_t len = (size_t)n - header_len;
+    if (len > size)
+        return tun_fail(TUN_EMSGSIZE, "read: a packet larger than the %zu-byte "
+                        "buffer was dropped", size);
+    return (int)len;
+}
+
 int tun_unix_check_adopted(int fd, unsigned flags, tun_device **out)
 {
     if (!out)
@@ -178,12 +225,7 @@ int tun_unix_adopt_nonblocking(int fd, int fl)
     return 0;
 }
 
-/* The public calls that need nothing but the I/O part: every Unix
- * tun_device begins with its struct tun_unix_io. */
-static struct tun_unix_io *tun_unix_io_of(tun_device *dev)
-{
-    return (struct tun_unix_io *)(void *)dev;
-}
+/* The public calls that need nothing but the I/O part. */
 
 int tun_interrupt(tun_device *dev)
 {

@@ -13,8 +13,9 @@
 #include <sys/uio.h>
 
 /* Every Unix backend's struct tun_device starts with this member, so the
- * public calls that need only it (tun_interrupt(), tun_device_fd()...) are
- * written once, in io.c. */
+ * public calls that need only it (tun_interrupt(), tun_device_fd() in io.c;
+ * tun_device_get_flags() and the address calls in device.c) are written
+ * once. */
 struct tun_unix_io {
     int fd;         /* the packet descriptor */
     int wake_read;  /* readable while tun_interrupt() is in force */
@@ -22,13 +23,23 @@ struct tun_unix_io {
                        Linux, a pipe's other end elsewhere) */
     atomic_bool interrupted;
     atomic_bool nonblocking;
+    unsigned ifindex; /* 0 for a TUN_FD_RAW descriptor */
+    unsigned flags;   /* TUN_FLAG_* except NONBLOCK (see nonblocking) */
 };
 
-/* Set up io around fd (not taken over: the backend closes it). Creates the
- * wake-up descriptors; records a reason on failure. */
-int tun_unix_io_init(struct tun_unix_io *io, int fd, bool nonblocking);
-/* Close the wake-up descriptors (not io->fd). */
-void tun_unix_io_destroy(struct tun_unix_io *io);
+/* The shared part of a handle: every Unix tun_device begins with it. */
+static inline struct tun_unix_io *tun_unix_io_of(tun_device *dev)
+{
+    return (struct tun_unix_io *)(void *)dev;
+}
+
+/* Allocate a zeroed handle of size bytes (the backend's struct tun_device)
+ * and set up its struct tun_unix_io around fd (not taken over: the backend
+ * closes it) with the wake-up descriptors. Records a reason on failure. */
+int tun_unix_device_new(size_t size, int fd, unsigned ifindex, unsigned flags,
+                        bool nonblocking, tun_device **out);
+/* Close the wake-up descriptors (not io->fd) and free the handle. */
+void tun_unix_device_free(tun_device *dev);
 
 /* Milliseconds of a monotonic clock. */
 int64_t tun_unix_now_ms(void);
@@ -45,6 +56,17 @@ int tun_unix_wait(struct tun_unix_io *io, short events, int timeout_ms);
 int tun_unix_transfer(struct tun_unix_io *io, bool is_read, struct iovec *iov,
                       int iovcnt, int timeout_ms, bool honour_nonblocking);
 
+/* Read one packet into buf (size bytes) with tun_unix_transfer(), the
+ * header_len bytes in front of it (0: none) into header; header_name names
+ * them in a reason. One spare byte past buf tells a packet that did not fit
+ * from one that fitted exactly: the drivers truncate to the reader's
+ * buffer, so a larger packet is dropped with TUN_EMSGSIZE, never returned
+ * cut. Returns the packet's length, header excluded. */
+int tun_unix_read_packet(struct tun_unix_io *io, void *header,
+                         size_t header_len, const char *header_name,
+                         void *buf, size_t size, int timeout_ms,
+                         bool honour_nonblocking);
+
 /* The argument checks every Unix tun_open_fd() starts with. Returns the
  * descriptor's F_GETFL flags, or TUN_EINVAL / TUN_EBADF with a reason. */
 int tun_unix_check_adopted(int fd, unsigned flags, tun_device **out);
@@ -54,5 +76,21 @@ int tun_unix_check_adopted(int fd, unsigned flags, tun_device **out);
  * already (it is used from an event loop, which a waiting call would stall),
  * else 0; or a negative code with a reason. */
 int tun_unix_adopt_nonblocking(int fd, int fl);
+
+/* ---- interface calls (device.c) ---------------------------------------- */
+
+/* Every interface call needs an interface; a raw fd has none. TUN_EINVAL
+ * for a NULL dev, TUN_ENOTSUP for a TUN_FD_RAW one, each naming what. */
+int tun_unix_need_interface(tun_device *dev, const char *what);
+/* The same, and an L2 (TAP) device: an L3 one has no MAC address. */
+int tun_unix_need_l2(tun_device *dev, const char *what);
+
+/* What each Unix backend does for tun_device_add_address() and
+ * tun_device_remove_address() once device.c has checked dev (it has an
+ * interface) and a: add or remove a on the interface. Returns 0 or a
+ * negative code with a reason, which device.c prefixes with the call and
+ * the address. */
+int tun_backend_change_address(tun_device *dev, const tun_address *a,
+                               bool add);
 
 #endif

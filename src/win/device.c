@@ -134,9 +134,7 @@ static void tun_win_free(tun_device *dev)
 
 int tun_open(const tun_config *cfg, tun_device **out)
 {
-    if (!cfg || !out)
-        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
-    int rc = tun_config_validate(cfg);
+    int rc = tun_open_check(cfg, out);
     if (rc < 0)
         return rc;
     tun_device *dev = calloc(1, sizeof(*dev));
@@ -296,12 +294,7 @@ int tun_device_get_name(tun_device *dev, char *buf, size_t size)
     int rc = tun_ip_get_name(&dev->luid, name, sizeof(name));
     if (rc < 0)
         return tun_win_named(rc, "tun_device_get_name");
-    size_t len = strlen(name);
-    if (len >= size)
-        return tun_fail(TUN_ENOBUFS, "tun_device_get_name: %zu bytes needed, "
-                        "%zu given", len + 1, size);
-    memcpy(buf, name, len + 1);
-    return 0;
+    return tun_give_name(name, buf, size);
 }
 
 int tun_device_set_name(tun_device *dev, const char *name)
@@ -445,22 +438,4 @@ int tun_device_get_flags(tun_device *dev, unsigned *flags)
     if (atomic_load_explicit(&dev->nonblocking, memory_order_relaxed))
         *flags |= TUN_FLAG_NONBLOCK;
     return 0;
-}
-
-/* ---- multi-queue: Linux only ------------------------------------------------- */
-
-int tun_clone_queue(tun_device *dev, tun_device **out)
-{
-    TUN_WIN_NEED(dev, out, "tun_clone_queue");
-    return tun_fail(TUN_ENOTSUP, "tun_clone_queue: Windows adapters have one "
-                    "queue");
-}
-
-int tun_queue_set_enabled(tun_device *dev, bool enabled)
-{
-    (void)enabled;
-    if (!dev)
-        return tun_fail(TUN_EINVAL, "tun_queue_set_enabled: NULL device");
-    return tun_fail(TUN_ENOTSUP, "tun_queue_set_enabled: Windows adapters "
-                    "have one queue");
 }

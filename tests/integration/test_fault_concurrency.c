@@ -18,19 +18,6 @@
 
 enum { PACKETS = 2000, IN_FLIGHT = 32 };
 
-static tun_device *open_dev(const char *name, const char *addr, bool multi)
-{
-    tun_config *cfg;
-    tun_device *dev;
-    assert_tun_ok(tun_config_new(&cfg));
-    assert_tun_ok(tun_config_set_name(cfg, name));
-    assert_tun_ok(tun_config_add_ipv4(cfg, addr, 24, NULL));
-    assert_tun_ok(tun_config_set_multi_queue(cfg, multi));
-    assert_tun_ok(tun_open(cfg, &dev));
-    tun_config_free(cfg);
-    return dev;
-}
-
 static int udp_socket(const char *addr, uint16_t port)
 {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -141,7 +128,7 @@ static void two_queues_two_threads_each(void **state)
     int fds = tun_test_count_fds();
     struct queue_side side[2];
     memset(side, 0, sizeof(side));
-    side[0].q = open_dev("tcon0", "10.50.0.1", true);
+    side[0].q = tun_test_open_tun("tcon0", "10.50.0.1", true);
     assert_tun_ok(tun_clone_queue(side[0].q, &side[1].q));
     int sink = udp_socket("10.50.0.1", 7801);
     atomic_store(&stop_readers, false);
@@ -286,7 +273,7 @@ static void *read_main(void *arg)
 static void read_while_mtu_and_addresses_change(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tcon1", "10.51.0.1", false);
+    tun_device *dev = tun_test_open_tun("tcon1", "10.51.0.1", false);
     struct reader r = {.dev = dev};
     atomic_init(&r.received, 0);
     struct changer c = {.dev = dev};
@@ -355,7 +342,7 @@ static void interrupt_races_reader_then_close(void **state)
     int fds = tun_test_count_fds();
     srand(12345);
     for (int round = 0; round < 200; round++) {
-        tun_device *dev = open_dev("tcon2", "10.53.0.1", false);
+        tun_device *dev = tun_test_open_tun("tcon2", "10.53.0.1", false);
         struct racer r = {.dev = dev};
         pthread_t reader, interrupter;
         /* The interrupt comes from a third thread, before, while or after

@@ -15,19 +15,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static tun_device *open_dev(const char *name, const char *addr, bool multi)
-{
-    tun_config *cfg;
-    tun_device *dev;
-    assert_tun_ok(tun_config_new(&cfg));
-    assert_tun_ok(tun_config_set_name(cfg, name));
-    assert_tun_ok(tun_config_add_ipv4(cfg, addr, 24, NULL));
-    assert_tun_ok(tun_config_set_multi_queue(cfg, multi));
-    assert_tun_ok(tun_open(cfg, &dev));
-    tun_config_free(cfg);
-    return dev;
-}
-
 /* A thread that reads (or writes) until a call fails; when, and with what. */
 struct worker {
     tun_device *dev;
@@ -123,7 +110,7 @@ static void deleted_under_reader_and_writer(void **state)
     int fds = tun_test_count_fds();
     int links = tun_test_count_links();
     for (int how = 0; how < 2; how++) {
-        tun_device *dev = open_dev("tgone0", "10.99.0.1", false);
+        tun_device *dev = tun_test_open_tun("tgone0", "10.99.0.1", false);
         shrink_send_buffer(dev);
         struct worker r, w;
         start(&r, dev, false);
@@ -152,7 +139,7 @@ static void deleted_under_every_queue(void **state)
     int fds = tun_test_count_fds();
     enum { QUEUES = 4 };
     tun_device *q[QUEUES];
-    q[0] = open_dev("tgone1", "10.99.0.1", true);
+    q[0] = tun_test_open_tun("tgone1", "10.99.0.1", true);
     for (int i = 1; i < QUEUES; i++)
         assert_tun_ok(tun_clone_queue(q[0], &q[i]));
     struct worker r[QUEUES], w;
@@ -210,7 +197,7 @@ static void namespace_deleted_under_moved_device(void **state)
     int fds = tun_test_count_fds();
     assert_int_equal(tun_test_sh(NULL, 0, "ip netns add tgone-a && "
                                  "ip netns set tgone-a 41"), 0);
-    tun_device *dev = open_dev("tgone2", "10.99.0.1", false);
+    tun_device *dev = tun_test_open_tun("tgone2", "10.99.0.1", false);
     shrink_send_buffer(dev);
     struct worker r, w;
     start(&r, dev, false);
@@ -247,7 +234,7 @@ static void namespace_deleted_under_opened_device(void **state)
     assert_int_equal(tun_test_sh(NULL, 0, "ip netns add tgone-b && "
                                  "ip netns set tgone-b 42"), 0);
     int home = enter_netns("/run/netns/tgone-b");
-    tun_device *dev = open_dev("tgone3", "10.99.0.1", true);
+    tun_device *dev = tun_test_open_tun("tgone3", "10.99.0.1", true);
     tun_device *queue;
     assert_tun_ok(tun_clone_queue(dev, &queue));
     leave_netns(home);

@@ -68,16 +68,16 @@ static unsigned long hammer_stop(struct hammer *h)
     return atomic_exchange(&delivered, 0);
 }
 
-static tun_device *open_dev(const char *name, const char *addr)
+/* Run fn(arg) in a thread, under signals until it returns. Returns how
+ * many signals it handled. */
+static unsigned long run_hammered(void *(*fn)(void *), void *arg)
 {
-    tun_config *cfg;
-    tun_device *dev;
-    assert_tun_ok(tun_config_new(&cfg));
-    assert_tun_ok(tun_config_set_name(cfg, name));
-    assert_tun_ok(tun_config_add_ipv4(cfg, addr, 24, NULL));
-    assert_tun_ok(tun_open(cfg, &dev));
-    tun_config_free(cfg);
-    return dev;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, fn, arg), 0);
+    struct hammer h;
+    hammer_start(&h, th);
+    pthread_join(th, NULL);
+    return hammer_stop(&h);
 }
 
 /* The payload of packet `seq`: its number, then bytes derived from it; the
@@ -160,7 +160,7 @@ static void send_to_reader(struct reader *r, const char *dst)
 static void reads_under_signals(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tsig0", "10.20.0.1");
+    tun_device *dev = tun_test_open_tun("tsig0", "10.20.0.1", false);
     for (int timed = 0; timed < 2; timed++) {
         struct reader r = {.dev = dev, .timeout_ms = timed ? 50 : -1,
                            .port = (uint16_t)(7500 + timed)};
@@ -211,17 +211,12 @@ static void *timed_main(void *arg)
 static void timeouts_under_signals(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tsig1", "10.22.0.1");
+    tun_device *dev = tun_test_open_tun("tsig1", "10.22.0.1", false);
     uint8_t buf[2048];
     while (tun_read_timeout(dev, buf, sizeof(buf), 200) >= 0)
         ; /* what the kernel sends on a fresh device */
     struct timed t = {.dev = dev};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, timed_main, &t), 0);
-    struct hammer h;
-    hammer_start(&h, th);
-    pthread_join(th, NULL);
-    hammer_stop(&h);
+    run_hammered(timed_main, &t);
     for (int i = 0; i < 5; i++) {
         assert_int_equal(t.rc[i], TUN_ETIMEDOUT);
         assert_true(t.took[i] >= 295 && t.took[i] < 1000);
@@ -263,7 +258,7 @@ static void *writer_main(void *arg)
 static void writes_under_signals(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tsig2", "10.23.0.1");
+    tun_device *dev = tun_test_open_tun("tsig2", "10.23.0.1", false);
     int s = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(7701)};
     inet_pton(AF_INET, "10.23.0.1", &sin.sin_addr);
@@ -361,14 +356,9 @@ static void *changer_main(void *arg)
 static void netlink_requests_under_signals(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tsig3", "10.24.200.1");
+    tun_device *dev = tun_test_open_tun("tsig3", "10.24.200.1", false);
     struct changer c = {.dev = dev};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, changer_main, &c), 0);
-    struct hammer h;
-    hammer_start(&h, th);
-    pthread_join(th, NULL);
-    unsigned long signals = hammer_stop(&h);
+    unsigned long signals = run_hammered(changer_main, &c);
     print_message("netlink: %u rounds, %lu signals\n", c.rounds, signals);
     if (c.failed_rc)
         print_error("%s\n", c.failed);
@@ -404,7 +394,7 @@ static void *blocked_main(void *arg)
 static void interrupt_under_signals(void **state)
 {
     (void)state;
-    tun_device *dev = open_dev("tsig4", "10.25.0.1");
+    tun_device *dev = tun_test_open_tun("tsig4", "10.25.0.1", false);
     struct blocked b = {.dev = dev};
     atomic_init(&b.returned_at, 0);
     pthread_t th;
