@@ -70,7 +70,7 @@ int tun_vnet_complete(const tun_vnet_hdr *vh, uint8_t *dst, const uint8_t *src,
 static int pass_through(const tun_vnet_hdr *vh, const uint8_t *pkt,
                         size_t len, tun_buf *out, size_t count, size_t offset)
 {
-    size_t take;
+    size_t take = 0;
     int rc = check_room(out, count, offset, 0, 1, true, len, 0, 1, &take);
     if (rc < 0 || (rc = tun_vnet_complete(vh, out[0].data + offset, pkt,
                                           len)) < 0)
@@ -211,7 +211,7 @@ static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
     if (first >= n)
         return tun_fail(TUN_EINVAL, "GSO split: segment %zu of %zu", first,
                         n);
-    size_t take;
+    size_t take = 0;
     int rc = check_room(out, count, offset, first, n, all, hdrs, payload, gso,
                         &take);
     if (rc < 0)
