@@ -454,6 +454,11 @@ TUN_EXTERN int tun_interrupt_clear(tun_device *dev);
  * not close it (on Windows: do not CloseHandle() it, and do not wait on it
  * while a blocking libtun read on the same handle runs). Remove it from the
  * loop before tun_close(). The library keeps it in O_NONBLOCK mode on Unix.
+ * On Windows it is wintun's read-wait event (auto-reset) or the event of
+ * the overlapped read libtun keeps pending on tap-windows6 (manual-reset,
+ * reset by the next read); NULL for a NULL device. What it is on each
+ * platform: docs/design.md. Thread-safe.
+ *
  * Reading and writing it directly: only on Linux (and Android), and only
  * on a device without TUN_FLAG_OFFLOAD. There each read() of the descriptor
  * returns one whole packet, the very bytes tun_read() returns (with
@@ -470,11 +475,7 @@ TUN_EXTERN int tun_interrupt_clear(tun_device *dev);
  * write carries a virtio-net header and a read may be a super-packet, which
  * only tun_recv_multiple() cuts (keeping the rest between calls): never
  * read or write its descriptor yourself. Other platforms frame packets on
- * the descriptor differently (docs/design.md): use libtun's calls there. On Windows it is wintun's
- * read-wait event (auto-reset) or the event of the overlapped read libtun
- * keeps pending on tap-windows6 (manual-reset, reset by the next read); NULL
- * for a NULL device. What it is on each platform: docs/design.md.
- * Thread-safe. */
+ * the descriptor differently (docs/design.md): use libtun's calls there. */
 TUN_EXTERN tun_os_fd tun_device_fd(const tun_device *dev);
 /* Switch this handle between blocking and non-blocking mode (the other
  * handles of the interface keep theirs). Calls already waiting go on
