@@ -249,10 +249,12 @@ static int run_count(unsigned long count, const char *op, const char *arg)
 {
     if (!strcmp(op, "sum") || !strcmp(op, "copy")) {
         size_t len = strtoul(arg, NULL, 10);
+        if (len == 0 || len > 65536)
+            return 2;
         uint8_t *block = malloc(2 * 65536 + 1056);
         uint64_t rng = 1;
-        if (len == 0 || len > 65536 || !block)
-            return 2;
+        if (!block)
+            exit(1);
         uint8_t *src = block, *dst = block + 65536 + 1056;
         test_fill(src, len, &rng);
         for (unsigned long i = 0; i < count; i++)
@@ -284,7 +286,10 @@ static int run_count(unsigned long count, const char *op, const char *arg)
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--count")) {
-        unsigned long count = argc == 5 ? strtoul(argv[2], NULL, 10) : 0;
+        /* A count of digits only: strtoul() would wrap "-5". */
+        bool digits = argc == 5 && argv[2][0] && strspn(argv[2], "0123456789") ==
+                                                     strlen(argv[2]);
+        unsigned long count = digits ? strtoul(argv[2], NULL, 10) : 0;
         int rc = count ? run_count(count, argv[3], argv[4]) : 2;
         if (rc == 2)
             fprintf(stderr, "usage: %s --count N sum|copy BYTES\n"

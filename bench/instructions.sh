@@ -7,7 +7,8 @@
 #
 # BUILD_DIR holds bench/bench_checksum (default build/bench, as bench/run.sh
 # builds it); with a baseline build the table gains its figures and the
-# ratio between the two. Each line is one valgrind run of
+# ratio between the two (a baseline needs this bench_checksum.c: build the
+# older src/ with the current bench/). Each line is one valgrind run of
 # `bench_checksum --count N OPERATION CASE` that counts only inside the
 # function named (and what it calls), divided by N.
 set -eu
@@ -53,8 +54,14 @@ count() {
         cat "$work/log" >&2
         exit 1
     }
-    awk -v n=$calls '/^summary:/ { printf "%.0f", $2 / n; found = 1 }
-                     END { exit !found }' "$out"
+    # Nothing counted means the function was not found (inlined or
+    # renamed in that build): no figure rather than a false one.
+    awk -v n=$calls '/^summary:/ && $2 > 0 { printf "%.0f", $2 / n; found = 1 }
+                     END { exit !found }' "$out" || {
+        echo "bench/instructions.sh: callgrind counted nothing in $fn" \
+             "($dir/bench/bench_checksum)" >&2
+        exit 1
+    }
 }
 
 echo "Instructions per call (valgrind --tool=callgrind, $calls calls each)"

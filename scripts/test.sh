@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing, then build and run every test:
-#   gcc -Werror (whole suite), clang -Werror (whole suite), gcc with
+#   gcc -Werror (whole suite, then the packet engine's instruction counts
+#   as a smoke test of bench/instructions.sh), clang -Werror (whole suite), gcc with
 #   ASan+UBSan (whole suite), clang with ThreadSanitizer (the threaded
 #   tests), a musl-gcc build of the library, a mingw-w64 cross-build for
 #   Windows (library, examples and portable unit tests, run under wine; the
@@ -9,7 +10,7 @@
 #   libFuzzer on each fuzz target for TUN_FUZZ_SECONDS (default 60).
 # Run as root on Debian: the integration tests create network namespaces
 # and TUN devices (never touching the host's namespace).
-# Usage: scripts/test.sh [--quick]   (--quick: gcc build and suite only)
+# Usage: scripts/test.sh [--quick]   (--quick: the gcc build, its suite and the instruction counts only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -88,14 +88,14 @@ static int tun_utun_connect(long unit, int *fd_out, char name[IFNAMSIZ])
 
 int tun_open(const tun_config *cfg, tun_device **out)
 {
-    if (!cfg || !out)
-        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
+    int rc = tun_open_check(cfg, out);
+    if (rc < 0)
+        return rc;
 #if TARGET_OS_IPHONE
     return tun_fail(TUN_ENOTSUP, "tun_open: iOS and tvOS apps get their "
                     "tunnel from NEPacketTunnelProvider: use tun_open_fd()");
 #else
-    int rc = tun_config_validate(cfg);
-    if (rc < 0 || (rc = tun_bsd_check_config(cfg)) < 0)
+    if ((rc = tun_bsd_check_config(cfg)) < 0)
         return rc;
     if (cfg->layer == TUN_LAYER_L2)
         return tun_darwin_feth_open(cfg, out);

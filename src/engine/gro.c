@@ -19,7 +19,8 @@ struct gro_run {
     uint32_t slot;     /* flow table slot that points here */
     uint32_t hash;     /* flow hash */
     uint32_t next_seq; /* TCP: the sequence number that must come next */
-    uint32_t l4_shared; /* tun_pkt_l4_shared_sum() of the first packet */
+    /* tun_pkt_l4_shared_sum() of the first packet, once a second joins */
+    uint32_t l4_shared;
     uint16_t gso_size; /* payload bytes of the first packet */
     uint16_t segs;     /* packets in the run */
     uint8_t version;
@@ -212,12 +213,13 @@ static enum append_result append(struct gro_run *run, tun_buf *head,
     if (pk->proto == TUN_IPPROTO_TCP ? !tcp_match(run, th, tp)
                                      : run->segs >= GRO_UDP_SEGS_MAX)
         return APPEND_NO;
-    if (!run->verified) {
+    if (!run->verified) { /* once per run, when a second packet joins */
         if (!l4_valid(h, head->len, pk)) {
             run->open = false; /* sent alone; p may start a run */
             return APPEND_NO;
         }
         run->verified = true;
+        run->l4_shared = tun_pkt_l4_shared_sum(h, pk);
     }
     /* Copy the payload behind the run and verify the packet in the same
      * pass; the copy counts only once head->len grows. p's headers are the
@@ -259,7 +261,6 @@ static void start_run(struct gro_run *run, uint32_t index, uint32_t slot,
     run->proto = pk->proto;
     run->l4_len = (uint8_t)pk->l4_len;
     run->open = true;
-    run->l4_shared = tun_pkt_l4_shared_sum(p, pk);
     if (pk->proto == TUN_IPPROTO_TCP) {
         const uint8_t *tp = p + pk->l3_len;
         run->next_seq = tun_get32(tp + 4) + (uint32_t)(len - hdrs);

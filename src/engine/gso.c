@@ -90,7 +90,7 @@ struct shared_sums {
 static void shared_sums(const uint8_t *pkt, const tun_pkt *pk,
                         struct shared_sums *ss)
 {
-    /* Total length, ID and checksum: each taken out by adding its
+    /* IPv4 total length, ID and checksum: each taken out by adding its
      * complement. */
     static const uint8_t varying[] = {2, 4, 10};
     ss->ip = 0;

@@ -300,7 +300,7 @@ int tun_device_get_name(tun_device *dev, char *buf, size_t size)
 int tun_device_set_name(tun_device *dev, const char *name)
 {
     TUN_WIN_NEED(dev, name, "tun_device_set_name");
-    int rc = tun_check_name(name);
+    int rc = tun_check_new_name(name);
     if (rc < 0)
         return rc;
     return tun_fail(TUN_ENOTSUP, "tun_device_set_name: Windows offers no "
