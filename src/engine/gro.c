@@ -103,7 +103,7 @@ static enum gro_kind classify(const uint8_t *p, size_t len, unsigned flags,
     if (len == l3 + pk->l4_len)
         return KIND_FLOW; /* no payload */
     if (pk->version == 4 &&
-        (l3 != TUN_IPV4_HDR_LEN || tun_csum_fold(tun_csum_add(0, p, l3)) != 0xffff))
+        (l3 != TUN_IPV4_HDR_LEN || !tun_csum_ipv4_header_ok(p)))
         return KIND_FLOW; /* IP options or a bad header checksum */
     if (pk->proto == TUN_IPPROTO_TCP) {
         uint8_t f = p[l3 + TUN_TCP_FLAGS];
