@@ -23,6 +23,9 @@
 #   --udp            UDP instead of TCP (iperf3 -u -b 0)
 #   --pin            iperf3 (client and server) on CPU 0, the forwarder on
 #                    CPU 1: the forwarder's own cost decides
+#   --streams N      parallel TCP/UDP streams (iperf3 -P, default 1): with
+#                    several flows the multi-queue mode spreads them over
+#                    its queues
 #   --threads N      threads (queues) per direction of the multi-queue
 #                    mode (default 2)
 #   --out DIR        results directory (default bench/results)
@@ -74,7 +77,7 @@ all_modes() {
 
 # ---- options -------------------------------------------------------------------
 
-quick=0 time_s=10 repeat=3 reverse=0 udp=0 pin=0 threads=2
+quick=0 time_s=10 repeat=3 reverse=0 udp=0 pin=0 threads=2 streams=1
 modes_arg="" out="" build="$root/build/bench" forwarder="" micro=1
 args=("$@")
 while [ $# -gt 0 ]; do
@@ -92,6 +95,7 @@ while [ $# -gt 0 ]; do
     --udp) udp=1 ;;
     --pin) pin=1 ;;
     --threads) threads=${2:?--threads needs a count}; shift ;;
+    --streams) streams=${2:?--streams needs a count}; shift ;;
     --out) out=${2:?--out needs a directory}; shift ;;
     --build) build=${2:?--build needs a directory}; shift ;;
     --forwarder) forwarder=${2:?--forwarder needs a path}; shift ;;
@@ -105,6 +109,7 @@ done
 [[ $time_s =~ ^[1-9][0-9]*$ ]] || die "--time must be a whole number of seconds"
 [[ $repeat =~ ^[1-9][0-9]*$ ]] || die "--repeat must be a positive count"
 [[ $threads =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive count"
+[[ $streams =~ ^[1-9][0-9]*$ ]] || die "--streams must be a positive count"
 if [ $quick -eq 1 ]; then
     time_s=2 repeat=1 micro=0
     [ -n "$out" ] || out=$root/build/bench-quick
@@ -190,7 +195,7 @@ if [ "${1:-}" != "--inner" ]; then
     trap 'exit 143' TERM
     export BENCH_FORWARDER=$forwarder BENCH_OUT=$out BENCH_WORK=$work \
         BENCH_TIME=$time_s BENCH_REPEAT=$repeat BENCH_REVERSE=$reverse \
-        BENCH_UDP=$udp BENCH_PIN=$pin BENCH_THREADS=$threads \
+        BENCH_UDP=$udp BENCH_PIN=$pin BENCH_THREADS=$threads BENCH_STREAMS=$streams \
         BENCH_QUICK=$quick BENCH_MICRO="$micro_bench" BENCH_MODES="${modes[*]}" \
         BENCH_COMMAND="bench/run.sh${args[*]:+ ${args[*]}}"
     unshare --net --mount --pid --fork --kill-child --mount-proc \
@@ -323,7 +328,8 @@ run_one() {
         sleep 0.01
     done
 
-    local client_opts=(-c "$server_addr" -t "$BENCH_TIME" -J --connect-timeout 5000)
+    local client_opts=(-c "$server_addr" -t "$BENCH_TIME" -P "$BENCH_STREAMS" -J
+                       --connect-timeout 5000)
     [ "$BENCH_REVERSE" = 1 ] && client_opts+=(-R)
     [ "$BENCH_UDP" = 1 ] && client_opts+=(-u -b 0)
     local t0 t1 c0=0 c1=0 m0 m1 rss="" client_status=0
@@ -470,7 +476,7 @@ jq -n --arg cpu "$machine_cpu" --argjson cores "$(nproc)" --arg kernel "$(uname 
 # Markdown: the table the README shows.
 {
     echo "Machine: $machine_cpu, $(nproc) CPUs, Linux $(uname -r); $(date -u +%Y-%m-%d); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
-    echo "Command: \`$BENCH_COMMAND\` ($([ "$BENCH_UDP" = 1 ] && echo UDP || echo TCP), $direction, ${BENCH_TIME} s per run, median of $BENCH_REPEAT$([ "$BENCH_PIN" = 1 ] && echo ", iperf3 pinned to CPU 0 and the forwarder to CPU 1"))."
+    echo "Command: \`$BENCH_COMMAND\` ($([ "$BENCH_UDP" = 1 ] && echo UDP || echo TCP), $direction, ${BENCH_TIME} s per run$([ "$BENCH_STREAMS" -gt 1 ] && echo ", $BENCH_STREAMS streams"), median of $BENCH_REPEAT$([ "$BENCH_PIN" = 1 ] && echo ", iperf3 pinned to CPU 0 and the forwarder to CPU 1"))."
     echo
     echo "| mode | Gbps (min-max) | retr | forwarder CPU % | CPU % per Gbps | peak RSS | × veth | × passthrough | CPU/Gbps × passthrough |"
     echo "|---|---|---|---|---|---|---|---|---|"
