@@ -168,6 +168,7 @@ static const struct shape {
 /* The segment buffers and GRO table of one split and coalesce. */
 struct offload_bench {
     uint8_t super[65536];
+    uint8_t merged[65536]; /* the coalesced super-packet, gathered */
     tun_vnet_hdr vh;
     size_t len;
     tun_buf bufs[SEGS];
@@ -203,10 +204,25 @@ static int coalesce(struct offload_bench *b, size_t count)
     return tun_gro_coalesce(b->table, b->bufs, count, OFFSET, TUN_GRO_UDP);
 }
 
-static void check_round(const struct shape *sh, int n, int m)
+/* Split gave SEGS segments; coalesced (m = 1), they make the super-packet
+ * that was split, but for its checksum field (which holds the
+ * pseudo-header sum after GRO). */
+static void check_round(struct offload_bench *b, const struct shape *sh,
+                        bool coalesced, int n, int m)
 {
     if (n != SEGS || m != 1) {
         fprintf(stderr, "%s: split gave %d, coalesce %d\n", sh->name, n, m);
+        exit(1);
+    }
+    size_t field = (size_t)b->vh.csum_start + b->vh.csum_offset;
+    if (coalesced &&
+        (tun_gro_gather(b->table, b->bufs, OFFSET, 0, b->merged,
+                        sizeof(b->merged)) != (int)b->len ||
+         memcmp(b->merged, b->super, field) != 0 ||
+         memcmp(b->merged + field + 2, b->super + field + 2,
+                b->len - field - 2) != 0)) {
+        fprintf(stderr, "%s: coalesce did not give the super-packet back\n",
+                sh->name);
         exit(1);
     }
 }
@@ -231,7 +247,7 @@ static void bench_offload(double seconds)
             double t1 = now();
             int m = coalesce(&b, (size_t)n);
             double t2 = now();
-            check_round(&shapes[c], n, m);
+            check_round(&b, &shapes[c], true, n, m);
             best_split = t1 - t0 < best_split ? t1 - t0 : best_split;
             best_gro = t2 - t1 < best_gro ? t2 - t1 : best_gro;
             spent += t2 - t0;
@@ -277,7 +293,8 @@ static int run_count(unsigned long count, const char *op, const char *arg)
      * of the two functions only. */
     for (unsigned long i = 0; i < count; i++) {
         int n = split(&b);
-        check_round(sh, n, splitting ? 1 : coalesce(&b, (size_t)n));
+        check_round(&b, sh, !splitting, n,
+                    splitting ? 1 : coalesce(&b, (size_t)n));
     }
     offload_teardown(&b);
     return 0;

@@ -4,11 +4,13 @@
  * (little-endian) of length, a control byte and the bytes: control bit 0
  * asks the harness to make the packet's IPv4 header and TCP/UDP checksums
  * right (a fuzzer rarely finds them, and only such packets merge); bits
- * 1-7 give 512-byte steps of room after it, where others may be appended.
- * Every buffer is an allocation of its own exact size.
+ * 1-7 give 512-byte steps of room after it, which GRO must leave alone
+ * (merging copies nothing). Every buffer is an allocation of its own exact
+ * size.
  * Properties: no access outside the buffers; the listed packets rise and
  * every packet went out in a listed one at or before it; splitting each
- * listed packet again (tun_gso_split()) gives back, in order, exactly the
+ * listed packet again (gathered with tun_gro_gather(), then
+ * tun_gso_split()) gives back, in order, exactly the
  * packets that went out in it, but for the IPv4 identification of DF
  * packets (not compared, as Linux does) and checksum fields (0 and 0xffff
  * are the same sum), which must be right instead; tun_gro_undo() gives
@@ -26,6 +28,7 @@
 
 static tun_gro_table *table;
 static tun_buf scratch[MAX_PKTS];
+static uint8_t whole[TUN_PACKET_MAX];
 
 static void setup(void)
 {
@@ -134,8 +137,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(tun_gro_sent_with(table, j) != head);
             continue;
         }
-        int segs = tun_gso_split(&vh, b->data + OFFSET, b->len, scratch,
-                                 MAX_PKTS, 0);
+        FUZZ_CHECK(b->len == orig_len[head]);
+        int len = tun_gro_gather(table, bufs, OFFSET, head, whole,
+                                 sizeof(whole));
+        FUZZ_CHECK(len >= 0);
+        int segs = tun_gso_split(&vh, whole, (size_t)len, scratch, MAX_PKTS,
+                                 0);
         FUZZ_CHECK(segs >= 2);
         size_t seg = 0;
         for (size_t j = head; j < count; j++) {

@@ -16,6 +16,8 @@
 /* One run: a first packet and the packets merged into it. */
 struct gro_run {
     uint32_t index;    /* bufs index of the first packet */
+    uint32_t last;     /* bufs index of the last packet */
+    uint32_t len;      /* bytes of the super-packet */
     uint32_t slot;     /* flow table slot that points here */
     uint32_t hash;     /* flow hash */
     uint32_t next_seq; /* TCP: the sequence number that must come next */
@@ -40,6 +42,10 @@ struct tun_gro_table {
     size_t nruns;        /* runs of the latest call */
     size_t *listed;      /* the latest call's packets to send */
     uint32_t *sent_with; /* per packet: the listed one it went out in */
+    /* Per packet: the next packet of its run, 0 for none (a run's packets
+     * follow its first one, so index 0 is never a next one). */
+    uint32_t *next;
+    uint32_t *run_of; /* per packet: 1 + the run it starts; 0 for none */
 };
 
 int tun_gro_table_new(size_t capacity, tun_gro_table **out)
@@ -57,8 +63,11 @@ int tun_gro_table_new(size_t capacity, tun_gro_table **out)
         t->runs = calloc(capacity, sizeof(*t->runs));
         t->listed = calloc(capacity, sizeof(*t->listed));
         t->sent_with = calloc(capacity, sizeof(*t->sent_with));
+        t->next = calloc(capacity, sizeof(*t->next));
+        t->run_of = calloc(capacity, sizeof(*t->run_of));
     }
-    if (!t || !t->slots || !t->runs || !t->listed || !t->sent_with) {
+    if (!t || !t->slots || !t->runs || !t->listed || !t->sent_with ||
+        !t->next || !t->run_of) {
         tun_gro_table_free(t);
         return tun_fail(TUN_ENOMEM, "GRO table: out of memory for %zu packets",
                         capacity);
@@ -77,6 +86,8 @@ void tun_gro_table_free(tun_gro_table *t)
     free(t->runs);
     free(t->listed);
     free(t->sent_with);
+    free(t->next);
+    free(t->run_of);
     free(t);
 }
 
@@ -197,17 +208,19 @@ static bool l4_valid(const uint8_t *p, size_t len, const tun_pkt *pk)
 enum append_result { APPEND_DONE, APPEND_NO, APPEND_BAD_PACKET };
 
 /* Append packet p (len bytes, a candidate of the run's flow) to the run
- * whose first packet is in head. */
-static enum append_result append(struct gro_run *run, tun_buf *head,
-                                 size_t offset, const uint8_t *p, size_t len,
+ * whose first packet is in head: verify it and link it, leaving it where
+ * it is. */
+static enum append_result append(tun_gro_table *t, struct gro_run *run,
+                                 const tun_buf *head, size_t offset,
+                                 uint32_t index, const uint8_t *p, size_t len,
                                  const tun_pkt *pk)
 {
-    uint8_t *h = head->data + offset;
+    const uint8_t *h = head->data + offset;
     size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, payload = len - hdrs;
-    uint8_t *th = h + l3;
+    const uint8_t *th = h + l3;
     const uint8_t *tp = p + l3;
-    if (payload > run->gso_size || head->len + payload > TUN_IP_MAX_LEN ||
-        head->capacity - offset - head->len < payload ||
+    if (payload > run->gso_size || run->len + payload > TUN_IP_MAX_LEN ||
+        run->segs >= TUN_GRO_SEGS_MAX ||
         !ip_match(h, p, pk->version, run->segs))
         return APPEND_NO;
     if (pk->proto == TUN_IPPROTO_TCP ? !tcp_match(run, th, tp)
@@ -221,18 +234,18 @@ static enum append_result append(struct gro_run *run, tun_buf *head,
         run->verified = true;
         run->l4_shared = tun_pkt_l4_shared_sum(h, pk);
     }
-    /* Copy the payload behind the run and verify the packet in the same
-     * pass; the copy counts only once head->len grows. p's headers are the
-     * first packet's (the matches above checked) but for the fields its
-     * own sum adds, and its checksum. */
+    /* p's headers are the first packet's (the matches above checked) but
+     * for the fields its own sum adds, and its checksum. */
     size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
                                                 : TUN_UDP_CSUM_OFFSET;
     uint32_t sum = tun_pkt_l4_own_sum(run->l4_shared, tp, pk, len - l3);
     sum = tun_csum_add16(sum, tun_get16(tp + field));
-    sum = tun_csum_copy(sum, h + head->len, p + hdrs, payload);
+    sum = tun_csum_add(sum, p + hdrs, payload);
     if (tun_csum_fold(sum) != 0xffff)
         return APPEND_BAD_PACKET;
-    head->len += payload;
+    t->next[run->last] = index;
+    run->last = index;
+    run->len += (uint32_t)payload;
     run->segs++;
     if (payload < run->gso_size)
         run->open = false;
@@ -253,6 +266,8 @@ static void start_run(struct gro_run *run, uint32_t index, uint32_t slot,
     size_t hdrs = (size_t)pk->l3_len + pk->l4_len;
     memset(run, 0, sizeof(*run));
     run->index = index;
+    run->last = index;
+    run->len = (uint32_t)len;
     run->slot = slot;
     run->hash = hash;
     run->gso_size = (uint16_t)(len - hdrs);
@@ -274,11 +289,17 @@ static size_t run_l3_len(const struct gro_run *run)
     return run->version == 4 ? TUN_IPV4_HDR_LEN : TUN_IPV6_HDR_LEN;
 }
 
-/* Turn a run of several packets into one super-packet. */
+static size_t run_hdrs_len(const struct gro_run *run)
+{
+    return run_l3_len(run) + run->l4_len;
+}
+
+/* Turn a run of several packets into one super-packet: its first packet's
+ * headers describe them all. */
 static void finish_run(struct gro_run *run, tun_buf *b, size_t offset)
 {
     uint8_t *h = b->data + offset;
-    size_t len = b->len;
+    size_t len = run->len;
     tun_pkt pk = {.version = run->version,
                   .proto = run->proto,
                   .l3_len = (uint16_t)run_l3_len(run),
@@ -353,6 +374,8 @@ int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
         tun_pkt pk;
         enum gro_kind kind = classify(p, len, flags, &pk);
         t->sent_with[i] = (uint32_t)i;
+        t->next[i] = 0;
+        t->run_of[i] = 0;
         if (kind == KIND_OTHER) {
             out[nout++] = i;
             continue;
@@ -362,8 +385,8 @@ int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
         struct gro_run *run = *slot ? &t->runs[*slot - 1] : NULL;
         out[nout] = i; /* unless merged below */
         if (run && run->open && kind == KIND_CANDIDATE) {
-            enum append_result r =
-                append(run, &bufs[run->index], offset, p, len, &pk);
+            enum append_result r = append(t, run, &bufs[run->index], offset,
+                                          (uint32_t)i, p, len, &pk);
             if (r == APPEND_DONE) {
                 t->sent_with[i] = run->index;
                 continue;
@@ -381,6 +404,7 @@ int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
             start_run(&t->runs[nruns], (uint32_t)i, (uint32_t)(slot - t->slots),
                       hash, p, len, &pk);
             *slot = (uint32_t)++nruns;
+            t->run_of[i] = (uint32_t)nruns;
         }
     }
     for (size_t k = 0; k < nout; k++)
@@ -406,16 +430,45 @@ size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
     return t->sent_with[i];
 }
 
+/* The run of several packets that listed packet i starts, or NULL. */
+static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
+{
+    uint32_t r = t->run_of[i];
+    return r && t->runs[r - 1].segs > 1 ? &t->runs[r - 1] : NULL;
+}
+
+size_t tun_gro_slices(const tun_gro_table *t, const tun_buf *bufs,
+                      size_t offset, size_t i, tun_gro_slice *out)
+{
+    out[0] = (tun_gro_slice){bufs[i].data + offset, bufs[i].len};
+    const struct gro_run *run = merged_run(t, i);
+    if (!run)
+        return 1;
+    size_t hdrs = run_hdrs_len(run), n = 1;
+    for (uint32_t j = t->next[i]; j; j = t->next[j])
+        out[n++] = (tun_gro_slice){bufs[j].data + offset + hdrs,
+                                   bufs[j].len - hdrs};
+    return n;
+}
+
+int tun_gro_gather(const tun_gro_table *t, const tun_buf *bufs, size_t offset,
+                   size_t i, uint8_t *dst, size_t cap)
+{
+    tun_gro_slice slices[TUN_GRO_SEGS_MAX];
+    size_t n = tun_gro_slices(t, bufs, offset, i, slices), len = 0;
+    for (size_t k = 0; k < n; k++)
+        len += slices[k].len;
+    if (len > cap)
+        return TUN_ENOBUFS;
+    for (size_t k = 0, at = 0; k < n; at += slices[k++].len)
+        memcpy(dst + at, slices[k].data, slices[k].len);
+    return (int)len;
+}
+
 void tun_gro_undo(const tun_gro_table *t, tun_buf *bufs, size_t offset,
                   size_t i)
 {
-    for (size_t r = 0; r < t->nruns; r++) {
-        const struct gro_run *run = &t->runs[r];
-        if (run->index != i || run->segs < 2)
-            continue;
-        size_t hdrs = run_l3_len(run) + run->l4_len;
-        memcpy(bufs[i].data + offset, run->saved, hdrs);
-        bufs[i].len = hdrs + run->gso_size;
-        return;
-    }
+    const struct gro_run *run = merged_run(t, i);
+    if (run)
+        memcpy(bufs[i].data + offset, run->saved, run_hdrs_len(run));
 }

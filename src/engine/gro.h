@@ -21,8 +21,8 @@
  * IPv6 traffic class (with ECN), flow label and hop limit, equal the first
  * packet's; without DF the IPv4 identification is the first packet's plus
  * the number of packets in the run (with DF it is ignored, as Linux does:
- * RFC 6864); the run stays within 65535 bytes and within the first
- * packet's buffer. A packet with PSH or a shorter payload ends its run.
+ * RFC 6864); the run stays within 65535 bytes and TUN_GRO_SEGS_MAX
+ * packets. A packet with PSH or a shorter payload ends its run.
  * UDP (only with TUN_GRO_UDP): the same IP rules, a non-zero checksum, a
  * payload not larger than the first's, at most 64 packets per run
  * (Linux's UDP_GRO_CNT_MAX), and a shorter one ends the run.
@@ -32,8 +32,7 @@
  * kernel the data is good; merging a packet with a bad checksum would hide
  * the corruption. So the IPv4 header checksum of every candidate, and the
  * TCP/UDP checksum of every packet of a run (its first one when the second
- * arrives, the others while their payload is copied, in the same pass), are
- * verified; a packet that fails is sent alone, unchanged, and the kernel
+ * arrives, the others as they join), are verified; a packet that fails is sent alone, unchanged, and the kernel
  * drops it as it would without offload.
  *
  * Any packet of a flow that cannot join (a pure ACK, a FIN, a gap) closes
@@ -49,6 +48,17 @@
 /* Flags of tun_gro_coalesce(). */
 #define TUN_GRO_UDP 0x1 /* merge UDP too (the device takes UDP_L4) */
 
+/* The most packets in one run, so that a super-packet's slices fit one
+ * writev() (UIO_MAXIOV is 1024) and an array on the stack. Runs of
+ * payloads of 256 bytes or more reach 65535 bytes first. */
+#define TUN_GRO_SEGS_MAX 256
+
+/* A piece of a listed packet: len bytes at data. */
+typedef struct tun_gro_slice {
+    const uint8_t *data;
+    size_t len;
+} tun_gro_slice;
+
 /* The table (tun.h: tun_gro_table_new(), tun_gro_table_free()) holds the
  * flow table and per-packet records for batches of up to a fixed number of
  * packets, and the results of the latest call. */
@@ -58,8 +68,10 @@ size_t tun_gro_table_capacity(const tun_gro_table *t);
 
 /* Coalesce the packets bufs[0..count): packet i is bufs[i].len bytes at
  * bufs[i].data + offset, and offset >= TUN_VNET_HDR_LEN leaves room for the
- * virtio-net header in front. Payload of later packets is appended to the
- * first packet of their run, whose len grows, within its capacity.
+ * virtio-net header in front. Nothing is copied: a super-packet is its
+ * first packet's buffer (headers rewritten, len unchanged) followed by the
+ * payloads of the packets merged into it, where they lie
+ * (tun_gro_slices()), so buffer sizes do not limit merging.
  *
  * Returns the number of packets to send and lists their indices, in order,
  * in tun_gro_listed(). Each listed packet has its virtio-net header written
@@ -85,8 +97,21 @@ const size_t *tun_gro_listed(const tun_gro_table *t);
  * (below that call's count) went out in; i itself when it was listed. */
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i);
 
-/* After tun_gro_coalesce() on bufs: give listed packet i back its bytes and
- * len from before the call, for a super-packet that could not be sent (the
+/* After tun_gro_coalesce() on bufs: listed packet i as up to
+ * TUN_GRO_SEGS_MAX slices, written to out, in order; returns their count.
+ * Slice 0 starts at bufs[i].data + offset, its virtio-net header right in
+ * front of it. */
+size_t tun_gro_slices(const tun_gro_table *t, const tun_buf *bufs,
+                      size_t offset, size_t i, tun_gro_slice *out);
+
+/* After tun_gro_coalesce() on bufs: copy listed packet i whole into dst
+ * (room for cap bytes), for a caller that needs it contiguous. Returns its
+ * length, or TUN_ENOBUFS (nothing copied) if it does not fit. */
+int tun_gro_gather(const tun_gro_table *t, const tun_buf *bufs, size_t offset,
+                   size_t i, uint8_t *dst, size_t cap);
+
+/* After tun_gro_coalesce() on bufs: give listed packet i back its bytes
+ * from before the call, for a super-packet that could not be sent (the
  * packets merged into it are untouched). Anything else is left as it is. */
 void tun_gro_undo(const tun_gro_table *t, tun_buf *bufs, size_t offset,
                   size_t i);

@@ -8,6 +8,7 @@
 #include "../engine/gro.h"
 #include "../engine/gso.h"
 
+#include <limits.h>
 #include <string.h>
 
 /* The reason for a packet that was read but cannot be handed over. */
@@ -78,14 +79,25 @@ int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
     return n;
 }
 
-/* Write listed packet b with its virtio-net header, which lies right in
- * front of it. */
-static int tun_offload_write(tun_device *dev, const tun_buf *b, size_t offset)
+_Static_assert(TUN_GRO_SEGS_MAX <= IOV_MAX,
+               "a super-packet's slices must fit one writev()");
+
+/* Write listed packet i with its virtio-net header, which lies right in
+ * front of its first slice: one writev() of the slices, which the kernel
+ * copies from where they are. */
+static int tun_offload_write(tun_device *dev, const tun_gro_table *t,
+                             const tun_buf *bufs, size_t offset, size_t i)
 {
-    struct iovec iov = {b->data + offset - TUN_VNET_HDR_LEN,
-                        b->len + TUN_VNET_HDR_LEN};
-    int n = tun_unix_transfer(&dev->io, false, &iov, 1, -1, true);
-    return n < 0 ? n : 0;
+    tun_gro_slice slices[TUN_GRO_SEGS_MAX];
+    struct iovec iov[TUN_GRO_SEGS_MAX];
+    size_t n = tun_gro_slices(t, bufs, offset, i, slices);
+    for (size_t k = 0; k < n; k++)
+        iov[k] = (struct iovec){(void *)(uintptr_t)slices[k].data,
+                                slices[k].len};
+    iov[0].iov_base = (uint8_t *)iov[0].iov_base - TUN_VNET_HDR_LEN;
+    iov[0].iov_len += TUN_VNET_HDR_LEN;
+    int rc = tun_unix_transfer(&dev->io, false, iov, (int)n, -1, true);
+    return rc < 0 ? rc : 0;
 }
 
 /* Writing stopped at listed packet `at`, the k-th of n: every packet before
@@ -117,7 +129,7 @@ int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
         const tun_buf *b = &bufs[at];
         if (b->len == 0)
             continue;
-        int rc = tun_offload_write(dev, b, offset);
+        int rc = tun_offload_write(dev, table, bufs, offset, at);
         if (rc >= 0)
             continue;
         /* The second header byte is gso_type. */
