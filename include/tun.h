@@ -701,10 +701,10 @@ TUN_EXTERN void tun_gro_table_free(tun_gro_table *table);
  * super-packets of up to 64 KiB, and so are UDP datagrams of one flow when
  * the device has TUN_FLAG_UDP_GSO; everything else is written unchanged.
  * This needs offset >= TUN_VNET_HDR_LEN (the header is written in front of
- * each packet) and a table of capacity >= count. A merged packet's payload
- * is appended to the first packet of its run, inside that buffer: buffers
- * of offset + TUN_PACKET_MAX bytes (TUN_OFFLOAD_BUF_SIZE with offset
- * TUN_VNET_HDR_LEN) let runs reach 64 KiB, smaller ones merge less. Only
+ * each packet) and a table of capacity >= count. Nothing is copied to
+ * merge: a super-packet is written as its first packet (headers rewritten)
+ * followed by the payloads of the others, from their own buffers, so
+ * buffers of any size merge up to 64 KiB (at most 256 packets). Only
  * packets whose checksums are right are merged (a corrupt one is written
  * alone, unchanged, for the kernel to drop); packets of one flow keep their
  * order, packets of different flows may not. The contents and len of

@@ -720,6 +720,49 @@ static void test_exact_buffers(void **state)
     reset();
 }
 
+/* A run of tiny segments stops at TUN_GRO_SEGS_MAX packets, so that its
+ * slices fit one writev(); the next packet starts a run. */
+static void test_segs_max(void **state)
+{
+    (void)state;
+    enum { SEGS = TUN_GRO_SEGS_MAX + 4, GSO = 16 };
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    s.payload_len = SEGS * GSO;
+    size_t hdrs = test_hdrs_len(&f, &s), size = OFFSET + hdrs + GSO;
+    uint8_t *block = malloc(SEGS * size);
+    tun_buf *many = malloc(SEGS * sizeof(*many));
+    tun_gro_table *t;
+    assert_true(block && many);
+    assert_int_equal(tun_gro_table_new(SEGS, &t), 0);
+    for (size_t i = 0; i < SEGS; i++) {
+        test_seg g = test_segment(&s, i, SEGS, GSO);
+        many[i] = (tun_buf){block + i * size, size,
+                            test_build(block + i * size + OFFSET, &f, &g)};
+    }
+    assert_int_equal(tun_gro_coalesce(t, many, SEGS, OFFSET, 0), 2);
+    const size_t *listed = tun_gro_listed(t);
+    assert_int_equal(listed[0], 0);
+    assert_int_equal(listed[1], TUN_GRO_SEGS_MAX);
+    tun_gro_slice slices[TUN_GRO_SEGS_MAX];
+    assert_int_equal(tun_gro_slices(t, many, OFFSET, 0, slices),
+                     TUN_GRO_SEGS_MAX);
+    assert_int_equal(tun_gro_slices(t, many, OFFSET, listed[1], slices), 4);
+    for (size_t k = 0; k < 2; k++) {
+        size_t from = listed[k], count = k ? 4 : TUN_GRO_SEGS_MAX;
+        test_seg a = part(&s, from, count, SEGS, GSO);
+        tun_vnet_hdr want;
+        size_t len = test_build_super(expect, &f, &a, GSO, &want);
+        assert_int_equal(tun_gro_gather(t, many, OFFSET, from, gathered,
+                                        sizeof(gathered)),
+                         len);
+        assert_memory_equal(gathered, expect, len);
+    }
+    tun_gro_table_free(t);
+    free(many);
+    free(block);
+}
+
 /* ---- corrupt and malformed packets ------------------------------------------ */
 
 static void test_bad_checksums(void **state)
@@ -1090,6 +1133,7 @@ int main(void)
         cmocka_unit_test(test_flow_order),
         cmocka_unit_test(test_64k_limit),
         cmocka_unit_test(test_exact_buffers),
+        cmocka_unit_test(test_segs_max),
         cmocka_unit_test(test_bad_checksums),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_arguments),
