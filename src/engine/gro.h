@@ -32,8 +32,9 @@
  * kernel the data is good; merging a packet with a bad checksum would hide
  * the corruption. So the IPv4 header checksum of every candidate, and the
  * TCP/UDP checksum of every packet of a run (its first one when the second
- * arrives, the others as they join), are verified; a packet that fails is sent alone, unchanged, and the kernel
- * drops it as it would without offload.
+ * arrives, the others as they join), are verified; a packet that fails
+ * is sent alone, unchanged, and the kernel drops it as it would without
+ * offload.
  *
  * Any packet of a flow that cannot join (a pure ACK, a FIN, a gap) closes
  * the flow's run, so packets of one flow are never reordered. Packets of
