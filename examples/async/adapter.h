@@ -3,6 +3,7 @@
 #define EXAMPLE_LOOP_ADAPTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "loop.h"
 
@@ -18,5 +19,11 @@ void *loop_calloc(size_t size, const char *who);
 /* Call the target with the ready events it still waits for, if any (a
  * callback earlier in the same turn of the loop may have changed them). */
 void loop_deliver(const loop_target *t, unsigned ready);
+
+/* For a loop_run() that waits itself: the deadline of a run of `seconds`
+ * (0: none), and the milliseconds left of it: -1 without a deadline, 0 once
+ * it has passed. */
+int64_t loop_deadline(unsigned long seconds);
+int64_t loop_left_ms(int64_t deadline);
 
 #endif

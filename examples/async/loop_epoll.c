@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 struct loop {
@@ -111,20 +110,13 @@ void loop_stop(loop *l)
     l->stopping = true;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int loop_run(loop *l, unsigned long seconds)
 {
-    int64_t deadline = seconds ? now_ms() + (int64_t)seconds * 1000 : -1;
+    int64_t deadline = loop_deadline(seconds);
     l->stopping = false;
     while (!l->stopping) {
-        int64_t left = deadline < 0 ? -1 : deadline - now_ms();
-        if (deadline >= 0 && left <= 0)
+        int64_t left = loop_left_ms(deadline);
+        if (left == 0)
             break;
         struct epoll_event events[16];
         int n = epoll_wait(l->epoll, events, 16, (int)left);

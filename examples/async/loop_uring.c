@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Enough for the examples' few watches; a full queue is submitted early. */
@@ -218,20 +217,13 @@ void loop_stop(loop *l)
     l->stopping = true;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int loop_run(loop *l, unsigned long seconds)
 {
-    int64_t deadline = seconds ? now_ms() + (int64_t)seconds * 1000 : -1;
+    int64_t deadline = loop_deadline(seconds);
     l->stopping = false;
     while (!l->stopping) {
-        int64_t left = deadline < 0 ? -1 : deadline - now_ms();
-        if (deadline >= 0 && left <= 0)
+        int64_t left = loop_left_ms(deadline);
+        if (left == 0)
             break;
         struct __kernel_timespec limit = {.tv_sec = left / 1000,
                                           .tv_nsec = (left % 1000) * 1000000};
