@@ -39,10 +39,13 @@ fail() {
 }
 
 # Run an example in the background, its output (stdout and stderr) to a
-# file. Sets PID.
+# file. Sets PID. The file is emptied here, not only by the background
+# child's redirection: a wait_for_line right after must not find the line
+# of an earlier run that used the same file.
 start() {
     local out=$1
     shift
+    : >"$out"
     "$EX/$1" "${@:2}" >"$out" 2>&1 &
     PID=$!
     BACKGROUND+=("$PID")
