@@ -12,17 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
-/* Make a socket of ours non-blocking and close-on-exec. */
-static int tun_utun_fd_flags(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
-        return tun_fail_errno(errno, "fcntl on the utun socket");
-    return 0;
-}
-
 /* The interface name behind a utun socket. */
 static int tun_utun_name(int fd, char name[IFNAMSIZ])
 {
@@ -35,6 +24,16 @@ static int tun_utun_name(int fd, char name[IFNAMSIZ])
 }
 
 #if !TARGET_OS_IPHONE
+/* Make a socket of ours non-blocking and close-on-exec. */
+static int tun_utun_fd_flags(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+        return tun_fail_errno(errno, "fcntl on the utun socket");
+    return 0;
+}
+
 /* sc_unit is the interface's unit plus one (0 asks for the next free). */
 #define TUN_UTUN_MAX_UNIT 0x7ffffffeL
 
