@@ -364,6 +364,23 @@ TUN_EXTERN int tun_open(const tun_config *cfg, tun_device **out);
  * Thread-safe. */
 TUN_EXTERN int tun_open_fd(int fd, unsigned flags, tun_device **out);
 
+/* Apple (iOS, tvOS, macOS): find the utun socket of the process's packet
+ * tunnel, for tun_open_fd(). A NEPacketTunnelProvider's packetFlow is
+ * backed by a utun kernel-control socket in the extension's process; the
+ * private key path packetFlow.value(forKeyPath: "socket.fileDescriptor")
+ * gives nil from iOS 16 on, so this looks through the descriptors instead:
+ * *fd gets the lowest one whose peer (getpeername()) is the utun kernel
+ * control, told by its control id (CTLIOCGINFO), or, where that id cannot
+ * be learnt, by the utunN name the socket reports (UTUN_OPT_IFNAME). Call
+ * it once the tunnel's network settings are applied; with more than one
+ * utun socket in the process (a rare case in an extension), the lowest
+ * descriptor wins. The socket stays the system's: open it with
+ * tun_open_fd(fd, TUN_FD_BORROW, &dev). Errors: TUN_ENOENT (no such
+ * socket), TUN_EINVAL (NULL fd), TUN_ENOTSUP (not an Apple system).
+ * Thread-safe; it only queries descriptors, so one that another thread
+ * opens or closes meanwhile may be missed. */
+TUN_EXTERN int tun_find_utun_fd(int *fd);
+
 /* Close the handle: its descriptor (unless borrowed) and memory. The
  * interface disappears when its last queue closes, unless it is persistent.
  * NULL is ignored. Not safe while another thread is inside a call on the
