@@ -405,12 +405,16 @@ TUN_EXTERN void tun_close(tun_device *dev);
  *   TUN_EAGAIN means exactly that, is never returned by a blocking handle,
  *   and, being the normal case of a loop, records no reason (tun_last_error()
  *   is left as it was).
- * - Readable: watch tun_device_fd() for reading; when it signals, call
- *   tun_read() until TUN_EAGAIN (one signal may stand for several packets,
- *   and some platforms signal only on a change). A loop that stops earlier to
- *   be fair to other work must come back without waiting for a new signal,
- *   unless its wait is level-triggered (poll, epoll without EPOLLET, libuv,
- *   libevent without EV_ET are).
+ * - Readable, one rule on every platform and with every kind of wait
+ *   (level- or edge-triggered): watch tun_device_fd() for reading; when it
+ *   signals, call tun_read() (or tun_recv_multiple()) until TUN_EAGAIN
+ *   before waiting for it again. The descriptor tells of packets the kernel
+ *   holds, not of those the library has already taken from it: macOS's
+ *   feth reads a BPF buffer of several frames at once, a Linux offload
+ *   device cuts one super-packet over several tun_recv_multiple() calls,
+ *   Windows' events signal a change only. A loop that stops earlier (to be
+ *   fair to other work) must come back to the device on its next turn
+ *   without waiting for a signal (examples/async/loop.h's loop_again).
  * - Writable: when tun_write() gives TUN_EAGAIN, keep the packet, watch the
  *   descriptor for writing, and write the packet again when it signals;
  *   stop watching for writing once the write went through (the descriptor
@@ -466,9 +470,11 @@ TUN_EXTERN int tun_interrupt(tun_device *dev);
 TUN_EXTERN int tun_interrupt_clear(tun_device *dev);
 
 /* The descriptor to give an event loop (epoll, kqueue, io_uring, libuv,
- * libevent): readable when a packet is queued (or the interface is gone),
- * writable when a write would not wait. Use it as the non-blocking contract
- * above says, with the handle in non-blocking mode. Owned by the device: do
+ * libevent): it signals readable when packets arrive in the kernel (or the
+ * interface is gone) and writable when a write would not wait. Use it as
+ * the non-blocking contract above says, with the handle in non-blocking
+ * mode: after a readable signal, read until TUN_EAGAIN before waiting on it
+ * again (packets the library holds already do not make it signal). Owned by the device: do
  * not close it (on Windows: do not CloseHandle() it, and do not wait on it
  * while a blocking libtun read on the same handle runs). Remove it from the
  * loop before tun_close(). The library keeps it in O_NONBLOCK mode on Unix.
