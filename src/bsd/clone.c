@@ -14,7 +14,8 @@
  *            clones one that its last close destroys, TAPGIFNAME names it;
  *            /dev/tapN opens only a tapN that SIOCIFCREATE made.
  * An interface that existed before tun_open() is never destroyed by it.
- * Not compiled here (no BSD headers on this machine): see docs/design.md. */
+ * Compiled against FreeBSD and NetBSD headers by scripts/test.sh (not
+ * OpenBSD's; never run here): see docs/design.md. */
 #include "device.h"
 #include "ifconfig.h"
 #include "../iface.h"
@@ -188,17 +189,34 @@ static int tun_bsd_create_first(const char *driver, long *unit)
 
 /* The largest MTU whose packets the driver takes from write(): FreeBSD's
  * SIOCSIFMTU allows up to 65535, but a write longer than TUNMRU (tun) or
- * TAPMRU (a whole tap frame, 14 bytes of Ethernet header included) fails
- * with EIO (tunwrite in if_tuntap.c). Elsewhere SIOCSIFMTU itself keeps
- * the driver's limit: 0, nothing to add. */
+ * TAPMRU (a whole tap frame, link header included) fails with EIO
+ * (tunwrite in if_tuntap.c). A tap frame may carry the MTU plus the link
+ * header that tun_write() allows (Ethernet and a VLAN tag, 18 bytes), so
+ * that header comes off TAPMRU. Elsewhere SIOCSIFMTU itself keeps the
+ * driver's limit: 0, nothing to add. */
 static unsigned tun_bsd_max_mtu(bool l2)
 {
 #if defined(__FreeBSD__)
-    return l2 ? TAPMRU - 14 : TUNMRU;
+    return l2 ? TAPMRU - TUN_ETH_FRAME_HEADER : TUNMRU;
 #else
     (void)l2;
     return 0;
 #endif
+}
+
+/* Make the driver itself non-blocking. NetBSD's tun and tap decide whether
+ * a read sleeps from their own flag (TUN_NBIO, TAP_NBIO), which only
+ * FIONBIO sets: O_NONBLOCK at open does not reach it, the /dev/tap cloner
+ * drops it, and an adopted descriptor may have had O_NONBLOCK all along.
+ * Without it a read with nothing queued sleeps in the kernel, past every
+ * timeout and tun_interrupt(). FreeBSD's driver takes FIONBIO too; a driver
+ * that answers ENOTTY goes by the descriptor's O_NONBLOCK, which is set. */
+static int tun_bsd_driver_nonblocking(int fd)
+{
+    int on = 1;
+    if (ioctl(fd, FIONBIO, &on) != 0 && errno != ENOTTY)
+        return tun_fail_errno(errno, "FIONBIO on the device (fd %d)", fd);
+    return 0;
 }
 
 /* Switch the descriptor to the family-header mode where the driver has a
@@ -290,7 +308,8 @@ int tun_open(const tun_config *cfg, tun_device **out)
     if (cfg->packet_info)
         flags |= TUN_FLAG_PACKET_INFO;
     tun_device *dev = NULL;
-    if (!l2)
+    rc = tun_bsd_driver_nonblocking(fd);
+    if (rc == 0 && !l2)
         rc = tun_bsd_family_header_mode(fd, name);
     if (rc == 0 && rename_to && (rc = tun_ifc_rename(name, rename_to)) == 0)
         snprintf(name, sizeof(name), "%s", rename_to);
@@ -361,6 +380,8 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     int nonblocking = tun_unix_adopt_nonblocking(fd, fl);
     if (nonblocking < 0)
         return nonblocking;
+    if ((rc = tun_bsd_driver_nonblocking(fd)) < 0)
+        return rc;
     tun_device *dev;
     if ((rc = tun_bsd_device_new(fd, ifindex, dflags, nonblocking, &dev)) < 0)
         return rc;

@@ -12,9 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Ethernet header plus one VLAN tag: what a TAP frame may add to the MTU. */
-#define TUN_ETH_FRAME_HEADER 18
-
 int tun_bsd_device_new(int fd, unsigned ifindex, unsigned flags,
                        bool nonblocking, tun_device **out)
 {
@@ -193,7 +190,9 @@ int tun_backend_write(tun_device *dev, const void *buf, size_t len)
                             "tun_device_set_up())");
         if (n != TUN_ENOBUFS)
             return n < 0 ? n : (int)len;
-        /* A full output queue (OpenBSD's tun, utun) answers ENOBUFS and
+        /* A full queue answers ENOBUFS (NetBSD's tun and tap when the
+         * protocol's input queue or the mbufs run out: tunwrite,
+         * tap_dev_write; OpenBSD's answers EMSGSIZE/ENOMEM instead) and
          * never signals room: non-blocking callers retry later; blocking
          * ones sleep 1 ms here unless interrupted. */
         if (atomic_load_explicit(&dev->io.nonblocking, memory_order_relaxed))

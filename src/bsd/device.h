@@ -14,6 +14,10 @@
  * tun in family-header mode: a 32-bit AF_* value in network order. */
 #define TUN_FAMILY_HEADER_SIZE 4
 
+/* Ethernet header plus one VLAN tag: what a TAP frame may add to the MTU
+ * (tun_write()'s size check; FreeBSD's largest tap MTU in clone.c). */
+#define TUN_ETH_FRAME_HEADER 18
+
 /* What differs per kind of device; NULL members take the default (the
  * packet descriptor carries one packet per read/write). */
 struct tun_device_ops {
