@@ -431,6 +431,11 @@ int tun_device_remove_address(tun_device *dev, const tun_address *a)
                          "tun_device_remove_address");
 }
 
+unsigned tun_handle_flags(tun_device *dev)
+{
+    return dev->flags;
+}
+
 int tun_device_get_flags(tun_device *dev, unsigned *flags)
 {
     TUN_WIN_NEED(dev, flags, "tun_device_get_flags");
