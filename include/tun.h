@@ -641,7 +641,8 @@ TUN_EXTERN int tun_device_remove_address(tun_device *dev,
 
 /* The TUN_FLAG_* bits of this handle. TUN_FLAG_PERSIST is the interface's
  * persistence now, whoever set it (an interface attached to that was
- * persistent already has it). Thread-safe. */
+ * persistent already has it); Linux asks the kernel (TUNGETIFF). Errors:
+ * TUN_ENODEV (Linux: the interface was deleted). Thread-safe. */
 TUN_EXTERN int tun_device_get_flags(tun_device *dev, unsigned *flags);
 /* Make the interface persistent (it outlives its descriptors) or not (the
  * last tun_close() removes it), at run time, whatever the config said and

@@ -156,29 +156,31 @@ static void plain_attach_resets_offloads(void **state)
 
 /* ---- 3. persistence reported and changed -------------------------------- */
 
+/* Check that the flags report persistence as was, then change it to now
+ * and check again. */
+static void change_persist(tun_device *dev, bool was, bool now)
+{
+    unsigned flags;
+    assert_tun_ok(tun_device_get_flags(dev, &flags));
+    assert_int_equal(!!(flags & TUN_FLAG_PERSIST), was);
+    assert_tun_ok(tun_device_set_persist(dev, now));
+    assert_tun_ok(tun_device_get_flags(dev, &flags));
+    assert_int_equal(!!(flags & TUN_FLAG_PERSIST), now);
+}
+
 static void persist_reported_and_changed(void **state)
 {
     (void)state;
-    unsigned flags;
-    tun_device *dev = open_with(config_for("tsem1", true, false));
-    tun_close(dev);
+    tun_close(open_with(config_for("tsem1", true, false)));
     /* Attaching with persist off leaves it persistent, and says so. */
-    dev = open_with(config_for("tsem1", false, false));
-    assert_tun_ok(tun_device_get_flags(dev, &flags));
-    assert_true(flags & TUN_FLAG_PERSIST);
-    assert_tun_ok(tun_device_set_persist(dev, false));
-    assert_tun_ok(tun_device_get_flags(dev, &flags));
-    assert_false(flags & TUN_FLAG_PERSIST);
+    tun_device *dev = open_with(config_for("tsem1", false, false));
+    change_persist(dev, true, false);
     tun_close(dev);
     assert_false(link_exists("tsem1"));
 
     /* And the other way: a device made without persist keeps living. */
     dev = open_with(config_for("tsem1", false, false));
-    assert_tun_ok(tun_device_get_flags(dev, &flags));
-    assert_false(flags & TUN_FLAG_PERSIST);
-    assert_tun_ok(tun_device_set_persist(dev, true));
-    assert_tun_ok(tun_device_get_flags(dev, &flags));
-    assert_true(flags & TUN_FLAG_PERSIST);
+    change_persist(dev, false, true);
     tun_close(dev);
     assert_true(link_exists("tsem1"));
     assert_int_equal(tun_test_sh(NULL, 0, "ip link del tsem1"), 0);
