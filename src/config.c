@@ -135,9 +135,11 @@ static int tun_config_not_windows(const char *what)
 int tun_config_keep(tun_config *cfg, const char *setter, int rc)
 {
     if (rc < 0 && cfg->error == 0) {
+        const char *reason = tun_last_error();
+        bool named = strncmp(reason, setter, strlen(setter)) == 0;
         cfg->error = rc;
-        snprintf(cfg->error_reason, sizeof(cfg->error_reason), "%s: %s",
-                 setter, tun_last_error());
+        snprintf(cfg->error_reason, sizeof(cfg->error_reason), "%s%s%s",
+                 named ? "" : setter, named ? "" : ": ", reason);
     }
     return rc;
 }
@@ -277,7 +279,7 @@ static int tun_config_set_id(tun_config *cfg, long *field, long id,
     TUN_CONFIG_CHECK(cfg);
     int rc = 0;
     if (id < -1 || (id >= 0 && (unsigned long)id >= 0xffffffffUL))
-        rc = tun_fail(TUN_EINVAL, "id %ld is out of range", id);
+        rc = tun_fail(TUN_EINVAL, "%s: id %ld is out of range", setter, id);
     else if (id != -1)
         rc = tun_config_linux_only("a device owner or group");
     if (rc == 0)

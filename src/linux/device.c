@@ -78,7 +78,7 @@ static int tun_linux_reset_offload(int fd, const char *name)
 }
 
 /* Attach a fresh /dev/net/tun descriptor to the interface `name` (or create
- * it; only create when exclusive), with the kernel flags that match the
+ * it; with exclusive, only create it), with the kernel flags that match the
  * TUN_FLAG_* in *flags, adding the GSO bits that took effect. On success
  * *fd_out is non-blocking and close-on-exec and name holds the real name. */
 static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags,
@@ -726,9 +726,13 @@ int tun_backend_get_persist(tun_device *dev, bool *persist)
 {
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
-    if (ioctl(dev->io.fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0)
-        return tun_fail(errno == EBADFD ? TUN_ENODEV : -errno,
-                        "TUNGETIFF: %s", strerror(errno));
+    if (ioctl(dev->io.fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0) {
+        int err = errno;
+        if (err == EBADFD)
+            return tun_fail(TUN_ENODEV, "TUNGETIFF: the interface was "
+                            "deleted");
+        return tun_fail_errno(err, "TUNGETIFF");
+    }
     *persist = ifr.ifr_flags & IFF_PERSIST;
     return 0;
 }
