@@ -263,6 +263,10 @@ int tun_open(const tun_config *cfg, tun_device **out)
     bool existed = unit >= 0 && if_nametoindex(name) != 0;
     if (rename_to && if_nametoindex(rename_to) != 0)
         return tun_fail(TUN_EEXIST, "interface %s exists already", rename_to);
+    if (existed && cfg->exclusive)
+        return tun_fail(TUN_EEXIST, "interface %s exists and exclusive "
+                        "create was asked for (choose another name or a "
+                        "\"%%d\" pattern)", name);
     /* Create the interface first where the open would not make it, or
      * would make one that its last close destroys although persist is
      * asked for. */
@@ -296,13 +300,13 @@ int tun_open(const tun_config *cfg, tun_device **out)
     /* From here on a failure removes an interface this call made; an
      * interface that existed before is never removed by libtun. */
     bool made = !existed;
+    bool transient = false;
 #if defined(TUNSTRANSIENT)
     /* FreeBSD 15: the kernel itself destroys the interface at the last
      * close, also when the process dies first. Older kernels answer
      * ENOTTY and tun_close() destroys it instead. */
-    int transient = 1;
-    if (made && !cfg->persist && ioctl(fd, TUNSTRANSIENT, &transient) == 0)
-        kernel_destroys = true;
+    int on = 1;
+    transient = made && !cfg->persist && ioctl(fd, TUNSTRANSIENT, &on) == 0;
 #endif
     unsigned flags = l2 ? TUN_FLAG_L2 : 0;
     if (cfg->packet_info)
@@ -334,9 +338,13 @@ int tun_open(const tun_config *cfg, tun_device **out)
             tun_ifc_destroy(name);
         return tun_fail(rc, "%s", reason);
     }
-    dev->destroy_on_close = made && !cfg->persist && !kernel_destroys;
-    if (cfg->persist)
-        dev->io.flags |= TUN_FLAG_PERSIST;
+    dev->kernel_destroys = made && kernel_destroys;
+    dev->transient = transient;
+    dev->destroy_on_close = made && !cfg->persist && !kernel_destroys &&
+                            !transient;
+    /* An interface there before the open outlived its descriptors. */
+    atomic_store_explicit(&dev->persist, !made || cfg->persist,
+                          memory_order_relaxed);
     *out = dev;
     return 0;
 }
@@ -390,5 +398,32 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     if (ifindex)
         dev->max_mtu = tun_bsd_max_mtu(dflags & TUN_FLAG_L2);
     *out = dev;
+    return 0;
+}
+
+int tun_device_set_persist(tun_device *dev, bool on)
+{
+    int rc = tun_unix_need_interface(dev, "tun_device_set_persist");
+    if (rc < 0)
+        return rc;
+    if (dev->kernel_destroys) {
+        if (on)
+            return tun_fail(TUN_ENOTSUP, "tun_device_set_persist: the kernel "
+                            "destroys this interface at the last close of "
+                            "its device node (open it with persist instead)");
+        return 0;
+    }
+#if defined(TUNSTRANSIENT)
+    if (dev->transient) {
+        int transient = !on;
+        if (ioctl(dev->io.fd, TUNSTRANSIENT, &transient) != 0)
+            return tun_fail_errno(errno, "tun_device_set_persist: "
+                                  "TUNSTRANSIENT %d", transient);
+    } else
+#endif
+    {
+        dev->destroy_on_close = !on;
+    }
+    atomic_store_explicit(&dev->persist, on, memory_order_relaxed);
     return 0;
 }

@@ -21,6 +21,7 @@ int tun_bsd_device_new(int fd, unsigned ifindex, unsigned flags,
     if (rc < 0)
         return rc;
     atomic_init(&dev->mtu, 0u);
+    atomic_init(&dev->persist, false);
     dev->link_header = (flags & TUN_FLAG_L2) ? TUN_ETH_FRAME_HEADER : 0;
     if (flags & TUN_FLAG_PACKET_INFO)
         dev->link_header += TUN_FAMILY_HEADER_SIZE;
@@ -97,11 +98,19 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
     }
     /* Also when down is asked for: an address brings a BSD interface up
      * (SIOCSIFADDR), and OpenBSD's open already did. */
-    if ((rc = tun_ifc_set_up(name, cfg->up)) < 0)
-        return tun_fail(rc, "bringing %s %s: %s", name,
-                        cfg->up ? "up" : "down", tun_last_error());
+    bool up = cfg->up == TUN_LINK_UP;
+    if (cfg->up != TUN_LINK_INHERIT && (rc = tun_ifc_set_up(name, up)) < 0)
+        return tun_fail(rc, "bringing %s %s: %s", name, up ? "up" : "down",
+                        tun_last_error());
     return 0;
 }
+
+int tun_backend_get_persist(tun_device *dev, bool *persist)
+{
+    *persist = atomic_load_explicit(&dev->persist, memory_order_relaxed);
+    return 0;
+}
+
 
 void tun_close(tun_device *dev)
 {

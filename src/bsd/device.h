@@ -37,6 +37,12 @@ struct tun_device {
     bool family_header;     /* the descriptor's packets carry the header */
     bool point_to_point;    /* tun/utun: libtun adds the subnet route */
     bool destroy_on_close;  /* SIOCIFDESTROY the interface at tun_close() */
+    bool transient;         /* FreeBSD: TUNSTRANSIENT is on, the kernel
+                               destroys the interface at its last close */
+    bool kernel_destroys;   /* the kernel destroys it at the last close,
+                               whatever libtun asks (OpenBSD's tunN opened
+                               without SIOCIFCREATE, NetBSD's cloned tap) */
+    atomic_bool persist;    /* what TUN_FLAG_PERSIST says */
     char peer_name[IFNAMSIZ]; /* feth: the I/O side, destroyed with it */
     atomic_uint mtu;        /* last MTU seen (0: not yet) */
     unsigned max_mtu;       /* largest MTU the driver's writes take, where

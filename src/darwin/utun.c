@@ -106,6 +106,13 @@ int tun_open(const tun_config *cfg, tun_device **out)
         return rc;
     int fd;
     char name[IFNAMSIZ];
+    /* Every connect makes a new utun; a unit in use is EBUSY, which
+     * exclusive create reports as the name being taken. */
+    snprintf(name, sizeof(name), "utun%ld", unit);
+    if (cfg->exclusive && unit >= 0 && if_nametoindex(name) != 0)
+        return tun_fail(TUN_EEXIST, "interface %s exists and exclusive "
+                        "create was asked for (choose another name or "
+                        "\"utun%%d\")", name);
     if ((rc = tun_utun_connect(unit, &fd, name)) < 0)
         return rc;
     unsigned ifindex = if_nametoindex(name);
@@ -215,4 +222,15 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     dev->point_to_point = true;
     *out = dev;
     return 0;
+}
+
+int tun_device_set_persist(tun_device *dev, bool on)
+{
+    (void)on;
+    int rc = tun_unix_need_interface(dev, "tun_device_set_persist");
+    if (rc < 0)
+        return rc;
+    return tun_fail(TUN_ENOTSUP, "tun_device_set_persist: a utun interface "
+                    "ends with its descriptor and libtun removes the feth "
+                    "pair it made (macOS, iOS)");
 }

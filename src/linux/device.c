@@ -62,11 +62,27 @@ static int tun_linux_enable_offload(int fd, unsigned *flags)
     return 0;
 }
 
+/* A descriptor without the virtio-net header takes plain packets only, but
+ * the kernel keeps a device's offloads (TUNSETOFFLOAD) across descriptors:
+ * a persistent device that an offload handle configured would still hand
+ * over super-packets. Switch them off. Android lets an app ask only
+ * TUNGETIFF of its VpnService descriptor, whose device the system made
+ * without offloads: a refusal there is no failure. */
+static int tun_linux_reset_offload(int fd, const char *name)
+{
+    if (ioctl(fd, TUNSETOFFLOAD, 0UL) == 0 || errno == EACCES ||
+        errno == EPERM)
+        return 0;
+    return tun_fail_errno(errno, "TUNSETOFFLOAD 0 on %s (switching off the "
+                          "offloads an earlier handle left)", name);
+}
+
 /* Attach a fresh /dev/net/tun descriptor to the interface `name` (or create
- * it), with the kernel flags that match the TUN_FLAG_* in *flags, adding the
- * GSO bits that took effect. On success *fd_out is non-blocking and
- * close-on-exec and name holds the real name. */
-static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags, int *fd_out)
+ * it; with exclusive, only create it), with the kernel flags that match the
+ * TUN_FLAG_* in *flags, adding the GSO bits that took effect. On success
+ * *fd_out is non-blocking and close-on-exec and name holds the real name. */
+static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags,
+                            bool exclusive, int *fd_out)
 {
     int fd = open(TUN_DEVICE_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -79,17 +95,27 @@ static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags, int *fd_out)
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
     memcpy(ifr.ifr_name, name, IFNAMSIZ);
-    short kflags = (*flags & TUN_FLAG_L2) ? IFF_TAP : IFF_TUN;
+    int kflags = (*flags & TUN_FLAG_L2) ? IFF_TAP : IFF_TUN;
     if (!(*flags & TUN_FLAG_PACKET_INFO))
         kflags |= IFF_NO_PI;
     if (*flags & TUN_FLAG_MULTI_QUEUE)
         kflags |= IFF_MULTI_QUEUE;
     if (*flags & TUN_FLAG_OFFLOAD)
         kflags |= IFF_VNET_HDR;
-    ifr.ifr_flags = kflags;
+    if (exclusive)
+        kflags |= IFF_TUN_EXCL;
+    /* A 16-bit field whose top bit (IFF_TUN_EXCL) the kernel tests too. */
+    ifr.ifr_flags = (short)kflags;
     if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
         int err = errno;
         close(fd);
+        /* With IFF_TUN_EXCL the kernel answers EBUSY for any existing
+         * interface of the name, before anything else. */
+        if (err == EBUSY && exclusive)
+            return tun_fail(TUN_EEXIST, "TUNSETIFF \"%s\" with IFF_TUN_EXCL: "
+                            "an interface of that name exists and exclusive "
+                            "create was asked for (choose another name or a "
+                            "\"%%d\" pattern)", name);
         if (err == EBUSY || err == EINVAL)
             return tun_fail(-err, "TUNSETIFF \"%s\": %s (the name is taken by "
                             "a device of another kind, or with other "
@@ -99,12 +125,11 @@ static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags, int *fd_out)
     }
     memcpy(name, ifr.ifr_name, IFNAMSIZ);
     name[IFNAMSIZ - 1] = '\0';
-    if (*flags & TUN_FLAG_OFFLOAD) {
-        int rc = tun_linux_enable_offload(fd, flags);
-        if (rc < 0) {
-            close(fd);
-            return rc;
-        }
+    int rc = (*flags & TUN_FLAG_OFFLOAD) ? tun_linux_enable_offload(fd, flags)
+                                         : tun_linux_reset_offload(fd, name);
+    if (rc < 0) {
+        close(fd);
+        return rc;
     }
     *fd_out = fd;
     return 0;
@@ -213,12 +238,13 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
                             rc == TUN_EEXIST ? " (already present)" : "");
         }
     }
-    if (cfg->up) {
+    if (cfg->up != TUN_LINK_INHERIT) {
         memset(&chg, 0, sizeof(chg));
         chg.has_up = true;
-        chg.up = true;
+        chg.up = cfg->up == TUN_LINK_UP;
         if ((rc = tun_nl_link_set(dev->io.ifindex, &chg)) < 0)
-            return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
+            return tun_fail(rc, "bringing %s %s: %s", name,
+                            chg.up ? "up" : "down", tun_last_error());
     }
     if (cfg->persist && ioctl(dev->io.fd, TUNSETPERSIST, 1) != 0)
         return tun_fail_errno(errno, "TUNSETPERSIST on %s", name);
@@ -257,9 +283,13 @@ int tun_open(const tun_config *cfg, tun_device **out)
     if (!strchr(name, '%') && (rc = tun_linux_ifindex(name, &ifindex)) < 0)
         return rc;
     bool existed = ifindex != 0;
+    if (existed && cfg->exclusive)
+        return tun_fail(TUN_EEXIST, "interface %s exists and exclusive "
+                        "create was asked for (choose another name or a "
+                        "\"%%d\" pattern)", name);
 
     int fd;
-    if ((rc = tun_linux_attach(name, &flags, &fd)) < 0)
+    if ((rc = tun_linux_attach(name, &flags, cfg->exclusive, &fd)) < 0)
         return rc;
     if ((rc = tun_linux_ifindex(name, &ifindex)) == 0 && ifindex == 0)
         rc = tun_fail(TUN_ENODEV, "finding the index of %s: the interface "
@@ -287,8 +317,6 @@ int tun_open(const tun_config *cfg, tun_device **out)
         tun_device_free(dev);
         return rc;
     }
-    if (cfg->persist)
-        dev->io.flags |= TUN_FLAG_PERSIST;
     /* Learn the MTU now, in the namespace the device was made in: a write
      * checks against it, and the writing thread may live in another
      * namespace, where the index names another interface or none. */
@@ -323,18 +351,19 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
             dflags |= TUN_FLAG_L2;
         if (ifr.ifr_flags & IFF_MULTI_QUEUE)
             dflags |= TUN_FLAG_MULTI_QUEUE;
-        if (ifr.ifr_flags & IFF_PERSIST)
-            dflags |= TUN_FLAG_PERSIST;
+        ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+        int rc;
         if (ifr.ifr_flags & IFF_VNET_HDR) {
             if (dflags & TUN_FLAG_L2)
                 return tun_fail(TUN_ENOTSUP, "tun_open_fd: offload is "
                                 "supported on L3 (TUN) devices only");
-            int rc = tun_linux_enable_offload(fd, &dflags);
-            if (rc < 0)
-                return rc;
+            rc = tun_linux_enable_offload(fd, &dflags);
+        } else {
+            rc = tun_linux_reset_offload(fd, ifr.ifr_name);
         }
-        ifr.ifr_name[IFNAMSIZ - 1] = '\0';
-        int rc = tun_linux_ifindex(ifr.ifr_name, &ifindex);
+        if (rc < 0)
+            return rc;
+        rc = tun_linux_ifindex(ifr.ifr_name, &ifindex);
         if (rc == 0 && ifindex == 0)
             rc = tun_fail(TUN_ENODEV, "tun_open_fd: %s is not in this "
                           "thread's network namespace", ifr.ifr_name);
@@ -693,6 +722,32 @@ int tun_device_get_addresses(tun_device *dev, tun_address *out,
     return 0;
 }
 
+int tun_backend_get_persist(tun_device *dev, bool *persist)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    if (ioctl(dev->io.fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0) {
+        int err = errno;
+        if (err == EBADFD)
+            return tun_fail(TUN_ENODEV, "TUNGETIFF: the interface was "
+                            "deleted");
+        return tun_fail_errno(err, "TUNGETIFF");
+    }
+    *persist = ifr.ifr_flags & IFF_PERSIST;
+    return 0;
+}
+
+int tun_device_set_persist(tun_device *dev, bool on)
+{
+    int rc = tun_unix_need_interface(dev, "tun_device_set_persist");
+    if (rc < 0)
+        return rc;
+    if (ioctl(dev->io.fd, TUNSETPERSIST, on ? 1UL : 0UL) != 0)
+        return tun_fail_errno(errno, "tun_device_set_persist: TUNSETPERSIST "
+                              "%d", on);
+    return 0;
+}
+
 int tun_backend_change_address(tun_device *dev, const tun_address *a,
                                bool add)
 {
@@ -719,7 +774,7 @@ int tun_clone_queue(tun_device *dev, tun_device **out)
     memcpy(name, link.name, IFNAMSIZ);
     unsigned flags = dev->io.flags & ~(unsigned)TUN_FLAG_BORROWED;
     int fd;
-    if ((rc = tun_linux_attach(name, &flags, &fd)) < 0)
+    if ((rc = tun_linux_attach(name, &flags, false, &fd)) < 0)
         return rc;
     rc = tun_device_new(fd, dev->io.ifindex, flags,
                         atomic_load_explicit(&dev->io.nonblocking,

@@ -117,10 +117,11 @@ static int tun_win_configure(const tun_config *cfg, tun_device *dev)
         if ((rc = tun_ip_set_dns(&dev->luid, cfg->dns, cfg->dns_count)) < 0)
             return tun_fail(rc, "setting DNS servers: %s", tun_last_error());
     }
-    if ((dev->flags & TUN_FLAG_L2) &&
-        (rc = tun_tap_set_media(dev, cfg->up)) < 0)
+    bool up = cfg->up == TUN_LINK_UP;
+    if ((dev->flags & TUN_FLAG_L2) && cfg->up != TUN_LINK_INHERIT &&
+        (rc = tun_tap_set_media(dev, up)) < 0)
         return tun_fail(rc, "bringing the TAP adapter %s: %s",
-                        cfg->up ? "up" : "down", tun_last_error());
+                        up ? "up" : "down", tun_last_error());
     return 0;
 }
 
@@ -174,7 +175,7 @@ int tun_open(const tun_config *cfg, tun_device **out)
     }
     if (existed && (!(dev->flags & TUN_FLAG_L2) || cfg->persist))
         dev->flags |= TUN_FLAG_PERSIST;
-    dev->clean_at_close = !(dev->flags & TUN_FLAG_PERSIST);
+    atomic_store(&dev->clean_at_close, !(dev->flags & TUN_FLAG_PERSIST));
     *out = dev;
     return 0;
 }
@@ -194,7 +195,7 @@ void tun_close(tun_device *dev)
     if (!dev)
         return;
     if (dev->flags & TUN_FLAG_L2) {
-        if (dev->clean_at_close)
+        if (atomic_load(&dev->clean_at_close))
             tun_win_unconfigure(dev);
         tun_tap_close(dev);
     } else {
@@ -431,11 +432,30 @@ int tun_device_remove_address(tun_device *dev, const tun_address *a)
                          "tun_device_remove_address");
 }
 
+unsigned tun_handle_flags(tun_device *dev)
+{
+    return dev->flags;
+}
+
 int tun_device_get_flags(tun_device *dev, unsigned *flags)
 {
     TUN_WIN_NEED(dev, flags, "tun_device_get_flags");
-    *flags = dev->flags;
+    *flags = dev->flags & ~(unsigned)TUN_FLAG_PERSIST;
+    if (!atomic_load(&dev->clean_at_close))
+        *flags |= TUN_FLAG_PERSIST;
     if (atomic_load_explicit(&dev->nonblocking, memory_order_relaxed))
         *flags |= TUN_FLAG_NONBLOCK;
+    return 0;
+}
+
+int tun_device_set_persist(tun_device *dev, bool on)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "tun_device_set_persist: NULL device");
+    if (!(dev->flags & TUN_FLAG_L2))
+        return tun_fail(TUN_ENOTSUP, "tun_device_set_persist: wintun removes "
+                        "an adapter it created when the handle closes and "
+                        "keeps one that was there before");
+    atomic_store(&dev->clean_at_close, !on);
     return 0;
 }

@@ -81,7 +81,7 @@ struct tun_tap {
 /* ---- the device --------------------------------------------------------- */
 
 struct tun_device {
-    unsigned flags;      /* TUN_FLAG_L2, TUN_FLAG_PERSIST */
+    unsigned flags;      /* TUN_FLAG_L2, TUN_FLAG_PERSIST (at open) */
     NET_LUID luid;       /* what every IP Helper call is keyed by */
     HANDLE interrupt;    /* manual-reset event, set by tun_interrupt() */
     atomic_bool nonblocking;
@@ -94,8 +94,9 @@ struct tun_device {
     size_t added_count;
     size_t added_capacity;
     bool dns_set;        /* DNS servers were set through this handle */
-    bool clean_at_close; /* the adapter outlives the handle but must not
-                            keep what the handle configured */
+    atomic_bool clean_at_close; /* the adapter outlives the handle but must
+                                   not keep what the handle configured; the
+                                   opposite of TUN_FLAG_PERSIST once open */
     struct tun_wintun wintun; /* L3 */
     struct tun_tap tap;       /* L2 */
 };

@@ -118,6 +118,10 @@ static int tun_wintun_get_adapter(const tun_config *cfg, struct tun_wintun *w,
         return rc;
     *existed = false;
     if (!pattern && tun_alias_taken(wide)) {
+        if (cfg->exclusive)
+            return tun_fail(TUN_EEXIST, "adapter \"%s\" exists and exclusive "
+                            "create was asked for (choose another name or a "
+                            "\"%%d\" pattern)", name);
         /* Attach to a wintun adapter of that name, as Linux attaches to a
          * persistent device; another kind of adapter keeps its name. */
         w->adapter = w->open_adapter(wide);
