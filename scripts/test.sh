@@ -3,7 +3,7 @@
 #   gcc -Werror (whole suite, then the packet engine's instruction counts
 #   as a smoke test of bench/instructions.sh), clang -Werror (whole suite), gcc with
 #   ASan+UBSan (whole suite), clang with ThreadSanitizer (the threaded
-#   tests), a musl-gcc build of the library, a mingw-w64 cross-build for
+#   tests), musl-gcc (unit and integration tests), a mingw-w64 cross-build for
 #   Windows (library, examples and portable unit tests, run under wine; the
 #   DLL must export the public API only), macOS compile checks with zig, an
 #   installed-package check (pkg-config and find_package consumers), and
@@ -303,6 +303,17 @@ if [ -x "$zig" ]; then
   done
 else
   skip "macOS compile check" "$zig_missing"
+fi
+
+# Configuring without cmocka (tests are on by default) must say which
+# package is missing and how to do without the tests.
+stage "configure error without cmocka"
+if cmake -S "$root" -B "$root/build/no-cmocka" -DPKG_CONFIG_EXECUTABLE=/bin/false \
+     >"$root/build/no-cmocka.log" 2>&1 ||
+   ! grep -q libcmocka-dev "$root/build/no-cmocka.log" ||
+   ! grep -q -- -DTUN_BUILD_TESTS=OFF "$root/build/no-cmocka.log"; then
+  cat "$root/build/no-cmocka.log" >&2
+  false
 fi
 
 # The installed package, as a user's project finds it.
