@@ -794,16 +794,33 @@ static int in_child(void (*fn)(void))
     return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
 }
 
-static void open_as_nobody(void)
+/* In a child: tun_open() of a default configuration; its result. */
+static int open_default_device(void)
 {
-    if (setgid(65534) != 0 || setuid(65534) != 0)
-        _exit(2);
     tun_config *cfg;
     tun_device *dev;
     if (tun_config_new(&cfg) != 0)
         _exit(3);
     int rc = tun_open(cfg, &dev);
     tun_config_free(cfg);
+    return rc;
+}
+
+/* In a child: a private mount namespace with an empty tmpfs over
+ * /dev/net. */
+static void private_dev_net(void)
+{
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", "/dev/net", "tmpfs", 0, NULL) != 0)
+        _exit(2);
+}
+
+static void open_as_nobody(void)
+{
+    if (setgid(65534) != 0 || setuid(65534) != 0)
+        _exit(2);
+    int rc = open_default_device();
     /* EACCES (the next test) where /dev/net/tun itself is not open to
      * everyone. */
     if ((rc != TUN_EPERM || !strstr(tun_last_error(), "CAP_NET_ADMIN")) &&
@@ -813,24 +830,15 @@ static void open_as_nobody(void)
     }
 }
 
-/* A private mount namespace with /dev/net/tun of mode `mode`, owned by
- * root, on a tmpfs over /dev/net. Exits the child on failure. */
-static void private_dev_net_tun(mode_t mode)
-{
-    if (unshare(CLONE_NEWNS) != 0 ||
-        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-        mount("tmpfs", "/dev/net", "tmpfs", 0, NULL) != 0 ||
-        mknod("/dev/net/tun", S_IFCHR | mode, makedev(10, 200)) != 0 ||
-        chmod("/dev/net/tun", mode) != 0)
-        _exit(2);
-}
-
 /* A user that is not root but has CAP_NET_ADMIN, and a /dev/net/tun of
- * mode 0600: the node's permissions refuse it, which the reason must say
- * (not "needs CAP_NET_ADMIN"). */
+ * mode 0600 owned by root: the node's permissions refuse it, which the
+ * reason must say (not "needs CAP_NET_ADMIN"). */
 static void open_closed_node_with_cap_net_admin(void)
 {
-    private_dev_net_tun(0600);
+    private_dev_net();
+    if (mknod("/dev/net/tun", S_IFCHR | 0600, makedev(10, 200)) != 0 ||
+        chmod("/dev/net/tun", 0600) != 0)
+        _exit(2);
     struct __user_cap_header_struct header = {
         .version = _LINUX_CAPABILITY_VERSION_3};
     struct __user_cap_data_struct caps[2];
@@ -839,12 +847,7 @@ static void open_closed_node_with_cap_net_admin(void)
     if (prctl(PR_SET_KEEPCAPS, 1) != 0 || setgid(65534) != 0 ||
         setuid(65534) != 0 || syscall(SYS_capset, &header, caps) != 0)
         _exit(5);
-    tun_config *cfg;
-    tun_device *dev;
-    if (tun_config_new(&cfg) != 0)
-        _exit(3);
-    int rc = tun_open(cfg, &dev);
-    tun_config_free(cfg);
+    int rc = open_default_device();
     const char *why = tun_last_error();
     if (rc != TUN_EACCES || !strstr(why, "mode 0600") ||
         !strstr(why, "owner 0") || !strstr(why, "uid 65534") ||
@@ -856,17 +859,8 @@ static void open_closed_node_with_cap_net_admin(void)
 
 static void open_without_dev_net_tun(void)
 {
-    /* A private mount namespace where /dev/net is empty. */
-    if (unshare(CLONE_NEWNS) != 0 ||
-        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-        mount("tmpfs", "/dev/net", "tmpfs", 0, NULL) != 0)
-        _exit(2);
-    tun_config *cfg;
-    tun_device *dev;
-    if (tun_config_new(&cfg) != 0)
-        _exit(3);
-    int rc = tun_open(cfg, &dev);
-    tun_config_free(cfg);
+    private_dev_net();
+    int rc = open_default_device();
     if (rc != TUN_ENOENT || !strstr(tun_last_error(), "modprobe tun")) {
         fprintf(stderr, "no /dev/net/tun: %s: %s\n", tun_err_name(rc), tun_last_error());
         _exit(4);
