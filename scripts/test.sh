@@ -123,12 +123,24 @@ build() {
 }
 
 # suite DIR [CTEST ARGS...]: a stage that runs every test (or those
-# selected), one at a time (timing checks want a quiet machine).
+# selected), one at a time (timing checks want a quiet machine). A test
+# that skipped itself (not root, no /dev/net/tun...) goes into the summary
+# with the reason it printed.
 suite() {
   local dir=$1
   shift
   stage "tests in $dir"
-  (cd "$root/$dir" && ctest --output-on-failure --timeout 600 "$@")
+  (cd "$root/$dir" && ctest --output-on-failure --timeout 600 "$@") |
+    tee "$root/$dir/ctest-output.txt"
+  local test
+  for test in $(sed -n 's/^.* Test *#[0-9]*: \([^ ]*\) .*\*\*\*Skipped.*$/\1/p' \
+                  "$root/$dir/ctest-output.txt"); do
+    skip "$test ($dir)" "$(awk -v t="$test" '
+      $0 ~ "^[0-9]+/[0-9]+ Test: " && $3 == t {found = 1}
+      found && /^skipped: / {sub(/^skipped: /, ""); print; exit}
+      found && /^<end of output>/ {print "no reason given"; exit}' \
+      "$root/$dir/Testing/Temporary/LastTest.log")"
+  done
 }
 
 build build/gcc gcc
