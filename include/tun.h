@@ -384,8 +384,11 @@ typedef int tun_os_fd;
  * removed, every descriptor closed, memory freed, and *out is not written.
  * Needs CAP_NET_ADMIN (or ownership of a persistent device).
  * Errors: TUN_EPERM (no CAP_NET_ADMIN), TUN_ENOENT (no /dev/net/tun: load
- * the tun module), TUN_EBUSY (name in use by another kind of device or
- * queue), TUN_EINVAL / TUN_ERANGE (see tun_config_validate()), TUN_EEXIST
+ * the tun module), TUN_EACCES (the permissions of /dev/net/tun itself refuse
+ * the user, whatever its capabilities), TUN_EBUSY (the name is a TUN/TAP
+ * device another descriptor has open), TUN_EINVAL (the name is a device of
+ * another kind, or one whose multi-queue setting differs; or see
+ * tun_config_validate()), TUN_ERANGE (see tun_config_validate()), TUN_EEXIST
  * (an address already present, or the name taken and exclusive create
  * asked for), TUN_ENOMEM, or another OS error; in each
  * case tun_last_error() names the step. Windows: L3 loads wintun.dll and

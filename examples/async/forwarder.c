@@ -17,10 +17,7 @@
  *   sudo ./async_forwarder_epoll -a fwa -b fwb
  *   (then give each device an address and a route to the other's subnet,
  *   e.g. in two network namespaces: tests/integration/test_examples.sh)
- * Options:
- *   -a, --device-a NAME   first device (default: tun%d)
- *   -b, --device-b NAME   second device (default: tun%d)
- *   -t, --timeout S       stop after S seconds
+ * Options: see `help` below (or run it with --help).
  * SIGINT or SIGTERM stops it; it prints what each lane moved, closes both
  * devices and says whether it left any descriptor or thread open.
  */
@@ -258,14 +255,15 @@ static void lane_free(struct lane *l)
     tun_gro_table_free(l->table);
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-a NAME] [-b NAME] [-t SECONDS]\n"
-            "Forwards packets between two offload TUN devices from inside a "
-            "%s event loop.\n",
-            prog, loop_name());
-}
+static const char help[] =
+    "[-a NAME] [-b NAME] [-t SECONDS]\n"
+    "Forwards packets between two offload TUN devices from inside an event\n"
+    "loop. SIGINT or SIGTERM stops it.\n"
+    "  -a, --device-a NAME    first device's name or pattern (default: tun%d)\n"
+    "  -b, --device-b NAME    second device's name or pattern (default: tun%d)\n"
+    "  -t, --timeout S        stop after S seconds\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 int main(int argc, char **argv)
 {
@@ -291,17 +289,21 @@ int main(int argc, char **argv)
             break;
         case 't':
             if (example_parse_timeout(optarg, &seconds) != 0)
-                return 2;
+                return EXAMPLE_EXIT_USAGE;
             break;
+        case 'h':
+            example_help(argv[0], help);
+            printf("Event loop: %s.\n", loop_name());
+            return 0;
         default:
-            usage(argv[0]);
-            return opt == 'h' ? 0 : 2;
+            return example_usage_error(argv[0]);
         }
     }
-    if (optind < argc) {
-        usage(argv[0]);
-        return 2;
-    }
+    if ((opt = example_no_operands(argc, argv, optind)) != 0)
+        return opt;
+    if (example_check_name(names[0], "--device-a") != 0 ||
+        example_check_name(names[1], "--device-b") != 0)
+        return EXAMPLE_EXIT_USAGE;
 
     census_take(&before);
     fw.status = 1;

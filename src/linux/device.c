@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -77,6 +78,24 @@ static int tun_linux_reset_offload(int fd, const char *name)
                           "offloads an earlier handle left)", name);
 }
 
+/* The reason for EACCES on opening /dev/net/tun: the node's own
+ * permissions refuse this user, which no capability of the network
+ * (CAP_NET_ADMIN) changes. */
+static int tun_fail_node_access(void)
+{
+    struct stat st;
+    if (stat(TUN_DEVICE_PATH, &st) != 0)
+        return tun_fail_errno(EACCES, "open %s", TUN_DEVICE_PATH);
+    return tun_fail(TUN_EACCES, "open %s: %s (the node is owner %u, group "
+                    "%u, mode %04o, which does not let uid %u read and write "
+                    "it: give it mode 0666 (the kernel's default), or a group "
+                    "of yours with a udev rule such as KERNEL==\"tun\", "
+                    "GROUP=\"netdev\", MODE=\"0660\"; or run as root)",
+                    TUN_DEVICE_PATH, strerror(EACCES), (unsigned)st.st_uid,
+                    (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777),
+                    (unsigned)geteuid());
+}
+
 /* Attach a fresh /dev/net/tun descriptor to the interface `name` (or create
  * it; with exclusive, only create it), with the kernel flags that match the
  * TUN_FLAG_* in *flags, adding the GSO bits that took effect. On success
@@ -90,6 +109,8 @@ static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags,
         if (err == ENOENT || err == ENXIO || err == ENODEV)
             return tun_fail(-err, "open %s: %s (load the tun module: "
                             "`modprobe tun`)", TUN_DEVICE_PATH, strerror(err));
+        if (err == EACCES)
+            return tun_fail_node_access();
         return tun_fail_errno(err, "open %s", TUN_DEVICE_PATH);
     }
     struct ifreq ifr;
@@ -116,11 +137,23 @@ static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags,
                             "an interface of that name exists and exclusive "
                             "create was asked for (choose another name or a "
                             "\"%%d\" pattern)", name);
-        if (err == EBUSY || err == EINVAL)
-            return tun_fail(-err, "TUNSETIFF \"%s\": %s (the name is taken by "
-                            "a device of another kind, or with other "
-                            "multi-queue/packet-information settings, or all "
-                            "its queues are attached)", name, strerror(err));
+        /* Both come from a device already named so (drivers/net/tun.c,
+         * tun_set_iff() and tun_attach()). */
+        if (err == EBUSY)
+            return tun_fail(-err, "TUNSETIFF \"%s\": %s (%s is a TUN/TAP "
+                            "device that another descriptor, likely another "
+                            "process, has open; a second one may attach only "
+                            "if both use multi-queue: close the other or "
+                            "choose another name)", name, strerror(err), name);
+        if (err == EINVAL)
+            return tun_fail(-err, "TUNSETIFF \"%s\": %s (the interface %s "
+                            "exists and is no %s device to attach to: it is "
+                            "of another kind (%s, loopback, veth...: `ip -d "
+                            "link show %s`) or its multi-queue setting "
+                            "differs; choose another name)", name,
+                            strerror(err), name,
+                            (*flags & TUN_FLAG_L2) ? "TAP" : "TUN",
+                            (*flags & TUN_FLAG_L2) ? "TUN" : "TAP", name);
         return tun_fail_errno(err, "TUNSETIFF \"%s\"", name);
     }
     memcpy(name, ifr.ifr_name, IFNAMSIZ);
@@ -233,9 +266,8 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
         if ((rc = tun_nl_addr_add(dev->io.ifindex, a)) < 0) {
             char text[TUN_ADDRSTRLEN];
             tun_address_format(a, text, sizeof(text));
-            return tun_fail(rc, "adding address %s to %s: %s%s", text, name,
-                            tun_last_error(),
-                            rc == TUN_EEXIST ? " (already present)" : "");
+            return tun_fail(rc, "adding address %s to %s: %s", text, name,
+                            tun_last_error());
         }
     }
     if (cfg->up != TUN_LINK_INHERIT) {

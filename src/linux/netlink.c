@@ -843,7 +843,12 @@ int tun_nl_addr_add(unsigned ifindex, const tun_address *a)
                                   sizeof(step));
     if (rc < 0)
         return rc;
-    return nl_addr_request(RTM_NEWADDR, ifindex, a, step);
+    rc = nl_addr_request(RTM_NEWADDR, ifindex, a, step);
+    /* "File exists" alone does not say what exists. */
+    if (rc == -EEXIST)
+        return tun_fail(rc, "%s: the address is already on the interface",
+                        step);
+    return rc;
 }
 
 /* What an address dump collects: all addresses into out (up to capacity)

@@ -39,10 +39,7 @@ static int tun_unix_change_address(tun_device *dev, const tun_address *a,
     if (rc < 0) {
         char text[TUN_ADDRSTRLEN];
         tun_address_format(a, text, sizeof(text));
-        const char *hint = rc == TUN_EEXIST            ? " (already present)"
-                           : rc == TUN_EADDRNOTAVAIL ? " (not on the interface)"
-                                                     : "";
-        return tun_fail(rc, "%s %s: %s%s", what, text, tun_last_error(), hint);
+        return tun_fail(rc, "%s %s: %s", what, text, tun_last_error());
     }
     return 0;
 }
