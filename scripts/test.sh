@@ -78,14 +78,14 @@ build build/sanitize gcc -DTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 suite build/sanitize
 
-# ThreadSanitizer on the tests where threads share a device or signals
+# ThreadSanitizer on the tests where threads share a device or the log, or signals
 # fly (the rest is single-threaded; the exhaustion test's rlimits and
 # allocation wrappers do not mix with TSan's runtime).
 build build/tsan clang -DTUN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
       -DTUN_BUILD_EXAMPLES=OFF
 # Churn looks for races here, not for growth: 200 devices are enough.
 TSAN_OPTIONS=halt_on_error=1:exitcode=66 TUN_CHURN_DEVICES=200 suite build/tsan \
-  -R 'test_(device|netlink_wait|fault_(signals|gone|concurrency|churn))$'
+  -R 'test_(device|netlink_wait|log|fault_(signals|gone|concurrency|churn))$'
 
 # musl: the library alone, with the kernel's uapi headers beside musl's.
 musl_inc="$root/build/musl-include"
