@@ -22,6 +22,8 @@ packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
           iproute2 iputils-ping procps kmod libclang-rt-14-dev jq iperf3
           gnuplot-nox gcc-mingw-w64-x86-64 libuv1-dev libevent-dev
           liburing-dev socat valgrind)
+# The ABI guard (scripts/abi.sh), manual page lint, the Debian packages.
+packages+=(abigail-tools mandoc debhelper lintian fakeroot)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
