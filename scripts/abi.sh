@@ -7,14 +7,15 @@
 #                              changed function, a changed public struct or
 #                              enum), report additions and pass
 #   scripts/abi.sh update LIB  record LIB's ABI (after adding functions, or
-#                              for a new SONAME); refuses an incompatible
-#                              change under the same SONAME
+#                              for a new SONAME) and its symbols in
+#                              debian/libtun<N>.symbols; refuses an
+#                              incompatible change under the same SONAME
 # LIB is build/<dir>/src/libtun.so of a build with debug information (the
 # default RelWithDebInfo or Debug). Exit 77: abigail-tools is not installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-} lib=${2:-}
-case $mode in check | update) ;; *) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;; esac
+case $mode in check | update) ;; *) sed -n '2,15s/^# \{0,1\}//p' "$0" >&2; exit 2 ;; esac
 [ -f "$lib" ] || { echo "abi.sh: no library at '$lib'" >&2; exit 2; }
 if ! command -v abidw >/dev/null || ! command -v abidiff >/dev/null; then
   echo "skipped: abidw/abidiff not installed (apt-get install abigail-tools)"
@@ -30,6 +31,31 @@ recorded="$root/abi/$soname.abi"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# The Debian symbols file of the SONAME's package (libtun.so.0: libtun0):
+# every exported symbol with the release that brought it, kept from the file
+# as it was, the header's TUN_VERSION_STRING for a new one.
+write_symbols() {
+  local package=libtun${soname##*.so.}
+  local file="$root/debian/$package.symbols" version
+  version=$(sed -n 's/^#define TUN_VERSION_STRING "\(.*\)"$/\1/p' "$root/include/tun.h")
+  {
+    echo "$soname $package #MINVER#"
+    echo "* Build-Depends-Package: libtun-dev"
+    nm -D --defined-only --with-symbol-versions "$lib" |
+      awk '$2 ~ /^[TDBRA]$/ {
+             sym = $3
+             if (!sub(/@@/, "@", sym)) sym = sym "@" sym   # the version node
+             print sym
+           }' | sort |
+      while read -r sym; do
+        old=$(awk -v s="$sym" '$1 == s {print $2}' "$file" 2>/dev/null || true)
+        echo " $sym ${old:-$version}"
+      done
+  } >"$work/symbols"
+  mv "$work/symbols" "$file"
+  echo "abi.sh: debian/$package.symbols written"
+}
+
 # No paths or source locations: the file is the same from any checkout.
 abidw --headers-dir "$root/include" --drop-private-types --drop-undefined-syms \
       --no-corpus-path --no-comp-dir-path --no-show-locs "$lib" >"$work/built.abi"
@@ -39,6 +65,7 @@ if [ ! -f "$recorded" ]; then
     mkdir -p "$root/abi"
     cp "$work/built.abi" "$recorded"
     echo "abi.sh: recorded the ABI of the new SONAME $soname in abi/$soname.abi"
+    write_symbols
     exit 0
   fi
   echo "ABI: no recorded ABI for $soname (the SONAME changed?): record it with" \
@@ -74,6 +101,7 @@ if [ $((status & 8)) -ne 0 ] || [ -n "$broken" ]; then
 fi
 if [ "$mode" = update ]; then
   cp "$work/built.abi" "$recorded"
+  write_symbols
   if [ $((status & 4)) -ne 0 ]; then
     echo "abi.sh: abi/$soname.abi updated with these compatible changes:"
     cat "$work/report"

@@ -6,7 +6,8 @@
 #   tests), a musl-gcc build of the library, a mingw-w64 cross-build for
 #   Windows (library, examples and portable unit tests, run under wine; the
 #   DLL must export the public API only), macOS compile checks with zig, an
-#   installed-package check (pkg-config and find_package consumers), and
+#   installed-package check (pkg-config and find_package consumers), the
+#   Debian packages (built, lintian, the consumer against them), and
 #   libFuzzer on each fuzz target for TUN_FUZZ_SECONDS (default 60).
 # Run as root on Debian: the integration tests create network namespaces
 # and TUN devices (never touching the host's namespace).
@@ -202,6 +203,11 @@ cmake -S "$root/tests/consumer" -B "$root/build/consumer-cmake" \
       -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$root/build/consumer-cmake" >/dev/null
 "$root/build/consumer-cmake/consumer"
+
+# The Debian packages: built once (no tests), lintian, and the consumer
+# against the unpacked libtun0 and libtun-dev (scripts/deb.sh).
+echo "== Debian packages"
+bash "$root/scripts/deb.sh" "$root/build/deb"
 
 # libFuzzer on every fuzz target (clang, ASan+UBSan), TUN_FUZZ_SECONDS each
 # (default 60); any crash fails the run.
