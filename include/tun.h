@@ -126,7 +126,7 @@ typedef enum tun_log_level {
     TUN_LOG_ERROR,   /* a call failed: what and why (as tun_last_error()) */
     TUN_LOG_WARNING, /* something went wrong and was worked around or
                         retried */
-    TUN_LOG_INFO,    /* a device was created, attached or removed */
+    TUN_LOG_INFO,    /* a device was created, or an existing one opened */
     TUN_LOG_DEBUG    /* each step of opening and configuring a device */
 } tun_log_level;
 

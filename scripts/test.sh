@@ -24,7 +24,7 @@ packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
           gnuplot-nox gcc-mingw-w64-x86-64 libuv1-dev libevent-dev
           liburing-dev socat valgrind)
 # The ABI guard (scripts/abi.sh), manual page lint, the Debian packages.
-packages+=(abigail-tools mandoc debhelper lintian fakeroot)
+packages+=(abigail-tools mandoc debhelper lintian)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
