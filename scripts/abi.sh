@@ -10,18 +10,22 @@
 #                              for a new SONAME) and its symbols in
 #                              debian/libtun<N>.symbols; refuses an
 #                              incompatible change under the same SONAME
+#   scripts/abi.sh break  LIB  as update, incompatible changes included:
+#                              only before the SONAME's first release (the
+#                              top entry of NEWS.md says "not yet released")
 # LIB is build/<dir>/src/libtun.so of a build with debug information (the
 # default RelWithDebInfo or Debug). Exit 77: abigail-tools is not installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-} lib=${2:-}
-case $mode in check | update) ;; *) sed -n '2,15s/^# \{0,1\}//p' "$0" >&2; exit 2 ;; esac
+case $mode in check | update | break) ;; *) sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;; esac
 [ -f "$lib" ] || { echo "abi.sh: no library at '$lib'" >&2; exit 2; }
 if ! command -v abidw >/dev/null || ! command -v abidiff >/dev/null; then
   echo "skipped: abidw/abidiff not installed (apt-get install abigail-tools)"
   exit 77
 fi
-if ! readelf -S "$lib" | grep -q '\.debug_info'; then
+sections=$(readelf -S "$lib")
+if ! grep -q '\.debug_info' <<<"$sections"; then
   echo "skipped: $lib has no debug information (build it RelWithDebInfo or Debug)"
   exit 77
 fi
@@ -61,7 +65,7 @@ abidw --headers-dir "$root/include" --drop-private-types --drop-undefined-syms \
       --no-corpus-path --no-comp-dir-path --no-show-locs "$lib" >"$work/built.abi"
 
 if [ ! -f "$recorded" ]; then
-  if [ "$mode" = update ]; then
+  if [ "$mode" != check ]; then
     mkdir -p "$root/abi"
     cp "$work/built.abi" "$recorded"
     echo "abi.sh: recorded the ABI of the new SONAME $soname in abi/$soname.abi"
@@ -91,12 +95,25 @@ broken=$(awk '/changes summary:/ {
                 for (i = 1; i < NF; i++)
                   if ($(i + 1) ~ /^(Removed|Changed)/ && $i + 0 > 0) print
               }' "$work/report")
+if [ "$mode" = break ]; then
+  if ! sed -n '/^## /{p;q}' "$root/NEWS.md" | grep -q "not yet released"; then
+    echo "abi.sh: $soname was released (NEWS.md): an incompatible change needs a new SONAME" >&2
+    exit 1
+  fi
+  cat "$work/report"
+  cp "$work/built.abi" "$recorded"
+  write_symbols
+  echo "abi.sh: abi/$soname.abi records the changes above, before the first release;" \
+       "say what broke in NEWS.md"
+  exit 0
+fi
 if [ $((status & 8)) -ne 0 ] || [ -n "$broken" ]; then
   cat "$work/report" >&2
   echo "ABI: INCOMPATIBLE change against abi/$soname.abi (above). Undo it, or" \
        "make it with a new SONAME: raise the major version in CMakeLists.txt" \
        "(project VERSION) and TUN_VERSION_* in include/tun.h, rename the" \
-       "Debian package libtun0 to match, then scripts/abi.sh update $lib" >&2
+       "Debian package libtun0 to match, then scripts/abi.sh update $lib." \
+       "Before the SONAME's first release (NEWS.md): scripts/abi.sh break $lib" >&2
   exit 1
 fi
 if [ "$mode" = update ]; then
