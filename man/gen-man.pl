@@ -290,7 +290,7 @@ for my $g (@groups) {
     for my $t (@types) {
         next unless $t->{text} =~ /[{(]/ && $decls =~ /\b\Q$t->{name}\E\b/;
         $text .= ".PP\n" . join("\n", map { '.B "' . escape($_) . '"' }
-                                   grep { !/^\s*$/ } split /\n/, strip_comments($t->{text})) . "\n";
+                                   grep { !/^\s*$/ } split /\n/, $t->{text}) . "\n";
     }
     $text .= ".PP\n" . join("\n", map { synopsis_line($_->{decl}) } @{$g->{funcs}}) . "\n.fi\n";
     $text .= ".SH DESCRIPTION\n" . prose($g->{comment}) . "\n";
@@ -317,12 +317,6 @@ for my $g (@groups) {
     $text .= ".SH SEE ALSO\n.BR libtun (7)" . join('', map { ",\n.BR " . escape($_) . " (3)" } @see) . "\n";
     write_file("$out/man3/$page.3", $text);
     write_file("$out/man3/$_.3", ".so man3/$page.3\n") for @names[1 .. $#names];
-}
-
-sub strip_comments {
-    my ($s) = @_;
-    $s =~ s{\s*/\*.*?\*/}{}gs;
-    return $s;
 }
 
 # ---- libtun(7) ---------------------------------------------------------------
