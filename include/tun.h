@@ -1,9 +1,10 @@
 /*
  * libtun: TUN (layer 3) and TAP (layer 2) virtual network interfaces.
  *
- * One header, read top to bottom: versions, errors, addresses, the device
- * configuration (builder), opening a device, packet I/O, shutdown, run-time
- * queries and changes, multi-queue, and the offload (batched) I/O.
+ * One header, read top to bottom: versions, errors, the diagnostic log,
+ * addresses, the device configuration (builder), opening a device, packet
+ * I/O, shutdown, run-time queries and changes, multi-queue, and the offload
+ * (batched) I/O.
  *
  * Conventions that hold for every function unless its comment says otherwise:
  * - A function returns 0 (or a length or count) on success and a negative
@@ -110,6 +111,46 @@ TUN_EXTERN const char *tun_err_name(int err);
  * thread. The string is owned by the library, valid until the next libtun
  * call in the same thread. Thread-safe (per-thread storage). */
 TUN_EXTERN const char *tun_last_error(void);
+
+/* ------------------------------------------------------------------------
+ * Diagnostic log
+ *
+ * The library says what it does, for a person debugging a VPN: the steps of
+ * tun_open() (and on Windows the driver and adapter steps), retried netlink
+ * requests, clean-up that failed. Off by default; never called on the
+ * packet I/O path (tun_read(), tun_write(), the batched calls).
+ * ------------------------------------------------------------------------ */
+
+/* How much a message matters; each level includes those above it. */
+typedef enum tun_log_level {
+    TUN_LOG_ERROR,   /* a call failed: what and why (as tun_last_error()) */
+    TUN_LOG_WARNING, /* something went wrong and was worked around or
+                        retried */
+    TUN_LOG_INFO,    /* a device was created, or an existing one opened */
+    TUN_LOG_DEBUG    /* each step of opening and configuring a device */
+} tun_log_level;
+
+/* A log handler: message is one line of text without a newline, valid only
+ * during the call; user is what tun_set_log_handler() was given. */
+typedef void (*tun_log_fn)(tun_log_level level, const char *message,
+                           void *user);
+
+/* Send the library's messages of level max_level and above (TUN_LOG_ERROR
+ * is the least verbose, TUN_LOG_DEBUG the most) to fn, for the whole
+ * process; a NULL fn turns the log off (the default). A max_level beyond
+ * TUN_LOG_DEBUG counts as TUN_LOG_DEBUG.
+ * fn runs in the thread whose libtun call logs, one call at a time (the
+ * library serialises them, so fn needs no lock of its own); once
+ * tun_set_log_handler() returns, the previous handler is not running and
+ * will not be called again, so its user data may be freed. fn may call
+ * tun_set_log_handler() itself (the change applies to the next message);
+ * whatever the libtun calls it makes would log is dropped, and one of them
+ * that fails replaces tun_last_error() of the call being logged, so fn
+ * should keep to tun_strerror(), tun_err_name() and tun_set_log_handler().
+ * The library keeps errno (and GetLastError() on Windows) across fn.
+ * Thread-safe; not async-signal-safe. */
+TUN_EXTERN void tun_set_log_handler(tun_log_fn fn, tun_log_level max_level,
+                                    void *user);
 
 /* ------------------------------------------------------------------------
  * Addresses

@@ -7,7 +7,8 @@
 #   Windows (library, examples and portable unit tests, run under wine; the
 #   DLL must export the public API only), macOS and iOS compile checks with
 #   zig, a FreeBSD/NetBSD compile check (when TUN_BSD_SYSROOTS is set), an
-#   installed-package check (pkg-config and find_package consumers), and
+#   installed-package check (pkg-config and find_package consumers), the
+#   Debian packages (built, lintian, the consumer against them), and
 #   libFuzzer on each fuzz target for TUN_FUZZ_SECONDS (default 60).
 # Run as root on Debian or Ubuntu: the integration tests create network
 # namespaces and TUN devices (never touching the host's namespace).
@@ -101,6 +102,8 @@ apt_install build-essential cmake clang pkg-config libcmocka-dev musl-tools \
             iproute2 iputils-ping procps kmod jq iperf3 \
             gnuplot-nox gcc-mingw-w64-x86-64 libuv1-dev libevent-dev \
             liburing-dev socat valgrind xz-utils
+# The ABI guard (scripts/abi.sh), manual page lint, the Debian packages.
+apt_install abigail-tools mandoc debhelper lintian
 # The sanitizer and libFuzzer runtimes of the clang just installed, where
 # the release packages them apart from clang (Debian 12: libclang-rt-14-dev).
 clang_major=$(clang -dumpversion)
@@ -165,14 +168,14 @@ build build/sanitize gcc -DTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 suite build/sanitize
 
-# ThreadSanitizer on the tests where threads share a device or signals
+# ThreadSanitizer on the tests where threads share a device or the log, or signals
 # fly (the rest is single-threaded; the exhaustion test's rlimits and
 # allocation wrappers do not mix with TSan's runtime).
 build build/tsan clang -DTUN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
       -DTUN_BUILD_EXAMPLES=OFF
 # Churn looks for races here, not for growth: 200 devices are enough.
 TSAN_OPTIONS=halt_on_error=1:exitcode=66 TUN_CHURN_DEVICES=200 suite build/tsan \
-  -R 'test_(device|netlink_wait|fault_(signals|gone|concurrency|churn))$'
+  -R 'test_(device|netlink_wait|log|fault_(signals|gone|concurrency|churn))$'
 
 # musl: the library, the examples (those without a glibc-only library:
 # the epoll ones) and the unit and integration tests, built with musl-gcc
@@ -378,6 +381,11 @@ cmake -S "$root/tests/consumer" -B "$root/build/consumer-cmake" \
       -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$root/build/consumer-cmake" >/dev/null
 "$root/build/consumer-cmake/consumer"
+
+# The Debian packages: built once (no tests), lintian, and the consumer
+# against the unpacked libtun0 and libtun-dev (scripts/deb.sh).
+stage "Debian packages"
+bash "$root/scripts/deb.sh" "$root/build/deb"
 
 # libFuzzer on every fuzz target (clang, ASan+UBSan), TUN_FUZZ_SECONDS each
 # (default 60); any crash fails the run.

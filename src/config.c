@@ -412,11 +412,16 @@ int tun_config_validate(const tun_config *cfg)
     return 0;
 }
 
-int tun_open_check(const tun_config *cfg, tun_device **out)
+int tun_open(const tun_config *cfg, tun_device **out)
 {
-    if (!cfg || !out)
-        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
-    return tun_config_validate(cfg);
+    int rc = (!cfg || !out) ? tun_fail(TUN_EINVAL, "tun_open: NULL pointer")
+                            : tun_config_validate(cfg);
+    if (rc == 0)
+        rc = tun_backend_open(cfg, out);
+    if (rc < 0)
+        tun_log(TUN_LOG_ERROR, "tun_open: %s: %s", tun_err_name(rc),
+                tun_last_error());
+    return rc;
 }
 
 /* The Windows options: on Windows src/win/config.c does each (impl) and a

@@ -100,6 +100,15 @@ int tun_fail_errno(int errnum, const char *fmt, ...)
 #endif
     ;
 
+/* Send a message to the handler of tun_set_log_handler() (src/log.c), if
+ * one is set for that level; costs one atomic load when none is. Never on
+ * the packet I/O path, never while holding a lock of a device. */
+void tun_log(tun_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(TUN_PRINTF_FORMAT, 2, 3)))
+#endif
+    ;
+
 /* What each backend does for tun_read(), tun_read_timeout() and
  * tun_write() (src/io.c) once the arguments are checked: dev and buf are
  * not NULL, size and len not 0. timeout_ms is -1 (no limit) or more;
@@ -109,9 +118,9 @@ int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
                      bool honour_nonblocking);
 int tun_backend_write(tun_device *dev, const void *buf, size_t len);
 
-/* The checks a tun_open() starts with: no NULL pointer, then
- * tun_config_validate(). */
-int tun_open_check(const tun_config *cfg, tun_device **out);
+/* What each backend does for tun_open() (src/config.c) once cfg and out are
+ * known not NULL and tun_config_validate() passed. */
+int tun_backend_open(const tun_config *cfg, tun_device **out);
 
 /* Checks shared by the config setters and the run-time setters, each
  * recording its reason with tun_fail(). */

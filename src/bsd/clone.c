@@ -234,10 +234,10 @@ static int tun_bsd_family_header_mode(int fd, const char *name)
     return 0;
 }
 
-int tun_open(const tun_config *cfg, tun_device **out)
+int tun_backend_open(const tun_config *cfg, tun_device **out)
 {
-    int rc = tun_open_check(cfg, out);
-    if (rc < 0 || (rc = tun_bsd_check_config(cfg)) < 0)
+    int rc = tun_bsd_check_config(cfg);
+    if (rc < 0)
         return rc;
     bool l2 = cfg->layer == TUN_LAYER_L2;
     const char *driver = l2 ? "tap" : "tun";

@@ -88,16 +88,16 @@ static int tun_utun_connect(long unit, int *fd_out, char name[IFNAMSIZ])
 }
 #endif
 
-int tun_open(const tun_config *cfg, tun_device **out)
+int tun_backend_open(const tun_config *cfg, tun_device **out)
 {
-    int rc = tun_open_check(cfg, out);
-    if (rc < 0)
-        return rc;
 #if TARGET_OS_IPHONE
+    (void)cfg;
+    (void)out;
     return tun_fail(TUN_ENOTSUP, "tun_open: iOS and tvOS apps get their "
                     "tunnel from NEPacketTunnelProvider: use tun_open_fd()");
 #else
-    if ((rc = tun_bsd_check_config(cfg)) < 0)
+    int rc = tun_bsd_check_config(cfg);
+    if (rc < 0)
         return rc;
     if (cfg->layer == TUN_LAYER_L2)
         return tun_darwin_feth_open(cfg, out);

@@ -56,6 +56,8 @@ static int tun_linux_enable_offload(int fd, unsigned *flags)
         if (errno != EINVAL)
             return tun_fail_errno(errno, "TUNSETOFFLOAD");
         /* Kernels before 6.2 know no UDP segmentation offload. */
+        tun_log(TUN_LOG_WARNING, "TUNSETOFFLOAD: the kernel refused UDP "
+                "segmentation offload (before Linux 6.2); TCP only");
         *flags &= ~(unsigned)TUN_FLAG_UDP_GSO;
         if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tcp) != 0)
             return tun_fail_errno(errno, "TUNSETOFFLOAD");
@@ -158,6 +160,7 @@ static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags,
     }
     memcpy(name, ifr.ifr_name, IFNAMSIZ);
     name[IFNAMSIZ - 1] = '\0';
+    tun_log(TUN_LOG_DEBUG, "TUNSETIFF: attached to %s", name);
     int rc = (*flags & TUN_FLAG_OFFLOAD) ? tun_linux_enable_offload(fd, flags)
                                          : tun_linux_reset_offload(fd, name);
     if (rc < 0) {
@@ -232,6 +235,11 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
                                const char *name, size_t *added)
 {
     int rc;
+    tun_log(TUN_LOG_DEBUG, "configuring %s: owner %ld, group %ld, MTU %u, "
+            "txqueuelen %u, %zu address(es), %s%s%s", name, cfg->owner,
+            cfg->group, cfg->mtu, cfg->txqueuelen, cfg->address_count,
+            cfg->has_mac ? "MAC, " : "", cfg->up ? "up" : "down",
+            cfg->persist ? ", persist" : "");
     if (cfg->owner >= 0 && ioctl(dev->io.fd, TUNSETOWNER, cfg->owner) != 0)
         return tun_fail_errno(errno, "TUNSETOWNER %ld on %s", cfg->owner, name);
     if (cfg->group >= 0 && ioctl(dev->io.fd, TUNSETGROUP, cfg->group) != 0)
@@ -263,9 +271,10 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
     }
     for (*added = 0; *added < cfg->address_count; ++*added) {
         const tun_address *a = &cfg->addresses[*added];
+        char text[TUN_ADDRSTRLEN];
+        tun_address_format(a, text, sizeof(text));
+        tun_log(TUN_LOG_DEBUG, "adding address %s to %s", text, name);
         if ((rc = tun_nl_addr_add(dev->io.ifindex, a)) < 0) {
-            char text[TUN_ADDRSTRLEN];
-            tun_address_format(a, text, sizeof(text));
             return tun_fail(rc, "adding address %s to %s: %s", text, name,
                             tun_last_error());
         }
@@ -283,11 +292,9 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
     return 0;
 }
 
-int tun_open(const tun_config *cfg, tun_device **out)
+int tun_backend_open(const tun_config *cfg, tun_device **out)
 {
-    int rc = tun_open_check(cfg, out);
-    if (rc < 0)
-        return rc;
+    int rc;
     if (cfg->offload && cfg->layer == TUN_LAYER_L2)
         return tun_fail(TUN_ENOTSUP, "offload is supported on L3 (TUN) "
                         "devices only");
@@ -319,6 +326,12 @@ int tun_open(const tun_config *cfg, tun_device **out)
         return tun_fail(TUN_EEXIST, "interface %s exists and exclusive "
                         "create was asked for (choose another name or a "
                         "\"%%d\" pattern)", name);
+    tun_log(TUN_LOG_DEBUG, "opening %s \"%s\"%s%s%s%s", existed ? "the "
+            "existing interface" : "a new interface", name,
+            (flags & TUN_FLAG_L2) ? ", TAP" : ", TUN",
+            (flags & TUN_FLAG_MULTI_QUEUE) ? ", multi-queue" : "",
+            (flags & TUN_FLAG_OFFLOAD) ? ", offload" : "",
+            (flags & TUN_FLAG_PACKET_INFO) ? ", packet information" : "");
 
     int fd;
     if ((rc = tun_linux_attach(name, &flags, cfg->exclusive, &fd)) < 0)
@@ -342,8 +355,13 @@ int tun_open(const tun_config *cfg, tun_device **out)
          * it; on an interface that was there before, take back only the
          * addresses this call added. */
         if (existed) {
+            tun_log(TUN_LOG_DEBUG, "undoing: removing the %zu address(es) "
+                    "this call added to %s", added, name);
             while (added-- > 0)
-                tun_nl_addr_del(ifindex, &cfg->addresses[added]);
+                if (tun_nl_addr_del(ifindex, &cfg->addresses[added]) < 0)
+                    tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+        } else {
+            tun_log(TUN_LOG_DEBUG, "undoing: removing %s", name);
         }
         close(fd);
         tun_device_free(dev);
@@ -355,6 +373,9 @@ int tun_open(const tun_config *cfg, tun_device **out)
     struct tun_nl_link link;
     if (tun_nl_link_get(ifindex, &link) == 0)
         atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
+    tun_log(TUN_LOG_INFO, "%s %s (index %u, MTU %u)",
+            existed ? "attached to" : "created", name, ifindex,
+            atomic_load_explicit(&dev->mtu, memory_order_relaxed));
     *out = dev;
     return 0;
 }

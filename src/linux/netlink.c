@@ -907,6 +907,10 @@ static int nl_addr_walk(unsigned ifindex, struct nl_addr_ctx *c,
         close(s.fd);
         if (rc != TUN_NL_RESTART)
             return rc;
+        if (attempt + 1 < NL_DUMP_TRIES)
+            tun_log(TUN_LOG_WARNING, "%s: the addresses changed during the "
+                    "dump (or replies were lost); starting over (attempt %d "
+                    "of %d)", step, attempt + 2, NL_DUMP_TRIES);
     }
     return tun_fail(-EAGAIN, "%s: the addresses kept changing during %d "
                     "attempts; try again", step, NL_DUMP_TRIES);

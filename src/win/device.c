@@ -102,6 +102,11 @@ static void tun_win_unconfigure(tun_device *dev)
 static int tun_win_configure(const tun_config *cfg, tun_device *dev)
 {
     int rc;
+    tun_log(TUN_LOG_DEBUG, "configuring the adapter: MTU %u, metric %u, %zu "
+            "address(es), %zu DNS server(s)%s", cfg->mtu, cfg->metric,
+            cfg->address_count, cfg->dns_count,
+            (dev->flags & TUN_FLAG_L2) ? (cfg->up ? ", media up" :
+                                          ", media down") : "");
     if (cfg->mtu && (rc = tun_ip_set_mtu(&dev->luid, cfg->mtu)) < 0)
         return tun_fail(rc, "setting MTU %u: %s", cfg->mtu, tun_last_error());
     if (cfg->metric && (rc = tun_ip_set_metric(&dev->luid, cfg->metric)) < 0)
@@ -133,11 +138,9 @@ static void tun_win_free(tun_device *dev)
     free(dev);
 }
 
-int tun_open(const tun_config *cfg, tun_device **out)
+int tun_backend_open(const tun_config *cfg, tun_device **out)
 {
-    int rc = tun_open_check(cfg, out);
-    if (rc < 0)
-        return rc;
+    int rc;
     tun_device *dev = calloc(1, sizeof(*dev));
     if (!dev)
         return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");

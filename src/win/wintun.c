@@ -77,6 +77,7 @@ static int tun_wintun_load(const tun_config *cfg, struct tun_wintun *w)
         return tun_fail(TUN_ENOENT, "%s has no %s: it is older than wintun "
                         "0.14; install a current wintun.dll", shown, missing);
     }
+    tun_log(TUN_LOG_DEBUG, "loaded %s", shown);
     return 0;
 }
 
@@ -129,6 +130,8 @@ static int tun_wintun_get_adapter(const tun_config *cfg, struct tun_wintun *w,
             return tun_fail(TUN_EBUSY, "adapter \"%s\" exists and is not a "
                             "wintun adapter (WintunOpenAdapter: error %lu)",
                             name, (unsigned long)GetLastError());
+        tun_log(TUN_LOG_INFO, "attached to the existing wintun adapter "
+                "\"%s\"", name);
         *existed = true;
         return 0;
     }
@@ -140,14 +143,16 @@ static int tun_wintun_get_adapter(const tun_config *cfg, struct tun_wintun *w,
         return rc;
     GUID guid;
     memcpy(&guid, cfg->guid, sizeof(guid));
+    char adapter[TUN_NAME_MAX];
+    tun_win_narrow(wide, adapter, sizeof(adapter));
+    tun_log(TUN_LOG_DEBUG, "WintunCreateAdapter \"%s\", tunnel type \"%s\"%s",
+            adapter, type, cfg->has_guid ? ", with the configured GUID" : "");
     w->adapter = w->create_adapter(wide, wide_type,
                                    cfg->has_guid ? &guid : NULL);
-    if (!w->adapter) {
-        DWORD err = GetLastError();
-        char adapter[TUN_NAME_MAX];
-        tun_win_narrow(wide, adapter, sizeof(adapter));
-        return tun_win_fail(err, "WintunCreateAdapter \"%s\"", adapter);
-    }
+    if (!w->adapter)
+        return tun_win_fail(GetLastError(), "WintunCreateAdapter \"%s\"",
+                            adapter);
+    tun_log(TUN_LOG_INFO, "created the wintun adapter \"%s\"", adapter);
     return 0;
 }
 
@@ -162,6 +167,8 @@ int tun_wintun_open(const tun_config *cfg, tun_device *dev, bool *existed)
     w->get_adapter_luid(w->adapter, &dev->luid);
     DWORD capacity = cfg->wintun_ring_capacity ? cfg->wintun_ring_capacity
                                                : TUN_WINTUN_RING_DEFAULT;
+    tun_log(TUN_LOG_DEBUG, "WintunStartSession with a %lu-byte ring",
+            (unsigned long)capacity);
     w->session = w->start_session(w->adapter, capacity);
     if (!w->session) {
         DWORD err = GetLastError();
