@@ -4,8 +4,9 @@
 #     cmake -DCMAKE_TOOLCHAIN_FILE=cmake/zig-cross.cmake ...
 # iOS and tvOS (aarch64-ios, aarch64-tvos): zig ships no iOS SDK, so the
 # C headers are its macOS ones (the same Darwin libc; TargetConditionals.h
-# picks TARGET_OS_IPHONE from the target) and nothing can be linked: build
-# only the tun_static target (objects and an archive).
+# picks TARGET_OS_IPHONE from the target) less those Xcode's iOS and tvOS
+# SDKs lack, and nothing can be linked: build only the tun_static target
+# (objects and an archive).
 # The settings come from the environment so that CMake's compiler checks,
 # which re-read this file in a fresh scope, see them too.
 if(NOT DEFINED ENV{TUN_ZIG} OR NOT DEFINED ENV{TUN_ZIG_TARGET})
@@ -22,7 +23,18 @@ elseif(TUN_ZIG_TARGET MATCHES "-(ios|tvos)$")
   if(NOT EXISTS "${tun_zig_macos_libc}/TargetConditionals.h")
     message(FATAL_ERROR "zig-cross.cmake: no macOS headers in ${tun_zig_macos_libc}")
   endif()
-  set(CMAKE_C_FLAGS_INIT "-isystem ${tun_zig_macos_libc}")
+  # A copy without the macOS headers that the iOS and tvOS SDKs do not ship
+  # (net/route.h, gone since Xcode 9; sys/kern_control.h), made once: code
+  # that needs one without src/darwin/compat.h's stand-in fails here as it
+  # would with the SDK.
+  set(tun_ios_libc "${tun_zig_dir}/lib/libc/include/libtun-ios-any")
+  if(NOT EXISTS "${tun_ios_libc}/.complete")
+    file(REMOVE_RECURSE "${tun_ios_libc}")
+    file(COPY "${tun_zig_macos_libc}/" DESTINATION "${tun_ios_libc}"
+         REGEX "/(net/route|sys/kern_control)\\.h$" EXCLUDE)
+    file(TOUCH "${tun_ios_libc}/.complete")
+  endif()
+  set(CMAKE_C_FLAGS_INIT "-isystem ${tun_ios_libc}")
 elseif(TUN_ZIG_TARGET MATCHES "-freebsd")
   set(CMAKE_SYSTEM_NAME FreeBSD)
 elseif(TUN_ZIG_TARGET MATCHES "-netbsd")

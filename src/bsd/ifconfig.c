@@ -5,7 +5,6 @@
 
 #include <ifaddrs.h>
 #include <net/if_dl.h>
-#include <net/route.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "../darwin/compat.h"
 #else
 #include <net/if_types.h>
+#include <net/route.h>
 #include <netinet/in_var.h>
 #include <netinet6/in6_var.h>
 #endif

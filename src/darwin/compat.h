@@ -23,7 +23,56 @@
 #define SYSPROTO_CONTROL 2
 #define AF_SYS_CONTROL 2
 #endif
+
+/* <sys/kern_control.h>: naming and addressing a kernel control. Xcode's
+ * iOS and tvOS SDKs do not ship it (VPN apps declare these themselves). */
+#if __has_include(<sys/kern_control.h>)
 #include <sys/kern_control.h>
+#else
+#define MAX_KCTL_NAME 96
+struct ctl_info {
+    uint32_t ctl_id;
+    char ctl_name[MAX_KCTL_NAME];
+};
+struct sockaddr_ctl {
+    unsigned char sc_len;
+    unsigned char sc_family;
+    uint16_t ss_sysaddr;
+    uint32_t sc_id;
+    uint32_t sc_unit;
+    uint32_t sc_reserved[5];
+};
+#define CTLIOCGINFO _IOWR('N', 3, struct ctl_info)
+#endif
+
+/* <net/route.h>: the routing socket's message header (src/bsd/ifconfig.c
+ * adds subnet routes with it). Not in the iOS and tvOS SDKs since Xcode 9. */
+#if __has_include(<net/route.h>)
+#include <net/route.h>
+#else
+struct rt_msghdr {
+    unsigned short rtm_msglen;
+    unsigned char rtm_version;
+    unsigned char rtm_type;
+    unsigned short rtm_index;
+    int rtm_flags;
+    int rtm_addrs;
+    pid_t rtm_pid;
+    int rtm_seq;
+    int rtm_errno;
+    int rtm_use;
+    uint32_t rtm_inits;
+    uint32_t rtm_rmx[14]; /* struct rt_metrics: 14 32-bit fields */
+};
+#define RTM_VERSION 5
+#define RTM_ADD 0x1
+#define RTM_DELETE 0x2
+#define RTF_UP 0x1
+#define RTF_STATIC 0x800
+#define RTA_DST 0x1
+#define RTA_GATEWAY 0x2
+#define RTA_NETMASK 0x4
+#endif
 
 /* <net/if_utun.h> (not in the public SDK): the utun kernel control. */
 #if __has_include(<net/if_utun.h>)
@@ -137,5 +186,9 @@ _Static_assert(sizeof(struct tun_if_fake_request) == 160,
                "struct if_fake_request size");
 _Static_assert(sizeof(struct bpf_hdr) == 20, "struct bpf_hdr size");
 #endif
+/* The same with or without the SDK's header (no pointers in them). */
+_Static_assert(CTLIOCGINFO == 0xc0644e03UL, "struct ctl_info size");
+_Static_assert(sizeof(struct sockaddr_ctl) == 32, "struct sockaddr_ctl size");
+_Static_assert(sizeof(struct rt_msghdr) == 92, "struct rt_msghdr size");
 
 #endif
