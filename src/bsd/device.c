@@ -199,9 +199,10 @@ int tun_backend_write(tun_device *dev, const void *buf, size_t len)
                             "tun_device_set_up())");
         if (n != TUN_ENOBUFS)
             return n < 0 ? n : (int)len;
-        /* A full queue answers ENOBUFS (NetBSD's tun and tap when the
-         * protocol's input queue or the mbufs run out: tunwrite,
-         * tap_dev_write; OpenBSD's answers EMSGSIZE/ENOMEM instead) and
+        /* A full queue answers ENOBUFS (NetBSD's tun when the protocol's
+         * input queue is full, tunwrite; NetBSD's tun and tap when mbufs
+         * run out, while tap_dev_write drops a frame its full queue refuses
+         * without a word; OpenBSD answers EMSGSIZE/ENOMEM instead) and
          * never signals room: non-blocking callers retry later; blocking
          * ones sleep 1 ms here unless interrupted. */
         if (atomic_load_explicit(&dev->io.nonblocking, memory_order_relaxed))
