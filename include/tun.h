@@ -263,9 +263,9 @@ TUN_EXTERN int tun_config_add_ipv6(tun_config *cfg, const char *addr,
                                    unsigned prefix);
 /* MTU in bytes of the IP packet (not counting any Ethernet header).
  * Errors: TUN_ERANGE outside TUN_MTU_MIN..TUN_MTU_MAX; platforms with a
- * narrower range (NetBSD tun 576..1500, OpenBSD up to 16384, FreeBSD tap
- * up to 65517, macOS from 72) refuse the rest with TUN_ERANGE in
- * tun_open(). */
+ * narrower range (NetBSD tun 576..1500, NetBSD tap up to 9000, OpenBSD
+ * up to 16384, FreeBSD tap up to 65517, macOS from 72) refuse the rest
+ * with TUN_ERANGE in tun_open(). */
 TUN_EXTERN int tun_config_set_mtu(tun_config *cfg, unsigned mtu);
 /* Ethernet address of a TAP device. Errors: TUN_EINVAL for a multicast or
  * all-zero address; TUN_ENOTSUP on Windows (tap-windows6 reads it from the
