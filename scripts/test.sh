@@ -151,47 +151,6 @@ build build/gcc gcc
 suite build/gcc
 # The instruction counts of the packet engine (the benchmark that a noisy
 # machine does not move) must keep working.
-stage "instruction counts (bench/instructions.sh)"
-bash bench/instructions.sh build/gcc
-if [ $quick -eq 1 ]; then
-  skip "everything after the instruction counts" "--quick"
-  summary
-  exit 0
-fi
-
-# The clang suite leaves out the two long traffic runs (benchmark smoke and
-# soak), which the gcc and sanitizer suites run: they test the same code.
-build build/clang clang
-suite build/clang -E 'test_(bench_quick|soak)$'
-
-build build/sanitize gcc -DTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 suite build/sanitize
-
-# ThreadSanitizer on the tests where threads share a device or the log, or signals
-# fly (the rest is single-threaded; the exhaustion test's rlimits and
-# allocation wrappers do not mix with TSan's runtime).
-build build/tsan clang -DTUN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
-      -DTUN_BUILD_EXAMPLES=OFF
-# Churn looks for races here, not for growth: 200 devices are enough.
-TSAN_OPTIONS=halt_on_error=1:exitcode=66 TUN_CHURN_DEVICES=200 suite build/tsan \
-  -R 'test_(device|netlink_wait|log|fault_(signals|gone|concurrency|churn))$'
-
-# musl: the library, the examples (those without a glibc-only library:
-# the epoll ones) and the unit and integration tests, built with musl-gcc
-# against a cmocka built for musl, with the kernel's uapi headers beside
-# musl's. The suite leaves out the two long traffic runs, as for clang, and
-# churns 200 devices (the C library's part of churn is open and close).
-stage "cmocka for musl"
-musl_inc="$root/build/musl-include"
-mkdir -p "$musl_inc"
-for d in linux asm-generic; do ln -sfn "/usr/include/$d" "$musl_inc/$d"; done
-ln -sfn "/usr/include/$(gcc -dumpmachine)/asm" "$musl_inc/asm"
-cmocka_for musl -DCMAKE_C_COMPILER=musl-gcc
-PKG_CONFIG_LIBDIR="$root/build/musl-cmocka/prefix/lib/pkgconfig" \
-build build/musl musl-gcc -DCMAKE_C_FLAGS="-isystem $musl_inc"
-TUN_CHURN_DEVICES=200 suite build/musl -E 'test_(bench_quick|soak)$'
-
 # cmocka_for NAME [CMAKE ARGS...]: cmocka built statically for another
 # C library or system (Debian has cmocka for glibc only) into
 # build/NAME-cmocka/prefix, once; prints nothing else. Its source is
@@ -256,6 +215,47 @@ cmocka_for() {
   rm -f "$prefix"/lib/libcmocka.so* "$prefix/lib/libcmocka.dll.a" "$prefix/bin/cmocka.dll"
   mv "$prefix/lib/libcmocka-static.a" "$prefix/lib/libcmocka.a"
 }
+
+stage "instruction counts (bench/instructions.sh)"
+bash bench/instructions.sh build/gcc
+if [ $quick -eq 1 ]; then
+  skip "everything after the instruction counts" "--quick"
+  summary
+  exit 0
+fi
+
+# The clang suite leaves out the two long traffic runs (benchmark smoke and
+# soak), which the gcc and sanitizer suites run: they test the same code.
+build build/clang clang
+suite build/clang -E 'test_(bench_quick|soak)$'
+
+build build/sanitize gcc -DTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 suite build/sanitize
+
+# ThreadSanitizer on the tests where threads share a device or the log, or signals
+# fly (the rest is single-threaded; the exhaustion test's rlimits and
+# allocation wrappers do not mix with TSan's runtime).
+build build/tsan clang -DTUN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
+      -DTUN_BUILD_EXAMPLES=OFF
+# Churn looks for races here, not for growth: 200 devices are enough.
+TSAN_OPTIONS=halt_on_error=1:exitcode=66 TUN_CHURN_DEVICES=200 suite build/tsan \
+  -R 'test_(device|netlink_wait|log|fault_(signals|gone|concurrency|churn))$'
+
+# musl: the library, the examples (those without a glibc-only library:
+# the epoll ones) and the unit and integration tests, built with musl-gcc
+# against a cmocka built for musl, with the kernel's uapi headers beside
+# musl's. The suite leaves out the two long traffic runs, as for clang, and
+# churns 200 devices (the C library's part of churn is open and close).
+stage "cmocka for musl"
+musl_inc="$root/build/musl-include"
+mkdir -p "$musl_inc"
+for d in linux asm-generic; do ln -sfn "/usr/include/$d" "$musl_inc/$d"; done
+ln -sfn "/usr/include/$(gcc -dumpmachine)/asm" "$musl_inc/asm"
+cmocka_for musl -DCMAKE_C_COMPILER=musl-gcc
+PKG_CONFIG_LIBDIR="$root/build/musl-cmocka/prefix/lib/pkgconfig" \
+build build/musl musl-gcc -DCMAKE_C_FLAGS="-isystem $musl_inc"
+TUN_CHURN_DEVICES=200 suite build/musl -E 'test_(bench_quick|soak)$'
 
 # Windows: the library, examples and portable unit tests cross-built with
 # mingw-w64 (-Werror; the DLL must export the public API only), the tests
