@@ -36,10 +36,21 @@
  * is sent alone, unchanged, and the kernel drops it as it would without
  * offload.
  *
- * Any packet of a flow that cannot join (a pure ACK, a FIN, a gap) closes
- * the flow's run, so packets of one flow are never reordered. Packets of
- * different flows may be: a run goes out at the position of its first
- * packet. */
+ * Order: unlike Linux's GRO, which only appends, a flow's packets merge
+ * when their sequence numbers follow each other, whatever their order in
+ * the batch, so that a batch reordered on the way (or with two packets
+ * swapped) makes as few super-packets as the same batch in order. The
+ * rules above hold in order of sequence numbers: "first" is the packet
+ * with the lowest one, "last" the highest, the IPv4 identification counts
+ * up in that order; UDP, which has none, merges in batch order. A packet
+ * of a flow that cannot join (a pure ACK, a FIN, a SYN) is a barrier:
+ * packets of the flow before it never merge with packets after it, and it
+ * goes out between them, so the flow's data stays on its side. A run goes
+ * out at the position of its earliest packet in the batch (its "head",
+ * whose buffer gets the super-packet's headers); packets of different
+ * flows, and runs of one flow, may be reordered. With the batch in order
+ * the result is exactly that of appending only, the first packet being
+ * the head. */
 #ifndef TUN_ENGINE_GRO_H
 #define TUN_ENGINE_GRO_H
 
@@ -53,6 +64,9 @@
  * writev() (UIO_MAXIOV is 1024) and an array on the stack. Runs of
  * payloads of 256 bytes or more reach 65535 bytes first. */
 #define TUN_GRO_SEGS_MAX 256
+/* The most slices of one super-packet: its head's headers apart from its
+ * payload when the head's sequence number is not the lowest. */
+#define TUN_GRO_SLICES_MAX (TUN_GRO_SEGS_MAX + 1)
 
 /* A piece of a listed packet: len bytes at data. */
 typedef struct tun_gro_slice {
@@ -70,9 +84,10 @@ size_t tun_gro_table_capacity(const tun_gro_table *t);
 /* Coalesce the packets bufs[0..count): packet i is bufs[i].len bytes at
  * bufs[i].data + offset, and offset >= TUN_VNET_HDR_LEN leaves room for the
  * virtio-net header in front. Nothing is copied: a super-packet is its
- * first packet's buffer (headers rewritten, len unchanged) followed by the
- * payloads of the packets merged into it, where they lie
- * (tun_gro_slices()), so buffer sizes do not limit merging.
+ * head's headers (rewritten: those of its first packet, for the whole)
+ * followed by the payloads of its packets in order, where they lie
+ * (tun_gro_slices()), so buffer sizes do not limit merging; the head's
+ * len and payload stay as they were.
  *
  * Returns the number of packets to send and lists their indices, in order,
  * in tun_gro_listed(). Each listed packet has its virtio-net header written
@@ -99,7 +114,7 @@ const size_t *tun_gro_listed(const tun_gro_table *t);
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i);
 
 /* After tun_gro_coalesce() on bufs: listed packet i as up to
- * TUN_GRO_SEGS_MAX slices, written to out, in order; returns their count.
+ * TUN_GRO_SLICES_MAX slices, written to out, in order; returns their count.
  * Slice 0 starts at bufs[i].data + offset, its virtio-net header right in
  * front of it. */
 size_t tun_gro_slices(const tun_gro_table *t, const tun_buf *bufs,

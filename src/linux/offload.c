@@ -79,7 +79,7 @@ int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
     return n;
 }
 
-_Static_assert(TUN_GRO_SEGS_MAX <= IOV_MAX,
+_Static_assert(TUN_GRO_SLICES_MAX <= IOV_MAX,
                "a super-packet's slices must fit one writev()");
 
 /* Write listed packet i with its virtio-net header, which lies right in
@@ -88,8 +88,8 @@ _Static_assert(TUN_GRO_SEGS_MAX <= IOV_MAX,
 static int tun_offload_write(tun_device *dev, const tun_gro_table *t,
                              const tun_buf *bufs, size_t offset, size_t i)
 {
-    tun_gro_slice slices[TUN_GRO_SEGS_MAX];
-    struct iovec iov[TUN_GRO_SEGS_MAX];
+    tun_gro_slice slices[TUN_GRO_SLICES_MAX];
+    struct iovec iov[TUN_GRO_SLICES_MAX];
     size_t n = tun_gro_slices(t, bufs, offset, i, slices);
     for (size_t k = 0; k < n; k++)
         iov[k] = (struct iovec){(void *)(uintptr_t)slices[k].data,

@@ -744,7 +744,7 @@ static void test_segs_max(void **state)
     const size_t *listed = tun_gro_listed(t);
     assert_int_equal(listed[0], 0);
     assert_int_equal(listed[1], TUN_GRO_SEGS_MAX);
-    tun_gro_slice slices[TUN_GRO_SEGS_MAX];
+    tun_gro_slice slices[TUN_GRO_SLICES_MAX];
     assert_int_equal(tun_gro_slices(t, many, OFFSET, 0, slices),
                      TUN_GRO_SEGS_MAX);
     assert_int_equal(tun_gro_slices(t, many, OFFSET, listed[1], slices), 4);
