@@ -1,6 +1,9 @@
 /* GRO coalescing of an arbitrary sequence of packets.
  *
- * Input: a flags byte (bit 0: merge UDP too), then packets, each as 2 bytes
+ * Input: a flags byte (bit 0: merge UDP too; bits 1-2: the order the
+ * packets are handed over in: 0 as given, 1 reversed, 2 each pair of
+ * neighbours swapped, 3 both, so that seeds of a flow in order reach the
+ * merging of reordered packets), then packets, each as 2 bytes
  * (little-endian) of length, a control byte and the bytes: control bit 0
  * asks the harness to make the packet's IPv4 header and TCP/UDP checksums
  * right (a fuzzer rarely finds them, and only such packets merge); bits
@@ -10,8 +13,9 @@
  * Properties: no access outside the buffers; the listed packets rise and
  * every packet went out in a listed one at or before it; splitting each
  * listed packet again (gathered with tun_gro_gather(), then
- * tun_gso_split()) gives back, in order, exactly the
- * packets that went out in it, but for the IPv4 identification of DF
+ * tun_gso_split()) gives back exactly the packets that went out in it, in
+ * order of TCP sequence numbers (UDP: in batch order), but for the IPv4
+ * identification of DF
  * packets (not compared, as Linux does) and checksum fields (0 and 0xffff
  * are the same sum), which must be right instead; tun_gro_undo() gives
  * every listed packet back its bytes. */
@@ -25,6 +29,12 @@
 
 #define OFFSET TUN_VNET_HDR_LEN
 #define MAX_PKTS 64
+#define SWAP(type, a, b)                                                       \
+    do {                                                                       \
+        type swap_ = (a);                                                      \
+        (a) = (b);                                                             \
+        (b) = swap_;                                                           \
+    } while (0)
 
 static tun_gro_table *table;
 static tun_buf scratch[MAX_PKTS];
@@ -63,6 +73,34 @@ static void fix_checksums(uint8_t *p, size_t len)
     uint16_t c = tun_csum_finish(
         tun_csum_add(tun_pkt_pseudo_sum(p, &pk, l4), p + pk.l3_len, l4));
     tun_put16(p + field, c ? c : 0xffff);
+}
+
+/* Put the count packets (and their copies) in the order the flags byte
+ * asks for. */
+static void reorder(tun_buf *bufs, uint8_t **orig, size_t *orig_len,
+                    size_t count, unsigned order)
+{
+    for (size_t i = 0; i + 1 < count && (order & 2); i += 2) {
+        SWAP(tun_buf, bufs[i], bufs[i + 1]);
+        SWAP(uint8_t *, orig[i], orig[i + 1]);
+        SWAP(size_t, orig_len[i], orig_len[i + 1]);
+    }
+    for (size_t i = 0; i < count / 2 && (order & 1); i++) {
+        size_t j = count - 1 - i;
+        SWAP(tun_buf, bufs[i], bufs[j]);
+        SWAP(uint8_t *, orig[i], orig[j]);
+        SWAP(size_t, orig_len[i], orig_len[j]);
+    }
+}
+
+/* The TCP sequence number of packet p, or 0 for anything else. */
+static uint32_t tcp_seq(const uint8_t *p, size_t len)
+{
+    tun_pkt pk;
+    if (tun_pkt_parse(&pk, p, len) < 0 || pk.fragment ||
+        pk.proto != TUN_IPPROTO_TCP)
+        return 0;
+    return tun_get32(p + pk.l3_len + 4);
 }
 
 /* Segment s, split from a super-packet, against the packet o (len bytes)
@@ -118,6 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         b->len = orig_len[count] = len;
         at += len;
     }
+    reorder(bufs, orig, orig_len, count, (data[0] >> 1) & 3);
 
     int n = tun_gro_coalesce(table, bufs, count, OFFSET, flags);
     FUZZ_CHECK(n >= 0 && (size_t)n <= count);
@@ -144,14 +183,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int segs = tun_gso_split(&vh, whole, (size_t)len, scratch, MAX_PKTS,
                                  0);
         FUZZ_CHECK(segs >= 2);
-        size_t seg = 0;
-        for (size_t j = head; j < count; j++) {
-            if (tun_gro_sent_with(table, j) != head)
-                continue;
-            FUZZ_CHECK(seg < (size_t)segs);
-            check_same(&scratch[seg++], orig[j], orig_len[j]);
+        /* Each segment is the next packet of the super-packet in order of
+         * sequence numbers: the one with its number, each used once. */
+        bool used[MAX_PKTS] = {false};
+        size_t members = 0;
+        for (size_t seg = 0; seg < (size_t)segs; seg++) {
+            uint32_t seq = tcp_seq(scratch[seg].data, scratch[seg].len);
+            size_t j = head;
+            while (j < count &&
+                   (used[j] || tun_gro_sent_with(table, j) != head ||
+                    tcp_seq(orig[j], orig_len[j]) != seq))
+                j++;
+            FUZZ_CHECK(j < count);
+            used[j] = true;
+            check_same(&scratch[seg], orig[j], orig_len[j]);
         }
-        FUZZ_CHECK(seg == (size_t)segs);
+        for (size_t j = head; j < count; j++)
+            members += tun_gro_sent_with(table, j) == head;
+        FUZZ_CHECK(members == (size_t)segs);
     }
     for (size_t i = 0; i < count; i++)
         FUZZ_CHECK(tun_gro_sent_with(table, tun_gro_sent_with(table, i)) ==

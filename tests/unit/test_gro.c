@@ -1096,6 +1096,232 @@ static void test_split_of_coalesce(void **state)
     assert_true(sent * 2 < packets); /* the batches did merge */
 }
 
+/* ---- reordering ------------------------------------------------------------ */
+
+/* Coalesce the batch, then split every write again as a receiver's kernel
+ * would: each packet of the batch must come back exactly once, byte for
+ * byte, in whatever order. Returns the number of writes. */
+static size_t coalesce_and_match(void)
+{
+    static bool seen[MAX_PKTS];
+    static uint8_t super[65536];
+    size_t n = coalesce(TUN_GRO_UDP);
+    memset(seen, 0, sizeof(seen));
+    for (size_t k = 0; k < n; k++) {
+        tun_vnet_hdr vh;
+        tun_vnet_hdr_decode(&vh, bufs[out[k]].data + OFFSET - TUN_VNET_HDR_LEN);
+        size_t len = gather(out[k]);
+        memcpy(super, gathered, len);
+        size_t segs = split(&vh, super, len);
+        for (size_t s = 0; s < segs; s++) {
+            size_t i = 0;
+            while (i < nbufs &&
+                   (seen[i] || orig_len[i] != scratch[s].len ||
+                    memcmp(orig[i], scratch[s].data, orig_len[i]) != 0))
+                i++;
+            if (i == nbufs)
+                fail_msg("write %zu, segment %zu: no such packet in the "
+                         "batch (or one seen twice)", k, s);
+            seen[i] = true;
+        }
+    }
+    for (size_t i = 0; i < nbufs; i++)
+        assert_true(seen[i]);
+    return n;
+}
+
+enum order { IN_ORDER, REVERSED, SWAPPED, SHUFFLED, ORDERS };
+
+/* One packet of a test batch: segment `seg` of flow `flow`. */
+struct item {
+    size_t flow, seg;
+};
+
+/* Put the n items, given in order, in the order o. SWAPPED exchanges each
+ * pair of neighbours; SHUFFLED is a Fisher-Yates shuffle. */
+static void reorder(struct item *items, size_t n, enum order o, uint64_t *rng)
+{
+    for (size_t i = 0; o == REVERSED && i < n / 2; i++) {
+        struct item x = items[i];
+        items[i] = items[n - 1 - i];
+        items[n - 1 - i] = x;
+    }
+    for (size_t i = 0; o == SWAPPED && i + 1 < n; i += 2) {
+        struct item x = items[i];
+        items[i] = items[i + 1];
+        items[i + 1] = x;
+    }
+    for (size_t i = n; o == SHUFFLED && i > 1; i--) {
+        size_t j = test_rand(rng) % i;
+        struct item x = items[i - 1];
+        items[i - 1] = items[j];
+        items[j] = x;
+    }
+}
+
+/* Flows f[0..nflows), flow k the super-packet s[k] cut into segments of gso
+ * bytes, interleaved in turn, then put in order o; returns the number of
+ * writes they make (every packet checked to come back). */
+static size_t reordered_writes(const test_flow *f, const test_seg *s,
+                               size_t nflows, size_t gso, enum order o,
+                               uint64_t *rng)
+{
+    static struct item items[MAX_PKTS];
+    size_t n = 0, segs[4];
+    for (size_t k = 0; k < nflows; k++)
+        segs[k] = (s[k].payload_len + gso - 1) / gso;
+    for (size_t i = 0;; i++) {
+        size_t before = n;
+        for (size_t k = 0; k < nflows; k++)
+            if (i < segs[k]) {
+                assert_true(n < MAX_PKTS);
+                items[n++] = (struct item){k, i};
+            }
+        if (n == before)
+            break;
+    }
+    reorder(items, n, o, rng);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = items[i].flow;
+        test_seg g = test_segment(&s[k], items[i].seg, segs[k], gso);
+        add(&f[k], &g);
+    }
+    size_t writes = coalesce_and_match();
+    reset();
+    return writes;
+}
+
+/* A batch reordered on the way (reversed, neighbours swapped, shuffled)
+ * makes as many writes as the same batch in order, and every packet comes
+ * back from them: IPv4 with and without DF (the identification counts up
+ * in order of sequence numbers), IPv6, a short last segment, PSH on the
+ * last and CWR on the first, the 64 KiB limit, several flows at once. */
+static void test_reordered_batches(void **state)
+{
+    (void)state;
+    uint64_t rng = 2024;
+    static const struct {
+        int version;
+        bool df;
+        uint8_t flags;
+        size_t gso, payload_len, nflows;
+    } cases[] = {
+        {4, true, 0, 1000, 4500, 1},
+        {4, false, 0, 1000, 4500, 1},
+        {6, false, 0, 1000, 5000, 1},
+        {4, true, TEST_PSH, 1448, 20000, 1},
+        {6, false, TEST_PSH | TEST_CWR | TEST_ECE, 1448, 30000, 1},
+        {4, false, TEST_CWR, 700, 14000, 1},
+        {4, true, 0, 1448, 1448 * 150, 1},  /* four runs of the 64 KiB cap */
+        {6, false, 0, 1448, 1448 * 100, 1}, /* three */
+        {4, true, 0, 1000, 40000, 3},
+        {6, true, TEST_PSH, 512, 20000, 4},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        test_flow f[4];
+        test_seg s[4];
+        for (size_t k = 0; k < cases[c].nflows; k++) {
+            f[k] = test_flow_make(k % 2 ? 10 - cases[c].version
+                                        : cases[c].version,
+                                  TEST_TCP, (uint16_t)k);
+            s[k] = tcp_seg();
+            s[k].seq = test_rand(&rng);
+            s[k].id = (uint16_t)test_rand(&rng);
+            s[k].df = cases[c].df;
+            s[k].flags |= cases[c].flags;
+            s[k].payload = payload + k * 262144;
+            s[k].payload_len = cases[c].payload_len;
+        }
+        size_t gso = cases[c].gso, nflows = cases[c].nflows;
+        size_t ordered = reordered_writes(f, s, nflows, gso, IN_ORDER, &rng);
+        for (enum order o = REVERSED; o < ORDERS; o++)
+            for (int round = 0; round < (o == SHUFFLED ? 20 : 1); round++) {
+                size_t writes = reordered_writes(f, s, nflows, gso, o, &rng);
+                if (writes != ordered)
+                    fail_msg("case %zu, order %d: %zu writes, in order %zu",
+                             c, (int)o, writes, ordered);
+            }
+    }
+}
+
+/* A reversed run goes out at its earliest packet in the batch with the
+ * headers of its lowest sequence number: exactly the super-packet Linux
+ * would have sent. */
+static void test_reversed_run_headers(void **state)
+{
+    (void)state;
+    for (int df = 0; df <= 1; df++) {
+        test_flow f = test_flow_make(4, TEST_TCP, 0);
+        test_seg s = tcp_seg();
+        s.df = df;
+        s.flags |= TEST_PSH | TEST_CWR;
+        for (size_t i = 5; i-- > 0;) {
+            test_seg g = test_segment(&s, i, 5, 1000);
+            add(&f, &g);
+        }
+        assert_int_equal(coalesce(0), 1);
+        expect_super(0, 0, &f, &s, 1000);
+        reset();
+    }
+    /* The earliest packet in the middle: its own payload goes in its
+     * place, behind the headers it was given. */
+    test_flow f = test_flow_make(6, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    static const size_t order[] = {2, 0, 4, 1, 3};
+    for (size_t i = 0; i < 5; i++) {
+        test_seg g = test_segment(&s, order[i], 5, 1000);
+        add(&f, &g);
+    }
+    assert_int_equal(coalesce(0), 1);
+    expect_super(0, 0, &f, &s, 1000);
+    tun_gro_slice slices[TUN_GRO_SLICES_MAX];
+    assert_int_equal(tun_gro_slices(table, bufs, OFFSET, 0, slices), 6);
+    assert_int_equal(slices[0].len, test_hdrs_len(&f, &s));
+    tun_gro_undo(table, bufs, OFFSET, 0);
+    assert_memory_equal(bufs[0].data + OFFSET, orig[0], orig_len[0]);
+    reset();
+}
+
+/* Packets of the flow that cannot join stay barriers when the data around
+ * them is reordered: nothing merges across a pure ACK, and it goes out
+ * between the data before and after it. */
+static void test_reordered_barrier(void **state)
+{
+    (void)state;
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    s.payload_len = 4000;
+    test_seg ack = s;
+    ack.payload_len = 0;
+    static const size_t before[] = {1, 0}, after[] = {3, 2};
+    for (size_t i = 0; i < 2; i++) {
+        test_seg g = test_segment(&s, before[i], 4, 1000);
+        add(&f, &g);
+    }
+    add(&f, &ack);
+    for (size_t i = 0; i < 2; i++) {
+        test_seg g = test_segment(&s, after[i], 4, 1000);
+        add(&f, &g);
+    }
+    assert_int_equal(coalesce(0), 3);
+    test_seg a = part(&s, 0, 2, 4, 1000), b = part(&s, 2, 2, 4, 1000);
+    expect_super(0, 0, &f, &a, 1000);
+    expect_plain(1, 2);
+    expect_super(2, 3, &f, &b, 1000);
+    reset();
+
+    /* Segments 1 and 2 on either side of the ACK: none merges. */
+    static const size_t split_order[] = {2, 0, 1, 3};
+    for (size_t i = 0; i < 4; i++) {
+        test_seg g = test_segment(&s, split_order[i], 4, 1000);
+        add(&f, &g);
+        if (i == 1)
+            add(&f, &ack);
+    }
+    assert_int_equal(coalesce(0), 5);
+    reset();
+}
+
 /* tun_gro_undo() gives every listed packet back its bytes from before the
  * call; the packets merged into it were never touched. */
 static void test_undo(void **state)
@@ -1140,6 +1366,9 @@ int main(void)
         cmocka_unit_test(test_table_reuse),
         cmocka_unit_test(test_coalesce_of_split),
         cmocka_unit_test(test_split_of_coalesce),
+        cmocka_unit_test(test_reordered_batches),
+        cmocka_unit_test(test_reversed_run_headers),
+        cmocka_unit_test(test_reordered_barrier),
         cmocka_unit_test(test_undo),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
