@@ -43,6 +43,7 @@ cases=(
     "tun_gro_coalesce coalesce tcp4 GRO coalesce, TCP/IPv4 44 segments"
     "tun_gro_coalesce coalesce tcp6 GRO coalesce, TCP/IPv6 44 segments"
     "tun_gro_coalesce coalesce udp4 GRO coalesce, UDP/IPv4 44 segments"
+    "tun_gro_coalesce coalesce tcp4-shuffled GRO coalesce, TCP/IPv4 44 segments shuffled"
 )
 
 # Instructions per call of one case in one build.
