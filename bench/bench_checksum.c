@@ -172,7 +172,7 @@ static const struct shape {
 /* The segment buffers and GRO table of one split and coalesce. */
 struct offload_bench {
     uint8_t super[65536];
-    uint8_t merged[65536]; /* the coalesced super-packet, gathered */
+    uint8_t merged[TUN_OFFLOAD_BUF_SIZE]; /* the coalesced write, gathered */
     tun_vnet_hdr vh;
     size_t len;
     tun_buf bufs[SEGS];
@@ -217,7 +217,7 @@ static int split(struct offload_bench *b, const struct shape *sh)
 
 static int coalesce(struct offload_bench *b, size_t count)
 {
-    return tun_gro_coalesce(b->table, b->bufs, count, OFFSET, TUN_GRO_UDP);
+    return tun_offload_coalesce(b->table, b->bufs, count, OFFSET, TUN_COALESCE_UDP);
 }
 
 /* Split gave SEGS segments; coalesced (m = 1), they make the super-packet
@@ -234,10 +234,11 @@ static void check_round(struct offload_bench *b, const struct shape *sh,
     }
     size_t field = (size_t)b->vh.csum_start + b->vh.csum_offset;
     if (coalesced && whole &&
-        (tun_gro_gather(b->table, b->bufs, OFFSET, 0, b->merged,
-                        sizeof(b->merged)) != (int)b->len ||
-         memcmp(b->merged, b->super, field) != 0 ||
-         memcmp(b->merged + field + 2, b->super + field + 2,
+        (tun_offload_write_gather(b->table, 0, b->merged,
+                                  sizeof(b->merged)) !=
+             (int)(TUN_VNET_HDR_LEN + b->len) ||
+         memcmp(b->merged + TUN_VNET_HDR_LEN, b->super, field) != 0 ||
+         memcmp(b->merged + TUN_VNET_HDR_LEN + field + 2, b->super + field + 2,
                 b->len - field - 2) != 0)) {
         fprintf(stderr, "%s: coalesce did not give the super-packet back\n",
                 sh->name);

@@ -10,15 +10,18 @@
  * 1-7 give 512-byte steps of room after it, which GRO must leave alone
  * (merging copies nothing). Every buffer is an allocation of its own exact
  * size.
- * Properties: no access outside the buffers; the listed packets rise and
- * every packet went out in a listed one at or before it; splitting each
- * listed packet again (gathered with tun_gro_gather(), then
+ * Properties: no access outside the buffers; the writes' packets rise and
+ * every packet but those of length 0 went out in a write of a packet at or
+ * before it; splitting each
+ * write again (gathered with tun_offload_write_gather(), then
  * tun_gso_split()) gives back exactly the packets that went out in it, in
  * order of TCP sequence numbers (UDP: in batch order), but for the IPv4
  * identification of DF
  * packets (not compared, as Linux does) and checksum fields (0 and 0xffff
- * are the same sum), which must be right instead; tun_gro_undo() gives
- * every listed packet back its bytes. */
+ * are the same sum), which must be right instead;
+ * tun_offload_write_failed() at write k (the input's last byte modulo the
+ * writes) gives back every packet from write k's on, but those that went
+ * out in an earlier write, which get length 0. */
 #include "fuzz.h"
 
 #include "engine/checksum.h"
@@ -38,7 +41,7 @@
 
 static tun_gro_table *table;
 static tun_buf scratch[MAX_PKTS];
-static uint8_t whole[TUN_PACKET_MAX];
+static uint8_t whole[TUN_OFFLOAD_BUF_SIZE]; /* a write: header, packet */
 
 static void setup(void)
 {
@@ -134,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setup();
     if (size < 1)
         return 0;
-    unsigned flags = data[0] & 1 ? TUN_GRO_UDP : 0;
+    unsigned flags = data[0] & 1 ? TUN_COALESCE_UDP : 0;
     tun_buf bufs[MAX_PKTS];
     uint8_t *orig[MAX_PKTS];
     size_t orig_len[MAX_PKTS], count = 0;
@@ -158,12 +161,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     reorder(bufs, orig, orig_len, count, (data[0] >> 1) & 3);
 
-    int n = tun_gro_coalesce(table, bufs, count, OFFSET, flags);
+    int n = tun_offload_coalesce(table, bufs, count, OFFSET, flags);
     FUZZ_CHECK(n >= 0 && (size_t)n <= count);
-    const size_t *listed = tun_gro_listed(table);
-    for (size_t k = 0; k < (size_t)n; k++) {
-        size_t head = listed[k];
-        FUZZ_CHECK(head < count && (k == 0 || head > listed[k - 1]));
+    for (size_t k = 0, prev = 0; k < (size_t)n; k++) {
+        size_t head = tun_offload_write_index(table, k);
+        FUZZ_CHECK(head < count && (k == 0 || head > prev));
+        prev = head;
         FUZZ_CHECK(tun_gro_sent_with(table, head) == head);
         const tun_buf *b = &bufs[head];
         FUZZ_CHECK(b->len <= b->capacity - OFFSET);
@@ -177,11 +180,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         }
         FUZZ_CHECK(b->len == orig_len[head]);
-        int len = tun_gro_gather(table, bufs, OFFSET, head, whole,
-                                 sizeof(whole));
-        FUZZ_CHECK(len >= 0);
-        int segs = tun_gso_split(&vh, whole, (size_t)len, scratch, MAX_PKTS,
-                                 0);
+        int len = tun_offload_write_gather(table, k, whole, sizeof(whole));
+        FUZZ_CHECK(len >= TUN_VNET_HDR_LEN);
+        FUZZ_CHECK(memcmp(whole, b->data + OFFSET - TUN_VNET_HDR_LEN,
+                          TUN_VNET_HDR_LEN) == 0);
+        int segs = tun_gso_split(&vh, whole + TUN_VNET_HDR_LEN,
+                                 (size_t)len - TUN_VNET_HDR_LEN, scratch,
+                                 MAX_PKTS, 0);
         FUZZ_CHECK(segs >= 2);
         /* Each segment is the next packet of the super-packet in order of
          * sequence numbers: the one with its number, each used once. */
@@ -202,14 +207,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             members += tun_gro_sent_with(table, j) == head;
         FUZZ_CHECK(members == (size_t)segs);
     }
-    for (size_t i = 0; i < count; i++)
-        FUZZ_CHECK(tun_gro_sent_with(table, tun_gro_sent_with(table, i)) ==
-                   tun_gro_sent_with(table, i));
-    for (size_t k = 0; k < (size_t)n; k++)
-        tun_gro_undo(table, bufs, OFFSET, listed[k]);
+    size_t listed = 0;
     for (size_t i = 0; i < count; i++) {
-        FUZZ_CHECK(bufs[i].len == orig_len[i]);
-        FUZZ_CHECK(memcmp(bufs[i].data + OFFSET, orig[i], orig_len[i]) == 0);
+        size_t with = tun_gro_sent_with(table, i);
+        FUZZ_CHECK(with <= i && tun_gro_sent_with(table, with) == with);
+        listed += with == i && bufs[i].len;
+    }
+    FUZZ_CHECK(listed == (size_t)n);
+    size_t k = n ? data[size - 1] % (size_t)n : 0;
+    size_t at = n ? tun_offload_write_failed(table, k) : 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i > at && tun_gro_sent_with(table, i) < at)
+            FUZZ_CHECK(bufs[i].len == 0);
+        else if (i >= at)
+            FUZZ_CHECK(bufs[i].len == orig_len[i] &&
+                       memcmp(bufs[i].data + OFFSET, orig[i], orig_len[i]) ==
+                           0);
         free(bufs[i].data);
         free(orig[i]);
     }

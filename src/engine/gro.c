@@ -73,6 +73,11 @@ struct tun_gro_table {
     uint32_t *key;       /* per packet: its place in its group's order */
     tun_pkt *pkts;       /* per packet: its layout */
     uint32_t *run_of; /* per packet: 1 + the run it heads; 0 for none */
+    /* The latest call's batch, which the writes are read from. */
+    tun_buf *bufs;
+    size_t count;
+    size_t offset;
+    size_t nout; /* its writes */
 };
 
 int tun_gro_table_new(size_t capacity, tun_gro_table **out)
@@ -141,7 +146,7 @@ static enum gro_kind classify(const uint8_t *p, size_t len, unsigned flags,
     if (tun_pkt_parse(pk, p, len) < 0 || pk->fragment)
         return KIND_OTHER;
     if (pk->proto != TUN_IPPROTO_TCP &&
-        !(pk->proto == TUN_IPPROTO_UDP && (flags & TUN_GRO_UDP)))
+        !(pk->proto == TUN_IPPROTO_UDP && (flags & TUN_COALESCE_UDP)))
         return KIND_OTHER;
     size_t l3 = pk->l3_len;
     if (len == l3 + pk->l4_len)
@@ -498,8 +503,8 @@ static size_t group_runs(tun_gro_table *t, struct gro_group *g,
     return nruns;
 }
 
-int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
-                     size_t offset, unsigned flags)
+int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
+                         size_t offset, unsigned flags)
 {
     int rc = check_args(t, bufs, count, offset);
     if (rc < 0)
@@ -534,7 +539,7 @@ int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
         t->run_of[run->head] = (uint32_t)r + 1;
     }
     for (size_t i = 0; i < count; i++)
-        if (t->sent_with[i] == i) {
+        if (t->sent_with[i] == i && bufs[i].len) {
             t->listed[nout++] = i;
             memset(bufs[i].data + offset - TUN_VNET_HDR_LEN, 0,
                    TUN_VNET_HDR_LEN);
@@ -543,12 +548,11 @@ int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
         if (t->runs[r].segs > 1)
             finish_run(&t->runs[r], bufs, offset);
     t->nruns = nruns;
+    t->bufs = bufs;
+    t->count = count;
+    t->offset = offset;
+    t->nout = nout;
     return (int)nout;
-}
-
-const size_t *tun_gro_listed(const tun_gro_table *t)
-{
-    return t->listed;
 }
 
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
@@ -556,26 +560,36 @@ size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
     return t->sent_with[i];
 }
 
-/* The run of several packets that listed packet i starts, or NULL. */
+/* The run of several packets that listed packet i heads, or NULL. */
 static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
 {
     uint32_t r = t->run_of[i];
     return r && t->runs[r - 1].segs > 1 ? &t->runs[r - 1] : NULL;
 }
 
-size_t tun_gro_slices(const tun_gro_table *t, const tun_buf *bufs,
-                      size_t offset, size_t i, tun_gro_slice *out)
+size_t tun_offload_write_index(const tun_gro_table *t, size_t k)
 {
-    out[0] = (tun_gro_slice){bufs[i].data + offset, bufs[i].len};
+    return t && k < t->nout ? t->listed[k] : SIZE_MAX;
+}
+
+size_t tun_offload_write_slices(const tun_gro_table *t, size_t k,
+                                tun_slice *out)
+{
+    if (!t || !out || k >= t->nout)
+        return 0;
+    size_t i = t->listed[k], offset = t->offset;
+    const tun_buf *bufs = t->bufs;
+    const uint8_t *start = bufs[i].data + offset - TUN_VNET_HDR_LEN;
+    out[0] = (tun_slice){start, TUN_VNET_HDR_LEN + bufs[i].len};
     const struct gro_run *run = merged_run(t, i);
     if (!run)
         return 1;
     /* The head's headers, then every payload in order of sequence numbers,
      * the head's own one too. */
     size_t hdrs = run_hdrs_len(run), n = 1;
-    out[0].len = hdrs;
+    out[0].len = TUN_VNET_HDR_LEN + hdrs;
     for (uint32_t j = run->first;; j = t->next[j]) {
-        tun_gro_slice s = {bufs[j].data + offset + hdrs, bufs[j].len - hdrs};
+        tun_slice s = {bufs[j].data + offset + hdrs, bufs[j].len - hdrs};
         if (n == 1 && j == i)
             out[0].len += s.len; /* right behind its headers */
         else
@@ -585,24 +599,41 @@ size_t tun_gro_slices(const tun_gro_table *t, const tun_buf *bufs,
     }
 }
 
-int tun_gro_gather(const tun_gro_table *t, const tun_buf *bufs, size_t offset,
-                   size_t i, uint8_t *dst, size_t cap)
+int tun_offload_write_gather(const tun_gro_table *t, size_t k, uint8_t *dst,
+                             size_t cap)
 {
-    tun_gro_slice slices[TUN_GRO_SLICES_MAX];
-    size_t n = tun_gro_slices(t, bufs, offset, i, slices), len = 0;
-    for (size_t k = 0; k < n; k++)
-        len += slices[k].len;
+    tun_slice slices[TUN_SLICES_MAX];
+    size_t n = tun_offload_write_slices(t, k, slices), len = 0;
+    if (!n || !dst)
+        return tun_fail(TUN_EINVAL, "GRO: no write %zu to gather", k);
+    for (size_t s = 0; s < n; s++)
+        len += slices[s].len;
     if (len > cap)
-        return TUN_ENOBUFS;
-    for (size_t k = 0, at = 0; k < n; at += slices[k++].len)
-        memcpy(dst + at, slices[k].data, slices[k].len);
+        return tun_fail(TUN_ENOBUFS,
+                        "GRO: write %zu is %zu bytes, more than the %zu given",
+                        k, len, cap);
+    for (size_t s = 0, at = 0; s < n; at += slices[s++].len)
+        memcpy(dst + at, slices[s].data, slices[s].len);
     return (int)len;
 }
 
-void tun_gro_undo(const tun_gro_table *t, tun_buf *bufs, size_t offset,
-                  size_t i)
+size_t tun_offload_write_failed(tun_gro_table *t, size_t k)
 {
-    const struct gro_run *run = merged_run(t, i);
-    if (run)
-        memcpy(bufs[i].data + offset, run->saved, run_hdrs_len(run));
+    if (!t || k >= t->nout)
+        return t ? t->count : 0;
+    tun_buf *bufs = t->bufs;
+    size_t at = t->listed[k];
+    /* Give every unwritten super-packet's head its headers back (the
+     * packets merged into it were only read). */
+    for (size_t j = k; j < t->nout; j++) {
+        const struct gro_run *run = merged_run(t, t->listed[j]);
+        if (run)
+            memcpy(bufs[run->head].data + t->offset, run->saved,
+                   run_hdrs_len(run));
+    }
+    for (size_t i = at + 1; i < t->count; i++)
+        if (t->sent_with[i] < at)
+            bufs[i].len = 0;
+    t->nout = k; /* those writes are gone */
+    return at;
 }

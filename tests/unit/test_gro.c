@@ -140,36 +140,49 @@ static void check_completed_checksum(const uint8_t *p, size_t len,
     free(copy);
 }
 
-static uint8_t gathered[65536];
+/* A write whole, its header in front, and the packet in it. */
+static uint8_t gathered_write[TUN_VNET_HDR_LEN + 65536];
+static uint8_t *const gathered = gathered_write + TUN_VNET_HDR_LEN;
 
-/* Listed packet idx whole, as it goes out, into gathered[]; its length. */
+/* The write of listed packet idx, as it goes out, into gathered_write[];
+ * the length of its packet (gathered). */
 static size_t gather(size_t idx)
 {
-    int len = tun_gro_gather(table, bufs, OFFSET, idx, gathered,
-                             sizeof(gathered));
-    assert_true(len >= 0);
-    return (size_t)len;
+    size_t k = 0;
+    while (tun_offload_write_index(table, k) != idx)
+        assert_true(++k < MAX_PKTS);
+    int len = tun_offload_write_gather(table, k, gathered_write,
+                                       sizeof(gathered_write));
+    assert_true(len >= TUN_VNET_HDR_LEN);
+    assert_memory_equal(gathered_write,
+                        bufs[idx].data + OFFSET - TUN_VNET_HDR_LEN,
+                        TUN_VNET_HDR_LEN);
+    return (size_t)len - TUN_VNET_HDR_LEN;
 }
 
-/* Run tun_gro_coalesce() on the batch and check what holds for every
- * result: the listed indices rise; a packet not listed is untouched; a
+/* Run tun_offload_coalesce() on the batch and check what holds for every
+ * result: the listed indices (write k's packet in out[k]) rise; a packet
+ * not listed is untouched; a
  * listed one has its headroom before the header untouched, and either a
  * zero header and its bytes unchanged, or a super-packet header whose
  * completed checksum is right, its len and payload unchanged. Returns the
  * count. */
 static size_t coalesce(unsigned flags)
 {
-    int n = tun_gro_coalesce(table, bufs, nbufs, OFFSET, flags);
+    int n = tun_offload_coalesce(table, bufs, nbufs, OFFSET, flags);
     if (n < 0)
-        fail_msg("tun_gro_coalesce: %s: %s", tun_err_name(n),
+        fail_msg("tun_offload_coalesce: %s: %s", tun_err_name(n),
                  tun_last_error());
-    memcpy(out, tun_gro_listed(table), (size_t)n * sizeof(out[0]));
+    for (size_t k = 0; k < (size_t)n; k++)
+        out[k] = tun_offload_write_index(table, k);
+    assert_int_equal(tun_offload_write_index(table, (size_t)n), SIZE_MAX);
     size_t k = 0;
     for (size_t i = 0; i < nbufs; i++) {
         bool listed = k < (size_t)n && out[k] == i;
-        /* A packet goes out itself or inside a listed one before it. */
+        /* A packet goes out itself or inside a listed one before it, or,
+         * of length 0, not at all. */
         size_t with = tun_gro_sent_with(table, i);
-        assert_true(listed ? with == i : with < i);
+        assert_true(listed ? with == i : with < i || bufs[i].len == 0);
         assert_int_equal(tun_gro_sent_with(table, with), with);
         size_t guard = listed ? OFFSET - TUN_VNET_HDR_LEN : OFFSET;
         for (size_t b = 0; b < guard; b++)
@@ -223,12 +236,15 @@ static void expect_super(size_t k, size_t idx, const test_flow *f,
     assert_memory_equal(gathered, expect, len);
 }
 
-/* The batch goes out unchanged: no packet merges. */
+/* The batch goes out unchanged: no packet merges (and one of length 0
+ * makes no write). */
 static void expect_no_merge(unsigned flags)
 {
-    assert_int_equal(coalesce(flags), nbufs);
+    size_t n = coalesce(flags), k = 0;
     for (size_t i = 0; i < nbufs; i++)
-        expect_plain(i, i);
+        if (bufs[i].len)
+            expect_plain(k++, i);
+    assert_int_equal(n, k);
     reset();
 }
 
@@ -362,7 +378,7 @@ static void test_interleaved_flows(void **state)
             test_seg g = test_segment(&s[k], i, 5, 1000);
             add(&flows[k], &g);
         }
-    assert_int_equal(coalesce(TUN_GRO_UDP), 4);
+    assert_int_equal(coalesce(TUN_COALESCE_UDP), 4);
     for (size_t k = 0; k < 4; k++)
         expect_super(k, k, &flows[k], &s[k], 1000);
     reset();
@@ -392,16 +408,16 @@ static void test_udp(void **state)
     for (int version = 4; version <= 6; version += 2) {
         test_flow f = test_flow_make(version, TEST_UDP, 0);
         test_seg s = {.id = 7, .payload = payload, .payload_len = 1200 * 5 + 701};
-        expect_whole(&f, &s, 6, 1200, TUN_GRO_UDP);
+        expect_whole(&f, &s, 6, 1200, TUN_COALESCE_UDP);
 
-        /* Without TUN_GRO_UDP (a device without USO): all alone. */
+        /* Without TUN_COALESCE_UDP (a device without USO): all alone. */
         add_segments(&f, &s, 0, 6, 6, 1200);
         expect_no_merge(0);
 
         /* At most 64 datagrams per run, as Linux's UDP GRO takes. */
         s.payload_len = 70 * 100;
         add_segments(&f, &s, 0, 70, 70, 100);
-        assert_int_equal(coalesce(TUN_GRO_UDP), 2);
+        assert_int_equal(coalesce(TUN_COALESCE_UDP), 2);
         test_seg a = part(&s, 0, 64, 70, 100), b = part(&s, 64, 6, 70, 100);
         expect_super(0, 0, &f, &a, 100);
         expect_super(1, 64, &f, &b, 100);
@@ -415,7 +431,7 @@ static void test_udp(void **state)
         add(&f, &small);
         add(&f, &big);
         add(&f, &big);
-        assert_int_equal(coalesce(TUN_GRO_UDP), 2);
+        assert_int_equal(coalesce(TUN_COALESCE_UDP), 2);
         expect_plain(0, 0);
         assert_int_equal(out[1], 1);
         reset();
@@ -426,7 +442,7 @@ static void test_udp(void **state)
     add_segments(&f, &s, 0, 4, 4, 1000);
     test_put16(bufs[1].data + OFFSET + 20 + 6, 0);
     test_put16(orig[1] + 20 + 6, 0);
-    assert_int_equal(coalesce(TUN_GRO_UDP), 3);
+    assert_int_equal(coalesce(TUN_COALESCE_UDP), 3);
     expect_plain(0, 0);
     expect_plain(1, 1);
     test_seg b = part(&s, 2, 2, 4, 1000);
@@ -740,22 +756,21 @@ static void test_segs_max(void **state)
         many[i] = (tun_buf){block + i * size, size,
                             test_build(block + i * size + OFFSET, &f, &g)};
     }
-    assert_int_equal(tun_gro_coalesce(t, many, SEGS, OFFSET, 0), 2);
-    const size_t *listed = tun_gro_listed(t);
-    assert_int_equal(listed[0], 0);
-    assert_int_equal(listed[1], TUN_GRO_SEGS_MAX);
-    tun_gro_slice slices[TUN_GRO_SLICES_MAX];
-    assert_int_equal(tun_gro_slices(t, many, OFFSET, 0, slices),
-                     TUN_GRO_SEGS_MAX);
-    assert_int_equal(tun_gro_slices(t, many, OFFSET, listed[1], slices), 4);
+    assert_int_equal(tun_offload_coalesce(t, many, SEGS, OFFSET, 0), 2);
+    assert_int_equal(tun_offload_write_index(t, 0), 0);
+    assert_int_equal(tun_offload_write_index(t, 1), TUN_GRO_SEGS_MAX);
+    tun_slice slices[TUN_SLICES_MAX];
+    assert_int_equal(tun_offload_write_slices(t, 0, slices), TUN_GRO_SEGS_MAX);
+    assert_int_equal(tun_offload_write_slices(t, 1, slices), 4);
     for (size_t k = 0; k < 2; k++) {
-        size_t from = listed[k], count = k ? 4 : TUN_GRO_SEGS_MAX;
+        size_t from = tun_offload_write_index(t, k);
+        size_t count = k ? 4 : TUN_GRO_SEGS_MAX;
         test_seg a = part(&s, from, count, SEGS, GSO);
         tun_vnet_hdr want;
         size_t len = test_build_super(expect, &f, &a, GSO, &want);
-        assert_int_equal(tun_gro_gather(t, many, OFFSET, from, gathered,
-                                        sizeof(gathered)),
-                         len);
+        assert_int_equal(tun_offload_write_gather(t, k, gathered_write,
+                                                  sizeof(gathered_write)),
+                         TUN_VNET_HDR_LEN + len);
         assert_memory_equal(gathered, expect, len);
     }
     tun_gro_table_free(t);
@@ -778,7 +793,7 @@ static void test_bad_checksums(void **state)
         add_segments(&f, &s, 0, 5, 5, 1000);
         bufs[2].data[OFFSET + hdrs + 10] ^= 0x40;
         orig[2][hdrs + 10] ^= 0x40;
-        assert_int_equal(coalesce(TUN_GRO_UDP), 3);
+        assert_int_equal(coalesce(TUN_COALESCE_UDP), 3);
         test_seg a = part(&s, 0, 2, 5, 1000), b = part(&s, 3, 2, 5, 1000);
         expect_super(0, 0, &f, &a, 1000);
         expect_plain(1, 2);
@@ -789,7 +804,7 @@ static void test_bad_checksums(void **state)
         add_segments(&f, &s, 0, 5, 5, 1000);
         bufs[0].data[OFFSET + hdrs] ^= 1;
         orig[0][hdrs] ^= 1;
-        assert_int_equal(coalesce(TUN_GRO_UDP), 2);
+        assert_int_equal(coalesce(TUN_COALESCE_UDP), 2);
         expect_plain(0, 0);
         b = part(&s, 1, 4, 5, 1000);
         expect_super(1, 1, &f, &b, 1000);
@@ -892,7 +907,7 @@ static void test_malformed(void **state)
             size_t len = test_build(packet, &g, &t);
             for (size_t cut = 0; cut < len; cut++) {
                 add_raw(packet, cut, OFFSET + cut);
-                expect_no_merge(TUN_GRO_UDP);
+                expect_no_merge(TUN_COALESCE_UDP);
             }
         }
 }
@@ -903,27 +918,27 @@ static void test_arguments(void **state)
     test_flow f = test_flow_make(4, TEST_TCP, 0);
     test_seg s = tcp_seg();
     add_segments(&f, &s, 0, 3, 5, 1000);
-    assert_int_equal(tun_gro_coalesce(NULL, bufs, 3, OFFSET, 0), TUN_EINVAL);
-    assert_int_equal(tun_gro_coalesce(table, NULL, 3, OFFSET, 0), TUN_EINVAL);
-    assert_int_equal(tun_gro_coalesce(table, bufs, 3, TUN_VNET_HDR_LEN - 1, 0),
+    assert_int_equal(tun_offload_coalesce(NULL, bufs, 3, OFFSET, 0), TUN_EINVAL);
+    assert_int_equal(tun_offload_coalesce(table, NULL, 3, OFFSET, 0), TUN_EINVAL);
+    assert_int_equal(tun_offload_coalesce(table, bufs, 3, TUN_VNET_HDR_LEN - 1, 0),
                      TUN_EINVAL);
-    assert_int_equal(tun_gro_coalesce(table, bufs, MAX_PKTS + 1, OFFSET, 0),
+    assert_int_equal(tun_offload_coalesce(table, bufs, MAX_PKTS + 1, OFFSET, 0),
                      TUN_EINVAL);
     bufs[2].len = bufs[2].capacity - OFFSET + 1;
-    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
+    assert_int_equal(tun_offload_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
     bufs[2].len = orig_len[2];
     bufs[1].capacity = OFFSET - 1;
-    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
+    assert_int_equal(tun_offload_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
     bufs[1].capacity = CAP;
     uint8_t *data = bufs[1].data;
     bufs[1].data = NULL;
-    assert_int_equal(tun_gro_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
+    assert_int_equal(tun_offload_coalesce(table, bufs, 3, OFFSET, 0), TUN_EINVAL);
     bufs[1].data = data;
     /* Nothing was written: the batch still merges as it should. */
     assert_int_equal(coalesce(0), 1);
     test_seg a = part(&s, 0, 3, 5, 1000);
     expect_super(0, 0, &f, &a, 1000);
-    assert_int_equal(tun_gro_coalesce(table, NULL, 0, OFFSET, 0), 0);
+    assert_int_equal(tun_offload_coalesce(table, NULL, 0, OFFSET, 0), 0);
     reset();
 
     tun_gro_table *t;
@@ -1001,7 +1016,7 @@ static void test_coalesce_of_split(void **state)
                     size_t n = split(&vh, super, len);
                     for (size_t i = 0; i < n; i++)
                         add_raw(scratch[i].data, scratch[i].len, 0);
-                    assert_int_equal(coalesce(TUN_GRO_UDP), 1);
+                    assert_int_equal(coalesce(TUN_COALESCE_UDP), 1);
                     expect_super(0, 0, &f, &s, gso);
                     reset();
                 }
@@ -1063,7 +1078,7 @@ static void test_split_of_coalesce(void **state)
     for (int round = 0; round < 200; round++) {
         size_t flows = random_batch(&rng, flow_of);
         size_t next[8] = {0}; /* per flow: the batch index to compare next */
-        size_t n = coalesce(TUN_GRO_UDP);
+        size_t n = coalesce(TUN_COALESCE_UDP);
         packets += nbufs;
         sent += n;
         for (size_t k = 0; k < n; k++) {
@@ -1105,7 +1120,7 @@ static size_t coalesce_and_match(void)
 {
     static bool seen[MAX_PKTS];
     static uint8_t super[65536];
-    size_t n = coalesce(TUN_GRO_UDP);
+    size_t n = coalesce(TUN_COALESCE_UDP);
     memset(seen, 0, sizeof(seen));
     for (size_t k = 0; k < n; k++) {
         tun_vnet_hdr vh;
@@ -1274,10 +1289,10 @@ static void test_reversed_run_headers(void **state)
     }
     assert_int_equal(coalesce(0), 1);
     expect_super(0, 0, &f, &s, 1000);
-    tun_gro_slice slices[TUN_GRO_SLICES_MAX];
-    assert_int_equal(tun_gro_slices(table, bufs, OFFSET, 0, slices), 6);
-    assert_int_equal(slices[0].len, test_hdrs_len(&f, &s));
-    tun_gro_undo(table, bufs, OFFSET, 0);
+    tun_slice slices[TUN_SLICES_MAX];
+    assert_int_equal(tun_offload_write_slices(table, 0, slices), 6);
+    assert_int_equal(slices[0].len, TUN_VNET_HDR_LEN + test_hdrs_len(&f, &s));
+    assert_int_equal(tun_offload_write_failed(table, 0), 0);
     assert_memory_equal(bufs[0].data + OFFSET, orig[0], orig_len[0]);
     reset();
 }
@@ -1322,22 +1337,35 @@ static void test_reordered_barrier(void **state)
     reset();
 }
 
-/* tun_gro_undo() gives every listed packet back its bytes from before the
- * call; the packets merged into it were never touched. */
-static void test_undo(void **state)
+/* tun_offload_write_failed(): when write k fails, the batch from write k's
+ * packet on is as before the call (the heads of unwritten super-packets
+ * get their headers back; merged packets were never touched), but for the
+ * packets that went out in an earlier write, now of length 0. From write 0,
+ * the whole batch comes back. */
+static void test_write_failed(void **state)
 {
     (void)state;
     static size_t flow_of[MAX_PKTS];
     uint64_t rng = 99;
-    for (int round = 0; round < 50; round++) {
+    for (int round = 0; round < 100; round++) {
         random_batch(&rng, flow_of);
-        size_t n = coalesce(TUN_GRO_UDP);
-        for (size_t k = 0; k < n; k++)
-            tun_gro_undo(table, bufs, OFFSET, out[k]);
+        size_t n = coalesce(TUN_COALESCE_UDP);
+        size_t k = round % 2 ? test_rand(&rng) % n : 0;
+        size_t at = tun_offload_write_failed(table, k);
+        assert_int_equal(at, out[k]);
         for (size_t i = 0; i < nbufs; i++) {
+            if (i < at)
+                continue; /* went out */
+            if (i > at && tun_gro_sent_with(table, i) < at) {
+                assert_int_equal(bufs[i].len, 0);
+                continue;
+            }
             assert_int_equal(bufs[i].len, orig_len[i]);
             assert_memory_equal(bufs[i].data + OFFSET, orig[i], orig_len[i]);
         }
+        /* The writes from k on are gone. */
+        assert_int_equal(tun_offload_write_index(table, k), SIZE_MAX);
+        assert_int_equal(tun_offload_write_failed(table, k), nbufs);
         reset();
     }
 }
@@ -1369,7 +1397,7 @@ int main(void)
         cmocka_unit_test(test_reordered_batches),
         cmocka_unit_test(test_reversed_run_headers),
         cmocka_unit_test(test_reordered_barrier),
-        cmocka_unit_test(test_undo),
+        cmocka_unit_test(test_write_failed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
