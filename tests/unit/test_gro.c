@@ -116,6 +116,18 @@ static void add_segments(const test_flow *f, const test_seg *s, size_t from,
     }
 }
 
+/* Segments order[0..count) of the n that super-packet s splits into, in
+ * that order. */
+static void add_segments_in(const test_flow *f, const test_seg *s,
+                            const size_t *order, size_t count, size_t n,
+                            size_t gso)
+{
+    for (size_t i = 0; i < count; i++) {
+        test_seg g = test_segment(s, order[i], n, gso);
+        add(f, &g);
+    }
+}
+
 static bool header_is_zero(const uint8_t *vnet)
 {
     for (size_t k = 0; k < TUN_VNET_HDR_LEN; k++)
@@ -940,6 +952,17 @@ static void test_arguments(void **state)
     expect_super(0, 0, &f, &a, 1000);
     assert_int_equal(tun_offload_coalesce(table, NULL, 0, OFFSET, 0), 0);
     reset();
+    /* The writes' accessors, with no table or no such write. */
+    tun_slice slices[TUN_SLICES_MAX];
+    assert_int_equal(tun_offload_write_index(NULL, 0), SIZE_MAX);
+    assert_int_equal(tun_offload_write_index(table, 0), SIZE_MAX);
+    assert_int_equal(tun_offload_write_slices(NULL, 0, slices), 0);
+    assert_int_equal(tun_offload_write_slices(table, 0, slices), 0);
+    assert_int_equal(tun_offload_write_gather(NULL, 0, gathered_write,
+                                              sizeof(gathered_write)),
+                     TUN_EINVAL);
+    assert_int_equal(tun_offload_write_failed(NULL, 0), 0);
+    assert_int_equal(tun_offload_write_failed(table, 0), 0);
 
     tun_gro_table *t;
     assert_int_equal(tun_gro_table_new(0, &t), TUN_EINVAL);
@@ -1270,10 +1293,8 @@ static void test_reversed_run_headers(void **state)
         test_seg s = tcp_seg();
         s.df = df;
         s.flags |= TEST_PSH | TEST_CWR;
-        for (size_t i = 5; i-- > 0;) {
-            test_seg g = test_segment(&s, i, 5, 1000);
-            add(&f, &g);
-        }
+        static const size_t reversed[] = {4, 3, 2, 1, 0};
+        add_segments_in(&f, &s, reversed, 5, 5, 1000);
         assert_int_equal(coalesce(0), 1);
         expect_super(0, 0, &f, &s, 1000);
         reset();
@@ -1283,10 +1304,7 @@ static void test_reversed_run_headers(void **state)
     test_flow f = test_flow_make(6, TEST_TCP, 0);
     test_seg s = tcp_seg();
     static const size_t order[] = {2, 0, 4, 1, 3};
-    for (size_t i = 0; i < 5; i++) {
-        test_seg g = test_segment(&s, order[i], 5, 1000);
-        add(&f, &g);
-    }
+    add_segments_in(&f, &s, order, 5, 5, 1000);
     assert_int_equal(coalesce(0), 1);
     expect_super(0, 0, &f, &s, 1000);
     tun_slice slices[TUN_SLICES_MAX];
@@ -1309,15 +1327,9 @@ static void test_reordered_barrier(void **state)
     test_seg ack = s;
     ack.payload_len = 0;
     static const size_t before[] = {1, 0}, after[] = {3, 2};
-    for (size_t i = 0; i < 2; i++) {
-        test_seg g = test_segment(&s, before[i], 4, 1000);
-        add(&f, &g);
-    }
+    add_segments_in(&f, &s, before, 2, 4, 1000);
     add(&f, &ack);
-    for (size_t i = 0; i < 2; i++) {
-        test_seg g = test_segment(&s, after[i], 4, 1000);
-        add(&f, &g);
-    }
+    add_segments_in(&f, &s, after, 2, 4, 1000);
     assert_int_equal(coalesce(0), 3);
     test_seg a = part(&s, 0, 2, 4, 1000), b = part(&s, 2, 2, 4, 1000);
     expect_super(0, 0, &f, &a, 1000);
@@ -1327,12 +1339,9 @@ static void test_reordered_barrier(void **state)
 
     /* Segments 1 and 2 on either side of the ACK: none merges. */
     static const size_t split_order[] = {2, 0, 1, 3};
-    for (size_t i = 0; i < 4; i++) {
-        test_seg g = test_segment(&s, split_order[i], 4, 1000);
-        add(&f, &g);
-        if (i == 1)
-            add(&f, &ack);
-    }
+    add_segments_in(&f, &s, split_order, 2, 4, 1000);
+    add(&f, &ack);
+    add_segments_in(&f, &s, split_order + 2, 2, 4, 1000);
     assert_int_equal(coalesce(0), 5);
     reset();
 }
