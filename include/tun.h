@@ -696,8 +696,9 @@ TUN_EXTERN void tun_gro_table_free(tun_gro_table *table);
  * were written.
  *
  * On an offload device, with a table, packets of one TCP flow that follow
- * each other (consecutive sequence numbers, equal sizes but for a shorter
- * last one, the same flags, options and IP header fields) are merged into
+ * each other (consecutive sequence numbers, in whatever order they are in
+ * the batch, equal sizes but for a shorter last one, the same flags,
+ * options and IP header fields) are merged into
  * super-packets of up to 64 KiB, and so are UDP datagrams of one flow when
  * the device has TUN_FLAG_UDP_GSO; everything else is written unchanged.
  * This needs offset >= TUN_VNET_HDR_LEN (the header is written in front of
@@ -706,8 +707,10 @@ TUN_EXTERN void tun_gro_table_free(tun_gro_table *table);
  * followed by the payloads of the others, from their own buffers, so
  * buffers of any size merge up to 64 KiB (at most 256 packets). Only
  * packets whose checksums are right are merged (a corrupt one is written
- * alone, unchanged, for the kernel to drop); packets of one flow keep their
- * order, packets of different flows may not. The contents and len of
+ * alone, unchanged, for the kernel to drop); a flow's data goes out in
+ * order of sequence numbers between its other packets (a pure ACK, a FIN:
+ * nothing merges across them), packets of different flows may be
+ * reordered. The contents and len of
  * written buffers are undefined after the call. Without offload, or with a
  * NULL table, each packet is written as tun_write() would.
  *
