@@ -101,24 +101,59 @@ static void flood(bool offload)
         sendmmsg(s, msgs, 64, 0);
 }
 
-static unsigned long run_epoll(tun_device *dev, double end)
+#define BATCH TUN_IDEAL_BATCH_SIZE
+
+/* Offload: the buffers of one tun_recv_multiple() (the first takes a whole
+ * super-packet, so it is read in place) and the GRO table. */
+struct offload_io {
+    tun_gro_table *table;
+    tun_buf bufs[BATCH];
+};
+
+/* Reflect what the device holds, until TUN_EAGAIN; returns how many
+ * packets went back. Without offload: tun_read() and tun_write() each. */
+static unsigned long drain(tun_device *dev, struct offload_io *io)
 {
     static uint8_t pkt[PACKET];
     unsigned long done = 0;
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN};
-    epoll_ctl(ep, EPOLL_CTL_ADD, tun_device_fd(dev), &ev);
-    while (now() < end) {
-        if (epoll_wait(ep, &ev, 1, 100) <= 0)
-            continue;
-        int n;
+    int n;
+    if (!io) {
         while ((n = tun_read(dev, pkt, sizeof(pkt))) > 0) {
             reflect(pkt, (size_t)n);
             if (tun_write(dev, pkt, (size_t)n) == n)
                 done++;
         }
+        return done;
     }
+    while ((n = tun_recv_multiple(dev, io->bufs, BATCH, TUN_VNET_HDR_LEN)) >
+           0) {
+        for (int i = 0; i < n; i++)
+            reflect(io->bufs[i].data + TUN_VNET_HDR_LEN, io->bufs[i].len);
+        if (tun_send_multiple(dev, io->table, io->bufs, (size_t)n,
+                              TUN_VNET_HDR_LEN) == n)
+            done += (unsigned long)n;
+    }
+    return done;
+}
+
+static unsigned long run_epoll(tun_device *dev, double end, bool offload)
+{
+    enum { SEG = TUN_VNET_HDR_LEN + PACKET };
+    static uint8_t first[TUN_OFFLOAD_BUF_SIZE], rest[BATCH - 1][SEG];
+    static struct offload_io io = {.bufs = {{first, sizeof(first), 0}}};
+    for (size_t i = 1; i < BATCH; i++)
+        io.bufs[i] = (tun_buf){rest[i - 1], SEG, 0};
+    if (offload && tun_gro_table_new(BATCH, &io.table) < 0)
+        exit(1);
+    unsigned long done = 0;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN};
+    epoll_ctl(ep, EPOLL_CTL_ADD, tun_device_fd(dev), &ev);
+    while (now() < end)
+        if (epoll_wait(ep, &ev, 1, 100) > 0)
+            done += drain(dev, offload ? &io : NULL);
     close(ep);
+    tun_gro_table_free(io.table);
     return done;
 }
 
@@ -129,40 +164,6 @@ static size_t reflect_packet(void *arg, uint8_t *buffer, size_t len,
     (void)size;
     reflect(buffer, len);
     return len;
-}
-
-/* Offload: tun_recv_multiple() until TUN_EAGAIN, each batch reflected and
- * sent back with tun_send_multiple(). */
-static unsigned long run_epoll_offload(tun_device *dev, double end)
-{
-    enum { BATCH = TUN_IDEAL_BATCH_SIZE, SEG = TUN_VNET_HDR_LEN + PACKET };
-    static uint8_t first[TUN_OFFLOAD_BUF_SIZE], rest[BATCH - 1][SEG];
-    tun_buf bufs[BATCH] = {{first, sizeof(first), 0}};
-    for (size_t i = 1; i < BATCH; i++)
-        bufs[i] = (tun_buf){rest[i - 1], SEG, 0};
-    tun_gro_table *table;
-    if (tun_gro_table_new(BATCH, &table) < 0)
-        exit(1);
-    unsigned long done = 0;
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN};
-    epoll_ctl(ep, EPOLL_CTL_ADD, tun_device_fd(dev), &ev);
-    while (now() < end) {
-        if (epoll_wait(ep, &ev, 1, 100) <= 0)
-            continue;
-        int n;
-        while ((n = tun_recv_multiple(dev, bufs, BATCH, TUN_VNET_HDR_LEN)) >
-               0) {
-            for (int i = 0; i < n; i++)
-                reflect(bufs[i].data + TUN_VNET_HDR_LEN, bufs[i].len);
-            if (tun_send_multiple(dev, table, bufs, (size_t)n,
-                                  TUN_VNET_HDR_LEN) == n)
-                done += (unsigned long)n;
-        }
-    }
-    close(ep);
-    tun_gro_table_free(table);
-    return done;
 }
 
 static unsigned long run_uring(tun_device *dev, double end, bool offload)
@@ -221,9 +222,8 @@ int main(int argc, char **argv)
     if (child == 0)
         flood(offload);
     double cpu0 = cpu_seconds(), t0 = now();
-    unsigned long done = uring      ? run_uring(dev, t0 + seconds, offload)
-                         : offload ? run_epoll_offload(dev, t0 + seconds)
-                                   : run_epoll(dev, t0 + seconds);
+    unsigned long done = uring ? run_uring(dev, t0 + seconds, offload)
+                               : run_epoll(dev, t0 + seconds, offload);
     double cpu = cpu_seconds() - cpu0, wall = now() - t0;
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
