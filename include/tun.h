@@ -822,9 +822,14 @@ typedef struct tun_slice {
  * on Linux, the BSDs and macOS). */
 #define TUN_SLICES_MAX 257
 
-/* After tun_offload_coalesce() returned n: the index in bufs of the packet
- * write k (below n) goes out from, where its header lies. Rises with k:
- * every packet before it went out in an earlier write. */
+/* The tun_offload_write_*() calls read the writes of the table's latest
+ * tun_offload_coalesce(); they allocate nothing, and may run in any thread
+ * but not during a coalesce or tun_offload_write_failed() on the table.
+ *
+ * After tun_offload_coalesce() returned n: the index in bufs of the packet
+ * write k (below n) goes out from, where its header lies; SIZE_MAX for a
+ * NULL table or k not below n. Rises with k: every packet before it went
+ * out in an earlier write. */
 TUN_EXTERN size_t tun_offload_write_index(const tun_gro_table *table,
                                           size_t k);
 
@@ -832,14 +837,15 @@ TUN_EXTERN size_t tun_offload_write_index(const tun_gro_table *table,
  * TUN_SLICES_MAX), in order; returns their count. Slice 0 starts with the
  * virtio-net header; their total length is the write's. One writev() of
  * them, or one io_uring writev, sends it. Valid until the next coalesce on
- * the table, while the buffers stay as they were. */
+ * the table, while the buffers stay as they were. Returns 0 (nothing
+ * written) for a NULL argument or k not below n. */
 TUN_EXTERN size_t tun_offload_write_slices(const tun_gro_table *table,
                                            size_t k, tun_slice *out);
 
 /* Write k copied whole (header and packet) into dst, room for cap bytes,
  * for a caller that needs it contiguous. Returns its length, or
- * TUN_ENOBUFS (nothing copied) when it does not fit:
- * TUN_OFFLOAD_BUF_SIZE always does. */
+ * TUN_ENOBUFS (nothing copied) when it does not fit (TUN_OFFLOAD_BUF_SIZE
+ * always does), TUN_EINVAL for a NULL argument or k not below n. */
 TUN_EXTERN int tun_offload_write_gather(const tun_gro_table *table, size_t k,
                                         uint8_t *dst, size_t cap);
 
@@ -849,7 +855,8 @@ TUN_EXTERN int tun_offload_write_gather(const tun_gro_table *table, size_t k,
  * already went out in an earlier write gets len 0. Returns write k's index
  * r: bufs[0..r) all went out, and bufs + r, count - r is the rest, to
  * coalesce again (a packet of length 0 makes no write) or to send one by
- * one. Call it at most once per coalesce. */
+ * one. The writes from k on are then gone from the table (a second call
+ * for them changes nothing and returns count). For a NULL table, 0. */
 TUN_EXTERN size_t tun_offload_write_failed(tun_gro_table *table, size_t k);
 
 #ifdef __cplusplus
