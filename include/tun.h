@@ -845,7 +845,8 @@ TUN_EXTERN size_t tun_offload_write_slices(const tun_gro_table *table,
 /* Write k copied whole (header and packet) into dst, room for cap bytes,
  * for a caller that needs it contiguous. Returns its length, or
  * TUN_ENOBUFS (nothing copied) when it does not fit (TUN_OFFLOAD_BUF_SIZE
- * always does), TUN_EINVAL for a NULL argument or k not below n. */
+ * always does for packets up to TUN_PACKET_MAX), TUN_EINVAL for a NULL
+ * argument or k not below n. */
 TUN_EXTERN int tun_offload_write_gather(const tun_gro_table *table, size_t k,
                                         uint8_t *dst, size_t cap);
 
