@@ -12,7 +12,9 @@
  * under valgrind --tool=callgrind its instruction count per call is the
  * same on every run, however busy the machine (bench/instructions.sh).
  * OPERATION CASE: sum BYTES, copy BYTES (the dispatching tun_csum_add() and
- * tun_csum_copy()), split SHAPE, coalesce SHAPE (SHAPE: tcp4, tcp6, udp4). */
+ * tun_csum_copy()), split SHAPE, coalesce SHAPE (SHAPE: tcp4, tcp6, udp4,
+ * or tcp4-shuffled: the segments handed to coalesce in a fixed shuffled
+ * order, as after reordering on a network). */
 #include "engine/checksum.h"
 #include "engine/gro.h"
 #include "engine/gso.h"
@@ -160,15 +162,17 @@ static size_t make_super(uint8_t *p, tun_vnet_hdr *vh, int version, int proto)
 static const struct shape {
     const char *name, *key;
     int version, proto;
-} shapes[] = {{"TCP/IPv4", "tcp4", 4, TEST_TCP},
-              {"TCP/IPv6", "tcp6", 6, TEST_TCP},
-              {"UDP/IPv4", "udp4", 4, TEST_UDP}};
+    bool shuffled; /* coalesce the segments in a shuffled order */
+} shapes[] = {{"TCP/IPv4", "tcp4", 4, TEST_TCP, false},
+              {"TCP/IPv6", "tcp6", 6, TEST_TCP, false},
+              {"UDP/IPv4", "udp4", 4, TEST_UDP, false},
+              {"TCP/IPv4 shuffled", "tcp4-shuffled", 4, TEST_TCP, true}};
 #define SHAPES (sizeof(shapes) / sizeof(shapes[0]))
 
 /* The segment buffers and GRO table of one split and coalesce. */
 struct offload_bench {
     uint8_t super[65536];
-    uint8_t merged[65536]; /* the coalesced super-packet, gathered */
+    uint8_t merged[TUN_OFFLOAD_BUF_SIZE]; /* the coalesced write, gathered */
     tun_vnet_hdr vh;
     size_t len;
     tun_buf bufs[SEGS];
@@ -194,32 +198,47 @@ static void offload_teardown(struct offload_bench *b)
     tun_gro_table_free(b->table);
 }
 
-static int split(struct offload_bench *b)
+/* Split the super-packet into the buffers, in the order they have. For a
+ * shuffled shape the buffers are then put in the same fixed shuffled order
+ * each time (Fisher-Yates with a fixed seed), so that every call does the
+ * same work. */
+static int split(struct offload_bench *b, const struct shape *sh)
 {
-    return tun_gso_split(&b->vh, b->super, b->len, b->bufs, SEGS, OFFSET);
+    int n = tun_gso_split(&b->vh, b->super, b->len, b->bufs, SEGS, OFFSET);
+    uint64_t rng = 42;
+    for (size_t i = SEGS; sh->shuffled && i > 1; i--) {
+        size_t j = test_rand(&rng) % i;
+        tun_buf x = b->bufs[i - 1];
+        b->bufs[i - 1] = b->bufs[j];
+        b->bufs[j] = x;
+    }
+    return n;
 }
 
 static int coalesce(struct offload_bench *b, size_t count)
 {
-    return tun_gro_coalesce(b->table, b->bufs, count, OFFSET, TUN_GRO_UDP);
+    return tun_offload_coalesce(b->table, b->bufs, count, OFFSET, TUN_COALESCE_UDP);
 }
 
 /* Split gave SEGS segments; coalesced (m = 1), they make the super-packet
  * that was split, but for its checksum field (which holds the
- * pseudo-header sum after GRO). */
+ * pseudo-header sum after GRO). Shuffled segments may make more (code from
+ * before merges survived reordering, measured as a baseline). */
 static void check_round(struct offload_bench *b, const struct shape *sh,
                         bool coalesced, int n, int m)
 {
-    if (n != SEGS || m != 1) {
+    bool whole = m == 1;
+    if (n != SEGS || (!whole && !sh->shuffled)) {
         fprintf(stderr, "%s: split gave %d, coalesce %d\n", sh->name, n, m);
         exit(1);
     }
     size_t field = (size_t)b->vh.csum_start + b->vh.csum_offset;
-    if (coalesced &&
-        (tun_gro_gather(b->table, b->bufs, OFFSET, 0, b->merged,
-                        sizeof(b->merged)) != (int)b->len ||
-         memcmp(b->merged, b->super, field) != 0 ||
-         memcmp(b->merged + field + 2, b->super + field + 2,
+    if (coalesced && whole &&
+        (tun_offload_write_gather(b->table, 0, b->merged,
+                                  sizeof(b->merged)) !=
+             (int)(TUN_VNET_HDR_LEN + b->len) ||
+         memcmp(b->merged + TUN_VNET_HDR_LEN, b->super, field) != 0 ||
+         memcmp(b->merged + TUN_VNET_HDR_LEN + field + 2, b->super + field + 2,
                 b->len - field - 2) != 0)) {
         fprintf(stderr, "%s: coalesce did not give the super-packet back\n",
                 sh->name);
@@ -234,7 +253,7 @@ static void bench_offload(double seconds)
     printf("\nGSO split and GRO coalesce of one %d-segment super-packet, one "
            "core\n",
            SEGS);
-    printf("%-9s %7s %12s %14s %8s %12s %14s %8s\n", "", "bytes",
+    printf("%-17s %7s %12s %14s %8s %12s %14s %8s\n", "", "bytes",
            "split/s", "segments/s", "GB/s", "coalesce/s", "segments/s",
            "GB/s");
     for (size_t c = 0; c < SHAPES; c++) {
@@ -243,7 +262,7 @@ static void bench_offload(double seconds)
         double best_split = 1e9, best_gro = 1e9, spent = 0;
         while (spent < 2 * seconds) {
             double t0 = now();
-            int n = split(&b);
+            int n = split(&b, &shapes[c]);
             double t1 = now();
             int m = coalesce(&b, (size_t)n);
             double t2 = now();
@@ -252,7 +271,7 @@ static void bench_offload(double seconds)
             best_gro = t2 - t1 < best_gro ? t2 - t1 : best_gro;
             spent += t2 - t0;
         }
-        printf("%-9s %7zu %12.0f %14.0f %8.1f %12.0f %14.0f %8.1f\n",
+        printf("%-17s %7zu %12.0f %14.0f %8.1f %12.0f %14.0f %8.1f\n",
                shapes[c].name, b.len, 1 / best_split, SEGS / best_split,
                (double)b.len / best_split / 1e9, 1 / best_gro, SEGS / best_gro,
                (double)b.len / best_gro / 1e9);
@@ -292,7 +311,7 @@ static int run_count(unsigned long count, const char *op, const char *arg)
     /* Coalescing needs a fresh split each round; the counter looks at one
      * of the two functions only. */
     for (unsigned long i = 0; i < count; i++) {
-        int n = split(&b);
+        int n = split(&b, sh);
         check_round(&b, sh, !splitting, n,
                     splitting ? 1 : coalesce(&b, (size_t)n));
     }
@@ -310,7 +329,8 @@ int main(int argc, char **argv)
         int rc = count ? run_count(count, argv[3], argv[4]) : 2;
         if (rc == 2)
             fprintf(stderr, "usage: %s --count N sum|copy BYTES\n"
-                            "       %s --count N split|coalesce tcp4|tcp6|udp4\n",
+                            "       %s --count N split|coalesce "
+                            "tcp4|tcp6|udp4|tcp4-shuffled\n",
                     argv[0], argv[0]);
         return rc;
     }

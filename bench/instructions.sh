@@ -30,7 +30,8 @@ command -v valgrind >/dev/null || {
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# function operation case label
+# function operation case label (function: names separated by |, for code
+# from before a rename: whichever the build has is counted)
 cases=(
     "tun_csum_add sum 64 checksum, 64 B"
     "tun_csum_add sum 1500 checksum, 1500 B"
@@ -40,15 +41,18 @@ cases=(
     "tun_gso_split split tcp4 GSO split, TCP/IPv4 44 segments"
     "tun_gso_split split tcp6 GSO split, TCP/IPv6 44 segments"
     "tun_gso_split split udp4 GSO split, UDP/IPv4 44 segments"
-    "tun_gro_coalesce coalesce tcp4 GRO coalesce, TCP/IPv4 44 segments"
-    "tun_gro_coalesce coalesce tcp6 GRO coalesce, TCP/IPv6 44 segments"
-    "tun_gro_coalesce coalesce udp4 GRO coalesce, UDP/IPv4 44 segments"
+    "tun_offload_coalesce|tun_gro_coalesce coalesce tcp4 GRO coalesce, TCP/IPv4 44 segments"
+    "tun_offload_coalesce|tun_gro_coalesce coalesce tcp6 GRO coalesce, TCP/IPv6 44 segments"
+    "tun_offload_coalesce|tun_gro_coalesce coalesce udp4 GRO coalesce, UDP/IPv4 44 segments"
+    "tun_offload_coalesce|tun_gro_coalesce coalesce tcp4-shuffled GRO coalesce, TCP/IPv4 44 segments shuffled"
 )
 
 # Instructions per call of one case in one build.
 count() {
-    local dir=$1 fn=$2 op=$3 arg=$4 out=$work/callgrind.out
-    valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect="$fn" \
+    local dir=$1 fn=$2 op=$3 arg=$4 out=$work/callgrind.out toggles=() names f
+    IFS='|' read -ra names <<<"$fn"
+    for f in "${names[@]}"; do toggles+=(--toggle-collect="$f"); done
+    valgrind --tool=callgrind --callgrind-out-file="$out" "${toggles[@]}" \
         "$dir/bench/bench_checksum" --count $calls "$op" "$arg" >"$work/log" 2>&1 || {
         echo "bench/instructions.sh: valgrind failed on $fn $op $arg:" >&2
         cat "$work/log" >&2

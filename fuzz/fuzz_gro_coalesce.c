@@ -1,20 +1,27 @@
 /* GRO coalescing of an arbitrary sequence of packets.
  *
- * Input: a flags byte (bit 0: merge UDP too), then packets, each as 2 bytes
+ * Input: a flags byte (bit 0: merge UDP too; bits 1-2: the order the
+ * packets are handed over in: 0 as given, 1 reversed, 2 each pair of
+ * neighbours swapped, 3 both, so that seeds of a flow in order reach the
+ * merging of reordered packets), then packets, each as 2 bytes
  * (little-endian) of length, a control byte and the bytes: control bit 0
  * asks the harness to make the packet's IPv4 header and TCP/UDP checksums
  * right (a fuzzer rarely finds them, and only such packets merge); bits
  * 1-7 give 512-byte steps of room after it, which GRO must leave alone
  * (merging copies nothing). Every buffer is an allocation of its own exact
  * size.
- * Properties: no access outside the buffers; the listed packets rise and
- * every packet went out in a listed one at or before it; splitting each
- * listed packet again (gathered with tun_gro_gather(), then
- * tun_gso_split()) gives back, in order, exactly the
- * packets that went out in it, but for the IPv4 identification of DF
+ * Properties: no access outside the buffers; the writes' packets rise and
+ * every packet but those of length 0 went out in a write of a packet at or
+ * before it; splitting each
+ * write again (gathered with tun_offload_write_gather(), then
+ * tun_gso_split()) gives back exactly the packets that went out in it, in
+ * order of TCP sequence numbers (UDP: in batch order), but for the IPv4
+ * identification of DF
  * packets (not compared, as Linux does) and checksum fields (0 and 0xffff
- * are the same sum), which must be right instead; tun_gro_undo() gives
- * every listed packet back its bytes. */
+ * are the same sum), which must be right instead;
+ * tun_offload_write_failed() at write k (the input's last byte modulo the
+ * writes) gives back every packet from write k's on, but those that went
+ * out in an earlier write, which get length 0. */
 #include "fuzz.h"
 
 #include "engine/checksum.h"
@@ -25,10 +32,16 @@
 
 #define OFFSET TUN_VNET_HDR_LEN
 #define MAX_PKTS 64
+#define SWAP(type, a, b)                                                       \
+    do {                                                                       \
+        type swap_ = (a);                                                      \
+        (a) = (b);                                                             \
+        (b) = swap_;                                                           \
+    } while (0)
 
 static tun_gro_table *table;
 static tun_buf scratch[MAX_PKTS];
-static uint8_t whole[TUN_PACKET_MAX];
+static uint8_t whole[TUN_OFFLOAD_BUF_SIZE]; /* a write: header, packet */
 
 static void setup(void)
 {
@@ -65,6 +78,34 @@ static void fix_checksums(uint8_t *p, size_t len)
     tun_put16(p + field, c ? c : 0xffff);
 }
 
+/* Put the count packets (and their copies) in the order the flags byte
+ * asks for. */
+static void reorder(tun_buf *bufs, uint8_t **orig, size_t *orig_len,
+                    size_t count, unsigned order)
+{
+    for (size_t i = 0; i + 1 < count && (order & 2); i += 2) {
+        SWAP(tun_buf, bufs[i], bufs[i + 1]);
+        SWAP(uint8_t *, orig[i], orig[i + 1]);
+        SWAP(size_t, orig_len[i], orig_len[i + 1]);
+    }
+    for (size_t i = 0; i < count / 2 && (order & 1); i++) {
+        size_t j = count - 1 - i;
+        SWAP(tun_buf, bufs[i], bufs[j]);
+        SWAP(uint8_t *, orig[i], orig[j]);
+        SWAP(size_t, orig_len[i], orig_len[j]);
+    }
+}
+
+/* The TCP sequence number of packet p, or 0 for anything else. */
+static uint32_t tcp_seq(const uint8_t *p, size_t len)
+{
+    tun_pkt pk;
+    if (tun_pkt_parse(&pk, p, len) < 0 || pk.fragment ||
+        pk.proto != TUN_IPPROTO_TCP)
+        return 0;
+    return tun_get32(p + pk.l3_len + 4);
+}
+
 /* Segment s, split from a super-packet, against the packet o (len bytes)
  * that went into it. */
 static void check_same(const tun_buf *s, const uint8_t *o, size_t len)
@@ -96,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setup();
     if (size < 1)
         return 0;
-    unsigned flags = data[0] & 1 ? TUN_GRO_UDP : 0;
+    unsigned flags = data[0] & 1 ? TUN_COALESCE_UDP : 0;
     tun_buf bufs[MAX_PKTS];
     uint8_t *orig[MAX_PKTS];
     size_t orig_len[MAX_PKTS], count = 0;
@@ -118,13 +159,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         b->len = orig_len[count] = len;
         at += len;
     }
+    reorder(bufs, orig, orig_len, count, (data[0] >> 1) & 3);
 
-    int n = tun_gro_coalesce(table, bufs, count, OFFSET, flags);
+    int n = tun_offload_coalesce(table, bufs, count, OFFSET, flags);
     FUZZ_CHECK(n >= 0 && (size_t)n <= count);
-    const size_t *listed = tun_gro_listed(table);
-    for (size_t k = 0; k < (size_t)n; k++) {
-        size_t head = listed[k];
-        FUZZ_CHECK(head < count && (k == 0 || head > listed[k - 1]));
+    for (size_t k = 0, prev = 0; k < (size_t)n; k++) {
+        size_t head = tun_offload_write_index(table, k);
+        FUZZ_CHECK(head < count && (k == 0 || head > prev));
+        prev = head;
         FUZZ_CHECK(tun_gro_sent_with(table, head) == head);
         const tun_buf *b = &bufs[head];
         FUZZ_CHECK(b->len <= b->capacity - OFFSET);
@@ -138,29 +180,49 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         }
         FUZZ_CHECK(b->len == orig_len[head]);
-        int len = tun_gro_gather(table, bufs, OFFSET, head, whole,
-                                 sizeof(whole));
-        FUZZ_CHECK(len >= 0);
-        int segs = tun_gso_split(&vh, whole, (size_t)len, scratch, MAX_PKTS,
-                                 0);
+        int len = tun_offload_write_gather(table, k, whole, sizeof(whole));
+        FUZZ_CHECK(len >= TUN_VNET_HDR_LEN);
+        FUZZ_CHECK(memcmp(whole, b->data + OFFSET - TUN_VNET_HDR_LEN,
+                          TUN_VNET_HDR_LEN) == 0);
+        int segs = tun_gso_split(&vh, whole + TUN_VNET_HDR_LEN,
+                                 (size_t)len - TUN_VNET_HDR_LEN, scratch,
+                                 MAX_PKTS, 0);
         FUZZ_CHECK(segs >= 2);
-        size_t seg = 0;
-        for (size_t j = head; j < count; j++) {
-            if (tun_gro_sent_with(table, j) != head)
-                continue;
-            FUZZ_CHECK(seg < (size_t)segs);
-            check_same(&scratch[seg++], orig[j], orig_len[j]);
+        /* Each segment is the next packet of the super-packet in order of
+         * sequence numbers: the one with its number, each used once. */
+        bool used[MAX_PKTS] = {false};
+        size_t members = 0;
+        for (size_t seg = 0; seg < (size_t)segs; seg++) {
+            uint32_t seq = tcp_seq(scratch[seg].data, scratch[seg].len);
+            size_t j = head;
+            while (j < count &&
+                   (used[j] || tun_gro_sent_with(table, j) != head ||
+                    tcp_seq(orig[j], orig_len[j]) != seq))
+                j++;
+            FUZZ_CHECK(j < count);
+            used[j] = true;
+            check_same(&scratch[seg], orig[j], orig_len[j]);
         }
-        FUZZ_CHECK(seg == (size_t)segs);
+        for (size_t j = head; j < count; j++)
+            members += tun_gro_sent_with(table, j) == head;
+        FUZZ_CHECK(members == (size_t)segs);
     }
-    for (size_t i = 0; i < count; i++)
-        FUZZ_CHECK(tun_gro_sent_with(table, tun_gro_sent_with(table, i)) ==
-                   tun_gro_sent_with(table, i));
-    for (size_t k = 0; k < (size_t)n; k++)
-        tun_gro_undo(table, bufs, OFFSET, listed[k]);
+    size_t listed = 0;
     for (size_t i = 0; i < count; i++) {
-        FUZZ_CHECK(bufs[i].len == orig_len[i]);
-        FUZZ_CHECK(memcmp(bufs[i].data + OFFSET, orig[i], orig_len[i]) == 0);
+        size_t with = tun_gro_sent_with(table, i);
+        FUZZ_CHECK(with <= i && tun_gro_sent_with(table, with) == with);
+        listed += with == i && bufs[i].len;
+    }
+    FUZZ_CHECK(listed == (size_t)n);
+    size_t k = n ? data[size - 1] % (size_t)n : 0;
+    size_t at = n ? tun_offload_write_failed(table, k) : 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i > at && tun_gro_sent_with(table, i) < at)
+            FUZZ_CHECK(bufs[i].len == 0);
+        else if (i >= at)
+            FUZZ_CHECK(bufs[i].len == orig_len[i] &&
+                       memcmp(bufs[i].data + OFFSET, orig[i], orig_len[i]) ==
+                           0);
         free(bufs[i].data);
         free(orig[i]);
     }

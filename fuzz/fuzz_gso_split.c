@@ -3,12 +3,15 @@
  * Input: 10 bytes of virtio-net header (as the kernel writes it), a control
  * byte (bits 0-5: 1 + the number of buffers; bit 6: read the packet into
  * the first buffer and split in place; bit 7: hand the segments over a few
- * at a time with tun_gso_split_from()), 2 bytes (little-endian) of room
+ * at a time), 2 bytes (little-endian) of room
  * per buffer after the headroom, then the packet. Every buffer is an
  * allocation of its own exact size, so that a write past one is caught.
+ * Everything goes through tun_offload_split(), the public split of a
+ * header from the wire; without bit 7, as one call with every buffer.
  * Properties: never an access outside the buffers; a success writes
  * 1..count segments, each within its buffer; with GSO, each segment is a
- * consistent IP packet whose checksums are right. */
+ * consistent IP packet whose checksums are right; in place, a packet of
+ * more segments than buffers leaves it untouched. */
 #include "fuzz.h"
 
 #include "engine/checksum.h"
@@ -67,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t first = 0, total = 1;
         do {
             size_t take = count - first < 2 ? count - first : 2;
-            n = take ? tun_gso_split_from(&vh, pkt, len, first, bufs + first,
-                                          take, OFFSET, &total)
+            n = take ? tun_offload_split(data, pkt, len, first, bufs + first,
+                                         take, OFFSET, &total)
                      : TUN_ENOBUFS;
             FUZZ_CHECK(n < 0 || (n >= 1 && (size_t)n <= take));
             if (n > 0)
@@ -77,7 +80,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n > 0)
             n = (int)first;
     } else {
-        n = tun_gso_split(&vh, pkt, len, bufs, count, OFFSET);
+        size_t total = 0;
+        n = tun_offload_split(data, pkt, len, 0, bufs, count, OFFSET, &total);
+        FUZZ_CHECK(n < 0 || (size_t)n == (total < count ? total : count));
+        if (in_place && n == TUN_ENOBUFS)
+            FUZZ_CHECK(total > count &&
+                       memcmp(pkt, data + TUN_VNET_HDR_LEN + 3, len) == 0);
     }
     FUZZ_CHECK(n < 0 || (n >= 1 && (size_t)n <= count));
     for (int i = 0; i < n; i++)

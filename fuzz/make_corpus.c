@@ -140,6 +140,11 @@ int main(int argc, char **argv)
     nodf.df = false;
     nodf.payload_len = 60 * 100;
     gro_seed("tcp4-many-no-df", &tcp4, 1, nodf, 60, 100, 0);
+    /* The same, handed over reversed, swapped in pairs, or both. */
+    gro_seed("tcp4-reversed", &tcp4, 1, s, 5, 1000, 1 << 1);
+    gro_seed("tcp4-many-no-df-swapped", &tcp4, 1, nodf, 60, 100, 2 << 1);
+    gro_seed("two-flows-reversed", two, 2, ts_seg, 4, 1000, 1 << 1);
+    gro_seed("tcp-ecn-both", &tcp4, 1, ecn, 4, 1000, 3 << 1);
 
     netlink_seed("link-tun", nl_rec_link_tun, sizeof(nl_rec_link_tun));
     netlink_seed("link-tap", nl_rec_ip_link_tap, sizeof(nl_rec_ip_link_tap));

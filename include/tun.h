@@ -844,8 +844,9 @@ TUN_EXTERN void tun_gro_table_free(tun_gro_table *table);
  * were written.
  *
  * On an offload device, with a table, packets of one TCP flow that follow
- * each other (consecutive sequence numbers, equal sizes but for a shorter
- * last one, the same flags, options and IP header fields) are merged into
+ * each other (consecutive sequence numbers, in whatever order they are in
+ * the batch, equal sizes but for a shorter last one, the same flags,
+ * options and IP header fields) are merged into
  * super-packets of up to 64 KiB, and so are UDP datagrams of one flow when
  * the device has TUN_FLAG_UDP_GSO; everything else is written unchanged.
  * This needs offset >= TUN_VNET_HDR_LEN (the header is written in front of
@@ -854,8 +855,10 @@ TUN_EXTERN void tun_gro_table_free(tun_gro_table *table);
  * followed by the payloads of the others, from their own buffers, so
  * buffers of any size merge up to 64 KiB (at most 256 packets). Only
  * packets whose checksums are right are merged (a corrupt one is written
- * alone, unchanged, for the kernel to drop); packets of one flow keep their
- * order, packets of different flows may not. The contents and len of
+ * alone, unchanged, for the kernel to drop); a flow's data goes out in
+ * order of sequence numbers between its other packets (a pure ACK, a FIN:
+ * nothing merges across them), packets of different flows may be
+ * reordered. The contents and len of
  * written buffers are undefined after the call. Without offload, or with a
  * NULL table, each packet is written as tun_write() would.
  *
@@ -879,6 +882,131 @@ TUN_EXTERN void tun_gro_table_free(tun_gro_table *table);
  * nothing. */
 TUN_EXTERN int tun_send_multiple(tun_device *dev, tun_gro_table *table,
                                  tun_buf *bufs, size_t count, size_t offset);
+
+/* ------------------------------------------------------------------------
+ * The packet engine on its own: split and coalesce with any I/O
+ *
+ * What tun_recv_multiple() and tun_send_multiple() do between their reads
+ * and writes, for a caller that does the I/O itself (io_uring, a userspace
+ * network stack, a test harness, packets captured elsewhere): the same
+ * code, no device, no system call, on every platform. Both batched calls
+ * are built on these functions, so the behaviour is theirs exactly.
+ *
+ * The input of a split is what one read() of an offload descriptor gives:
+ * a TUN_VNET_HDR_LEN-byte virtio-net header and a packet of up to 64 KiB.
+ * The output of a coalesce is what one write() (or writev()) of such a
+ * descriptor takes: header and packet. The header's fields are
+ * little-endian, as on every offload device libtun opens (on a descriptor
+ * of your own, ask the kernel for that first, or run on a little-endian
+ * host).
+ * ------------------------------------------------------------------------ */
+
+/* Cut one packet read from an offload descriptor (the header vnet_hdr, then
+ * the len-byte packet pkt) into the plain packets a peer without offload
+ * would have received, exactly as tun_recv_multiple() does (see there),
+ * starting at segment `first` (0 for the whole packet): segment first + i
+ * is written at bufs[i].data + offset, its length in bufs[i].len, for as
+ * many segments as the count buffers take. Returns how many it wrote and
+ * stores in *total (if total is not NULL) how many the packet makes, so
+ * that a caller with fewer buffers calls again with first + the count
+ * written until first reaches *total. A packet without GSO makes one
+ * (its partial checksum, if any, completed).
+ *
+ * pkt may lie exactly at bufs[0].data + offset (read there: the first
+ * segment is then cut in place, no copy) when first is 0; if it then makes
+ * more segments than count, nothing is written and TUN_ENOBUFS returned
+ * (*total set), so that the caller moves it elsewhere and splits it in
+ * parts. Otherwise pkt must not overlap any buffer. Every check is made
+ * before anything is written. Errors: TUN_EINVAL (a NULL pointer, first
+ * not below the segment count, or a header that does not match its
+ * packet: an unknown GSO type, a checksum position outside the packet,
+ * headers inconsistent with len), TUN_EMSGSIZE (a buffer cannot hold offset
+ * plus its segment), TUN_ENOBUFS (above). Reads pkt and vnet_hdr, writes
+ * only the buffers' bytes from offset on and their len. Thread-safe
+ * (nothing shared); allocates nothing. */
+TUN_EXTERN int tun_offload_split(const uint8_t *vnet_hdr, const uint8_t *pkt,
+                                 size_t len, size_t first, tun_buf *bufs,
+                                 size_t count, size_t offset, size_t *total);
+
+/* Flag of tun_offload_coalesce(): merge UDP datagrams too (only for a
+ * device that takes UDP super-packets: TUN_FLAG_UDP_GSO). */
+#define TUN_COALESCE_UDP 0x1
+
+/* Coalesce the packets bufs[0..count) (packet i is bufs[i].len bytes at
+ * bufs[i].data + offset) into the writes an offload descriptor takes, with
+ * the rules of tun_send_multiple() (see there): packets of a flow whose
+ * sequence numbers follow each other, in whatever order they are in the
+ * batch, become one super-packet of up to 64 KiB; everything else goes out
+ * alone behind a zero header. Returns the number of writes n; write k
+ * (0 <= k < n) is read with the tun_offload_write_*() calls below, and the
+ * writes go out in order k = 0, 1, ... A packet of length 0 makes no
+ * write.
+ *
+ * Nothing is copied: each write's virtio-net header is written into the
+ * TUN_VNET_HDR_LEN bytes in front of the packet it goes out from (so offset
+ * must be >= TUN_VNET_HDR_LEN), a super-packet's headers over that packet's
+ * headers, and a super-packet is the slices of its packets' payloads where
+ * they lie. Until the writes are done, the caller must not change bufs[]
+ * or the buffers: the table keeps pointers to them. The contents of the
+ * buffers that went out are undefined afterwards (tun_offload_write_failed()
+ * gives back those that did not).
+ *
+ * Errors (nothing written): TUN_EINVAL for a NULL pointer, count above the
+ * table's capacity, offset below TUN_VNET_HDR_LEN, or a buffer whose
+ * offset + len exceeds its capacity. The table's state is replaced at
+ * every call (the writes of the previous call can no longer be read). Not
+ * thread-safe for the table (one per thread); allocates nothing. */
+TUN_EXTERN int tun_offload_coalesce(tun_gro_table *table, tun_buf *bufs,
+                                    size_t count, size_t offset,
+                                    unsigned flags);
+
+/* A piece of one write: len bytes at data (in the caller's buffers). */
+typedef struct tun_slice {
+    const uint8_t *data;
+    size_t len;
+} tun_slice;
+
+/* The most slices of one write: one writev() takes them (IOV_MAX is 1024
+ * on Linux, the BSDs and macOS). */
+#define TUN_SLICES_MAX 257
+
+/* The tun_offload_write_*() calls read the writes of the table's latest
+ * tun_offload_coalesce(); they allocate nothing, and may run in any thread
+ * but not during a coalesce or tun_offload_write_failed() on the table.
+ *
+ * After tun_offload_coalesce() returned n: the index in bufs of the packet
+ * write k (below n) goes out from, where its header lies; SIZE_MAX for a
+ * NULL table or k not below n. Rises with k: every packet before it went
+ * out in an earlier write. */
+TUN_EXTERN size_t tun_offload_write_index(const tun_gro_table *table,
+                                          size_t k);
+
+/* Write k as up to TUN_SLICES_MAX slices into out (room for
+ * TUN_SLICES_MAX), in order; returns their count. Slice 0 starts with the
+ * virtio-net header; their total length is the write's. One writev() of
+ * them, or one io_uring writev, sends it. Valid until the next coalesce on
+ * the table, while the buffers stay as they were. Returns 0 (nothing
+ * written) for a NULL argument or k not below n. */
+TUN_EXTERN size_t tun_offload_write_slices(const tun_gro_table *table,
+                                           size_t k, tun_slice *out);
+
+/* Write k copied whole (header and packet) into dst, room for cap bytes,
+ * for a caller that needs it contiguous. Returns its length, or
+ * TUN_ENOBUFS (nothing copied) when it does not fit (TUN_OFFLOAD_BUF_SIZE
+ * always does for packets up to TUN_PACKET_MAX), TUN_EINVAL for a NULL
+ * argument or k not below n. */
+TUN_EXTERN int tun_offload_write_gather(const tun_gro_table *table, size_t k,
+                                        uint8_t *dst, size_t cap);
+
+/* Writes 0..k-1 went out but write k (below n) could not: give the batch
+ * back to be sent later. Every packet of writes k.. gets its bytes from
+ * before the coalesce back, and every packet after write k's index that
+ * already went out in an earlier write gets len 0. Returns write k's index
+ * r: bufs[0..r) all went out, and bufs + r, count - r is the rest, to
+ * coalesce again (a packet of length 0 makes no write) or to send one by
+ * one. The writes from k on are then gone from the table (a second call
+ * for them changes nothing and returns count). For a NULL table, 0. */
+TUN_EXTERN size_t tun_offload_write_failed(tun_gro_table *table, size_t k);
 
 #ifdef __cplusplus
 }

@@ -2,8 +2,8 @@
  * reads wait in flight on every buffer, each echo request is answered in
  * its own buffer and written from there, and the loop watches the ring's
  * descriptor, handing each batch of completions to uring_packets. The
- * responder's device has neither offload (which uring_packets refuses) nor
- * packet information (which the ICMP code does not expect). */
+ * responder's device has no packet information (which the ICMP code does
+ * not expect). */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -12,7 +12,15 @@
  * after it. How many read at once follows how many lately found a packet
  * (one more for each that did, one less for each that did not), so that a
  * flood is read in large batches and a lone ping does not send every slot
- * after it. */
+ * after it.
+ *
+ * On an offload device a slot's read is a virtio-net header and a
+ * super-packet: the engine's public calls cut it (tun_offload_split(), the
+ * first segment in place in the caller's buffer, the others in the slot's
+ * own segment area), the handler sees each segment, and the replies are
+ * merged again (tun_offload_coalesce()) and written with one writev() per
+ * super-packet, straight from the buffers (tun_offload_write_slices()). The
+ * slot reads again once all its writes completed. */
 #include "uring_packets.h"
 
 #include <errno.h>
@@ -25,16 +33,41 @@
 #include <string.h>
 #include <sys/uio.h>
 
-/* A completion's user data is slot * OPS + op. NOTHING (0) marks one that
- * tells nothing new (a cancellation's own result); the poll is POLL. */
+/* A completion's user data is (write * MAX_SLOTS + slot) * OPS + op, where
+ * write is the slot's write (0 but for an offload slot's writes). NOTHING
+ * (0) marks one that tells nothing new (a cancellation's own result); the
+ * poll is POLL. */
 enum op { NOTHING, READ, WRITE, POLL, OPS };
 /* The most buffers one path takes. */
 #define MAX_SLOTS 4096
+/* Offload: the segments of one super-packet a slot takes (the first in the
+ * caller's buffer, the others in an area of AREA bytes), room for 64 KiB
+ * in segments of 512 bytes, less when they are smaller: the rest of such a
+ * super-packet is dropped (stats.too_large). */
+#define SEGS_MAX 128
+#define AREA (2 * TUN_OFFLOAD_BUF_SIZE)
+/* Room per segment beyond gso_size: the longest IPv6 and TCP headers. */
+#define SEG_HEADERS (40 + 60)
+
+/* An offload slot's batch: segments cut from its read, then the writes
+ * that carry the replies. */
+struct offload_batch {
+    tun_gro_table *table;
+    tun_buf bufs[SEGS_MAX];
+    uint8_t *area;
+    size_t replies;   /* packets in the writes */
+    unsigned pending; /* writes still in flight */
+    unsigned failed;  /* writes that did not go out whole */
+    struct iovec iov[2 * SEGS_MAX]; /* the writes' slices, in order... */
+    unsigned iov_at[SEGS_MAX];      /* ...write k from iov_at[k]... */
+    unsigned iov_count[SEGS_MAX];   /* ...with iov_count[k] of them */
+};
 
 struct slot {
     enum op op;      /* READ or WRITE in flight, or NOTHING: idle */
     size_t len;      /* while writing: the packet's length */
     unsigned notice; /* while reading: the notices handled when it was sent */
+    struct offload_batch *batch; /* an offload device's slot */
 };
 
 struct uring_packets {
@@ -49,6 +82,8 @@ struct uring_packets {
     bool readable;      /* no read said -EAGAIN since the poll's last notice */
     bool nowait;        /* the kernel takes RWF_NOWAIT for the device */
     bool stopping;      /* freeing, or the device failed: queue nothing */
+    bool offload;       /* reads are super-packets, writes merge */
+    unsigned coalesce_flags;
     unsigned notices;   /* of the poll, handled so far */
     unsigned reading;   /* reads in flight */
     unsigned target;    /* reads to keep in flight while readable */
@@ -62,6 +97,11 @@ struct uring_packets {
 static uint64_t user_data(unsigned slot, enum op op)
 {
     return (uint64_t)slot * OPS + op;
+}
+
+static uint64_t write_data(unsigned slot, unsigned k)
+{
+    return ((uint64_t)k * MAX_SLOTS + slot) * OPS + WRITE;
 }
 
 /* A free submission entry. The queue has one per slot and one for the
@@ -123,6 +163,86 @@ static int fill(uring_packets *p)
     return 0;
 }
 
+/* Offload: write k of slot i's batch, from its slices. */
+static int write_batch(uring_packets *p, unsigned i, unsigned k)
+{
+    struct offload_batch *b = p->slots[i].batch;
+    struct io_uring_sqe *sqe = next_sqe(p, write_data(i, k));
+    if (!sqe)
+        return -1;
+    io_uring_prep_writev(sqe, p->fd, b->iov + b->iov_at[k], b->iov_count[k],
+                         0);
+    p->slots[i].op = WRITE;
+    return 0;
+}
+
+static int set_idle(uring_packets *p, unsigned i);
+
+/* Offload: cut slot i's super-packet (len bytes read, header first) into
+ * segments, hand each to the handler, merge the replies and write them. */
+static int handle_batch(uring_packets *p, unsigned i, size_t len)
+{
+    struct offload_batch *b = p->slots[i].batch;
+    uint8_t *buf = p->buffers + (size_t)i * p->size;
+    if (len < TUN_VNET_HDR_LEN)
+        return set_idle(p, i);
+    /* Segment 0 in place, where the packet was read; the others in the
+     * area, cut to the segment size the header announces (gso_size,
+     * little-endian at byte 4). */
+    size_t gso = (size_t)buf[4] | (size_t)buf[5] << 8;
+    size_t cap = TUN_VNET_HDR_LEN + (gso ? gso + SEG_HEADERS : TUN_PACKET_MAX);
+    size_t count = 1 + (AREA / cap < SEGS_MAX - 1 ? AREA / cap : SEGS_MAX - 1);
+    b->bufs[0] = (tun_buf){buf, p->size, 0};
+    for (size_t s = 1; s < count; s++)
+        b->bufs[s] = (tun_buf){b->area + (s - 1) * cap, cap, 0};
+    const uint8_t *pkt = buf + TUN_VNET_HDR_LEN;
+    size_t total = 0, plen = len - TUN_VNET_HDR_LEN;
+    int n = tun_offload_split(buf, pkt, plen, 0, b->bufs, count,
+                              TUN_VNET_HDR_LEN, &total);
+    if (n == TUN_ENOBUFS) {
+        /* Too many segments for the area: those it holds, the rest
+         * dropped (the read buffer keeps the packet, not a segment). */
+        n = tun_offload_split(buf, pkt, plen, 0, b->bufs + 1, count - 1,
+                              TUN_VNET_HDR_LEN, &total);
+        p->stats.too_large++;
+        if (n > 0)
+            memmove(b->bufs, b->bufs + 1, (size_t)n * sizeof(b->bufs[0]));
+    }
+    if (n <= 0) {
+        p->stats.refused++; /* a header that does not match its packet */
+        return set_idle(p, i);
+    }
+    b->replies = 0;
+    for (int s = 0; s < n; s++) {
+        tun_buf *seg = &b->bufs[s];
+        p->stats.packets++;
+        size_t room = seg->capacity - TUN_VNET_HDR_LEN;
+        size_t reply = p->handler(p->arg, seg->data + TUN_VNET_HDR_LEN,
+                                  seg->len, room);
+        seg->len = reply <= room ? reply : 0;
+        b->replies += seg->len != 0;
+    }
+    int writes = tun_offload_coalesce(b->table, b->bufs, (size_t)n,
+                                      TUN_VNET_HDR_LEN, p->coalesce_flags);
+    if (writes <= 0)
+        return set_idle(p, i);
+    tun_slice slices[TUN_SLICES_MAX];
+    unsigned at = 0;
+    b->pending = (unsigned)writes;
+    b->failed = 0;
+    for (unsigned k = 0; k < (unsigned)writes; k++) {
+        size_t m = tun_offload_write_slices(b->table, k, slices);
+        b->iov_at[k] = at;
+        b->iov_count[k] = (unsigned)m;
+        for (size_t s = 0; s < m; s++)
+            b->iov[at++] = (struct iovec){(void *)(uintptr_t)slices[s].data,
+                                          slices[s].len};
+        if (write_batch(p, i, k) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int write_reply(uring_packets *p, unsigned i)
 {
     struct slot *s = &p->slots[i];
@@ -171,6 +291,8 @@ static int read_done(uring_packets *p, unsigned i, int res)
         p->stats.too_large++;
         return set_idle(p, i);
     }
+    if (p->offload)
+        return handle_batch(p, i, (size_t)res);
     p->stats.packets++;
     uint8_t *buf = p->buffers + (size_t)i * p->size;
     size_t reply = p->handler(p->arg, buf, (size_t)res, p->size);
@@ -178,6 +300,34 @@ static int read_done(uring_packets *p, unsigned i, int res)
         return set_idle(p, i);
     p->slots[i].len = reply;
     return write_reply(p, i);
+}
+
+/* Offload: write k of slot i's batch completed with res. */
+static int batch_write_done(uring_packets *p, unsigned i, unsigned k, int res)
+{
+    struct offload_batch *b = p->slots[i].batch;
+    if (res == -EAGAIN || res == -EINTR) {
+        p->stats.waits++;
+        return write_batch(p, i, k);
+    }
+    size_t whole = 0;
+    for (unsigned s = 0; s < b->iov_count[k]; s++)
+        whole += b->iov[b->iov_at[k] + s].iov_len;
+    if (res < 0 && res != -EINVAL && res != -EMSGSIZE && res != -EIO)
+        return device_failed(p, "write", res);
+    if (res < 0 || (size_t)res != whole)
+        b->failed++;
+    else if (((const uint8_t *)b->iov[b->iov_at[k]].iov_base)[1])
+        p->stats.super_packets++; /* the header's gso_type: merged */
+    if (--b->pending)
+        return 0;
+    /* The batch is done: every reply went out, or say how many writes
+     * did not. */
+    if (b->failed)
+        p->stats.refused += b->failed;
+    else
+        p->stats.written += b->replies;
+    return set_idle(p, i);
 }
 
 static int write_done(uring_packets *p, unsigned i, int res)
@@ -201,7 +351,8 @@ static int write_done(uring_packets *p, unsigned i, int res)
 static int complete(uring_packets *p, const struct io_uring_cqe *cqe)
 {
     uint64_t data = io_uring_cqe_get_data64(cqe);
-    unsigned i = (unsigned)(data / OPS);
+    unsigned i = (unsigned)(data / OPS % MAX_SLOTS);
+    unsigned k = (unsigned)(data / OPS / MAX_SLOTS);
     enum op op = (enum op)(data % OPS);
     int res = cqe->res;
     if (op == NOTHING)
@@ -219,7 +370,8 @@ static int complete(uring_packets *p, const struct io_uring_cqe *cqe)
     if (op == READ)
         return read_done(p, i, res);
     if (op == WRITE)
-        return write_done(p, i, res);
+        return p->offload ? batch_write_done(p, i, k, res)
+                          : write_done(p, i, res);
     if (res < 0 && res != -ECANCELED)
         return device_failed(p, "poll", res);
     /* Packets arrived (an error or hang-up is readable too: the next read
@@ -287,6 +439,36 @@ const uring_packets_stats *uring_packets_get_stats(const uring_packets *p)
     return &p->stats;
 }
 
+static int batch_new(struct offload_batch **out)
+{
+    struct offload_batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return -1;
+    b->area = malloc(AREA);
+    if (!b->area || tun_gro_table_new(SEGS_MAX, &b->table) != 0) {
+        free(b->area);
+        free(b);
+        return -1;
+    }
+    *out = b;
+    return 0;
+}
+
+/* Free the slots' batches, the idle list and the path. */
+static void free_slots(uring_packets *p)
+{
+    for (unsigned i = 0; i < p->count; i++) {
+        struct offload_batch *b = p->slots[i].batch;
+        if (b) {
+            tun_gro_table_free(b->table);
+            free(b->area);
+            free(b);
+        }
+    }
+    free(p->idle);
+    free(p);
+}
+
 int uring_packets_new(tun_device *dev, uint8_t *buffers, unsigned count,
                       size_t size, uring_packets_handler *handler, void *arg,
                       uring_packets **out)
@@ -296,12 +478,11 @@ int uring_packets_new(tun_device *dev, uint8_t *buffers, unsigned count,
         fprintf(stderr, "uring_packets: %s\n", tun_last_error());
         return -1;
     }
-    if (flags & TUN_FLAG_OFFLOAD) {
-        fprintf(stderr, "uring_packets: the device has offload "
-                "(TUN_FLAG_OFFLOAD): each read of its descriptor is a "
-                "super-packet behind a virtio-net header, which only "
-                "tun_recv_multiple() cuts; drive it with tun_recv_multiple() "
-                "and tun_send_multiple() from a loop (loop_uring.c) instead\n");
+    bool offload = flags & TUN_FLAG_OFFLOAD;
+    if (offload && size <= TUN_OFFLOAD_BUF_SIZE) {
+        fprintf(stderr, "uring_packets: the device has offload: each read "
+                "is a 64 KiB super-packet behind its header, so buffers need "
+                "TUN_OFFLOAD_BUF_SIZE + 1 bytes (not %zu)\n", size);
         return -1;
     }
     if (!buffers || !handler || count == 0 || count > MAX_SLOTS || size < 2 ||
@@ -318,23 +499,31 @@ int uring_packets_new(tun_device *dev, uint8_t *buffers, unsigned count,
         free(idle);
         return -1;
     }
+    p->count = count;
+    p->idle = idle;
     int rc = io_uring_queue_init(count + 1, &p->ring, 0);
     if (rc < 0) {
         fprintf(stderr, "uring_packets: io_uring_queue_init: %s (io_uring "
                 "needs Linux 5.13 or later, and the sysctl "
                 "kernel.io_uring_disabled may forbid it)\n", strerror(-rc));
-        free(p);
-        free(idle);
+        free_slots(p);
         return -1;
     }
+    p->offload = offload;
+    p->coalesce_flags = (flags & TUN_FLAG_UDP_GSO) ? TUN_COALESCE_UDP : 0;
+    for (unsigned i = 0; offload && i < count; i++)
+        if (batch_new(&p->slots[i].batch) != 0) {
+            fprintf(stderr, "uring_packets: out of memory\n");
+            io_uring_queue_exit(&p->ring);
+            free_slots(p);
+            return -1;
+        }
     p->fd = tun_device_fd(dev);
     p->buffers = buffers;
     p->size = size;
-    p->count = count;
     p->handler = handler;
     p->arg = arg;
     p->nowait = true;
-    p->idle = idle;
     for (unsigned i = 0; i < count; i++)
         set_idle(p, i);
     p->readable = true;
@@ -377,6 +566,5 @@ void uring_packets_free(uring_packets *p)
         reap(p);
     }
     io_uring_queue_exit(&p->ring);
-    free(p->idle);
-    free(p);
+    free_slots(p);
 }

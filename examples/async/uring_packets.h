@@ -8,13 +8,15 @@
  * completions. A buffer is read into again once its write completed.
  *
  * The ring does the reads and writes on tun_device_fd() itself, which
- * include/tun.h allows on a device without offload: there each read() or
- * write() of the descriptor carries one whole packet, exactly the bytes
- * tun_read() and tun_write() carry (with TUN_FLAG_PACKET_INFO, the 4-byte
- * packet information header first). An offload device's descriptor carries
- * super-packets behind a virtio-net header, which only tun_recv_multiple()
- * cuts: uring_packets_new() refuses it, and such a device is driven through
- * the poll adapter (loop_uring.c) instead.
+ * include/tun.h allows: on a device without offload each read() or write()
+ * of the descriptor carries one whole packet, exactly the bytes tun_read()
+ * and tun_write() carry (with TUN_FLAG_PACKET_INFO, the 4-byte packet
+ * information header first). On an offload device each read is a
+ * super-packet behind a virtio-net header: the path cuts it with the
+ * library's engine (tun_offload_split()), hands the handler one plain
+ * packet at a time as without offload, merges the replies again
+ * (tun_offload_coalesce()) and writes each super-packet with one writev()
+ * of its slices, so the handler never sees the difference.
  *
  * The ring's own descriptor is readable while completions wait, so the path
  * plugs into any event loop: watch uring_packets_fd() for reading and call
@@ -34,27 +36,36 @@ typedef struct uring_packets uring_packets;
 /* Called with each packet read: len bytes at buffer, whose capacity is size.
  * Return the length of a packet now in buffer (the same one changed in
  * place, or another) to write to the device, or 0 to read into the buffer
- * again. */
+ * again. On an offload device, called once per segment of a super-packet,
+ * the buffer being the segment's (size: the room it has); the replies of
+ * one super-packet go out together, merged where they can be. */
 typedef size_t uring_packets_handler(void *arg, uint8_t *buffer, size_t len,
                                      size_t size);
 
 /* What the path did so far. */
 typedef struct uring_packets_stats {
     uint64_t packets;    /* handed to the handler */
-    uint64_t written;    /* writes completed whole */
-    uint64_t too_large;  /* packets dropped: larger than a buffer */
-    uint64_t refused;    /* writes the kernel refused (malformed packet) */
+    uint64_t written;    /* packets written (offload: the replies of a
+                            super-packet whose writes all completed whole) */
+    uint64_t too_large;  /* packets dropped: larger than a buffer (offload:
+                            super-packets of more segments than a slot
+                            holds, whose rest was dropped) */
+    uint64_t refused;    /* writes the kernel refused (malformed packet;
+                            offload: also reads the engine refused) */
     uint64_t waits;      /* writes the kernel said would block (no room),
                             queued again */
+    uint64_t super_packets; /* offload: writes of several packets merged */
 } uring_packets_stats;
 
 /* Start the path on dev with count buffers of size bytes each, one after
  * the other at buffers (count * size bytes, which stay the caller's and
  * must outlive uring_packets_free()). A packet that fills a whole buffer is
  * taken as cut (the kernel may cut one there) and dropped: make them one
- * byte larger than the largest packet. Returns 0, or -1 with a message on
- * stderr (an offload device, no buffers, io_uring not available). The
- * device stays the caller's: close it after uring_packets_free(). */
+ * byte larger than the largest packet (on an offload device at least
+ * TUN_OFFLOAD_BUF_SIZE + 1 bytes: each slot then also allocates a segment
+ * area and a tun_gro_table of its own). Returns 0, or -1 with a message on
+ * stderr (buffers too small, io_uring not available). The device stays the
+ * caller's: close it after uring_packets_free(). */
 int uring_packets_new(tun_device *dev, uint8_t *buffers, unsigned count,
                       size_t size, uring_packets_handler *handler, void *arg,
                       uring_packets **out);

@@ -13,13 +13,39 @@
  * and the longest TCP header. */
 #define GRO_HDRS_MAX (TUN_IPV6_HDR_LEN + 60)
 
-/* One run: a first packet and the packets merged into it. */
+/* "No packet" in the per-packet links. */
+#define GRO_NONE UINT32_MAX
+/* Added to a sequence number's distance from its group's first one, so
+ * that keys compare as unsigned numbers: reordering within 2 GiB sorts
+ * right (and a key only orders; the runs check every number exactly). */
+#define GRO_KEY_BIAS 0x80000000u
+
+/* A flow's candidates between two of its packets that cannot join a run
+ * (a pure ACK, a FIN): they merge by sequence number, in whatever order
+ * they came. */
+struct gro_group {
+    uint32_t first; /* its packets, linked by next[]: in batch order, then
+                       by sequence number */
+    uint32_t last;
+    uint32_t slot; /* flow table slot that points here */
+    uint32_t hash; /* flow hash */
+    uint32_t base_seq; /* TCP: the sequence number of its first packet */
+    uint32_t top_key;  /* the largest key so far */
+    uint8_t version;
+    uint8_t proto;
+    bool sorted; /* keys rise in batch order: nothing to sort */
+    bool closed; /* a packet of the flow that cannot join came after it */
+};
+
+/* One run: packets of a group whose sequence numbers follow each other,
+ * from `first` to `last` along next[]. */
 struct gro_run {
-    uint32_t index;    /* bufs index of the first packet */
+    uint32_t first;    /* bufs index of the packet with the lowest sequence
+                          number, whose headers the super-packet takes */
     uint32_t last;     /* bufs index of the last packet */
+    uint32_t head;     /* bufs index of its earliest packet in the batch,
+                          where it goes out and its headers are written */
     uint32_t len;      /* bytes of the super-packet */
-    uint32_t slot;     /* flow table slot that points here */
-    uint32_t hash;     /* flow hash */
     uint32_t next_seq; /* TCP: the sequence number that must come next */
     /* tun_pkt_l4_shared_sum() of the first packet, once a second joins */
     uint32_t l4_shared;
@@ -31,21 +57,27 @@ struct gro_run {
     bool open;       /* more packets may join */
     bool verified;   /* the first packet's TCP/UDP checksum was checked */
     bool psh;        /* a merged packet had PSH */
-    uint8_t saved[GRO_HDRS_MAX]; /* the first packet's headers, for undo */
+    uint8_t saved[GRO_HDRS_MAX]; /* the head's headers, for undo */
 };
 
 struct tun_gro_table {
     size_t capacity;
     size_t mask;     /* slot count - 1; twice the capacity or more */
-    uint32_t *slots; /* per flow: 1 + index of its latest run; 0 free */
+    uint32_t *slots; /* per flow: 1 + index of its latest group; 0 free */
+    struct gro_group *groups;
     struct gro_run *runs;
     size_t nruns;        /* runs of the latest call */
     size_t *listed;      /* the latest call's packets to send */
     uint32_t *sent_with; /* per packet: the listed one it went out in */
-    /* Per packet: the next packet of its run, 0 for none (a run's packets
-     * follow its first one, so index 0 is never a next one). */
-    uint32_t *next;
-    uint32_t *run_of; /* per packet: 1 + the run it starts; 0 for none */
+    uint32_t *next;      /* per packet: the next one of its group */
+    uint32_t *key;       /* per packet: its place in its group's order */
+    tun_pkt *pkts;       /* per packet: its layout */
+    uint32_t *run_of; /* per packet: 1 + the run it heads; 0 for none */
+    /* The latest call's batch, which the writes are read from. */
+    tun_buf *bufs;
+    size_t count;
+    size_t offset;
+    size_t nout; /* its writes */
 };
 
 int tun_gro_table_new(size_t capacity, tun_gro_table **out)
@@ -60,14 +92,17 @@ int tun_gro_table_new(size_t capacity, tun_gro_table **out)
     tun_gro_table *t = calloc(1, sizeof(*t));
     if (t) {
         t->slots = calloc(slots, sizeof(*t->slots));
+        t->groups = calloc(capacity, sizeof(*t->groups));
         t->runs = calloc(capacity, sizeof(*t->runs));
         t->listed = calloc(capacity, sizeof(*t->listed));
         t->sent_with = calloc(capacity, sizeof(*t->sent_with));
         t->next = calloc(capacity, sizeof(*t->next));
+        t->key = calloc(capacity, sizeof(*t->key));
+        t->pkts = calloc(capacity, sizeof(*t->pkts));
         t->run_of = calloc(capacity, sizeof(*t->run_of));
     }
-    if (!t || !t->slots || !t->runs || !t->listed || !t->sent_with ||
-        !t->next || !t->run_of) {
+    if (!t || !t->slots || !t->groups || !t->runs || !t->listed ||
+        !t->sent_with || !t->next || !t->key || !t->pkts || !t->run_of) {
         tun_gro_table_free(t);
         return tun_fail(TUN_ENOMEM, "GRO table: out of memory for %zu packets",
                         capacity);
@@ -83,10 +118,13 @@ void tun_gro_table_free(tun_gro_table *t)
     if (!t)
         return;
     free(t->slots);
+    free(t->groups);
     free(t->runs);
     free(t->listed);
     free(t->sent_with);
     free(t->next);
+    free(t->key);
+    free(t->pkts);
     free(t->run_of);
     free(t);
 }
@@ -108,7 +146,7 @@ static enum gro_kind classify(const uint8_t *p, size_t len, unsigned flags,
     if (tun_pkt_parse(pk, p, len) < 0 || pk->fragment)
         return KIND_OTHER;
     if (pk->proto != TUN_IPPROTO_TCP &&
-        !(pk->proto == TUN_IPPROTO_UDP && (flags & TUN_GRO_UDP)))
+        !(pk->proto == TUN_IPPROTO_UDP && (flags & TUN_COALESCE_UDP)))
         return KIND_OTHER;
     size_t l3 = pk->l3_len;
     if (len == l3 + pk->l4_len)
@@ -148,7 +186,7 @@ static uint32_t flow_hash(const uint8_t *p, const tun_pkt *pk)
     return h;
 }
 
-/* The slot of p's flow: the one pointing at its latest run, or the free
+/* The slot of p's flow: the one pointing at its latest group, or the free
  * slot where it would go. */
 static uint32_t *flow_slot(tun_gro_table *t, const tun_buf *bufs,
                            size_t offset, const uint8_t *p,
@@ -160,11 +198,11 @@ static uint32_t *flow_slot(tun_gro_table *t, const tun_buf *bufs,
         uint32_t *slot = &t->slots[i];
         if (!*slot)
             return slot;
-        const struct gro_run *run = &t->runs[*slot - 1];
-        const uint8_t *h = bufs[run->index].data + offset;
-        size_t hl3 = run->version == 4 ? TUN_IPV4_HDR_LEN : TUN_IPV6_HDR_LEN;
-        if (run->hash == hash && run->version == pk->version &&
-            run->proto == pk->proto && memcmp(a, h + (a - p), n) == 0 &&
+        const struct gro_group *g = &t->groups[*slot - 1];
+        const uint8_t *h = bufs[g->first].data + offset;
+        size_t hl3 = g->version == 4 ? TUN_IPV4_HDR_LEN : TUN_IPV6_HDR_LEN;
+        if (g->hash == hash && g->version == pk->version &&
+            g->proto == pk->proto && memcmp(a, h + (a - p), n) == 0 &&
             memcmp(p + pk->l3_len, h + hl3, 4) == 0)
             return slot;
     }
@@ -207,15 +245,15 @@ static bool l4_valid(const uint8_t *p, size_t len, const tun_pkt *pk)
 
 enum append_result { APPEND_DONE, APPEND_NO, APPEND_BAD_PACKET };
 
-/* Append packet p (len bytes, a candidate of the run's flow) to the run
- * whose first packet is in head: verify it and link it, leaving it where
- * it is. */
-static enum append_result append(tun_gro_table *t, struct gro_run *run,
-                                 const tun_buf *head, size_t offset,
-                                 uint32_t index, const uint8_t *p, size_t len,
+/* Append packet p (len bytes, the next one of the run's group) to the run
+ * whose first packet is in first: verify it and count it in, leaving it
+ * where it is. */
+static enum append_result append(struct gro_run *run, const tun_buf *first,
+                                 size_t offset, uint32_t index,
+                                 const uint8_t *p, size_t len,
                                  const tun_pkt *pk)
 {
-    const uint8_t *h = head->data + offset;
+    const uint8_t *h = first->data + offset;
     size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, payload = len - hdrs;
     const uint8_t *th = h + l3;
     const uint8_t *tp = p + l3;
@@ -227,7 +265,7 @@ static enum append_result append(tun_gro_table *t, struct gro_run *run,
                                      : run->segs >= GRO_UDP_SEGS_MAX)
         return APPEND_NO;
     if (!run->verified) { /* once per run, when a second packet joins */
-        if (!l4_valid(h, head->len, pk)) {
+        if (!l4_valid(h, first->len, pk)) {
             run->open = false; /* sent alone; p may start a run */
             return APPEND_NO;
         }
@@ -243,8 +281,9 @@ static enum append_result append(tun_gro_table *t, struct gro_run *run,
     sum = tun_csum_add(sum, p + hdrs, payload);
     if (tun_csum_fold(sum) != 0xffff)
         return APPEND_BAD_PACKET;
-    t->next[run->last] = index;
     run->last = index;
+    if (index < run->head)
+        run->head = index;
     run->len += (uint32_t)payload;
     run->segs++;
     if (payload < run->gso_size)
@@ -259,17 +298,15 @@ static enum append_result append(tun_gro_table *t, struct gro_run *run,
     return APPEND_DONE;
 }
 
-static void start_run(struct gro_run *run, uint32_t index, uint32_t slot,
-                      uint32_t hash, const uint8_t *p, size_t len,
-                      const tun_pkt *pk)
+static void start_run(struct gro_run *run, uint32_t index, const uint8_t *p,
+                      size_t len, const tun_pkt *pk)
 {
     size_t hdrs = (size_t)pk->l3_len + pk->l4_len;
     memset(run, 0, sizeof(*run));
-    run->index = index;
+    run->first = index;
     run->last = index;
+    run->head = index;
     run->len = (uint32_t)len;
-    run->slot = slot;
-    run->hash = hash;
     run->gso_size = (uint16_t)(len - hdrs);
     run->segs = 1;
     run->version = pk->version;
@@ -294,11 +331,11 @@ static size_t run_hdrs_len(const struct gro_run *run)
     return run_l3_len(run) + run->l4_len;
 }
 
-/* Turn a run of several packets into one super-packet: its first packet's
- * headers describe them all. */
-static void finish_run(struct gro_run *run, tun_buf *b, size_t offset)
+/* Turn a run of several packets into one super-packet: the headers of its
+ * first packet, written over the head's, describe them all. */
+static void finish_run(struct gro_run *run, tun_buf *bufs, size_t offset)
 {
-    uint8_t *h = b->data + offset;
+    uint8_t *h = bufs[run->head].data + offset;
     size_t len = run->len;
     tun_pkt pk = {.version = run->version,
                   .proto = run->proto,
@@ -306,6 +343,8 @@ static void finish_run(struct gro_run *run, tun_buf *b, size_t offset)
                   .l4_len = run->l4_len};
     size_t l3 = pk.l3_len;
     memcpy(run->saved, h, l3 + run->l4_len);
+    if (run->head != run->first) /* the fields that differ: see append() */
+        memcpy(h, bufs[run->first].data + offset, l3 + run->l4_len);
     if (run->psh)
         h[l3 + TUN_TCP_FLAGS] |= TUN_TCP_PSH;
     if (run->version == 4) {
@@ -360,69 +399,160 @@ static int check_args(const tun_gro_table *t, const tun_buf *bufs,
     return 0;
 }
 
-int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
-                     size_t offset, unsigned flags)
+/* Sort the list from `list` along next[] by key, keeping the batch order of
+ * equal keys: a merge sort of the linked list, bottom up, so that it needs
+ * no memory but the links. Returns the new first packet. */
+static uint32_t sort_by_key(uint32_t *next, const uint32_t *key,
+                            uint32_t list)
+{
+    for (size_t width = 1;; width *= 2) {
+        uint32_t p = list, tail = GRO_NONE;
+        size_t merges = 0;
+        list = GRO_NONE;
+        while (p != GRO_NONE) { /* merge two sorted lists of width each */
+            merges++;
+            uint32_t q = p;
+            size_t np = 0, nq = width;
+            while (np < width && q != GRO_NONE) {
+                np++;
+                q = next[q];
+            }
+            while (np > 0 || (nq > 0 && q != GRO_NONE)) {
+                uint32_t e;
+                if (np > 0 && (nq == 0 || q == GRO_NONE || key[p] <= key[q])) {
+                    e = p;
+                    p = next[p];
+                    np--;
+                } else {
+                    e = q;
+                    q = next[q];
+                    nq--;
+                }
+                if (tail == GRO_NONE)
+                    list = e;
+                else
+                    next[tail] = e;
+                tail = e;
+            }
+            p = q;
+        }
+        next[tail] = GRO_NONE;
+        if (merges <= 1)
+            return list;
+    }
+}
+
+/* Add candidate i to its flow's open group, or start one there. */
+static void group_add(tun_gro_table *t, uint32_t *slot, size_t *ngroups,
+                      uint32_t hash, uint32_t i, const uint8_t *p,
+                      const tun_pkt *pk)
+{
+    struct gro_group *g = *slot ? &t->groups[*slot - 1] : NULL;
+    uint32_t seq = pk->proto == TUN_IPPROTO_TCP ? tun_get32(p + pk->l3_len + 4)
+                                                : 0;
+    t->next[i] = GRO_NONE;
+    if (!g || g->closed) {
+        g = &t->groups[(*ngroups)++];
+        *g = (struct gro_group){.first = i,
+                                .last = i,
+                                .slot = (uint32_t)(slot - t->slots),
+                                .hash = hash,
+                                .base_seq = seq,
+                                .top_key = GRO_KEY_BIAS,
+                                .version = pk->version,
+                                .proto = pk->proto,
+                                .sorted = true};
+        *slot = (uint32_t)*ngroups;
+        t->key[i] = GRO_KEY_BIAS;
+        return;
+    }
+    uint32_t key = seq - g->base_seq + GRO_KEY_BIAS;
+    t->key[i] = key;
+    t->next[g->last] = i;
+    g->last = i;
+    if (key < g->top_key)
+        g->sorted = false;
+    else
+        g->top_key = key;
+}
+
+/* Cut a group, in order of sequence numbers, into runs from t->runs[nruns]
+ * on; returns the new number of runs. */
+static size_t group_runs(tun_gro_table *t, struct gro_group *g,
+                         const tun_buf *bufs, size_t offset, size_t nruns)
+{
+    if (!g->sorted)
+        g->first = sort_by_key(t->next, t->key, g->first);
+    struct gro_run *run = NULL;
+    for (uint32_t i = g->first; i != GRO_NONE; i = t->next[i]) {
+        const uint8_t *p = bufs[i].data + offset;
+        size_t len = bufs[i].len;
+        if (run && run->open) {
+            enum append_result r = append(run, &bufs[run->first], offset, i,
+                                          p, len, &t->pkts[i]);
+            if (r == APPEND_DONE)
+                continue;
+            if (r == APPEND_BAD_PACKET) { /* sent alone */
+                run->open = false;
+                continue;
+            }
+        }
+        run = &t->runs[nruns++];
+        start_run(run, i, p, len, &t->pkts[i]);
+    }
+    return nruns;
+}
+
+int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
+                         size_t offset, unsigned flags)
 {
     int rc = check_args(t, bufs, count, offset);
     if (rc < 0)
         return rc;
-    size_t *out = t->listed;
-    size_t nruns = 0, nout = 0;
+    /* First each flow's candidates are put in groups, then each group is
+     * cut into runs in order of sequence numbers. */
+    size_t ngroups = 0, nruns = 0, nout = 0;
     for (size_t i = 0; i < count; i++) {
         const uint8_t *p = bufs[i].data + offset;
-        size_t len = bufs[i].len;
-        tun_pkt pk;
-        enum gro_kind kind = classify(p, len, flags, &pk);
+        tun_pkt *pk = &t->pkts[i];
+        enum gro_kind kind = classify(p, bufs[i].len, flags, pk);
         t->sent_with[i] = (uint32_t)i;
-        t->next[i] = 0;
         t->run_of[i] = 0;
-        if (kind == KIND_OTHER) {
-            out[nout++] = i;
+        if (kind == KIND_OTHER)
             continue;
-        }
-        uint32_t hash = flow_hash(p, &pk);
-        uint32_t *slot = flow_slot(t, bufs, offset, p, &pk, hash);
-        struct gro_run *run = *slot ? &t->runs[*slot - 1] : NULL;
-        out[nout] = i; /* unless merged below */
-        if (run && run->open && kind == KIND_CANDIDATE) {
-            enum append_result r = append(t, run, &bufs[run->index], offset,
-                                          (uint32_t)i, p, len, &pk);
-            if (r == APPEND_DONE) {
-                t->sent_with[i] = run->index;
-                continue;
-            }
-            if (r == APPEND_BAD_PACKET) {
-                run->open = false;
-                nout++;
-                continue;
-            }
-        }
-        if (run)
-            run->open = false;
-        nout++;
-        if (kind == KIND_CANDIDATE) {
-            start_run(&t->runs[nruns], (uint32_t)i, (uint32_t)(slot - t->slots),
-                      hash, p, len, &pk);
-            *slot = (uint32_t)++nruns;
-            t->run_of[i] = (uint32_t)nruns;
-        }
+        uint32_t hash = flow_hash(p, pk);
+        uint32_t *slot = flow_slot(t, bufs, offset, p, pk, hash);
+        if (kind == KIND_CANDIDATE)
+            group_add(t, slot, &ngroups, hash, (uint32_t)i, p, pk);
+        else if (*slot) /* nothing after it merges with anything before */
+            t->groups[*slot - 1].closed = true;
     }
-    for (size_t k = 0; k < nout; k++)
-        memset(bufs[out[k]].data + offset - TUN_VNET_HDR_LEN, 0,
-               TUN_VNET_HDR_LEN);
+    for (size_t g = 0; g < ngroups; g++) {
+        nruns = group_runs(t, &t->groups[g], bufs, offset, nruns);
+        t->slots[t->groups[g].slot] = 0; /* empty for the next call */
+    }
     for (size_t r = 0; r < nruns; r++) {
-        struct gro_run *run = &t->runs[r];
-        if (run->segs > 1)
-            finish_run(run, &bufs[run->index], offset);
-        t->slots[run->slot] = 0; /* leave the table empty for the next call */
+        const struct gro_run *run = &t->runs[r];
+        for (uint32_t j = run->first; j != run->last; j = t->next[j])
+            t->sent_with[j] = run->head;
+        t->sent_with[run->last] = run->head;
+        t->run_of[run->head] = (uint32_t)r + 1;
     }
+    for (size_t i = 0; i < count; i++)
+        if (t->sent_with[i] == i && bufs[i].len) {
+            t->listed[nout++] = i;
+            memset(bufs[i].data + offset - TUN_VNET_HDR_LEN, 0,
+                   TUN_VNET_HDR_LEN);
+        }
+    for (size_t r = 0; r < nruns; r++)
+        if (t->runs[r].segs > 1)
+            finish_run(&t->runs[r], bufs, offset);
     t->nruns = nruns;
+    t->bufs = bufs;
+    t->count = count;
+    t->offset = offset;
+    t->nout = nout;
     return (int)nout;
-}
-
-const size_t *tun_gro_listed(const tun_gro_table *t)
-{
-    return t->listed;
 }
 
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
@@ -430,45 +560,80 @@ size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
     return t->sent_with[i];
 }
 
-/* The run of several packets that listed packet i starts, or NULL. */
+/* The run of several packets that listed packet i heads, or NULL. */
 static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
 {
     uint32_t r = t->run_of[i];
     return r && t->runs[r - 1].segs > 1 ? &t->runs[r - 1] : NULL;
 }
 
-size_t tun_gro_slices(const tun_gro_table *t, const tun_buf *bufs,
-                      size_t offset, size_t i, tun_gro_slice *out)
+size_t tun_offload_write_index(const tun_gro_table *t, size_t k)
 {
-    out[0] = (tun_gro_slice){bufs[i].data + offset, bufs[i].len};
+    return t && k < t->nout ? t->listed[k] : SIZE_MAX;
+}
+
+size_t tun_offload_write_slices(const tun_gro_table *t, size_t k,
+                                tun_slice *out)
+{
+    if (!t || !out || k >= t->nout)
+        return 0;
+    size_t i = t->listed[k], offset = t->offset;
+    const tun_buf *bufs = t->bufs;
+    const uint8_t *start = bufs[i].data + offset - TUN_VNET_HDR_LEN;
+    out[0] = (tun_slice){start, TUN_VNET_HDR_LEN + bufs[i].len};
     const struct gro_run *run = merged_run(t, i);
     if (!run)
         return 1;
+    /* The head's headers, then every payload in order of sequence numbers,
+     * the head's own one too. */
     size_t hdrs = run_hdrs_len(run), n = 1;
-    for (uint32_t j = t->next[i]; j; j = t->next[j])
-        out[n++] = (tun_gro_slice){bufs[j].data + offset + hdrs,
-                                   bufs[j].len - hdrs};
-    return n;
+    out[0].len = TUN_VNET_HDR_LEN + hdrs;
+    for (uint32_t j = run->first;; j = t->next[j]) {
+        tun_slice s = {bufs[j].data + offset + hdrs, bufs[j].len - hdrs};
+        if (n == 1 && j == i)
+            out[0].len += s.len; /* right behind its headers */
+        else
+            out[n++] = s;
+        if (j == run->last)
+            return n;
+    }
 }
 
-int tun_gro_gather(const tun_gro_table *t, const tun_buf *bufs, size_t offset,
-                   size_t i, uint8_t *dst, size_t cap)
+int tun_offload_write_gather(const tun_gro_table *t, size_t k, uint8_t *dst,
+                             size_t cap)
 {
-    tun_gro_slice slices[TUN_GRO_SEGS_MAX];
-    size_t n = tun_gro_slices(t, bufs, offset, i, slices), len = 0;
-    for (size_t k = 0; k < n; k++)
-        len += slices[k].len;
+    tun_slice slices[TUN_SLICES_MAX];
+    size_t n = tun_offload_write_slices(t, k, slices), len = 0;
+    if (!n || !dst)
+        return tun_fail(TUN_EINVAL, "GRO: no write %zu to gather", k);
+    for (size_t s = 0; s < n; s++)
+        len += slices[s].len;
     if (len > cap)
-        return TUN_ENOBUFS;
-    for (size_t k = 0, at = 0; k < n; at += slices[k++].len)
-        memcpy(dst + at, slices[k].data, slices[k].len);
+        return tun_fail(TUN_ENOBUFS,
+                        "GRO: write %zu is %zu bytes, more than the %zu given",
+                        k, len, cap);
+    for (size_t s = 0, at = 0; s < n; at += slices[s++].len)
+        memcpy(dst + at, slices[s].data, slices[s].len);
     return (int)len;
 }
 
-void tun_gro_undo(const tun_gro_table *t, tun_buf *bufs, size_t offset,
-                  size_t i)
+size_t tun_offload_write_failed(tun_gro_table *t, size_t k)
 {
-    const struct gro_run *run = merged_run(t, i);
-    if (run)
-        memcpy(bufs[i].data + offset, run->saved, run_hdrs_len(run));
+    if (!t || k >= t->nout)
+        return t ? t->count : 0;
+    tun_buf *bufs = t->bufs;
+    size_t at = t->listed[k];
+    /* Give every unwritten super-packet's head its headers back (the
+     * packets merged into it were only read). */
+    for (size_t j = k; j < t->nout; j++) {
+        const struct gro_run *run = merged_run(t, t->listed[j]);
+        if (run)
+            memcpy(bufs[run->head].data + t->offset, run->saved,
+                   run_hdrs_len(run));
+    }
+    for (size_t i = at + 1; i < t->count; i++)
+        if (t->sent_with[i] < at)
+            bufs[i].len = 0;
+    t->nout = k; /* those writes are gone */
+    return at;
 }

@@ -23,7 +23,7 @@
  * the number of packets in the run (with DF it is ignored, as Linux does:
  * RFC 6864); the run stays within 65535 bytes and TUN_GRO_SEGS_MAX
  * packets. A packet with PSH or a shorter payload ends its run.
- * UDP (only with TUN_GRO_UDP): the same IP rules, a non-zero checksum, a
+ * UDP (only with TUN_COALESCE_UDP): the same IP rules, a non-zero checksum, a
  * payload not larger than the first's, at most 64 packets per run
  * (Linux's UDP_GRO_CNT_MAX), and a shorter one ends the run.
  *
@@ -36,85 +36,58 @@
  * is sent alone, unchanged, and the kernel drops it as it would without
  * offload.
  *
- * Any packet of a flow that cannot join (a pure ACK, a FIN, a gap) closes
- * the flow's run, so packets of one flow are never reordered. Packets of
- * different flows may be: a run goes out at the position of its first
- * packet. */
+ * Order: unlike Linux's GRO, which only appends, a flow's packets merge
+ * when their sequence numbers follow each other, whatever their order in
+ * the batch, so that a batch reordered on the way (or with two packets
+ * swapped) makes as few super-packets as the same batch in order. The
+ * rules above hold in order of sequence numbers: "first" is the packet
+ * with the lowest one, "last" the highest, the IPv4 identification counts
+ * up in that order; UDP, which has none, merges in batch order. A packet
+ * of a flow that cannot join (a pure ACK, a FIN, a SYN) is a barrier:
+ * packets of the flow before it never merge with packets after it, and it
+ * goes out between them, so the flow's data stays on its side. A run goes
+ * out at the position of its earliest packet in the batch (its "head",
+ * whose buffer gets the super-packet's headers); packets of different
+ * flows, and runs of one flow, may be reordered. With the batch in order
+ * the result is exactly that of appending only, the first packet being
+ * the head. */
 #ifndef TUN_ENGINE_GRO_H
 #define TUN_ENGINE_GRO_H
 
 #include "packet.h"
 #include "vnet.h"
 
-/* Flags of tun_gro_coalesce(). */
-#define TUN_GRO_UDP 0x1 /* merge UDP too (the device takes UDP_L4) */
-
 /* The most packets in one run, so that a super-packet's slices fit one
  * writev() (UIO_MAXIOV is 1024) and an array on the stack. Runs of
  * payloads of 256 bytes or more reach 65535 bytes first. */
 #define TUN_GRO_SEGS_MAX 256
+/* A super-packet's slices: its head's headers apart from its payload when
+ * the head's sequence number is not the lowest. */
+_Static_assert(TUN_SLICES_MAX == TUN_GRO_SEGS_MAX + 1,
+               "tun.h promises TUN_SLICES_MAX slices at most");
 
-/* A piece of a listed packet: len bytes at data. */
-typedef struct tun_gro_slice {
-    const uint8_t *data;
-    size_t len;
-} tun_gro_slice;
-
-/* The table (tun.h: tun_gro_table_new(), tun_gro_table_free()) holds the
- * flow table and per-packet records for batches of up to a fixed number of
- * packets, and the results of the latest call. */
+/* The table (tun.h: tun_gro_table_new()) holds the flow table and
+ * per-packet records for batches of up to a fixed number of packets, and
+ * the latest tun_offload_coalesce()'s batch and results, which the
+ * tun_offload_write_*() calls read (tun.h says what each does).
+ *
+ * tun_offload_coalesce() in detail: a listed packet (a write) has its
+ * virtio-net header written at data + offset - TUN_VNET_HDR_LEN: for a
+ * super-packet NEEDS_CSUM, the GSO type (ECN if its first segment has CWR),
+ * gso_size (the first packet's payload), hdr_len, csum_start and
+ * csum_offset, with the head's headers replaced by the first packet's, the
+ * IP lengths, IPv4 header checksum and UDP length rewritten, PSH set if a
+ * merged packet had it, and the pseudo-header sum in the TCP/UDP checksum
+ * field; for any other packet a zero header (GSO none), the packet
+ * unchanged. Packets not listed were merged (their buffers only read) or
+ * have length 0. */
 
 /* The capacity the table was made with. */
 size_t tun_gro_table_capacity(const tun_gro_table *t);
 
-/* Coalesce the packets bufs[0..count): packet i is bufs[i].len bytes at
- * bufs[i].data + offset, and offset >= TUN_VNET_HDR_LEN leaves room for the
- * virtio-net header in front. Nothing is copied: a super-packet is its
- * first packet's buffer (headers rewritten, len unchanged) followed by the
- * payloads of the packets merged into it, where they lie
- * (tun_gro_slices()), so buffer sizes do not limit merging.
- *
- * Returns the number of packets to send and lists their indices, in order,
- * in tun_gro_listed(). Each listed packet has its virtio-net header written
- * at data + offset - TUN_VNET_HDR_LEN: for a super-packet NEEDS_CSUM, the
- * GSO type (ECN if its first segment has CWR), gso_size (the first
- * packet's payload), hdr_len, csum_start and csum_offset, with the IP
- * lengths, IPv4 header checksum and UDP length rewritten, PSH set if a
- * merged packet had it, and the pseudo-header sum in the TCP/UDP checksum
- * field; for any other packet a zero header (GSO none), the packet
- * unchanged. Packets not listed were merged; their buffers were only read.
- *
- * The table is reset at every call; nothing is allocated. Not thread-safe:
- * one table per thread. Errors (nothing written): TUN_EINVAL for a NULL
- * pointer, count above the table's capacity, offset below
- * TUN_VNET_HDR_LEN, or a buffer whose offset + len exceeds its capacity. */
-int tun_gro_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
-                     size_t offset, unsigned flags);
-
-/* After a tun_gro_coalesce() that returned n: the n listed indices. */
-const size_t *tun_gro_listed(const tun_gro_table *t);
-
-/* After tun_gro_coalesce(): the index of the listed packet that packet i
- * (below that call's count) went out in; i itself when it was listed. */
+/* After tun_offload_coalesce(): the index of the packet that packet i
+ * (below that call's count) went out with, the head of its write; i itself
+ * when it heads one (or has length 0). Never above i. */
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i);
-
-/* After tun_gro_coalesce() on bufs: listed packet i as up to
- * TUN_GRO_SEGS_MAX slices, written to out, in order; returns their count.
- * Slice 0 starts at bufs[i].data + offset, its virtio-net header right in
- * front of it. */
-size_t tun_gro_slices(const tun_gro_table *t, const tun_buf *bufs,
-                      size_t offset, size_t i, tun_gro_slice *out);
-
-/* After tun_gro_coalesce() on bufs: copy listed packet i whole into dst
- * (room for cap bytes), for a caller that needs it contiguous. Returns its
- * length, or TUN_ENOBUFS (nothing copied) if it does not fit. */
-int tun_gro_gather(const tun_gro_table *t, const tun_buf *bufs, size_t offset,
-                   size_t i, uint8_t *dst, size_t cap);
-
-/* After tun_gro_coalesce() on bufs: give listed packet i back its bytes
- * from before the call, for a super-packet that could not be sent (the
- * packets merged into it are untouched). Anything else is left as it is. */
-void tun_gro_undo(const tun_gro_table *t, tun_buf *bufs, size_t offset,
-                  size_t i);
 
 #endif

@@ -148,7 +148,7 @@ static void write_segment(const uint8_t *pkt, const tun_pkt *pk,
     tun_put16(l4 + field, c);
 }
 
-/* tun_gso_split() and tun_gso_split_from(): segments from `first` on, all
+/* tun_gso_split() and tun_offload_split(): segments from `first` on, all
  * of them or an error when `all`. */
 static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
                  size_t first, bool all, tun_buf *out, size_t count,
@@ -234,11 +234,20 @@ int tun_gso_split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
     return split(vh, pkt, len, 0, true, out, count, offset, &total);
 }
 
-int tun_gso_split_from(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
-                       size_t first, tun_buf *out, size_t count,
-                       size_t offset, size_t *total)
+int tun_offload_split(const uint8_t *vnet_hdr, const uint8_t *pkt,
+                      size_t len, size_t first, tun_buf *bufs, size_t count,
+                      size_t offset, size_t *total)
 {
-    if (!total)
+    if (!vnet_hdr)
         return tun_fail(TUN_EINVAL, "GSO split: NULL pointer");
-    return split(vh, pkt, len, first, false, out, count, offset, total);
+    tun_vnet_hdr vh;
+    tun_vnet_hdr_decode(&vh, vnet_hdr);
+    /* In place, all segments or none: the first one overwrites the packet. */
+    bool in_place = bufs && count && first == 0 && bufs[0].data &&
+                    pkt == bufs[0].data + offset;
+    size_t n = 0;
+    int rc = split(&vh, pkt, len, first, in_place, bufs, count, offset, &n);
+    if (total)
+        *total = n;
+    return rc;
 }

@@ -41,15 +41,8 @@
 int tun_gso_split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
                   tun_buf *out, size_t count, size_t offset);
 
-/* tun_gso_split() of part of a packet, for a caller with fewer buffers than
- * segments: segments first, first + 1, ... into out[0], out[1], ..., as
- * many as the count buffers take (count >= 1). Returns how many were
- * written and stores in *total how many the packet makes (first must be
- * below it: TUN_EINVAL otherwise). pkt must not overlap any buffer. Errors
- * as tun_gso_split(), except that too few buffers is no error. */
-int tun_gso_split_from(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
-                       size_t first, tun_buf *out, size_t count,
-                       size_t offset, size_t *total);
+/* tun_offload_split() (tun.h) decodes a header from the wire and splits
+ * with the rules above, all or part of the segments. */
 
 /* The pass-through case of tun_gso_split() for a packet that stays whole
  * (no GSO, or a super-packet a caller takes as one): copy the len bytes of

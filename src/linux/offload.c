@@ -26,11 +26,9 @@ static int tun_offload_dropped(int rc)
 static int tun_offload_recv_kept(tun_device *dev, tun_buf *bufs, size_t count,
                                  size_t offset)
 {
-    tun_vnet_hdr vh;
-    tun_vnet_hdr_decode(&vh, dev->rx_vnet);
     size_t total;
-    int n = tun_gso_split_from(&vh, dev->rx_buf, dev->rx_len, dev->rx_next,
-                               bufs, count, offset, &total);
+    int n = tun_offload_split(dev->rx_vnet, dev->rx_buf, dev->rx_len,
+                              dev->rx_next, bufs, count, offset, &total);
     if (n < 0) {
         dev->rx_next = 0;
         return tun_offload_dropped(n);
@@ -60,17 +58,18 @@ int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
     n = tun_linux_read_packet(dev, dev->rx_vnet, pkt, TUN_PACKET_MAX, -1,
                               true);
     if (n >= 0) {
-        size_t len = (size_t)n;
-        tun_vnet_hdr vh;
-        tun_vnet_hdr_decode(&vh, dev->rx_vnet);
-        n = tun_gso_split(&vh, pkt, len, bufs, count, offset);
-        if (n == TUN_ENOBUFS) {
+        size_t len = (size_t)n, total;
+        n = tun_offload_split(dev->rx_vnet, pkt, len, 0, bufs, count, offset,
+                              &total);
+        if (n == TUN_ENOBUFS && in_place) {
             /* More segments than buffers (nothing was written): keep the
              * packet and hand it over in parts, this call and the next. */
-            if (in_place)
-                memcpy(dev->rx_buf, pkt, len);
+            memcpy(dev->rx_buf, pkt, len);
             dev->rx_len = len;
             n = tun_offload_recv_kept(dev, bufs, count, offset);
+        } else if (n >= 0 && (size_t)n < total) {
+            dev->rx_len = len; /* the rest, first thing in the next calls */
+            dev->rx_next = (size_t)n;
         } else if (n < 0) {
             n = tun_offload_dropped(n);
         }
@@ -79,63 +78,41 @@ int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
     return n;
 }
 
-_Static_assert(TUN_GRO_SEGS_MAX <= IOV_MAX,
+_Static_assert(TUN_SLICES_MAX <= IOV_MAX,
                "a super-packet's slices must fit one writev()");
 
-/* Write listed packet i with its virtio-net header, which lies right in
- * front of its first slice: one writev() of the slices, which the kernel
- * copies from where they are. */
+/* Write k of the coalesced batch: one writev() of its slices, which the
+ * kernel copies from where they are. */
 static int tun_offload_write(tun_device *dev, const tun_gro_table *t,
-                             const tun_buf *bufs, size_t offset, size_t i)
+                             size_t k)
 {
-    tun_gro_slice slices[TUN_GRO_SEGS_MAX];
-    struct iovec iov[TUN_GRO_SEGS_MAX];
-    size_t n = tun_gro_slices(t, bufs, offset, i, slices);
-    for (size_t k = 0; k < n; k++)
-        iov[k] = (struct iovec){(void *)(uintptr_t)slices[k].data,
-                                slices[k].len};
-    iov[0].iov_base = (uint8_t *)iov[0].iov_base - TUN_VNET_HDR_LEN;
-    iov[0].iov_len += TUN_VNET_HDR_LEN;
+    tun_slice slices[TUN_SLICES_MAX];
+    struct iovec iov[TUN_SLICES_MAX];
+    size_t n = tun_offload_write_slices(t, k, slices);
+    for (size_t s = 0; s < n; s++)
+        iov[s] = (struct iovec){(void *)(uintptr_t)slices[s].data,
+                                slices[s].len};
     int rc = tun_unix_transfer(&dev->io, false, iov, (int)n, -1, true);
     return rc < 0 ? rc : 0;
-}
-
-/* Writing stopped at listed packet `at`, the k-th of n: every packet before
- * it went out. Leave bufs[at..count) as the caller gave them, except that
- * those already written inside an earlier super-packet get len 0. */
-static void tun_offload_rewind(const tun_gro_table *t, tun_buf *bufs,
-                               size_t count, size_t offset, size_t k,
-                               size_t n)
-{
-    const size_t *listed = tun_gro_listed(t);
-    size_t at = listed[k];
-    for (size_t j = k; j < n; j++)
-        tun_gro_undo(t, bufs, offset, listed[j]);
-    for (size_t i = at + 1; i < count; i++)
-        if (tun_gro_sent_with(t, i) < at)
-            bufs[i].len = 0;
 }
 
 int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
                      size_t count, size_t offset)
 {
-    unsigned flags = (dev->io.flags & TUN_FLAG_UDP_GSO) ? TUN_GRO_UDP : 0;
-    int n = tun_gro_coalesce(table, bufs, count, offset, flags);
+    unsigned flags = (dev->io.flags & TUN_FLAG_UDP_GSO) ? TUN_COALESCE_UDP
+                                                        : 0;
+    int n = tun_offload_coalesce(table, bufs, count, offset, flags);
     if (n < 0)
         return n;
-    const size_t *listed = tun_gro_listed(table);
     for (size_t k = 0; k < (size_t)n; k++) {
-        size_t at = listed[k];
-        const tun_buf *b = &bufs[at];
-        if (b->len == 0)
-            continue;
-        int rc = tun_offload_write(dev, table, bufs, offset, at);
+        int rc = tun_offload_write(dev, table, k);
         if (rc >= 0)
             continue;
         /* The second header byte is gso_type. */
+        const tun_buf *b = &bufs[tun_offload_write_index(table, k)];
         bool merged = b->data[offset - TUN_VNET_HDR_LEN + 1] !=
                       TUN_VNET_GSO_NONE;
-        tun_offload_rewind(table, bufs, count, offset, k, (size_t)n);
+        size_t at = tun_offload_write_failed(table, k);
         if (merged && rc == TUN_EINVAL) {
             /* The kernel refused a super-packet whose packets it may take
              * one by one: send the rest of the batch unmerged. */

@@ -553,8 +553,9 @@ static void test_every_truncation(void **state)
     free_bufs(b, 4);
 }
 
-/* tun_gso_split_from(): a packet handed over a few segments at a time gives
- * the same segments as one split. */
+/* tun_offload_split(), the public split from a header on the wire: a
+ * packet handed over a few segments at a time gives the same segments as
+ * one split; in place, too few buffers leave everything untouched. */
 static void test_split_in_parts(void **state)
 {
     (void)state;
@@ -563,13 +564,15 @@ static void test_split_in_parts(void **state)
                   .opts = ts_option, .opts_len = sizeof(ts_option),
                   .payload = payload, .payload_len = 9500};
     tun_vnet_hdr vh;
+    uint8_t wire[TUN_VNET_HDR_LEN];
     size_t len = kernel_packet(&f, &s, 1000, &vh);
+    tun_vnet_hdr_encode(wire, &vh);
     tun_buf *b = alloc_bufs(10, OFFSET + 1100);
     for (size_t per = 1; per <= 11; per++) {
         size_t total = 0;
         for (size_t first = 0; first < 10;) {
-            int n = tun_gso_split_from(&vh, super, len, first, b + first, per,
-                                       OFFSET, &total);
+            int n = tun_offload_split(wire, super, len, first, b + first, per,
+                                      OFFSET, &total);
             assert_int_equal(total, 10);
             assert_int_equal(n, first + per <= 10 ? per : 10 - first);
             first += (size_t)n;
@@ -577,19 +580,38 @@ static void test_split_in_parts(void **state)
         check_segments(&f, &s, 1000, b, 10);
     }
     size_t total;
-    assert_int_equal(tun_gso_split_from(&vh, super, len, 10, b, 1, OFFSET,
-                                        &total),
+    assert_int_equal(tun_offload_split(wire, super, len, 10, b, 1, OFFSET,
+                                       &total),
                      TUN_EINVAL);
-    assert_int_equal(tun_gso_split_from(&vh, super, len, 0, b, 0, OFFSET,
-                                        &total),
+    assert_int_equal(tun_offload_split(wire, super, len, 0, b, 0, OFFSET,
+                                       &total),
                      TUN_ENOBUFS);
-    vh.gso_type = TUN_VNET_GSO_NONE;
-    assert_int_equal(tun_gso_split_from(&vh, super, len, 1, b, 1, OFFSET,
-                                        &total),
+    assert_int_equal(tun_offload_split(NULL, super, len, 0, b, 1, OFFSET,
+                                       &total),
                      TUN_EINVAL);
-    assert_int_equal(tun_gso_split_from(&vh, super, len, 0, b, 1, OFFSET,
-                                        NULL),
+    assert_int_equal(tun_offload_split(wire, super, len, 0, b, 1, OFFSET,
+                                       NULL),
+                     1);
+    wire[1] = TUN_VNET_GSO_NONE; /* gso_type */
+    assert_int_equal(tun_offload_split(wire, super, len, 1, b, 1, OFFSET,
+                                       &total),
                      TUN_EINVAL);
+    free_bufs(b, 10);
+
+    /* In place: with too few buffers nothing is written; with enough, the
+     * first segment is cut where the packet was read. */
+    tun_vnet_hdr_encode(wire, &vh);
+    b = alloc_bufs(10, OFFSET + TUN_PACKET_MAX);
+    memcpy(b[0].data + OFFSET, super, len);
+    assert_int_equal(tun_offload_split(wire, b[0].data + OFFSET, len, 0, b, 9,
+                                       OFFSET, &total),
+                     TUN_ENOBUFS);
+    assert_int_equal(total, 10);
+    assert_memory_equal(b[0].data + OFFSET, super, len);
+    assert_int_equal(tun_offload_split(wire, b[0].data + OFFSET, len, 0, b,
+                                       10, OFFSET, &total),
+                     10);
+    check_segments(&f, &s, 1000, b, 10);
     free_bufs(b, 10);
 }
 
