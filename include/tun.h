@@ -938,8 +938,8 @@ TUN_EXTERN int tun_offload_split(const uint8_t *vnet_hdr, const uint8_t *pkt,
  * sequence numbers follow each other, in whatever order they are in the
  * batch, become one super-packet of up to 64 KiB; everything else goes out
  * alone behind a zero header. Returns the number of writes n; write k
- * (0 <= k < n) is read with the tun_offload_write_*() calls below, and the
- * writes go out in order k = 0, 1, ... A packet of length 0 makes no
+ * (0 <= k < n) is read with the four tun_offload_write calls below, and
+ * the writes go out in order k = 0, 1, ... A packet of length 0 makes no
  * write.
  *
  * Nothing is copied: each write's virtio-net header is written into the
@@ -970,8 +970,8 @@ typedef struct tun_slice {
  * on Linux, the BSDs and macOS). */
 #define TUN_SLICES_MAX 257
 
-/* The tun_offload_write_*() calls read the writes of the table's latest
- * tun_offload_coalesce(); they allocate nothing, and may run in any thread
+/* Reading the writes of the table's latest tun_offload_coalesce(): this
+ * call and the three below allocate nothing, and may run in any thread
  * but not during a coalesce or tun_offload_write_failed() on the table.
  *
  * After tun_offload_coalesce() returned n: the index in bufs of the packet

@@ -7,7 +7,9 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CSUM_HAVE_AVX2 1
+#include <cpuid.h>
 #include <immintrin.h>
+#include <stdatomic.h>
 #endif
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__)
@@ -156,6 +158,32 @@ copy_avx2(uint8_t *dst, const uint8_t *src, size_t len)
 
 #endif
 
+#ifdef CSUM_HAVE_AVX2
+/* Whether AVX2 is usable: the CPU has it and the OS saves the YMM registers
+ * (OSXSAVE set, XCR0 bits 1 and 2). Asked of the CPU itself, not through
+ * __builtin_cpu_supports(), whose table lives in the compiler's runtime
+ * library, which not every toolchain links into a shared library (zig's
+ * macOS one does not). Learnt once; racing first calls agree. */
+static bool cpu_has_avx2(void)
+{
+    static atomic_int known; /* 0: not yet asked, 1: usable, 2: not */
+    int state = atomic_load_explicit(&known, memory_order_relaxed);
+    if (state == 0) {
+        unsigned a, b, c, d, xcr0_low, xcr0_high;
+        bool usable = false;
+        if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_OSXSAVE) &&
+            (c & bit_AVX) && __get_cpuid_max(0, NULL) >= 7) {
+            __asm__("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+            __cpuid_count(7, 0, a, b, c, d);
+            usable = (xcr0_low & 6) == 6 && (b & bit_AVX2);
+        }
+        state = usable ? 1 : 2;
+        atomic_store_explicit(&known, state, memory_order_relaxed);
+    }
+    return state == 1;
+}
+#endif
+
 /* Fold a native sum and add it to a running (network order) sum. */
 static uint32_t add_native(uint32_t sum, uint64_t native)
 {
@@ -173,7 +201,7 @@ bool tun_csum_impl_supported(tun_csum_impl impl)
         return true;
     case TUN_CSUM_AVX2:
 #ifdef CSUM_HAVE_AVX2
-        return __builtin_cpu_supports("avx2");
+        return cpu_has_avx2();
 #else
         return false;
 #endif
