@@ -97,7 +97,8 @@ build build/musl musl-gcc -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_EXAMPLES=OFF \
 
 # Windows: the library, examples and portable unit tests cross-built with
 # mingw-w64 (-Werror; the DLL must export the public API only), the tests
-# run under wine (no driver here, so nothing opens a device). Debian has
+# run under wine (no driver here: the packet I/O tests open their devices on
+# a wintun stand-in built with the tests, tests/win/). Debian has
 # cmocka for Linux only: its Debian source package is fetched (private apt
 # lists and cache, the host's apt configuration untouched) and cross-built
 # once, statically, into build/mingw-cmocka.

@@ -85,7 +85,10 @@ struct tun_device {
     NET_LUID luid;       /* what every IP Helper call is keyed by */
     HANDLE interrupt;    /* manual-reset event, set by tun_interrupt() */
     atomic_bool nonblocking;
-    atomic_uint mtu;     /* last MTU seen; re-read when a write looks big */
+    /* Each family's last MTU seen, 0 before the first write; re-read when
+     * a packet looks too big. A family the interface does not run has no
+     * limit but the driver's. */
+    atomic_uint mtu, mtu6;
     /* Addresses added through this handle (tun_open and run time): the
      * peer routes to remove with them, and what a non-persistent TAP
      * adapter, which outlives the handle, loses at close. */
@@ -151,6 +154,9 @@ int tun_win_wait(tun_device *dev, HANDLE ready, ULONGLONG deadline);
 
 /* ---- ipconfig.c --------------------------------------------------------- */
 
+/* The MTU of each family, 0 for a family the interface does not run. */
+int tun_ip_get_mtus(const NET_LUID *luid, unsigned *ipv4, unsigned *ipv6);
+/* IPv4's MTU, else IPv6's; TUN_ENODEV when it runs neither. */
 int tun_ip_get_mtu(const NET_LUID *luid, unsigned *mtu);
 /* Both families; a family the interface does not run is skipped. */
 int tun_ip_set_mtu(const NET_LUID *luid, unsigned mtu);

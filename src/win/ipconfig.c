@@ -40,15 +40,42 @@ static DWORD tun_ip_interface(const NET_LUID *luid, ADDRESS_FAMILY family,
     return GetIpInterfaceEntry(row);
 }
 
+/* From the table rather than GetIpInterfaceEntry(): the same rows, and
+ * ERROR_NOT_SUPPORTED (documented for a system without the IP stacks asked
+ * for) means that no family runs here. Wine answers so: its IP Helper has no
+ * IP interface rows, and the write path runs under wine too. */
+int tun_ip_get_mtus(const NET_LUID *luid, unsigned *ipv4, unsigned *ipv6)
+{
+    MIB_IPINTERFACE_TABLE *table;
+    *ipv4 = *ipv6 = 0;
+    DWORD err = GetIpInterfaceTable(AF_UNSPEC, &table);
+    if (err == ERROR_NOT_SUPPORTED)
+        return 0;
+    if (err != NO_ERROR)
+        return tun_win_fail(err, "GetIpInterfaceTable");
+    for (ULONG i = 0; i < table->NumEntries; i++) {
+        const MIB_IPINTERFACE_ROW *row = &table->Table[i];
+        if (row->InterfaceLuid.Value != luid->Value)
+            continue;
+        if (row->Family == AF_INET)
+            *ipv4 = row->NlMtu;
+        else if (row->Family == AF_INET6)
+            *ipv6 = row->NlMtu;
+    }
+    FreeMibTable(table);
+    return 0;
+}
+
 int tun_ip_get_mtu(const NET_LUID *luid, unsigned *mtu)
 {
-    MIB_IPINTERFACE_ROW row;
-    DWORD err = tun_ip_interface(luid, AF_INET, &row);
-    if (err == ERROR_NOT_FOUND)
-        err = tun_ip_interface(luid, AF_INET6, &row);
-    if (err != NO_ERROR)
-        return tun_win_fail(err, "GetIpInterfaceEntry");
-    *mtu = row.NlMtu;
+    unsigned ipv4, ipv6;
+    int rc = tun_ip_get_mtus(luid, &ipv4, &ipv6);
+    if (rc < 0)
+        return rc;
+    if (!ipv4 && !ipv6)
+        return tun_fail(TUN_ENODEV, "the interface runs neither IPv4 nor "
+                        "IPv6, so it has no IP MTU");
+    *mtu = ipv4 ? ipv4 : ipv6;
     return 0;
 }
 
