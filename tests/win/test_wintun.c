@@ -496,6 +496,53 @@ static LONG WINAPI crashed(EXCEPTION_POINTERS *info)
     ExitProcess(70);
 }
 
+static void a_name_in_use_is_busy_and_patterns_skip_it(void **state)
+{
+    (void)state;
+    const char *name = "libtun-busy";
+    tun_device *dev = open_standin(name, 0, false);
+    DWORD before = standin_adapter_count();
+    int rc;
+    assert_null(open_named(name, 0, false, &rc));
+    assert_int_equal(rc, TUN_EBUSY);
+    assert_non_null(strstr(tun_last_error(), "session"));
+    /* The first handle's adapter is untouched: same name, still works. */
+    assert_int_equal(standin_adapter_count(), before);
+    inject(name, 3);
+    read_packet(dev, 3);
+
+    /* A pattern takes the first name nobody has. */
+    tun_device *first = open_standin("libtun-pat%d", 0, false);
+    tun_device *second = open_standin("libtun-pat%d", 0, false);
+    assert_int_equal(standin_session_running("libtun-pat0"), 1);
+    assert_int_equal(standin_session_running("libtun-pat1"), 1);
+    tun_close(second);
+    tun_close(first);
+    tun_close(dev);
+}
+
+static void an_adapter_left_by_a_crashed_process_is_reused(void **state)
+{
+    (void)state;
+    const char *name = "libtun-orphan";
+    assert_int_equal(standin_leave_orphan(name), NO_ERROR);
+    DWORD before = standin_adapter_count();
+    for (int round = 0; round < 2; round++) {
+        tun_device *dev = open_standin(name, 0, false);
+        assert_int_equal(standin_adapter_count(), before);
+        assert_int_equal(standin_session_running(name), 1);
+        /* Not this handle's own: it outlives it. */
+        unsigned flags;
+        assert_tun_ok(tun_device_get_flags(dev, &flags));
+        assert_true(flags & TUN_FLAG_PERSIST);
+        inject(name, 5);
+        read_packet(dev, 5);
+        tun_close(dev);
+        assert_int_equal(standin_session_running(name), 0);
+        assert_int_equal(standin_adapter_count(), before);
+    }
+}
+
 int main(void)
 {
     SetUnhandledExceptionFilter(crashed);
@@ -509,6 +556,8 @@ int main(void)
         cmocka_unit_test(batched_receive_and_send),
         cmocka_unit_test(thousands_of_packets_each_way),
         cmocka_unit_test(adapter_removed_under_a_waiting_reader),
+        cmocka_unit_test(a_name_in_use_is_busy_and_patterns_skip_it),
+        cmocka_unit_test(an_adapter_left_by_a_crashed_process_is_reused),
     };
     return cmocka_run_group_tests(tests, find_standin, NULL);
 }
