@@ -455,3 +455,71 @@ int tun_device_get_flags(tun_device *dev, unsigned *flags)
         *flags |= TUN_FLAG_NONBLOCK;
     return 0;
 }
+
+/* ---- Windows device calls ------------------------------------------------ */
+
+int tun_device_get_luid(tun_device *dev, uint64_t *luid)
+{
+    TUN_WIN_NEED(dev, luid, "tun_device_get_luid");
+    *luid = dev->luid.Value;
+    return 0;
+}
+
+int tun_device_set_metric(tun_device *dev, unsigned metric)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "tun_device_set_metric: NULL device");
+    int rc = tun_win_check_metric(metric);
+    if (rc < 0)
+        return rc;
+    return tun_win_named(tun_ip_set_metric(&dev->luid, metric),
+                         "tun_device_set_metric");
+}
+
+int tun_device_set_dns_servers(tun_device *dev, const char *const *servers,
+                               size_t count)
+{
+    if (!dev || (count && !servers))
+        return tun_fail(TUN_EINVAL, "tun_device_set_dns_servers: NULL "
+                        "pointer");
+    tun_address list[TUN_DNS_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        int rc = tun_win_dns_add(list, &n, servers[i]);
+        if (rc < 0)
+            return tun_fail(rc, "tun_device_set_dns_servers: %s",
+                            tun_last_error());
+    }
+    int rc = tun_ip_set_dns(&dev->luid, list, n);
+    if (rc == 0)
+        dev->dns_set = n > 0;
+    return tun_win_named(rc, "tun_device_set_dns_servers");
+}
+
+int tun_device_get_ipv6_mtu(tun_device *dev, unsigned *mtu)
+{
+    TUN_WIN_NEED(dev, mtu, "tun_device_get_ipv6_mtu");
+    unsigned mtu4, mtu6;
+    int rc = tun_ip_get_mtus(&dev->luid, &mtu4, &mtu6);
+    if (rc < 0)
+        return tun_win_named(rc, "tun_device_get_ipv6_mtu");
+    if (!mtu6)
+        return tun_fail(TUN_ENOTSUP, "tun_device_get_ipv6_mtu: IPv6 does not "
+                        "run on the interface");
+    *mtu = mtu6;
+    return 0;
+}
+
+int tun_device_set_ipv6_mtu(tun_device *dev, unsigned mtu)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "tun_device_set_ipv6_mtu: NULL device");
+    if (mtu < TUN_MTU_MIN_IPV6 || mtu > TUN_MTU_MAX)
+        return tun_fail(TUN_ERANGE, "tun_device_set_ipv6_mtu: %u is outside "
+                        "%d..%d", mtu, TUN_MTU_MIN_IPV6, TUN_MTU_MAX);
+    int rc = tun_ip_set_ipv6_mtu(&dev->luid, mtu);
+    if (rc < 0)
+        return tun_win_named(rc, "tun_device_set_ipv6_mtu");
+    atomic_store_explicit(&dev->mtu6, 0u, memory_order_relaxed);
+    return 0;
+}

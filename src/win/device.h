@@ -160,6 +160,8 @@ int tun_ip_get_mtus(const NET_LUID *luid, unsigned *ipv4, unsigned *ipv6);
 int tun_ip_get_mtu(const NET_LUID *luid, unsigned *mtu);
 /* Both families; a family the interface does not run is skipped. */
 int tun_ip_set_mtu(const NET_LUID *luid, unsigned mtu);
+/* IPv6's alone; TUN_ENOTSUP when IPv6 does not run there. */
+int tun_ip_set_ipv6_mtu(const NET_LUID *luid, unsigned mtu);
 int tun_ip_set_metric(const NET_LUID *luid, unsigned metric);
 int tun_ip_list(const NET_LUID *luid, tun_address *out, size_t capacity,
                 size_t *count);

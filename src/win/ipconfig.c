@@ -79,15 +79,16 @@ int tun_ip_get_mtu(const NET_LUID *luid, unsigned *mtu)
     return 0;
 }
 
-/* Change each family's IP interface the same way. */
-static int tun_ip_set_interface(const NET_LUID *luid, bool mtu_change,
-                                unsigned value)
+/* Change the IP interface of IPv4, IPv6 or both the same way; a family
+ * that does not run on the interface is skipped. */
+static int tun_ip_set_interface(const NET_LUID *luid, bool ipv4, bool ipv6,
+                                bool mtu_change, unsigned value)
 {
+    const bool wanted[2] = {ipv4, ipv6};
     static const ADDRESS_FAMILY families[2] = {AF_INET, AF_INET6};
     int done = 0;
     for (int i = 0; i < 2; i++) {
-        /* IPv6 needs 1280: a smaller MTU is applied to IPv4 only. */
-        if (mtu_change && families[i] == AF_INET6 && value < TUN_MTU_MIN_IPV6)
+        if (!wanted[i])
             continue;
         MIB_IPINTERFACE_ROW row;
         DWORD err = tun_ip_interface(luid, families[i], &row);
@@ -111,6 +112,8 @@ static int tun_ip_set_interface(const NET_LUID *luid, bool mtu_change,
                                 families[i] == AF_INET ? "IPv4" : "IPv6");
         done++;
     }
+    if (done == 0 && !ipv4)
+        return tun_fail(TUN_ENOTSUP, "IPv6 does not run on the interface");
     if (done == 0)
         return tun_fail(TUN_ENODEV, "the interface runs neither IPv4 nor "
                         "IPv6");
@@ -119,12 +122,19 @@ static int tun_ip_set_interface(const NET_LUID *luid, bool mtu_change,
 
 int tun_ip_set_mtu(const NET_LUID *luid, unsigned mtu)
 {
-    return tun_ip_set_interface(luid, true, mtu);
+    /* IPv6 needs 1280: a smaller MTU is applied to IPv4 only. */
+    return tun_ip_set_interface(luid, true, mtu >= TUN_MTU_MIN_IPV6, true,
+                                mtu);
+}
+
+int tun_ip_set_ipv6_mtu(const NET_LUID *luid, unsigned mtu)
+{
+    return tun_ip_set_interface(luid, false, true, true, mtu);
 }
 
 int tun_ip_set_metric(const NET_LUID *luid, unsigned metric)
 {
-    return tun_ip_set_interface(luid, false, metric);
+    return tun_ip_set_interface(luid, true, true, false, metric);
 }
 
 /* ---- addresses and peer routes ------------------------------------------ */

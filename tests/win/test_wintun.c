@@ -8,6 +8,7 @@
 
 #include <winsock2.h>
 #include <windows.h>
+#include <ipifcons.h>
 
 #include "wintun_standin.h"
 
@@ -543,6 +544,44 @@ static void an_adapter_left_by_a_crashed_process_is_reused(void **state)
     }
 }
 
+/* The Windows device calls: the LUID is the adapter's, the run-time
+ * changes check their arguments before anything changes. (Metric, DNS
+ * servers and IPv6 MTU themselves are IP Helper calls that wine does not
+ * implement; wine runs no IPv6 on the stand-in's adapter either.) */
+static void windows_device_calls(void **state)
+{
+    (void)state;
+    tun_device *a = open_standin("libtun-luid-a", 0, false);
+    tun_device *b = open_standin("libtun-luid-b", 0, false);
+    uint64_t luid_a, luid_b;
+    assert_tun_ok(tun_device_get_luid(a, &luid_a));
+    assert_tun_ok(tun_device_get_luid(b, &luid_b));
+    assert_int_equal(luid_a >> 48, IF_TYPE_PROP_VIRTUAL);
+    assert_int_not_equal(luid_a, luid_b);
+
+    assert_int_equal(tun_device_set_metric(a, 10000), TUN_ERANGE);
+    const char *bad[2] = {"1.1.1.1", "dns.example"};
+    assert_int_equal(tun_device_set_dns_servers(a, bad, 2), TUN_EINVAL);
+    assert_non_null(strstr(tun_last_error(), "tun_device_set_dns_servers"));
+    const char *twice[2] = {"1.1.1.1", "1.1.1.1"};
+    assert_int_equal(tun_device_set_dns_servers(a, twice, 2), TUN_EEXIST);
+    const char *many[TUN_DNS_MAX + 1];
+    char text[TUN_DNS_MAX + 1][16];
+    for (int i = 0; i <= TUN_DNS_MAX; i++) {
+        snprintf(text[i], sizeof(text[i]), "10.0.0.%d", i + 1);
+        many[i] = text[i];
+    }
+    assert_int_equal(tun_device_set_dns_servers(a, many, TUN_DNS_MAX + 1),
+                     TUN_ENOSPC);
+    assert_int_equal(tun_device_set_dns_servers(a, NULL, 1), TUN_EINVAL);
+    assert_int_equal(tun_device_set_ipv6_mtu(a, 1279), TUN_ERANGE);
+    assert_int_equal(tun_device_set_ipv6_mtu(a, 65536), TUN_ERANGE);
+    unsigned mtu;
+    assert_int_equal(tun_device_get_ipv6_mtu(a, &mtu), TUN_ENOTSUP);
+    tun_close(b);
+    tun_close(a);
+}
+
 int main(void)
 {
     SetUnhandledExceptionFilter(crashed);
@@ -558,6 +597,7 @@ int main(void)
         cmocka_unit_test(adapter_removed_under_a_waiting_reader),
         cmocka_unit_test(a_name_in_use_is_busy_and_patterns_skip_it),
         cmocka_unit_test(an_adapter_left_by_a_crashed_process_is_reused),
+        cmocka_unit_test(windows_device_calls),
     };
     return cmocka_run_group_tests(tests, find_standin, NULL);
 }
