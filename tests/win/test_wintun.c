@@ -10,6 +10,7 @@
 #include <windows.h>
 #include <ipifcons.h>
 
+#include "event_bridge.h"
 #include "wintun_standin.h"
 
 #include <stdio.h>
@@ -582,6 +583,76 @@ static void windows_device_calls(void **state)
     tun_close(a);
 }
 
+/* ---- an event loop on sockets, woken through event_bridge ---------------- */
+
+#define LOOP_PACKETS 300
+
+static DWORD WINAPI inject_bursts(void *arg)
+{
+    uint8_t p[BUF_SIZE];
+    for (uint32_t seq = 0; seq < LOOP_PACKETS; seq++) {
+        size_t len = make_packet(p, seq);
+        DWORD err;
+        while ((err = standin_inject(arg, p, (DWORD)len)) ==
+               ERROR_BUFFER_OVERFLOW)
+            Sleep(1);
+        if (err != NO_ERROR)
+            return err;
+        if (seq % 7 == 0)
+            Sleep(1); /* bursts of a few packets, then quiet */
+    }
+    return 0;
+}
+
+/* The loop of examples/windows/poll_responder.c: WSAPoll() on the bridge's
+ * socket, read until TUN_EAGAIN, rearm; each packet answered with a write. */
+static void an_event_loop_wakes_through_the_bridge(void **state)
+{
+    (void)state;
+    const char *name = "libtun-loop";
+    tun_device *dev = open_standin(name, 0, true);
+    event_bridge *bridge;
+    SOCKET wake;
+    assert_int_equal(event_bridge_open(dev, &bridge, &wake), 0);
+    WSAPOLLFD watch = {.fd = wake, .events = POLLRDNORM};
+    /* Nothing queued: the socket stays quiet. */
+    assert_int_equal(WSAPoll(&watch, 1, 100), 0);
+
+    HANDLE t = CreateThread(NULL, 0, inject_bursts, (void *)name, 0, NULL);
+    uint8_t buf[BUF_SIZE];
+    uint32_t got = 0, wakeups = 0;
+    while (got < LOOP_PACKETS) {
+        watch.revents = 0;
+        assert_int_equal(WSAPoll(&watch, 1, 2000), 1);
+        wakeups++;
+        int n;
+        while ((n = tun_read(dev, buf, sizeof(buf))) >= 0) {
+            check_packet(buf, (size_t)n, got);
+            assert_int_equal(tun_write(dev, buf, (size_t)n), n);
+            got++;
+        }
+        assert_int_equal(n, TUN_EAGAIN);
+        event_bridge_rearm(bridge);
+    }
+    assert_int_equal(WaitForSingleObject(t, 5000), WAIT_OBJECT_0);
+    CloseHandle(t);
+    assert_true(wakeups > 1 && wakeups <= LOOP_PACKETS);
+    for (uint32_t seq = 0; seq < LOOP_PACKETS; seq++)
+        collect(name, seq);
+    /* Read to the end: quiet again. */
+    watch.revents = 0;
+    int quiet = WSAPoll(&watch, 1, 100);
+    if (quiet == 1) { /* the last packet's signal, already read */
+        assert_int_equal(tun_read(dev, buf, sizeof(buf)), TUN_EAGAIN);
+        event_bridge_rearm(bridge);
+        assert_int_equal(WSAPoll(&watch, 1, 100), 0);
+    } else {
+        assert_int_equal(quiet, 0);
+    }
+    event_bridge_close(bridge);
+    tun_close(dev);
+}
+
 int main(void)
 {
     SetUnhandledExceptionFilter(crashed);
@@ -598,6 +669,7 @@ int main(void)
         cmocka_unit_test(a_name_in_use_is_busy_and_patterns_skip_it),
         cmocka_unit_test(an_adapter_left_by_a_crashed_process_is_reused),
         cmocka_unit_test(windows_device_calls),
+        cmocka_unit_test(an_event_loop_wakes_through_the_bridge),
     };
     return cmocka_run_group_tests(tests, find_standin, NULL);
 }
