@@ -441,13 +441,18 @@ STANDIN_API DWORD standin_inject(const char *adapter, const void *packet,
     struct session *s = lock_session(adapter);
     if (!s)
         return ERROR_NOT_FOUND;
-    BYTE *slot = ring_push(s, &s->to_program, size, 0);
+    /* The event is set only when the ring was empty (the least a driver
+     * may promise: a reader must find the ring empty before it waits). */
+    struct ring *r = &s->to_program;
+    bool was_empty = r->head == r->tail;
+    BYTE *slot = ring_push(s, r, size, 0);
     if (slot)
         memcpy(slot, packet, size);
     ReleaseSRWLockExclusive(&s->lock);
     if (!slot)
         return ERROR_BUFFER_OVERFLOW;
-    SetEvent(s->read_event);
+    if (was_empty)
+        SetEvent(s->read_event);
     return NO_ERROR;
 }
 

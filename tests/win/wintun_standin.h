@@ -19,7 +19,8 @@
 #define STANDIN_API __declspec(dllimport)
 #endif
 
-/* Queue a packet for the program (what the program then reads). Returns
+/* Queue a packet for the program (what the program then reads); the
+ * session's read-wait event is set when the ring was empty. Returns
  * NO_ERROR, ERROR_BUFFER_OVERFLOW (the ring has no room: nothing queued),
  * ERROR_INVALID_PARAMETER (0 or more than 0xffff bytes), ERROR_NOT_FOUND (no
  * such adapter, or no session on it). */
