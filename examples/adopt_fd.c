@@ -18,11 +18,7 @@
  * Run as root (or with CAP_NET_ADMIN):
  *   sudo ./adopt_fd
  *   sudo ./adopt_fd --tap --packet-info -n tap5
- * Options:
- *   -n, --name NAME      interface name (default: the kernel picks one)
- *   -T, --tap            attach as TAP (IFF_TAP) instead of TUN (IFF_TUN)
- *   -p, --packet-info    keep the packet information header (no IFF_NO_PI)
- *   -q, --multi-queue    attach with IFF_MULTI_QUEUE
+ * Options: see `help` below (or run it with --help).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,10 +34,17 @@
 
 #include "common/example.h"
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-n NAME] [-T] [-p] [-q]\n", prog);
-}
+static const char help[] =
+    "[-n NAME] [-T] [-p] [-q]\n"
+    "Opens a TUN/TAP descriptor as a platform would (open() + TUNSETIFF) and\n"
+    "hands it to tun_open_fd() borrowed, raw, passed to a child process, and\n"
+    "owned, printing what libtun detected each time.\n"
+    "  -n, --name NAME        interface name (default: the kernel picks one)\n"
+    "  -T, --tap              attach as TAP (IFF_TAP) instead of TUN (IFF_TUN)\n"
+    "  -p, --packet-info      keep the packet information header (no IFF_NO_PI)\n"
+    "  -q, --multi-queue      attach with IFF_MULTI_QUEUE\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 /* What a platform does before handing over the fd. Returns it or -1. */
 static int platform_open(const char *name, short ifflags)
@@ -200,14 +203,12 @@ int main(int argc, char **argv)
         case 'T': tap = true; break;
         case 'p': packet_info = true; break;
         case 'q': multi_queue = true; break;
-        case 'h': usage(argv[0]); return 0;
-        default: usage(argv[0]); return 2;
+        case 'h': return example_help(argv[0], help);
+        default: return example_usage_error(argv[0]);
         }
     }
-    if (optind < argc) {
-        usage(argv[0]);
-        return 2;
-    }
+    if ((status = example_no_operands(argc, argv, optind)) != 0)
+        return status;
 
     /* The worker exists before the interface, as a sandboxed process would. */
     int sv[2];

@@ -10,32 +10,31 @@
  * Run as root (or with CAP_NET_ADMIN):
  *   sudo ./device_info
  *   sudo ./device_info --tap -n tap7 -a 10.7.0.1/24 -a fd07::1/64 -m 1400 -w
- * Options:
- *   -n, --name NAME        interface name or pattern
- *   -T, --tap              a TAP (layer 2) device instead of TUN
- *   -a, --address A/P      an address, repeatable ("A/P peer B" for a peer)
- *   -m, --mtu N            MTU
- *   -M, --mac MAC          MAC address (TAP only)
- *   -d, --down             leave the interface down
- *   -q, --multi-queue      allow several queues
- *   -p, --packet-info      keep the packet information header
- *   -w, --wait             keep the device until Ctrl-C (to look at it with
- *                          other tools); the device goes away on exit
- *   -t, --timeout S        as --wait, but at most S seconds
+ * Options: see `help` below (or run it with --help).
  */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 
 #include "common/example.h"
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-n NAME] [-T] [-a ADDR/PREFIX]... [-m MTU] [-M MAC]\n"
-            "          [-d] [-q] [-p] [-w] [-t SECONDS]\n",
-            prog);
-}
+static const char help[] =
+    "[-n NAME] [-T] [-a ADDR/PREFIX]... [-m MTU] [-M MAC]\n"
+    "          [-d] [-q] [-p] [-w] [-t SECONDS]\n"
+    "Creates a device as the options say and prints it as `ip addr show`\n"
+    "would, through libtun's queries.\n"
+    "  -n, --name NAME        interface name or pattern (default: tun%d, tap%d)\n"
+    "  -T, --tap              a TAP (layer 2) device instead of TUN\n"
+    "  -a, --address A/P      an address, repeatable (\"A/P peer B\" for a peer)\n"
+    "  -m, --mtu N            MTU, 68 to 65535 (1280 or more with IPv6)\n"
+    "  -M, --mac MAC          unicast MAC address (TAP only)\n"
+    "  -d, --down             leave the interface down\n"
+    "  -q, --multi-queue      allow several queues (tun_clone_queue())\n"
+    "  -p, --packet-info      keep the packet information header\n"
+    "  -w, --wait             keep the device until Ctrl-C (to look at it\n"
+    "                         with other tools); it goes away on exit\n"
+    "  -t, --timeout S        as --wait, but at most S seconds\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 static int print_device(tun_device *dev)
 {
@@ -84,24 +83,6 @@ static int print_device(tun_device *dev)
     return 0;
 }
 
-/* Keep the device until a signal or the deadline. Packets the kernel sends
- * meanwhile (IPv6 router solicitations...) are read and dropped. */
-static int hold(tun_device *dev, unsigned long seconds)
-{
-    static uint8_t buf[TUN_MTU_MAX + 18];
-    example_deadline deadline;
-    example_deadline_start(&deadline, seconds);
-    printf("keeping the device; Ctrl-C closes it\n");
-    for (;;) {
-        int n = tun_read_timeout(dev, buf, sizeof(buf),
-                                 example_deadline_ms(&deadline));
-        if (n == TUN_ETIMEDOUT || n == TUN_ECANCELED)
-            return 0;
-        if (n < 0 && n != TUN_EMSGSIZE)
-            return example_fail("tun_read_timeout", n);
-    }
-}
-
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -118,7 +99,8 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    unsigned long number, seconds = 0;
+    unsigned long seconds = 0;
+    unsigned mtu;
     bool wait = false;
     uint8_t mac[6];
     tun_address a;
@@ -143,9 +125,9 @@ int main(int argc, char **argv)
             rc = tun_config_add_address(cfg, &a);
             break;
         case 'm':
-            if (example_parse_number(optarg, "--mtu", 0, UINT_MAX, &number))
+            if (example_parse_mtu(optarg, &mtu) != 0)
                 goto usage_error;
-            rc = tun_config_set_mtu(cfg, (unsigned)number);
+            rc = tun_config_set_mtu(cfg, mtu);
             break;
         case 'M':
             if (example_parse_mac(optarg, mac) != 0)
@@ -162,12 +144,11 @@ int main(int argc, char **argv)
             wait = true;
             break;
         case 'h':
-            usage(argv[0]);
             tun_config_free(cfg);
-            return 0;
+            return example_help(argv[0], help);
         default:
-            usage(argv[0]);
-            goto usage_error;
+            tun_config_free(cfg);
+            return example_usage_error(argv[0]);
         }
         if (rc < 0) {
             char what[64];
@@ -176,9 +157,9 @@ int main(int argc, char **argv)
             goto usage_error;
         }
     }
-    if (optind < argc) {
-        usage(argv[0]);
-        goto usage_error;
+    if ((rc = example_no_operands(argc, argv, optind)) != 0) {
+        tun_config_free(cfg);
+        return rc;
     }
 
     rc = tun_open(cfg, &dev);
@@ -187,12 +168,12 @@ int main(int argc, char **argv)
         return example_fail("tun_open", rc);
     int status = example_stop_on_signals(dev) != 0 ? 1 : print_device(dev);
     if (status == 0 && wait)
-        status = hold(dev, seconds);
+        status = example_keep(dev, seconds);
     example_stop_handling_signals();
     tun_close(dev);
     return status;
 
 usage_error:
     tun_config_free(cfg);
-    return 2;
+    return EXAMPLE_EXIT_USAGE;
 }

@@ -12,31 +12,30 @@
  *   sudo ./icmp_responder                      # 10.0.0.1/24 and fd00::1/64
  *   ping 10.0.0.2
  *   ping fd00::2
- * Options:
- *   -n, --name NAME      interface name or pattern (default: tun%d)
- *   -4, --ipv4 A/P       IPv4 address with prefix, repeatable
- *   -6, --ipv6 A/P       IPv6 address with prefix, repeatable
- *   -m, --mtu N          MTU
- *   -c, --count N        stop after answering N pings
- *   -t, --timeout S      stop after S seconds
- * Ctrl-C stops it; the device disappears when the program exits.
+ * Options: see `help` below (or run it with --help). Ctrl-C stops it; the
+ * device disappears when the program exits.
  */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 
 #include "common/example.h"
 #include "common/packet.h"
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-n NAME] [-4 ADDR/PREFIX]... [-6 ADDR/PREFIX]...\n"
-            "          [-m MTU] [-c COUNT] [-t SECONDS]\n"
-            "Answers ping to every other address of the device's subnets.\n"
-            "Default addresses: 10.0.0.1/24 and fd00::1/64.\n",
-            prog);
-}
+static const char help[] =
+    "[-n NAME] [-4 ADDR/PREFIX]... [-6 ADDR/PREFIX]...\n"
+    "          [-m MTU] [-c COUNT] [-t SECONDS]\n"
+    "Answers ping to every other address of the TUN device's subnets.\n"
+    "Ctrl-C stops it.\n"
+    "  -n, --name NAME        interface name or pattern (default: tun%d)\n"
+    "  -4, --ipv4 A/P         IPv4 address with prefix, repeatable\n"
+    "                         (default, with no -4 or -6: 10.0.0.1/24)\n"
+    "  -6, --ipv6 A/P         IPv6 address with prefix, repeatable\n"
+    "                         (default, with no -4 or -6: fd00::1/64)\n"
+    "  -m, --mtu N            MTU, 68 to 65535 (1280 or more with IPv6)\n"
+    "  -c, --count N          stop after answering N pings\n"
+    "  -t, --timeout S        stop after S seconds\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 /* Print "tun0: answering ping to other addresses of 10.0.0.1/24 ...". */
 static void print_ready(tun_device *dev)
@@ -107,17 +106,20 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    unsigned long mtu, count = 0, seconds = 0;
+    unsigned long count = 0, seconds = 0;
+    unsigned mtu;
     bool have_address = false;
     tun_config *cfg = NULL;
     tun_device *dev = NULL;
-    int status = 1, rc, opt;
+    int status, rc, opt;
 
     setvbuf(stdout, NULL, _IOLBF, 0); /* one line at a time, also to a pipe */
     rc = tun_config_new(&cfg);
     if (rc < 0)
         return example_fail("tun_config_new", rc);
 
+    /* Until the options are all read, a failure is a usage error. */
+    status = EXAMPLE_EXIT_USAGE;
     while ((opt = getopt_long(argc, argv, "n:4:6:m:c:t:h", options, NULL)) !=
            -1) {
         switch (opt) {
@@ -135,9 +137,9 @@ int main(int argc, char **argv)
             have_address = true;
             break;
         case 'm':
-            if (example_parse_number(optarg, "--mtu", 0, UINT_MAX, &mtu) != 0)
+            if (example_parse_mtu(optarg, &mtu) != 0)
                 goto out;
-            rc = tun_config_set_mtu(cfg, (unsigned)mtu);
+            rc = tun_config_set_mtu(cfg, mtu);
             if (rc < 0) {
                 example_fail("--mtu", rc);
                 goto out;
@@ -152,25 +154,21 @@ int main(int argc, char **argv)
                 goto out;
             break;
         case 'h':
-            usage(argv[0]);
-            status = 0;
+            status = example_help(argv[0], help);
             goto out;
         default:
-            usage(argv[0]);
-            status = 2;
+            status = example_usage_error(argv[0]);
             goto out;
         }
     }
-    if (optind < argc) {
-        usage(argv[0]);
-        status = 2;
+    if (example_no_operands(argc, argv, optind) != 0)
         goto out;
-    }
     if (!have_address &&
         (example_add_address(cfg, "10.0.0.1/24", 4) != 0 ||
          example_add_address(cfg, "fd00::1/64", 6) != 0))
         goto out;
 
+    status = EXAMPLE_EXIT_FAILURE;
     rc = tun_open(cfg, &dev);
     if (rc < 0) {
         example_fail("tun_open", rc);

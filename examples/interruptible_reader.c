@@ -10,11 +10,7 @@
  *
  * Run as root (or with CAP_NET_ADMIN), then press Ctrl-C:
  *   sudo ./interruptible_reader        # ping 10.0.0.2 to see packets
- * Options:
- *   -n, --name NAME      interface name or pattern (default: tun%d)
- *   -a, --address A/P    address of the device (default: 10.0.0.1/24)
- *   -c, --count N        the reader stops by itself after N packets
- *   -t, --timeout S      send ourselves SIGALRM after S seconds
+ * Options: see `help` below (or run it with --help).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -93,11 +89,16 @@ static const char *signal_name(int sig)
     }
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-n NAME] [-a ADDR/PREFIX] [-c COUNT] [-t SECONDS]\n",
-            prog);
-}
+static const char help[] =
+    "[-n NAME] [-a ADDR/PREFIX] [-c COUNT] [-t SECONDS]\n"
+    "A reader thread prints every packet of a TUN device until Ctrl-C (or\n"
+    "SIGTERM), which stops it with tun_interrupt(); then the device closes.\n"
+    "  -n, --name NAME        interface name or pattern (default: tun%d)\n"
+    "  -a, --address A/P      address of the device (default: 10.0.0.1/24)\n"
+    "  -c, --count N          the reader stops by itself after N packets\n"
+    "  -t, --timeout S        send ourselves SIGALRM after S seconds\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 int main(int argc, char **argv)
 {
@@ -121,20 +122,18 @@ int main(int argc, char **argv)
         case 'a': address = optarg; break;
         case 'c':
             if (example_parse_count(optarg, &reader.count) != 0)
-                return 2;
+                return EXAMPLE_EXIT_USAGE;
             break;
         case 't':
             if (example_parse_timeout(optarg, &seconds) != 0)
-                return 2;
+                return EXAMPLE_EXIT_USAGE;
             break;
-        case 'h': usage(argv[0]); return 0;
-        default: usage(argv[0]); return 2;
+        case 'h': return example_help(argv[0], help);
+        default: return example_usage_error(argv[0]);
         }
     }
-    if (optind < argc) {
-        usage(argv[0]);
-        return 2;
-    }
+    if ((rc = example_no_operands(argc, argv, optind)) != 0)
+        return rc;
     rc = example_open_tun(name, address, &device);
     if (rc != 0)
         return rc;

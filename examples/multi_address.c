@@ -12,13 +12,7 @@
  *                                   # `ip addr show` in another terminal
  *   sudo ./multi_address -o 10.9.0.1/24 -o fd09::1/64 \
  *        -a "10.9.1.1/32 peer 10.9.1.2" -a fd09:1::1/64 -r 10.9.0.1
- * Options:
- *   -n, --name NAME      interface name or pattern (default: tun%d)
- *   -o, --open A/P       address to give at open, repeatable
- *   -a, --add A/P        address to add at run time, repeatable
- *   -r, --remove ADDR    address to remove at run time, repeatable
- *   -s, --step           wait for Enter after each list (Ctrl-C stops)
- * An address is "ADDR/PREFIX" or "ADDR/PREFIX peer PEER".
+ * Options: see `help` below (or run it with --help).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -26,28 +20,41 @@
 
 #include "common/example.h"
 
-/* The addresses of one option, in the order given. */
+static const char help[] =
+    "[-n NAME] [-o ADDR/PREFIX]... [-a ADDR/PREFIX]...\n"
+    "          [-r ADDR]... [-s] [-t SECONDS]\n"
+    "Opens a TUN device with the -o addresses, adds the -a ones, removes the\n"
+    "-r ones, and lists the device's addresses after each step. Without -o,\n"
+    "-a and -r it shows a set of its own.\n"
+    "  -n, --name NAME        interface name or pattern (default: tun%d)\n"
+    "  -o, --open A/P         address to give at open, repeatable\n"
+    "  -a, --add A/P          address to add at run time, repeatable\n"
+    "  -r, --remove ADDR      address to remove at run time, repeatable\n"
+    "  -s, --step             wait for Enter after each list (Ctrl-C stops)\n"
+    "  -t, --timeout S        keep the device S seconds after the last list\n"
+    "                         (to look at it with other tools), then close it\n"
+    "  -h, --help             this text\n"
+    "An address is \"ADDR/PREFIX\" or \"ADDR/PREFIX peer PEER\".\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
+
+/* The addresses of one option, parsed, in the order given. */
 struct address_list {
     const char *text[64];
+    tun_address address[64];
     size_t count;
 };
 
+/* Parse one more address into l. Prints the error; returns 0 or -1. */
 static int push(struct address_list *l, const char *text)
 {
     if (l->count == sizeof(l->text) / sizeof(l->text[0])) {
         fprintf(stderr, "too many addresses for one option\n");
         return -1;
     }
+    if (example_parse_address(text, &l->address[l->count]) != 0)
+        return -1;
     l->text[l->count++] = text;
     return 0;
-}
-
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-n NAME] [-o ADDR/PREFIX]... [-a ADDR/PREFIX]...\n"
-            "          [-r ADDR]... [-s]\n",
-            prog);
 }
 
 /* Print every address of the device, as `ip addr` lists them. */
@@ -111,47 +118,52 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    static const struct address_list default_open = {
-        {"10.0.0.1/24", "10.0.2.1/24", "fd00::1/64", "fd00:2::1/64"}, 4};
-    static const struct address_list default_add = {
-        {"10.1.0.1/16", "192.168.7.1/32 peer 192.168.7.2", "fd00:1::1/64"}, 3};
-    static const struct address_list default_remove = {
-        {"10.0.2.1", "fd00:2::1"}, 2};
+    static const char *const default_open[] = {
+        "10.0.0.1/24", "10.0.2.1/24", "fd00::1/64", "fd00:2::1/64"};
+    static const char *const default_add[] = {
+        "10.1.0.1/16", "192.168.7.1/32 peer 192.168.7.2", "fd00:1::1/64"};
+    static const char *const default_remove[] = {"10.0.2.1", "fd00:2::1"};
     static struct address_list open_list, add_list, remove_list;
     const char *name = NULL;
     bool step = false;
+    unsigned long seconds = 0;
     int rc, opt;
 
     setvbuf(stdout, NULL, _IOLBF, 0); /* one line at a time, also to a pipe */
-    while ((opt = getopt_long(argc, argv, "n:o:a:r:sh", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "n:o:a:r:st:h", options, NULL)) !=
+           -1) {
         rc = 0;
         switch (opt) {
-        case 'n': name = optarg; break;
+        case 'n':
+            name = optarg;
+            rc = example_check_name(name, "--name");
+            break;
         case 'o': rc = push(&open_list, optarg); break;
         case 'a': rc = push(&add_list, optarg); break;
         case 'r': rc = push(&remove_list, optarg); break;
         case 's': step = true; break;
-        case 'h': usage(argv[0]); return 0;
-        default: usage(argv[0]); return 2;
+        case 't': rc = example_parse_timeout(optarg, &seconds); break;
+        case 'h': return example_help(argv[0], help);
+        default: return example_usage_error(argv[0]);
         }
         if (rc != 0)
-            return 2;
+            return EXAMPLE_EXIT_USAGE;
     }
-    if (optind < argc) {
-        usage(argv[0]);
-        return 2;
-    }
+    if ((rc = example_no_operands(argc, argv, optind)) != 0)
+        return rc;
     if (open_list.count + add_list.count + remove_list.count == 0) {
-        open_list = default_open;
-        add_list = default_add;
-        remove_list = default_remove;
+        for (size_t i = 0; i < sizeof(default_open) / sizeof(*default_open); i++)
+            push(&open_list, default_open[i]);
+        for (size_t i = 0; i < sizeof(default_add) / sizeof(*default_add); i++)
+            push(&add_list, default_add[i]);
+        for (size_t i = 0; i < sizeof(default_remove) / sizeof(*default_remove); i++)
+            push(&remove_list, default_remove[i]);
     }
 
     /* Step 1: the addresses go into the configuration; tun_open() assigns
      * them all, or fails and leaves no device behind. */
     tun_config *cfg;
     tun_device *dev;
-    tun_address a;
     rc = tun_config_new(&cfg);
     if (rc < 0)
         return example_fail("tun_config_new", rc);
@@ -160,14 +172,11 @@ int main(int argc, char **argv)
         return example_fail("--name", rc);
     }
     for (size_t i = 0; i < open_list.count; i++) {
-        if (example_parse_address(open_list.text[i], &a) != 0) {
-            tun_config_free(cfg);
-            return 2;
-        }
-        rc = tun_config_add_address(cfg, &a);
+        rc = tun_config_add_address(cfg, &open_list.address[i]);
         if (rc < 0) {
             tun_config_free(cfg);
-            return example_fail(open_list.text[i], rc);
+            /* Given twice, or too many. */
+            return example_fail_usage(open_list.text[i], rc);
         }
     }
     rc = tun_open(cfg, &dev);
@@ -182,9 +191,7 @@ int main(int argc, char **argv)
 
     /* Step 2: add while the device runs, each with its automatic route. */
     for (size_t i = 0; i < add_list.count; i++) {
-        if (example_parse_address(add_list.text[i], &a) != 0)
-            goto out;
-        rc = tun_device_add_address(dev, &a);
+        rc = tun_device_add_address(dev, &add_list.address[i]);
         if (rc < 0) {
             example_fail(add_list.text[i], rc);
             goto out;
@@ -195,9 +202,7 @@ int main(int argc, char **argv)
 
     /* Step 3: remove; only the family and address select the entry. */
     for (size_t i = 0; i < remove_list.count; i++) {
-        if (example_parse_address(remove_list.text[i], &a) != 0)
-            goto out;
-        rc = tun_device_remove_address(dev, &a);
+        rc = tun_device_remove_address(dev, &remove_list.address[i]);
         if (rc < 0) {
             example_fail(remove_list.text[i], rc);
             goto out;
@@ -205,7 +210,7 @@ int main(int argc, char **argv)
     }
     if (print_addresses(dev, "after removing") != 0 || !wait_for_enter(step))
         goto out;
-    status = 0;
+    status = seconds > 0 ? example_keep(dev, seconds) : 0;
 
 out:
     example_stop_handling_signals();

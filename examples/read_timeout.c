@@ -7,13 +7,7 @@
  *
  * Run as root (or with CAP_NET_ADMIN):
  *   sudo ./read_timeout -i 500          # then: ping 10.0.0.2
- * Options:
- *   -n, --name NAME       interface name or pattern (default: tun%d)
- *   -a, --address A/P     address of the device (default: 10.0.0.1/24)
- *   -i, --interval MS     longest wait for one packet (default: 1000)
- *   -c, --count N         stop after N packets
- *   -t, --timeout S       stop after S seconds
- * Ctrl-C stops it.
+ * Options: see `help` below (or run it with --help). Ctrl-C stops it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -21,13 +15,18 @@
 #include "common/example.h"
 #include "common/packet.h"
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-n NAME] [-a ADDR/PREFIX] [-i MS] [-c COUNT] "
-            "[-t SECONDS]\n",
-            prog);
-}
+static const char help[] =
+    "[-n NAME] [-a ADDR/PREFIX] [-i MS] [-c COUNT] [-t SECONDS]\n"
+    "Prints every packet of a TUN device, and \"timeout\" after each wait of\n"
+    "MS milliseconds that brought none (tun_read_timeout()). Ctrl-C stops it.\n"
+    "  -n, --name NAME        interface name or pattern (default: tun%d)\n"
+    "  -a, --address A/P      address of the device (default: 10.0.0.1/24)\n"
+    "  -i, --interval MS      longest wait for one packet, 1 to 3600000\n"
+    "                         (default: 1000)\n"
+    "  -c, --count N          stop after N packets\n"
+    "  -t, --timeout S        stop after S seconds\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 static int read_loop(tun_device *dev, int interval_ms, unsigned long count,
                      unsigned long seconds)
@@ -88,25 +87,24 @@ int main(int argc, char **argv)
         case 'i':
             if (example_parse_number(optarg, "--interval", 1, 3600000,
                                      &interval) != 0)
-                return 2;
+                return EXAMPLE_EXIT_USAGE;
             break;
         case 'c':
             if (example_parse_count(optarg, &count) != 0)
-                return 2;
+                return EXAMPLE_EXIT_USAGE;
             break;
         case 't':
             if (example_parse_timeout(optarg, &seconds) != 0)
-                return 2;
+                return EXAMPLE_EXIT_USAGE;
             break;
-        case 'h': usage(argv[0]); return 0;
-        default: usage(argv[0]); return 2;
+        case 'h': return example_help(argv[0], help);
+        default: return example_usage_error(argv[0]);
         }
     }
-    if (optind < argc) {
-        usage(argv[0]);
-        return 2;
-    }
-    int status = example_open_tun(name, address, &dev);
+    int status = example_no_operands(argc, argv, optind);
+    if (status != 0)
+        return status;
+    status = example_open_tun(name, address, &dev);
     if (status != 0)
         return status;
 

@@ -12,15 +12,7 @@
  *   ping 10.0.1.2
  *   ping fd00:1::2
  *   ip neigh                      # 10.0.1.2 lladdr 02:00:00:00:00:02
- * Options:
- *   -n, --name NAME          interface name or pattern (default: tap%d)
- *   -4, --ipv4 A/P           the device's IPv4 address (default 10.0.1.1/24)
- *   -6, --ipv6 A/P           the device's IPv6 address (default fd00:1::1/64)
- *   -a, --host-ipv4 ADDR     the virtual host's IPv4 address (10.0.1.2)
- *   -A, --host-ipv6 ADDR     the virtual host's IPv6 address (fd00:1::2)
- *   -M, --host-mac MAC       the virtual host's MAC (02:00:00:00:00:02)
- *   -c, --count N            stop after answering N pings
- *   -t, --timeout S          stop after S seconds
+ * Options: see `help` below (or run it with --help).
  */
 #if defined(_WIN32)
 #include <winsock2.h>
@@ -54,15 +46,22 @@ struct host {
     tun_address ipv6;
 };
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-n NAME] [-4 ADDR/PREFIX] [-6 ADDR/PREFIX]\n"
-            "          [-a HOST_IPV4] [-A HOST_IPV6] [-M HOST_MAC]\n"
-            "          [-c COUNT] [-t SECONDS]\n"
-            "Answers ARP, neighbour solicitation and ping for a virtual host.\n",
-            prog);
-}
+static const char help[] =
+    "[-n NAME] [-4 ADDR/PREFIX] [-6 ADDR/PREFIX]\n"
+    "          [-a HOST_IPV4] [-A HOST_IPV6] [-M HOST_MAC] [-c COUNT] [-t SECONDS]\n"
+    "Answers ARP, neighbour solicitation and ping for a virtual host behind a\n"
+    "TAP device. Ctrl-C stops it.\n"
+    "  -n, --name NAME        interface name or pattern (default: tap%d)\n"
+    "  -4, --ipv4 A/P         the device's IPv4 address (default: 10.0.1.1/24)\n"
+    "  -6, --ipv6 A/P         the device's IPv6 address (default: fd00:1::1/64)\n"
+    "  -a, --host-ipv4 ADDR   the virtual host's IPv4 address (default: 10.0.1.2)\n"
+    "  -A, --host-ipv6 ADDR   the virtual host's IPv6 address (default: fd00:1::2)\n"
+    "  -M, --host-mac MAC     the virtual host's MAC, unicast\n"
+    "                         (default: 02:00:00:00:00:02)\n"
+    "  -c, --count N          stop after answering N pings\n"
+    "  -t, --timeout S        stop after S seconds\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 /* "ARP who-has 10.0.1.2 tell 10.0.1.1", as tcpdump says it. */
 static void describe_arp(const uint8_t *frame, size_t len, char *out,
@@ -238,32 +237,33 @@ int main(int argc, char **argv)
         case 'M': host_mac = optarg; break;
         case 'c':
             if (example_parse_count(optarg, &count) != 0)
-                return 2;
+                return EXAMPLE_EXIT_USAGE;
             break;
         case 't':
             if (example_parse_timeout(optarg, &seconds) != 0)
-                return 2;
+                return EXAMPLE_EXIT_USAGE;
             break;
-        case 'h': usage(argv[0]); return 0;
-        default: usage(argv[0]); return 2;
+        case 'h': return example_help(argv[0], help);
+        default: return example_usage_error(argv[0]);
         }
     }
-    if (optind < argc) {
-        usage(argv[0]);
-        return 2;
-    }
+    if ((rc = example_no_operands(argc, argv, optind)) != 0)
+        return rc;
     if (example_parse_address_family(ipv4, TUN_INET4, &dev_ipv4) != 0 ||
         example_parse_address_family(ipv6, TUN_INET6, &dev_ipv6) != 0 ||
         example_parse_address_family(host_ipv4, TUN_INET4, &host.ipv4) != 0 ||
         example_parse_address_family(host_ipv6, TUN_INET6, &host.ipv6) != 0 ||
         example_parse_mac(host_mac, host.mac) != 0)
-        return 2;
+        return EXAMPLE_EXIT_USAGE;
 
     rc = tun_config_new(&cfg);
     if (rc < 0)
         return example_fail("tun_config_new", rc);
+    if ((rc = tun_config_set_name(cfg, name)) < 0) {
+        tun_config_free(cfg);
+        return example_fail_usage("--name", rc);
+    }
     if ((rc = tun_config_set_layer(cfg, TUN_LAYER_L2)) < 0 ||
-        (rc = tun_config_set_name(cfg, name)) < 0 ||
         (rc = tun_config_add_address(cfg, &dev_ipv4)) < 0 ||
         (rc = tun_config_add_address(cfg, &dev_ipv6)) < 0 ||
         (rc = tun_open(cfg, &dev)) < 0) {

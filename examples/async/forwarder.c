@@ -17,10 +17,7 @@
  *   sudo ./async_forwarder_epoll -a fwa -b fwb
  *   (then give each device an address and a route to the other's subnet,
  *   e.g. in two network namespaces: tests/integration/test_examples.sh)
- * Options:
- *   -a, --device-a NAME   first device (default: tun%d)
- *   -b, --device-b NAME   second device (default: tun%d)
- *   -t, --timeout S       stop after S seconds
+ * Options: see `help` below (or run it with --help).
  * SIGINT or SIGTERM stops it; it prints what each lane moved, closes both
  * devices and says whether it left any descriptor or thread open.
  */
@@ -37,7 +34,9 @@
 #define BATCH TUN_IDEAL_BATCH_SIZE
 #define OFFSET TUN_VNET_HDR_LEN
 /* Batches a lane moves per callback at most, so that the other lane gets
- * its turn; the watch is level-triggered, so the rest wakes it again. */
+ * its turn; a lane stopped before TUN_EAGAIN (by it, or held up) comes back
+ * through fw->again, since the device's descriptor does not signal what
+ * the library holds (a super-packet cut in part). */
 #define BUDGET 8
 
 struct forwarder;
@@ -50,6 +49,7 @@ struct lane {
     size_t used; /* packets in bufs */
     size_t sent; /* of those, how many are written: bufs[sent..used) wait */
     bool held;   /* waiting for room on the other device */
+    bool more;   /* stopped reading before TUN_EAGAIN */
     tun_gro_table *table;
     uint64_t packets_in, reads, lost, packets_out, refused, dropped, waits;
 };
@@ -57,6 +57,7 @@ struct lane {
 struct forwarder {
     tun_device *dev[2];
     loop_watch *watch[2];
+    loop_again *again;   /* armed while a lane that may read has more */
     struct lane lane[2]; /* lane[i] reads dev[i] */
     loop *loop;
     int status;
@@ -81,6 +82,17 @@ static void fail(struct forwarder *fw, const char *what, int err)
 {
     fw->status = example_fail(what, err);
     loop_stop(fw->loop);
+}
+
+/* The lane stopped reading before TUN_EAGAIN: come back on the next turn
+ * once it may read (now, or when its batch is out). */
+static void read_later(struct lane *l)
+{
+    l->more = true;
+    if (!l->held && loop_again_set(l->fw->again, true) != 0) {
+        l->fw->status = 1;
+        loop_stop(l->fw->loop);
+    }
 }
 
 /* Send what is left of the lane's batch. Returns true when all of it went
@@ -121,6 +133,8 @@ static bool flush(struct lane *l)
         l->held = false;
         update_watch(fw, l->from);
         update_watch(fw, to);
+        if (l->more)
+            read_later(l);
     }
     return true;
 }
@@ -130,6 +144,7 @@ static bool flush(struct lane *l)
 static void pump(struct lane *l)
 {
     struct forwarder *fw = l->fw;
+    l->more = false;
     for (int round = 0; round < BUDGET; round++) {
         bool drained = false;
         /* A super-packet larger than what is left of the batch is handed
@@ -150,11 +165,15 @@ static void pump(struct lane *l)
                 return;
             }
         }
-        if (l->used && !flush(l))
+        if (l->used && !flush(l)) {
+            if (!drained)
+                l->more = true; /* read on once the batch is out */
             return;
+        }
         if (drained)
             return;
     }
+    read_later(l);
 }
 
 static void on_device(struct forwarder *fw, int i, unsigned ready)
@@ -164,6 +183,23 @@ static void on_device(struct forwarder *fw, int i, unsigned ready)
         return;
     if (ready & LOOP_READ)
         pump(&fw->lane[i]);
+}
+
+/* A lane stopped before TUN_EAGAIN last turn: it reads on. */
+static void on_again(void *arg, unsigned ready)
+{
+    struct forwarder *fw = arg;
+    (void)ready;
+    if (loop_again_set(fw->again, false) != 0) {
+        fw->status = 1;
+        loop_stop(fw->loop);
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        struct lane *l = &fw->lane[i];
+        if (l->more && !l->held)
+            pump(l);
+    }
 }
 
 static void on_device_a(void *arg, unsigned ready)
@@ -219,14 +255,15 @@ static void lane_free(struct lane *l)
     tun_gro_table_free(l->table);
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-a NAME] [-b NAME] [-t SECONDS]\n"
-            "Forwards packets between two offload TUN devices from inside a "
-            "%s event loop.\n",
-            prog, loop_name());
-}
+static const char help[] =
+    "[-a NAME] [-b NAME] [-t SECONDS]\n"
+    "Forwards packets between two offload TUN devices from inside an event\n"
+    "loop. SIGINT or SIGTERM stops it.\n"
+    "  -a, --device-a NAME    first device's name or pattern (default: tun%d)\n"
+    "  -b, --device-b NAME    second device's name or pattern (default: tun%d)\n"
+    "  -t, --timeout S        stop after S seconds\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 int main(int argc, char **argv)
 {
@@ -252,17 +289,21 @@ int main(int argc, char **argv)
             break;
         case 't':
             if (example_parse_timeout(optarg, &seconds) != 0)
-                return 2;
+                return EXAMPLE_EXIT_USAGE;
             break;
+        case 'h':
+            example_help(argv[0], help);
+            printf("Event loop: %s.\n", loop_name());
+            return 0;
         default:
-            usage(argv[0]);
-            return opt == 'h' ? 0 : 2;
+            return example_usage_error(argv[0]);
         }
     }
-    if (optind < argc) {
-        usage(argv[0]);
-        return 2;
-    }
+    if ((opt = example_no_operands(argc, argv, optind)) != 0)
+        return opt;
+    if (example_check_name(names[0], "--device-a") != 0 ||
+        example_check_name(names[1], "--device-b") != 0)
+        return EXAMPLE_EXIT_USAGE;
 
     census_take(&before);
     fw.status = 1;
@@ -277,6 +318,9 @@ int main(int argc, char **argv)
         if (!fw.watch[i])
             goto out;
     }
+    fw.again = loop_again_new(fw.loop, on_again, &fw);
+    if (!fw.again)
+        goto out;
     char a[TUN_NAME_MAX] = "", b[TUN_NAME_MAX] = "";
     tun_device_get_name(fw.dev[0], a, sizeof(a));
     tun_device_get_name(fw.dev[1], b, sizeof(b));
@@ -296,6 +340,7 @@ int main(int argc, char **argv)
     }
 out:
     example_stop_handling_signals();
+    loop_again_free(fw.again);
     for (int i = 0; i < 2; i++) {
         loop_watch_remove(fw.watch[i]);
         tun_close(fw.dev[i]);

@@ -45,6 +45,19 @@ int loop_watch_set(loop_watch *w, unsigned events);
  * before the descriptor is closed. NULL is ignored. */
 void loop_watch_remove(loop_watch *w);
 
+/* A wake-up of the program's own, for a reader that stopped before
+ * TUN_EAGAIN: libtun's descriptor does not signal packets the library
+ * already holds (include/tun.h, "Readable"), so such a reader arms this to
+ * be called back on the loop's next turn. While armed, cb(arg, LOOP_READ)
+ * runs on every turn; disarm it there. Written once for every loop over
+ * loop_watch_add() (adapter.c). Returns NULL with a message on failure. */
+typedef struct loop_again loop_again;
+loop_again *loop_again_new(loop *l, loop_callback *cb, void *arg);
+/* Arm (on) or disarm (off). Returns 0, or -1 with a message. */
+int loop_again_set(loop_again *a, bool on);
+/* Remove and free it, as loop_watch_remove() (NULL is ignored). */
+void loop_again_free(loop_again *a);
+
 /* Run until loop_stop(), SIGINT or SIGTERM, or seconds (0: no limit).
  * Returns the signal that stopped it, 0 otherwise, or -1 when the loop
  * itself failed (with a message). */

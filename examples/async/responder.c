@@ -9,13 +9,7 @@
  *
  *   sudo ./async_responder_epoll         # 10.0.0.1/24 and fd00::1/64
  *   ping 10.0.0.2; ping fd00::2
- * Options:
- *   -n, --name NAME     interface name or pattern (default: tun%d)
- *   -4, --ipv4 A/P      IPv4 address with prefix, repeatable
- *   -6, --ipv6 A/P      IPv6 address with prefix, repeatable
- *   -c, --count N       stop after answering N pings
- *   -t, --timeout S     stop after S seconds
- *   -v, --verbose       print every packet
+ * Options: see `help` below (or run it with --help).
  * SIGINT or SIGTERM stops the loop; the device is closed (and disappears),
  * and the program says whether it left any descriptor or thread open.
  */
@@ -62,14 +56,21 @@ void responder_fail(struct responder *r, const char *what, int err)
     loop_stop(r->loop);
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-n NAME] [-4 ADDR/PREFIX]... [-6 ADDR/PREFIX]...\n"
-            "          [-c COUNT] [-t SECONDS] [-v]\n"
-            "Answers ping from inside a %s event loop.\n",
-            prog, loop_name());
-}
+static const char help[] =
+    "[-n NAME] [-4 ADDR/PREFIX]... [-6 ADDR/PREFIX]...\n"
+    "          [-c COUNT] [-t SECONDS] [-v]\n"
+    "Answers ping to every other address of a non-blocking TUN device's\n"
+    "subnets from inside an event loop. SIGINT or SIGTERM stops it.\n"
+    "  -n, --name NAME        interface name or pattern (default: tun%d)\n"
+    "  -4, --ipv4 A/P         IPv4 address with prefix, repeatable\n"
+    "                         (default, with no -4 or -6: 10.0.0.1/24)\n"
+    "  -6, --ipv6 A/P         IPv6 address with prefix, repeatable\n"
+    "                         (default, with no -4 or -6: fd00::1/64)\n"
+    "  -c, --count N          stop after answering N pings\n"
+    "  -t, --timeout S        stop after S seconds\n"
+    "  -v, --verbose          print every packet\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 /* Fill cfg from the command line. Returns -1 to exit with *status. */
 static int parse(int argc, char **argv, tun_config *cfg, struct responder *r,
@@ -87,7 +88,7 @@ static int parse(int argc, char **argv, tun_config *cfg, struct responder *r,
     };
     bool have_address = false;
     int opt, rc;
-    *status = 1;
+    *status = EXAMPLE_EXIT_USAGE;
     while ((opt = getopt_long(argc, argv, "n:4:6:c:t:vh", options, NULL)) !=
            -1) {
         switch (opt) {
@@ -102,29 +103,28 @@ static int parse(int argc, char **argv, tun_config *cfg, struct responder *r,
             have_address = true;
             break;
         case 'c':
-            if (example_parse_number(optarg, "--count", 1, 1000000000,
-                                     &r->count) != 0)
+            if (example_parse_count(optarg, &r->count) != 0)
                 return -1;
             break;
         case 't':
-            if (example_parse_number(optarg, "--timeout", 1, 86400 * 365,
-                                     seconds) != 0)
+            if (example_parse_timeout(optarg, seconds) != 0)
                 return -1;
             break;
         case 'v':
             r->verbose = true;
             break;
+        case 'h':
+            *status = example_help(argv[0], help);
+            printf("Event loop: %s.\n", loop_name());
+            return -1;
         default:
-            usage(argv[0]);
-            *status = opt == 'h' ? 0 : 2;
+            *status = example_usage_error(argv[0]);
             return -1;
         }
     }
-    if (optind < argc) {
-        usage(argv[0]);
-        *status = 2;
+    if ((*status = example_no_operands(argc, argv, optind)) != 0)
         return -1;
-    }
+    *status = EXAMPLE_EXIT_FAILURE;
     if (!have_address && (example_add_address(cfg, "10.0.0.1/24", 4) != 0 ||
                           example_add_address(cfg, "fd00::1/64", 6) != 0))
         return -1;

@@ -10,11 +10,13 @@
 #include "responder.h"
 
 /* Packets answered per callback at most, so that other watches get their
- * turn; the watch is level-triggered, so the rest wakes it again. */
+ * turn; a reader stopped by it before TUN_EAGAIN comes back through
+ * `again` (the device's descriptor need not signal what is left). */
 #define BUDGET 64
 
 struct responder_io {
     loop_watch *watch;
+    loop_again *again;
     uint8_t packet[TUN_MTU_MAX];
     size_t pending; /* length of a reply the queue refused, in packet */
 };
@@ -47,18 +49,11 @@ static bool send_reply(struct responder *r)
     return responder_sent(r, io->packet, len);
 }
 
-static void on_device(void *arg, unsigned ready)
+/* Answer queued packets until TUN_EAGAIN, a refused reply or the budget;
+ * the budget arms io->again. */
+static void read_packets(struct responder *r)
 {
-    struct responder *r = arg;
     struct responder_io *io = r->io;
-    if (ready & LOOP_WRITE) {
-        if (!send_reply(r))
-            return;
-        if (loop_watch_set(io->watch, LOOP_READ) != 0) {
-            loop_stop(r->loop);
-            return;
-        }
-    }
     for (int i = 0; i < BUDGET; i++) {
         int n = tun_read(r->dev, io->packet, sizeof(io->packet));
         if (n == TUN_EAGAIN)
@@ -73,6 +68,37 @@ static void on_device(void *arg, unsigned ready)
         if (io->pending && !send_reply(r))
             return;
     }
+    if (loop_again_set(io->again, true) != 0)
+        loop_stop(r->loop);
+}
+
+static void on_device(void *arg, unsigned ready)
+{
+    struct responder *r = arg;
+    struct responder_io *io = r->io;
+    if (ready & LOOP_WRITE) {
+        if (!send_reply(r))
+            return;
+        if (loop_watch_set(io->watch, LOOP_READ) != 0) {
+            loop_stop(r->loop);
+            return;
+        }
+    }
+    read_packets(r);
+}
+
+/* The budget ran out last turn: read on, unless a refused reply waits for
+ * room (its write reads on once it went out). */
+static void on_again(void *arg, unsigned ready)
+{
+    struct responder *r = arg;
+    (void)ready;
+    if (loop_again_set(r->io->again, false) != 0) {
+        loop_stop(r->loop);
+        return;
+    }
+    if (!r->io->pending)
+        read_packets(r);
 }
 
 int responder_io_start(struct responder *r)
@@ -84,7 +110,8 @@ int responder_io_start(struct responder *r)
     }
     r->io->watch = loop_watch_add(r->loop, tun_device_fd(r->dev), LOOP_READ,
                                   on_device, r);
-    return r->io->watch ? 0 : -1;
+    r->io->again = loop_again_new(r->loop, on_again, r);
+    return r->io->watch && r->io->again ? 0 : -1;
 }
 
 void responder_io_stop(struct responder *r)
@@ -92,6 +119,7 @@ void responder_io_stop(struct responder *r)
     if (!r->io)
         return;
     loop_watch_remove(r->io->watch);
+    loop_again_free(r->io->again);
     free(r->io);
     r->io = NULL;
 }

@@ -21,7 +21,34 @@ int example_fail(const char *what, int err)
             tun_strerror(err));
     if (reason[0])
         fprintf(stderr, "  %s\n", reason);
-    return 1;
+    return EXAMPLE_EXIT_FAILURE;
+}
+
+int example_fail_usage(const char *what, int err)
+{
+    example_fail(what, err);
+    return EXAMPLE_EXIT_USAGE;
+}
+
+int example_help(const char *prog, const char *text)
+{
+    printf("usage: %s %s", prog, text);
+    return 0;
+}
+
+int example_usage_error(const char *prog)
+{
+    fprintf(stderr, "run '%s --help' for the options\n", prog);
+    return EXAMPLE_EXIT_USAGE;
+}
+
+int example_no_operands(int argc, char **argv, int first)
+{
+    if (first >= argc)
+        return 0;
+    fprintf(stderr, "%s: unexpected argument '%s' (every value belongs to an "
+            "option)\n", argv[0], argv[first]);
+    return example_usage_error(argv[0]);
 }
 
 /* Written only before the handlers are installed; read by the handler. */
@@ -214,8 +241,57 @@ int example_parse_mac(const char *text, uint8_t mac[6])
                 text);
         return -1;
     }
+    if (b[0] & 1) {
+        fprintf(stderr, "MAC address '%s' is multicast (the first byte is "
+                "odd); a device or host needs a unicast one such as "
+                "02:00:00:00:00:01\n", text);
+        return -1;
+    }
+    if ((b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) == 0) {
+        fprintf(stderr, "MAC address '%s' is all zeros\n", text);
+        return -1;
+    }
     for (int i = 0; i < 6; i++)
         mac[i] = (uint8_t)b[i];
+    return 0;
+}
+
+int example_parse_mtu(const char *text, unsigned *mtu)
+{
+    unsigned long v;
+    if (example_parse_number(text, "--mtu", TUN_MTU_MIN, TUN_MTU_MAX, &v) != 0)
+        return -1;
+    *mtu = (unsigned)v;
+    return 0;
+}
+
+int example_keep(tun_device *dev, unsigned long seconds)
+{
+    static uint8_t buf[TUN_MTU_MAX + 18];
+    example_deadline deadline;
+    example_deadline_start(&deadline, seconds);
+    printf("keeping the device; Ctrl-C closes it\n");
+    for (;;) {
+        int n = tun_read_timeout(dev, buf, sizeof(buf),
+                                 example_deadline_ms(&deadline));
+        if (n == TUN_ETIMEDOUT || n == TUN_ECANCELED)
+            return 0;
+        if (n < 0 && n != TUN_EMSGSIZE)
+            return example_fail("tun_read_timeout", n);
+    }
+}
+
+int example_check_name(const char *name, const char *option)
+{
+    tun_config *cfg = NULL;
+    int rc = tun_config_new(&cfg);
+    if (rc == 0)
+        rc = tun_config_set_name(cfg, name);
+    tun_config_free(cfg);
+    if (rc < 0) {
+        example_fail(option, rc);
+        return -1;
+    }
     return 0;
 }
 
@@ -260,8 +336,11 @@ int example_open_tun(const char *name, const char *address,
     int rc = tun_config_new(&cfg);
     if (rc < 0)
         return example_fail("tun_config_new", rc);
-    if ((name && (rc = tun_config_set_name(cfg, name)) < 0) ||
-        (rc = tun_config_add_address(cfg, &a)) < 0 ||
+    if (name && (rc = tun_config_set_name(cfg, name)) < 0) {
+        tun_config_free(cfg);
+        return example_fail_usage("--name", rc);
+    }
+    if ((rc = tun_config_add_address(cfg, &a)) < 0 ||
         (rc = tun_open(cfg, out)) < 0) {
         tun_config_free(cfg);
         return example_fail("opening the device", rc);

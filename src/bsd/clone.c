@@ -14,7 +14,8 @@
  *            clones one that its last close destroys, TAPGIFNAME names it;
  *            /dev/tapN opens only a tapN that SIOCIFCREATE made.
  * An interface that existed before tun_open() is never destroyed by it.
- * Not compiled here (no BSD headers on this machine): see docs/design.md. */
+ * Compiled against FreeBSD and NetBSD headers by scripts/test.sh (not
+ * OpenBSD's; never run here): see docs/design.md. */
 #include "device.h"
 #include "ifconfig.h"
 #include "../iface.h"
@@ -188,17 +189,34 @@ static int tun_bsd_create_first(const char *driver, long *unit)
 
 /* The largest MTU whose packets the driver takes from write(): FreeBSD's
  * SIOCSIFMTU allows up to 65535, but a write longer than TUNMRU (tun) or
- * TAPMRU (a whole tap frame, 14 bytes of Ethernet header included) fails
- * with EIO (tunwrite in if_tuntap.c). Elsewhere SIOCSIFMTU itself keeps
- * the driver's limit: 0, nothing to add. */
+ * TAPMRU (a whole tap frame, link header included) fails with EIO
+ * (tunwrite in if_tuntap.c). A tap frame may carry the MTU plus the link
+ * header that tun_write() allows (Ethernet and a VLAN tag, 18 bytes), so
+ * that header comes off TAPMRU. Elsewhere SIOCSIFMTU itself keeps the
+ * driver's limit: 0, nothing to add. */
 static unsigned tun_bsd_max_mtu(bool l2)
 {
 #if defined(__FreeBSD__)
-    return l2 ? TAPMRU - 14 : TUNMRU;
+    return l2 ? TAPMRU - TUN_ETH_FRAME_HEADER : TUNMRU;
 #else
     (void)l2;
     return 0;
 #endif
+}
+
+/* Make the driver itself non-blocking. NetBSD's tun and tap decide whether
+ * a read sleeps from their own flag (TUN_NBIO, TAP_NBIO), which only
+ * FIONBIO sets: O_NONBLOCK at open does not reach it, the /dev/tap cloner
+ * drops it, and an adopted descriptor may have had O_NONBLOCK all along.
+ * Without it a read with nothing queued sleeps in the kernel, past every
+ * timeout and tun_interrupt(). FreeBSD's driver takes FIONBIO too; a driver
+ * that answers ENOTTY goes by the descriptor's O_NONBLOCK, which is set. */
+static int tun_bsd_driver_nonblocking(int fd)
+{
+    int on = 1;
+    if (ioctl(fd, FIONBIO, &on) != 0 && errno != ENOTTY)
+        return tun_fail_errno(errno, "FIONBIO on the device (fd %d)", fd);
+    return 0;
 }
 
 /* Switch the descriptor to the family-header mode where the driver has a
@@ -216,10 +234,10 @@ static int tun_bsd_family_header_mode(int fd, const char *name)
     return 0;
 }
 
-int tun_open(const tun_config *cfg, tun_device **out)
+int tun_backend_open(const tun_config *cfg, tun_device **out)
 {
-    int rc = tun_open_check(cfg, out);
-    if (rc < 0 || (rc = tun_bsd_check_config(cfg)) < 0)
+    int rc = tun_bsd_check_config(cfg);
+    if (rc < 0)
         return rc;
     bool l2 = cfg->layer == TUN_LAYER_L2;
     const char *driver = l2 ? "tap" : "tun";
@@ -245,6 +263,10 @@ int tun_open(const tun_config *cfg, tun_device **out)
     bool existed = unit >= 0 && if_nametoindex(name) != 0;
     if (rename_to && if_nametoindex(rename_to) != 0)
         return tun_fail(TUN_EEXIST, "interface %s exists already", rename_to);
+    if (existed && cfg->exclusive)
+        return tun_fail(TUN_EEXIST, "interface %s exists and exclusive "
+                        "create was asked for (choose another name or a "
+                        "\"%%d\" pattern)", name);
     /* Create the interface first where the open would not make it, or
      * would make one that its last close destroys although persist is
      * asked for. */
@@ -278,19 +300,20 @@ int tun_open(const tun_config *cfg, tun_device **out)
     /* From here on a failure removes an interface this call made; an
      * interface that existed before is never removed by libtun. */
     bool made = !existed;
+    bool transient = false;
 #if defined(TUNSTRANSIENT)
     /* FreeBSD 15: the kernel itself destroys the interface at the last
      * close, also when the process dies first. Older kernels answer
      * ENOTTY and tun_close() destroys it instead. */
-    int transient = 1;
-    if (made && !cfg->persist && ioctl(fd, TUNSTRANSIENT, &transient) == 0)
-        kernel_destroys = true;
+    int on = 1;
+    transient = made && !cfg->persist && ioctl(fd, TUNSTRANSIENT, &on) == 0;
 #endif
     unsigned flags = l2 ? TUN_FLAG_L2 : 0;
     if (cfg->packet_info)
         flags |= TUN_FLAG_PACKET_INFO;
     tun_device *dev = NULL;
-    if (!l2)
+    rc = tun_bsd_driver_nonblocking(fd);
+    if (rc == 0 && !l2)
         rc = tun_bsd_family_header_mode(fd, name);
     if (rc == 0 && rename_to && (rc = tun_ifc_rename(name, rename_to)) == 0)
         snprintf(name, sizeof(name), "%s", rename_to);
@@ -315,9 +338,13 @@ int tun_open(const tun_config *cfg, tun_device **out)
             tun_ifc_destroy(name);
         return tun_fail(rc, "%s", reason);
     }
-    dev->destroy_on_close = made && !cfg->persist && !kernel_destroys;
-    if (cfg->persist)
-        dev->io.flags |= TUN_FLAG_PERSIST;
+    dev->kernel_destroys = made && kernel_destroys;
+    dev->transient = transient;
+    dev->destroy_on_close = made && !cfg->persist && !kernel_destroys &&
+                            !transient;
+    /* An interface there before the open outlived its descriptors. */
+    atomic_store_explicit(&dev->persist, !made || cfg->persist,
+                          memory_order_relaxed);
     *out = dev;
     return 0;
 }
@@ -361,6 +388,8 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     int nonblocking = tun_unix_adopt_nonblocking(fd, fl);
     if (nonblocking < 0)
         return nonblocking;
+    if ((rc = tun_bsd_driver_nonblocking(fd)) < 0)
+        return rc;
     tun_device *dev;
     if ((rc = tun_bsd_device_new(fd, ifindex, dflags, nonblocking, &dev)) < 0)
         return rc;
@@ -369,5 +398,32 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
     if (ifindex)
         dev->max_mtu = tun_bsd_max_mtu(dflags & TUN_FLAG_L2);
     *out = dev;
+    return 0;
+}
+
+int tun_device_set_persist(tun_device *dev, bool on)
+{
+    int rc = tun_unix_need_interface(dev, "tun_device_set_persist");
+    if (rc < 0)
+        return rc;
+    if (dev->kernel_destroys) {
+        if (on)
+            return tun_fail(TUN_ENOTSUP, "tun_device_set_persist: the kernel "
+                            "destroys this interface at the last close of "
+                            "its device node (open it with persist instead)");
+        return 0;
+    }
+#if defined(TUNSTRANSIENT)
+    if (dev->transient) {
+        int transient = !on;
+        if (ioctl(dev->io.fd, TUNSTRANSIENT, &transient) != 0)
+            return tun_fail_errno(errno, "tun_device_set_persist: "
+                                  "TUNSTRANSIENT %d", transient);
+    } else
+#endif
+    {
+        dev->destroy_on_close = !on;
+    }
+    atomic_store_explicit(&dev->persist, on, memory_order_relaxed);
     return 0;
 }

@@ -12,9 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Ethernet header plus one VLAN tag: what a TAP frame may add to the MTU. */
-#define TUN_ETH_FRAME_HEADER 18
-
 int tun_bsd_device_new(int fd, unsigned ifindex, unsigned flags,
                        bool nonblocking, tun_device **out)
 {
@@ -24,6 +21,7 @@ int tun_bsd_device_new(int fd, unsigned ifindex, unsigned flags,
     if (rc < 0)
         return rc;
     atomic_init(&dev->mtu, 0u);
+    atomic_init(&dev->persist, false);
     dev->link_header = (flags & TUN_FLAG_L2) ? TUN_ETH_FRAME_HEADER : 0;
     if (flags & TUN_FLAG_PACKET_INFO)
         dev->link_header += TUN_FAMILY_HEADER_SIZE;
@@ -100,11 +98,19 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
     }
     /* Also when down is asked for: an address brings a BSD interface up
      * (SIOCSIFADDR), and OpenBSD's open already did. */
-    if ((rc = tun_ifc_set_up(name, cfg->up)) < 0)
-        return tun_fail(rc, "bringing %s %s: %s", name,
-                        cfg->up ? "up" : "down", tun_last_error());
+    bool up = cfg->up == TUN_LINK_UP;
+    if (cfg->up != TUN_LINK_INHERIT && (rc = tun_ifc_set_up(name, up)) < 0)
+        return tun_fail(rc, "bringing %s %s: %s", name, up ? "up" : "down",
+                        tun_last_error());
     return 0;
 }
+
+int tun_backend_get_persist(tun_device *dev, bool *persist)
+{
+    *persist = atomic_load_explicit(&dev->persist, memory_order_relaxed);
+    return 0;
+}
+
 
 void tun_close(tun_device *dev)
 {
@@ -193,7 +199,9 @@ int tun_backend_write(tun_device *dev, const void *buf, size_t len)
                             "tun_device_set_up())");
         if (n != TUN_ENOBUFS)
             return n < 0 ? n : (int)len;
-        /* A full output queue (OpenBSD's tun, utun) answers ENOBUFS and
+        /* A full queue answers ENOBUFS (NetBSD's tun and tap when the
+         * protocol's input queue or the mbufs run out: tunwrite,
+         * tap_dev_write; OpenBSD's answers EMSGSIZE/ENOMEM instead) and
          * never signals room: non-blocking callers retry later; blocking
          * ones sleep 1 ms here unless interrupted. */
         if (atomic_load_explicit(&dev->io.nonblocking, memory_order_relaxed))

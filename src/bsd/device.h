@@ -14,6 +14,10 @@
  * tun in family-header mode: a 32-bit AF_* value in network order. */
 #define TUN_FAMILY_HEADER_SIZE 4
 
+/* Ethernet header plus one VLAN tag: what a TAP frame may add to the MTU
+ * (tun_write()'s size check; FreeBSD's largest tap MTU in clone.c). */
+#define TUN_ETH_FRAME_HEADER 18
+
 /* What differs per kind of device; NULL members take the default (the
  * packet descriptor carries one packet per read/write). */
 struct tun_device_ops {
@@ -33,6 +37,12 @@ struct tun_device {
     bool family_header;     /* the descriptor's packets carry the header */
     bool point_to_point;    /* tun/utun: libtun adds the subnet route */
     bool destroy_on_close;  /* SIOCIFDESTROY the interface at tun_close() */
+    bool transient;         /* FreeBSD: TUNSTRANSIENT is on, the kernel
+                               destroys the interface at its last close */
+    bool kernel_destroys;   /* the kernel destroys it at the last close,
+                               whatever libtun asks (OpenBSD's tunN opened
+                               without SIOCIFCREATE, NetBSD's cloned tap) */
+    atomic_bool persist;    /* what TUN_FLAG_PERSIST says */
     char peer_name[IFNAMSIZ]; /* feth: the I/O side, destroyed with it */
     atomic_uint mtu;        /* last MTU seen (0: not yet) */
     unsigned max_mtu;       /* largest MTU the driver's writes take, where

@@ -169,6 +169,25 @@ int tun_ifc_set_mac(const char *name, const uint8_t mac[6])
     ifr.ifr_addr.sa_family = AF_LINK;
     memcpy(ifr.ifr_addr.sa_data, mac, 6);
     return tun_ifc_ioctl(AF_INET, SIOCSIFLLADDR, &ifr, "SIOCSIFLLADDR", name);
+#elif defined(__NetBSD__)
+    /* NetBSD has no SIOCSIFLLADDR. As its `ifconfig tapN link MAC active`
+     * does: SIOCALIFADDR on a link-layer socket adds the address to the
+     * interface (or finds it there) and IFLR_ACTIVE makes it the one in
+     * use (link_control in link_proto.c; the kernel reads the family, the
+     * length and the bytes of the sockaddr_dl). */
+    struct if_laddrreq req;
+    memset(&req, 0, sizeof(req));
+    snprintf(req.iflr_name, sizeof(req.iflr_name), "%s", name);
+    req.flags = IFLR_ACTIVE;
+    struct sockaddr_dl sdl;
+    memset(&sdl, 0, sizeof(sdl));
+    sdl.sdl_len = sizeof(sdl);
+    sdl.sdl_family = AF_LINK;
+    sdl.sdl_alen = 6;
+    memcpy(LLADDR(&sdl), mac, 6);
+    memcpy(&req.addr, &sdl, sizeof(sdl));
+    return tun_ifc_ioctl(AF_LINK, SIOCALIFADDR, &req,
+                         "SIOCALIFADDR (active link address)", name);
 #else
     (void)mac;
     return tun_fail(TUN_ENOTSUP, "setting the MAC address of %s: this system "

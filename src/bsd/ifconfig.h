@@ -15,7 +15,8 @@ int tun_ifc_set_up(const char *name, bool up);
 /* SIOCGIFMTU / SIOCSIFMTU. */
 int tun_ifc_get_mtu(const char *name, unsigned *mtu);
 int tun_ifc_set_mtu(const char *name, unsigned mtu);
-/* The Ethernet address from getifaddrs()'s AF_LINK entry; SIOCSIFLLADDR. */
+/* The Ethernet address from getifaddrs()'s AF_LINK entry; SIOCSIFLLADDR
+ * (NetBSD: SIOCALIFADDR with IFLR_ACTIVE on an AF_LINK socket). */
 int tun_ifc_get_mac(const char *name, uint8_t mac[6]);
 int tun_ifc_set_mac(const char *name, const uint8_t mac[6]);
 /* Whether the interface is Ethernet (tap, feth), by the type (IFT_ETHER)

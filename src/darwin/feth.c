@@ -9,7 +9,8 @@
  *   3. frames A sends are read from B through BPF (/dev/bpfN bound with
  *      BIOCSETIF, immediate, promiscuous, not seeing its own sends); one
  *      read returns a buffer of bpf_hdr records, handed out one per
- *      tun_read();
+ *      tun_read() (the BPF descriptor does not signal the ones still in
+ *      the buffer: readers go on until TUN_EAGAIN, as tun.h asks);
  *   4. frames for A are written out of B through an AF_NDRV socket bound to
  *      B (tun-rs found BPF writes capped at 2048 bytes);
  *   5. B is brought up with A and gets A's MTU; tun_close() destroys both.
@@ -160,23 +161,33 @@ static int tun_feth_next_frame(struct tun_feth *f, void *buf, size_t size)
     return 0;
 }
 
+/* One frame: the next one already read from the kernel, else a new BPF
+ * buffer's first. TUN_EAGAIN (non-blocking) only when both are empty, as
+ * the contract of tun_device_fd() asks (include/tun.h, "Readable"): frames
+ * left in f->buffer do not make the BPF descriptor readable, so a caller
+ * that stops before TUN_EAGAIN comes back on its own. */
 static int tun_feth_read(tun_device *dev, void *buf, size_t size,
                          int timeout_ms, bool honour_nonblocking)
 {
     struct tun_feth *f = dev->backend;
+    int64_t deadline = timeout_ms >= 0 ? tun_unix_now_ms() + timeout_ms : -1;
     pthread_mutex_lock(&f->lock);
-    int n = tun_feth_next_frame(f, buf, size);
-    if (n == 0) {
+    int n;
+    while ((n = tun_feth_next_frame(f, buf, size)) == 0) {
+        /* A buffer without a whole record holds nothing for the caller:
+         * blocking and timed reads wait on (never TUN_EAGAIN there). */
+        int wait_ms = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - tun_unix_now_ms();
+            wait_ms = left > 0 ? (int)left : 0;
+        }
         /* bpf(4): a read must ask for the whole buffer, else EINVAL. */
         struct iovec iov = {f->buffer, f->size};
-        n = tun_unix_transfer(&dev->io, true, &iov, 1, timeout_ms,
+        n = tun_unix_transfer(&dev->io, true, &iov, 1, wait_ms,
                               honour_nonblocking);
-        if (n >= 0) {
-            f->used = (size_t)n;
-            n = tun_feth_next_frame(f, buf, size);
-            if (n == 0) /* a read with no whole record: nothing for now */
-                n = TUN_EAGAIN;
-        }
+        if (n < 0)
+            break;
+        f->used = (size_t)n;
     }
     pthread_mutex_unlock(&f->lock);
     return n;

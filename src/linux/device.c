@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -55,6 +56,8 @@ static int tun_linux_enable_offload(int fd, unsigned *flags)
         if (errno != EINVAL)
             return tun_fail_errno(errno, "TUNSETOFFLOAD");
         /* Kernels before 6.2 know no UDP segmentation offload. */
+        tun_log(TUN_LOG_WARNING, "TUNSETOFFLOAD: the kernel refused UDP "
+                "segmentation offload (before Linux 6.2); TCP only");
         *flags &= ~(unsigned)TUN_FLAG_UDP_GSO;
         if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tcp) != 0)
             return tun_fail_errno(errno, "TUNSETOFFLOAD");
@@ -62,11 +65,45 @@ static int tun_linux_enable_offload(int fd, unsigned *flags)
     return 0;
 }
 
+/* A descriptor without the virtio-net header takes plain packets only, but
+ * the kernel keeps a device's offloads (TUNSETOFFLOAD) across descriptors:
+ * a persistent device that an offload handle configured would still hand
+ * over super-packets. Switch them off. Android lets an app ask only
+ * TUNGETIFF of its VpnService descriptor, whose device the system made
+ * without offloads: a refusal there is no failure. */
+static int tun_linux_reset_offload(int fd, const char *name)
+{
+    if (ioctl(fd, TUNSETOFFLOAD, 0UL) == 0 || errno == EACCES ||
+        errno == EPERM)
+        return 0;
+    return tun_fail_errno(errno, "TUNSETOFFLOAD 0 on %s (switching off the "
+                          "offloads an earlier handle left)", name);
+}
+
+/* The reason for EACCES on opening /dev/net/tun: the node's own
+ * permissions refuse this user, which no capability of the network
+ * (CAP_NET_ADMIN) changes. */
+static int tun_fail_node_access(void)
+{
+    struct stat st;
+    if (stat(TUN_DEVICE_PATH, &st) != 0)
+        return tun_fail_errno(EACCES, "open %s", TUN_DEVICE_PATH);
+    return tun_fail(TUN_EACCES, "open %s: %s (the node is owner %u, group "
+                    "%u, mode %04o, which does not let uid %u read and write "
+                    "it: give it mode 0666 (the kernel's default), or a group "
+                    "of yours with a udev rule such as KERNEL==\"tun\", "
+                    "GROUP=\"netdev\", MODE=\"0660\"; or run as root)",
+                    TUN_DEVICE_PATH, strerror(EACCES), (unsigned)st.st_uid,
+                    (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777),
+                    (unsigned)geteuid());
+}
+
 /* Attach a fresh /dev/net/tun descriptor to the interface `name` (or create
- * it), with the kernel flags that match the TUN_FLAG_* in *flags, adding the
- * GSO bits that took effect. On success *fd_out is non-blocking and
- * close-on-exec and name holds the real name. */
-static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags, int *fd_out)
+ * it; with exclusive, only create it), with the kernel flags that match the
+ * TUN_FLAG_* in *flags, adding the GSO bits that took effect. On success
+ * *fd_out is non-blocking and close-on-exec and name holds the real name. */
+static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags,
+                            bool exclusive, int *fd_out)
 {
     int fd = open(TUN_DEVICE_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -74,37 +111,61 @@ static int tun_linux_attach(char name[IFNAMSIZ], unsigned *flags, int *fd_out)
         if (err == ENOENT || err == ENXIO || err == ENODEV)
             return tun_fail(-err, "open %s: %s (load the tun module: "
                             "`modprobe tun`)", TUN_DEVICE_PATH, strerror(err));
+        if (err == EACCES)
+            return tun_fail_node_access();
         return tun_fail_errno(err, "open %s", TUN_DEVICE_PATH);
     }
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
     memcpy(ifr.ifr_name, name, IFNAMSIZ);
-    short kflags = (*flags & TUN_FLAG_L2) ? IFF_TAP : IFF_TUN;
+    int kflags = (*flags & TUN_FLAG_L2) ? IFF_TAP : IFF_TUN;
     if (!(*flags & TUN_FLAG_PACKET_INFO))
         kflags |= IFF_NO_PI;
     if (*flags & TUN_FLAG_MULTI_QUEUE)
         kflags |= IFF_MULTI_QUEUE;
     if (*flags & TUN_FLAG_OFFLOAD)
         kflags |= IFF_VNET_HDR;
-    ifr.ifr_flags = kflags;
+    if (exclusive)
+        kflags |= IFF_TUN_EXCL;
+    /* A 16-bit field whose top bit (IFF_TUN_EXCL) the kernel tests too. */
+    ifr.ifr_flags = (short)kflags;
     if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
         int err = errno;
         close(fd);
-        if (err == EBUSY || err == EINVAL)
-            return tun_fail(-err, "TUNSETIFF \"%s\": %s (the name is taken by "
-                            "a device of another kind, or with other "
-                            "multi-queue/packet-information settings, or all "
-                            "its queues are attached)", name, strerror(err));
+        /* With IFF_TUN_EXCL the kernel answers EBUSY for any existing
+         * interface of the name, before anything else. */
+        if (err == EBUSY && exclusive)
+            return tun_fail(TUN_EEXIST, "TUNSETIFF \"%s\" with IFF_TUN_EXCL: "
+                            "an interface of that name exists and exclusive "
+                            "create was asked for (choose another name or a "
+                            "\"%%d\" pattern)", name);
+        /* Both come from a device already named so (drivers/net/tun.c,
+         * tun_set_iff() and tun_attach()). */
+        if (err == EBUSY)
+            return tun_fail(-err, "TUNSETIFF \"%s\": %s (%s is a TUN/TAP "
+                            "device that another descriptor, likely another "
+                            "process, has open; a second one may attach only "
+                            "if both use multi-queue: close the other or "
+                            "choose another name)", name, strerror(err), name);
+        if (err == EINVAL)
+            return tun_fail(-err, "TUNSETIFF \"%s\": %s (the interface %s "
+                            "exists and is no %s device to attach to: it is "
+                            "of another kind (%s, loopback, veth...: `ip -d "
+                            "link show %s`) or its multi-queue setting "
+                            "differs; choose another name)", name,
+                            strerror(err), name,
+                            (*flags & TUN_FLAG_L2) ? "TAP" : "TUN",
+                            (*flags & TUN_FLAG_L2) ? "TUN" : "TAP", name);
         return tun_fail_errno(err, "TUNSETIFF \"%s\"", name);
     }
     memcpy(name, ifr.ifr_name, IFNAMSIZ);
     name[IFNAMSIZ - 1] = '\0';
-    if (*flags & TUN_FLAG_OFFLOAD) {
-        int rc = tun_linux_enable_offload(fd, flags);
-        if (rc < 0) {
-            close(fd);
-            return rc;
-        }
+    tun_log(TUN_LOG_DEBUG, "TUNSETIFF: attached to %s", name);
+    int rc = (*flags & TUN_FLAG_OFFLOAD) ? tun_linux_enable_offload(fd, flags)
+                                         : tun_linux_reset_offload(fd, name);
+    if (rc < 0) {
+        close(fd);
+        return rc;
     }
     *fd_out = fd;
     return 0;
@@ -174,6 +235,11 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
                                const char *name, size_t *added)
 {
     int rc;
+    tun_log(TUN_LOG_DEBUG, "configuring %s: owner %ld, group %ld, MTU %u, "
+            "txqueuelen %u, %zu address(es), %s%s%s", name, cfg->owner,
+            cfg->group, cfg->mtu, cfg->txqueuelen, cfg->address_count,
+            cfg->has_mac ? "MAC, " : "", cfg->up ? "up" : "down",
+            cfg->persist ? ", persist" : "");
     if (cfg->owner >= 0 && ioctl(dev->io.fd, TUNSETOWNER, cfg->owner) != 0)
         return tun_fail_errno(errno, "TUNSETOWNER %ld on %s", cfg->owner, name);
     if (cfg->group >= 0 && ioctl(dev->io.fd, TUNSETGROUP, cfg->group) != 0)
@@ -205,31 +271,30 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
     }
     for (*added = 0; *added < cfg->address_count; ++*added) {
         const tun_address *a = &cfg->addresses[*added];
+        char text[TUN_ADDRSTRLEN];
+        tun_address_format(a, text, sizeof(text));
+        tun_log(TUN_LOG_DEBUG, "adding address %s to %s", text, name);
         if ((rc = tun_nl_addr_add(dev->io.ifindex, a)) < 0) {
-            char text[TUN_ADDRSTRLEN];
-            tun_address_format(a, text, sizeof(text));
-            return tun_fail(rc, "adding address %s to %s: %s%s", text, name,
-                            tun_last_error(),
-                            rc == TUN_EEXIST ? " (already present)" : "");
+            return tun_fail(rc, "adding address %s to %s: %s", text, name,
+                            tun_last_error());
         }
     }
-    if (cfg->up) {
+    if (cfg->up != TUN_LINK_INHERIT) {
         memset(&chg, 0, sizeof(chg));
         chg.has_up = true;
-        chg.up = true;
+        chg.up = cfg->up == TUN_LINK_UP;
         if ((rc = tun_nl_link_set(dev->io.ifindex, &chg)) < 0)
-            return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
+            return tun_fail(rc, "bringing %s %s: %s", name,
+                            chg.up ? "up" : "down", tun_last_error());
     }
     if (cfg->persist && ioctl(dev->io.fd, TUNSETPERSIST, 1) != 0)
         return tun_fail_errno(errno, "TUNSETPERSIST on %s", name);
     return 0;
 }
 
-int tun_open(const tun_config *cfg, tun_device **out)
+int tun_backend_open(const tun_config *cfg, tun_device **out)
 {
-    int rc = tun_open_check(cfg, out);
-    if (rc < 0)
-        return rc;
+    int rc;
     if (cfg->offload && cfg->layer == TUN_LAYER_L2)
         return tun_fail(TUN_ENOTSUP, "offload is supported on L3 (TUN) "
                         "devices only");
@@ -257,9 +322,19 @@ int tun_open(const tun_config *cfg, tun_device **out)
     if (!strchr(name, '%') && (rc = tun_linux_ifindex(name, &ifindex)) < 0)
         return rc;
     bool existed = ifindex != 0;
+    if (existed && cfg->exclusive)
+        return tun_fail(TUN_EEXIST, "interface %s exists and exclusive "
+                        "create was asked for (choose another name or a "
+                        "\"%%d\" pattern)", name);
+    tun_log(TUN_LOG_DEBUG, "opening %s \"%s\"%s%s%s%s", existed ? "the "
+            "existing interface" : "a new interface", name,
+            (flags & TUN_FLAG_L2) ? ", TAP" : ", TUN",
+            (flags & TUN_FLAG_MULTI_QUEUE) ? ", multi-queue" : "",
+            (flags & TUN_FLAG_OFFLOAD) ? ", offload" : "",
+            (flags & TUN_FLAG_PACKET_INFO) ? ", packet information" : "");
 
     int fd;
-    if ((rc = tun_linux_attach(name, &flags, &fd)) < 0)
+    if ((rc = tun_linux_attach(name, &flags, cfg->exclusive, &fd)) < 0)
         return rc;
     if ((rc = tun_linux_ifindex(name, &ifindex)) == 0 && ifindex == 0)
         rc = tun_fail(TUN_ENODEV, "finding the index of %s: the interface "
@@ -280,21 +355,27 @@ int tun_open(const tun_config *cfg, tun_device **out)
          * it; on an interface that was there before, take back only the
          * addresses this call added. */
         if (existed) {
+            tun_log(TUN_LOG_DEBUG, "undoing: removing the %zu address(es) "
+                    "this call added to %s", added, name);
             while (added-- > 0)
-                tun_nl_addr_del(ifindex, &cfg->addresses[added]);
+                if (tun_nl_addr_del(ifindex, &cfg->addresses[added]) < 0)
+                    tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+        } else {
+            tun_log(TUN_LOG_DEBUG, "undoing: removing %s", name);
         }
         close(fd);
         tun_device_free(dev);
         return rc;
     }
-    if (cfg->persist)
-        dev->io.flags |= TUN_FLAG_PERSIST;
     /* Learn the MTU now, in the namespace the device was made in: a write
      * checks against it, and the writing thread may live in another
      * namespace, where the index names another interface or none. */
     struct tun_nl_link link;
     if (tun_nl_link_get(ifindex, &link) == 0)
         atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
+    tun_log(TUN_LOG_INFO, "%s %s (index %u, MTU %u)",
+            existed ? "attached to" : "created", name, ifindex,
+            atomic_load_explicit(&dev->mtu, memory_order_relaxed));
     *out = dev;
     return 0;
 }
@@ -323,18 +404,19 @@ int tun_open_fd(int fd, unsigned flags, tun_device **out)
             dflags |= TUN_FLAG_L2;
         if (ifr.ifr_flags & IFF_MULTI_QUEUE)
             dflags |= TUN_FLAG_MULTI_QUEUE;
-        if (ifr.ifr_flags & IFF_PERSIST)
-            dflags |= TUN_FLAG_PERSIST;
+        ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+        int rc;
         if (ifr.ifr_flags & IFF_VNET_HDR) {
             if (dflags & TUN_FLAG_L2)
                 return tun_fail(TUN_ENOTSUP, "tun_open_fd: offload is "
                                 "supported on L3 (TUN) devices only");
-            int rc = tun_linux_enable_offload(fd, &dflags);
-            if (rc < 0)
-                return rc;
+            rc = tun_linux_enable_offload(fd, &dflags);
+        } else {
+            rc = tun_linux_reset_offload(fd, ifr.ifr_name);
         }
-        ifr.ifr_name[IFNAMSIZ - 1] = '\0';
-        int rc = tun_linux_ifindex(ifr.ifr_name, &ifindex);
+        if (rc < 0)
+            return rc;
+        rc = tun_linux_ifindex(ifr.ifr_name, &ifindex);
         if (rc == 0 && ifindex == 0)
             rc = tun_fail(TUN_ENODEV, "tun_open_fd: %s is not in this "
                           "thread's network namespace", ifr.ifr_name);
@@ -693,6 +775,32 @@ int tun_device_get_addresses(tun_device *dev, tun_address *out,
     return 0;
 }
 
+int tun_backend_get_persist(tun_device *dev, bool *persist)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    if (ioctl(dev->io.fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0) {
+        int err = errno;
+        if (err == EBADFD)
+            return tun_fail(TUN_ENODEV, "TUNGETIFF: the interface was "
+                            "deleted");
+        return tun_fail_errno(err, "TUNGETIFF");
+    }
+    *persist = ifr.ifr_flags & IFF_PERSIST;
+    return 0;
+}
+
+int tun_device_set_persist(tun_device *dev, bool on)
+{
+    int rc = tun_unix_need_interface(dev, "tun_device_set_persist");
+    if (rc < 0)
+        return rc;
+    if (ioctl(dev->io.fd, TUNSETPERSIST, on ? 1UL : 0UL) != 0)
+        return tun_fail_errno(errno, "tun_device_set_persist: TUNSETPERSIST "
+                              "%d", on);
+    return 0;
+}
+
 int tun_backend_change_address(tun_device *dev, const tun_address *a,
                                bool add)
 {
@@ -719,7 +827,7 @@ int tun_clone_queue(tun_device *dev, tun_device **out)
     memcpy(name, link.name, IFNAMSIZ);
     unsigned flags = dev->io.flags & ~(unsigned)TUN_FLAG_BORROWED;
     int fd;
-    if ((rc = tun_linux_attach(name, &flags, &fd)) < 0)
+    if ((rc = tun_linux_attach(name, &flags, false, &fd)) < 0)
         return rc;
     rc = tun_device_new(fd, dev->io.ifindex, flags,
                         atomic_load_explicit(&dev->io.nonblocking,

@@ -843,7 +843,12 @@ int tun_nl_addr_add(unsigned ifindex, const tun_address *a)
                                   sizeof(step));
     if (rc < 0)
         return rc;
-    return nl_addr_request(RTM_NEWADDR, ifindex, a, step);
+    rc = nl_addr_request(RTM_NEWADDR, ifindex, a, step);
+    /* "File exists" alone does not say what exists. */
+    if (rc == -EEXIST)
+        return tun_fail(rc, "%s: the address is already on the interface",
+                        step);
+    return rc;
 }
 
 /* What an address dump collects: all addresses into out (up to capacity)
@@ -902,6 +907,10 @@ static int nl_addr_walk(unsigned ifindex, struct nl_addr_ctx *c,
         close(s.fd);
         if (rc != TUN_NL_RESTART)
             return rc;
+        if (attempt + 1 < NL_DUMP_TRIES)
+            tun_log(TUN_LOG_WARNING, "%s: the addresses changed during the "
+                    "dump (or replies were lost); starting over (attempt %d "
+                    "of %d)", step, attempt + 2, NL_DUMP_TRIES);
     }
     return tun_fail(-EAGAIN, "%s: the addresses kept changing during %d "
                     "attempts; try again", step, NL_DUMP_TRIES);

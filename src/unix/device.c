@@ -39,10 +39,7 @@ static int tun_unix_change_address(tun_device *dev, const tun_address *a,
     if (rc < 0) {
         char text[TUN_ADDRSTRLEN];
         tun_address_format(a, text, sizeof(text));
-        const char *hint = rc == TUN_EEXIST            ? " (already present)"
-                           : rc == TUN_EADDRNOTAVAIL ? " (not on the interface)"
-                                                     : "";
-        return tun_fail(rc, "%s %s: %s%s", what, text, tun_last_error(), hint);
+        return tun_fail(rc, "%s %s: %s", what, text, tun_last_error());
     }
     return 0;
 }
@@ -57,13 +54,29 @@ int tun_device_remove_address(tun_device *dev, const tun_address *a)
     return tun_unix_change_address(dev, a, false);
 }
 
+unsigned tun_handle_flags(tun_device *dev)
+{
+    return tun_unix_io_of(dev)->flags;
+}
+
 int tun_device_get_flags(tun_device *dev, unsigned *flags)
 {
     if (!dev || !flags)
         return tun_fail(TUN_EINVAL, "tun_device_get_flags: NULL pointer");
     struct tun_unix_io *io = tun_unix_io_of(dev);
-    *flags = io->flags;
+    unsigned now = io->flags;
     if (atomic_load_explicit(&io->nonblocking, memory_order_relaxed))
-        *flags |= TUN_FLAG_NONBLOCK;
+        now |= TUN_FLAG_NONBLOCK;
+    /* Another handle or program may have changed persistence since the
+     * open: ask each time (a raw fd has no interface to ask about). */
+    if (io->ifindex) {
+        bool persist;
+        int rc = tun_backend_get_persist(dev, &persist);
+        if (rc < 0)
+            return tun_fail(rc, "tun_device_get_flags: %s", tun_last_error());
+        now = persist ? now | TUN_FLAG_PERSIST
+                      : now & ~(unsigned)TUN_FLAG_PERSIST;
+    }
+    *flags = now;
     return 0;
 }

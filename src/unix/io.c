@@ -9,6 +9,35 @@
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/eventfd.h>
+#elif defined(__FreeBSD__)
+#include <sys/param.h> /* __FreeBSD_version */
+#endif
+
+#if !defined(__linux__)
+/* The non-blocking, close-on-exec pipe of tun_interrupt(). */
+static int tun_unix_wake_pipe(int ends[2])
+{
+#if defined(__APPLE__) || (defined(__FreeBSD__) && __FreeBSD_version < 1000000)
+    /* macOS has no pipe2() (nor FreeBSD before 10, whose headers the BSD
+     * compile check uses): the flags follow at once, so a fork and exec by
+     * another thread in between may hand the ends to a child. */
+    if (pipe(ends) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fcntl(ends[i], F_SETFD, FD_CLOEXEC) != 0 ||
+            fcntl(ends[i], F_SETFL, O_NONBLOCK) != 0) {
+            int err = errno;
+            close(ends[0]);
+            close(ends[1]);
+            errno = err;
+            return -1;
+        }
+    }
+    return 0;
+#else
+    return pipe2(ends, O_CLOEXEC | O_NONBLOCK);
+#endif
+}
 #endif
 
 static int tun_unix_io_init(struct tun_unix_io *io, int fd, bool nonblocking)
@@ -20,17 +49,8 @@ static int tun_unix_io_init(struct tun_unix_io *io, int fd, bool nonblocking)
         return tun_fail_errno(errno, "eventfd for tun_interrupt()");
 #else
     int ends[2];
-    if (pipe(ends) != 0)
+    if (tun_unix_wake_pipe(ends) != 0)
         return tun_fail_errno(errno, "pipe for tun_interrupt()");
-    for (int i = 0; i < 2; i++) {
-        if (fcntl(ends[i], F_SETFD, FD_CLOEXEC) != 0 ||
-            fcntl(ends[i], F_SETFL, O_NONBLOCK) != 0) {
-            int err = errno;
-            close(ends[0]);
-            close(ends[1]);
-            return tun_fail_errno(err, "setting up the tun_interrupt() pipe");
-        }
-    }
     io->wake_read = ends[0];
     io->wake_write = ends[1];
 #endif
@@ -113,9 +133,6 @@ int tun_unix_wait(struct tun_unix_io *io, short events, int timeout_ms)
     }
 }
 
-/* How often a read waiting for NetBSD's tun to get an address looks. */
-#define TUN_UNIX_RECHECK_MS 10
-
 /* The readable reason for a failed read or write. */
 static int tun_unix_io_error(int err, const char *op)
 {
@@ -151,26 +168,27 @@ int tun_unix_transfer(struct tun_unix_io *io, bool is_read, struct iovec *iov,
             return (int)n;
         if (errno == EINTR)
             continue;
-        /* NetBSD's tun answers reads with EHOSTDOWN until the interface
-         * has an address: nothing can be queued before, so there is
-         * nothing to read yet. poll() does not report the address
-         * arriving, so a wait for it looks again every few ms. */
-        bool no_address = is_read && errno == EHOSTDOWN;
-        if (errno != EAGAIN && errno != EWOULDBLOCK && !no_address)
+        /* NetBSD answers a read with EHOSTDOWN while the device is not
+         * ready: tun before it has an address, tap while it is down.
+         * Nothing is queued then and nothing can be until it is ready (the
+         * drivers refuse output before, and going down empties the
+         * queue), so this is "nothing to read yet", and poll() reports the
+         * first packet queued afterwards. */
+        bool not_ready = is_read && errno == EHOSTDOWN;
+        if (errno != EAGAIN && errno != EWOULDBLOCK && !not_ready)
             return tun_unix_io_error(errno, is_read ? "read" : "write");
         if (honour_nonblocking &&
             atomic_load_explicit(&io->nonblocking, memory_order_relaxed))
             return TUN_EAGAIN; /* an event loop's normal case: no reason */
-        int left = tun_unix_left(deadline);
-        if (no_address && (left < 0 || left > TUN_UNIX_RECHECK_MS))
-            left = TUN_UNIX_RECHECK_MS;
-        rc = tun_unix_wait(io, is_read ? POLLIN : POLLOUT, left);
-        if (rc == TUN_ETIMEDOUT && no_address) {
-            if (deadline < 0 || tun_unix_now_ms() < deadline)
-                continue;
-            return tun_fail(TUN_ETIMEDOUT, "read: nothing within %d ms (the "
-                            "interface has no address yet)", timeout_ms);
-        }
+        rc = tun_unix_wait(io, is_read ? POLLIN : POLLOUT,
+                           tun_unix_left(deadline));
+        if (rc == TUN_ETIMEDOUT && not_ready)
+            return tun_fail(TUN_ETIMEDOUT, "read: nothing within %d ms (%s)",
+                            timeout_ms,
+                            (io->flags & TUN_FLAG_L2)
+                                ? "the interface is down: bring it up with "
+                                  "tun_device_set_up()"
+                                : "the interface has no address yet");
         if (rc < 0)
             return rc;
     }

@@ -85,6 +85,11 @@ int tun_unix_need_interface(tun_device *dev, const char *what);
 /* The same, and an L2 (TAP) device: an L3 one has no MAC address. */
 int tun_unix_need_l2(tun_device *dev, const char *what);
 
+/* Whether the interface outlives its descriptors, as the OS (or, where the
+ * OS leaves it to libtun, the handle) has it now: what TUN_FLAG_PERSIST of
+ * tun_device_get_flags() says for a device with an interface. */
+int tun_backend_get_persist(tun_device *dev, bool *persist);
+
 /* What each Unix backend does for tun_device_add_address() and
  * tun_device_remove_address() once device.c has checked dev (it has an
  * interface) and a: add or remove a on the interface. Returns 0 or a

@@ -1,5 +1,6 @@
-/* The Windows options of the config (tun.h, "Windows options"); other
- * platforms refuse them in src/config.c. */
+/* The Windows options of the config (tun.h, "Windows options"): what each
+ * public setter in src/config.c does on Windows, after its NULL check; other
+ * platforms refuse them there. */
 #include "portable.h"
 
 #include <string.h>
@@ -22,9 +23,8 @@ static int tun_config_set_text(char field[TUN_NAME_MAX], const char *text,
     return 0;
 }
 
-int tun_config_set_wintun_dll(tun_config *cfg, const char *path)
+int tun_win_set_wintun_dll(tun_config *cfg, const char *path)
 {
-    TUN_CONFIG_CHECK(cfg);
     /* A full path: "C:\..." or a UNC "\\server\...". A relative one would
      * be looked up where an attacker may place a DLL. */
     bool full = path && ((((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z') &&
@@ -37,16 +37,14 @@ int tun_config_set_wintun_dll(tun_config *cfg, const char *path)
                                "wintun DLL path");
 }
 
-int tun_config_set_wintun_tunnel_type(tun_config *cfg, const char *type)
+int tun_win_set_wintun_tunnel_type(tun_config *cfg, const char *type)
 {
-    TUN_CONFIG_CHECK(cfg);
     return tun_config_set_text(cfg->wintun_tunnel_type, type,
                                TUN_WIN_NAME_UNITS, "wintun tunnel type");
 }
 
-int tun_config_set_wintun_ring_capacity(tun_config *cfg, unsigned bytes)
+int tun_win_set_wintun_ring_capacity(tun_config *cfg, unsigned bytes)
 {
-    TUN_CONFIG_CHECK(cfg);
     int rc = tun_win_check_ring_capacity(bytes);
     if (rc < 0)
         return rc;
@@ -54,9 +52,8 @@ int tun_config_set_wintun_ring_capacity(tun_config *cfg, unsigned bytes)
     return 0;
 }
 
-int tun_config_set_windows_guid(tun_config *cfg, const char *guid)
+int tun_win_set_windows_guid(tun_config *cfg, const char *guid)
 {
-    TUN_CONFIG_CHECK(cfg);
     tun_win_guid g;
     int rc = tun_win_guid_parse(guid, &g);
     if (rc < 0)
@@ -66,16 +63,14 @@ int tun_config_set_windows_guid(tun_config *cfg, const char *guid)
     return 0;
 }
 
-int tun_config_set_tap_component_id(tun_config *cfg, const char *id)
+int tun_win_set_tap_component_id(tun_config *cfg, const char *id)
 {
-    TUN_CONFIG_CHECK(cfg);
     return tun_config_set_text(cfg->tap_component_id, id, 63,
                                "TAP component id");
 }
 
-int tun_config_set_metric(tun_config *cfg, unsigned metric)
+int tun_win_set_metric(tun_config *cfg, unsigned metric)
 {
-    TUN_CONFIG_CHECK(cfg);
     int rc = tun_win_check_metric(metric);
     if (rc < 0)
         return rc;
@@ -83,8 +78,7 @@ int tun_config_set_metric(tun_config *cfg, unsigned metric)
     return 0;
 }
 
-int tun_config_add_dns_server(tun_config *cfg, const char *addr)
+int tun_win_add_dns_server(tun_config *cfg, const char *addr)
 {
-    TUN_CONFIG_CHECK(cfg);
     return tun_win_dns_add(cfg->dns, &cfg->dns_count, addr);
 }

@@ -103,6 +103,11 @@ static void tun_win_unconfigure(tun_device *dev)
 static int tun_win_configure(const tun_config *cfg, tun_device *dev)
 {
     int rc;
+    tun_log(TUN_LOG_DEBUG, "configuring the adapter: MTU %u, metric %u, %zu "
+            "address(es), %zu DNS server(s)%s", cfg->mtu, cfg->metric,
+            cfg->address_count, cfg->dns_count,
+            (dev->flags & TUN_FLAG_L2) ? (cfg->up ? ", media up" :
+                                          ", media down") : "");
     if (cfg->mtu && (rc = tun_ip_set_mtu(&dev->luid, cfg->mtu)) < 0)
         return tun_fail(rc, "setting MTU %u: %s", cfg->mtu, tun_last_error());
     if (cfg->metric && (rc = tun_ip_set_metric(&dev->luid, cfg->metric)) < 0)
@@ -118,10 +123,11 @@ static int tun_win_configure(const tun_config *cfg, tun_device *dev)
         if ((rc = tun_ip_set_dns(&dev->luid, cfg->dns, cfg->dns_count)) < 0)
             return tun_fail(rc, "setting DNS servers: %s", tun_last_error());
     }
-    if ((dev->flags & TUN_FLAG_L2) &&
-        (rc = tun_tap_set_media(dev, cfg->up)) < 0)
+    bool up = cfg->up == TUN_LINK_UP;
+    if ((dev->flags & TUN_FLAG_L2) && cfg->up != TUN_LINK_INHERIT &&
+        (rc = tun_tap_set_media(dev, up)) < 0)
         return tun_fail(rc, "bringing the TAP adapter %s: %s",
-                        cfg->up ? "up" : "down", tun_last_error());
+                        up ? "up" : "down", tun_last_error());
     return 0;
 }
 
@@ -133,11 +139,9 @@ static void tun_win_free(tun_device *dev)
     free(dev);
 }
 
-int tun_open(const tun_config *cfg, tun_device **out)
+int tun_backend_open(const tun_config *cfg, tun_device **out)
 {
-    int rc = tun_open_check(cfg, out);
-    if (rc < 0)
-        return rc;
+    int rc;
     tun_device *dev = calloc(1, sizeof(*dev));
     if (!dev)
         return tun_fail(TUN_ENOMEM, "allocating the device: out of memory");
@@ -176,7 +180,7 @@ int tun_open(const tun_config *cfg, tun_device **out)
     }
     if (existed && (!(dev->flags & TUN_FLAG_L2) || cfg->persist))
         dev->flags |= TUN_FLAG_PERSIST;
-    dev->clean_at_close = !(dev->flags & TUN_FLAG_PERSIST);
+    atomic_store(&dev->clean_at_close, !(dev->flags & TUN_FLAG_PERSIST));
     *out = dev;
     return 0;
 }
@@ -196,7 +200,7 @@ void tun_close(tun_device *dev)
     if (!dev)
         return;
     if (dev->flags & TUN_FLAG_L2) {
-        if (dev->clean_at_close)
+        if (atomic_load(&dev->clean_at_close))
             tun_win_unconfigure(dev);
         tun_tap_close(dev);
     } else {
@@ -447,12 +451,31 @@ int tun_device_remove_address(tun_device *dev, const tun_address *a)
                          "tun_device_remove_address");
 }
 
+unsigned tun_handle_flags(tun_device *dev)
+{
+    return dev->flags;
+}
+
 int tun_device_get_flags(tun_device *dev, unsigned *flags)
 {
     TUN_WIN_NEED(dev, flags, "tun_device_get_flags");
-    *flags = dev->flags;
+    *flags = dev->flags & ~(unsigned)TUN_FLAG_PERSIST;
+    if (!atomic_load(&dev->clean_at_close))
+        *flags |= TUN_FLAG_PERSIST;
     if (atomic_load_explicit(&dev->nonblocking, memory_order_relaxed))
         *flags |= TUN_FLAG_NONBLOCK;
+    return 0;
+}
+
+int tun_device_set_persist(tun_device *dev, bool on)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "tun_device_set_persist: NULL device");
+    if (!(dev->flags & TUN_FLAG_L2))
+        return tun_fail(TUN_ENOTSUP, "tun_device_set_persist: wintun removes "
+                        "an adapter it created when the handle closes and "
+                        "keeps one that was there before");
+    atomic_store(&dev->clean_at_close, !on);
     return 0;
 }
 

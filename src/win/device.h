@@ -40,6 +40,12 @@ typedef BYTE *(WINAPI tun_wintun_allocate_send_packet_fn)(
 typedef void(WINAPI tun_wintun_send_packet_fn)(tun_wintun_session *session,
                                                const BYTE *packet);
 
+/* WINTUN_LOGGER_CALLBACK; its levels are WINTUN_LOG_INFO, _WARN, _ERR. */
+typedef void(CALLBACK tun_wintun_logger_fn)(int level, DWORD64 timestamp,
+                                            const WCHAR *message);
+typedef void(WINAPI tun_wintun_set_logger_fn)(tun_wintun_logger_fn *logger);
+enum { TUN_WINTUN_LOG_INFO, TUN_WINTUN_LOG_WARN, TUN_WINTUN_LOG_ERR };
+
 /* WINTUN_MAX_IP_PACKET_SIZE */
 #define TUN_WINTUN_MAX_PACKET 0xffffu
 
@@ -81,7 +87,7 @@ struct tun_tap {
 /* ---- the device --------------------------------------------------------- */
 
 struct tun_device {
-    unsigned flags;      /* TUN_FLAG_L2, TUN_FLAG_PERSIST */
+    unsigned flags;      /* TUN_FLAG_L2, TUN_FLAG_PERSIST (at open) */
     NET_LUID luid;       /* what every IP Helper call is keyed by */
     HANDLE interrupt;    /* manual-reset event, set by tun_interrupt() */
     atomic_bool nonblocking;
@@ -97,8 +103,9 @@ struct tun_device {
     size_t added_count;
     size_t added_capacity;
     bool dns_set;        /* DNS servers were set through this handle */
-    bool clean_at_close; /* the adapter outlives the handle but must not
-                            keep what the handle configured */
+    atomic_bool clean_at_close; /* the adapter outlives the handle but must
+                                   not keep what the handle configured; the
+                                   opposite of TUN_FLAG_PERSIST once open */
     struct tun_wintun wintun; /* L3 */
     struct tun_tap tap;       /* L2 */
 };

@@ -150,9 +150,12 @@ static int tun_tap_find_and_open(const tun_config *cfg, tun_device *dev)
         tun_win_guid_format(&guid, guid_text);
         DWORD err = tun_tap_open_file(guid_text, &dev->tap.file);
         if (err == ERROR_SUCCESS) {
+            tun_log(TUN_LOG_INFO, "opened the TAP adapter %s", guid_text);
             dev->luid = luid;
             rc = 0;
         } else {
+            tun_log(TUN_LOG_DEBUG, "TAP adapter %s: error %lu opening it; "
+                    "trying the next", guid_text, (unsigned long)err);
             open_error = err; /* busy or not ours: try the next one */
         }
     }

@@ -18,6 +18,23 @@ static tun_proc tun_wintun_proc(HMODULE dll, const char *name,
     return p;
 }
 
+/* wintun's own messages, into the library's log: its errors and warnings
+ * as TUN_LOG_WARNING (libtun logs its own error when a step fails; wintun
+ * also reports a name it does not find, which libtun asks before it
+ * creates an adapter), its information as TUN_LOG_DEBUG. */
+static void CALLBACK tun_wintun_logger(int level, DWORD64 timestamp,
+                                       const WCHAR *message)
+{
+    (void)timestamp;
+    char text[1024];
+    /* Not tun_win_narrow(): a failure must not replace tun_last_error(). */
+    if (!WideCharToMultiByte(CP_UTF8, 0, message, -1, text, sizeof(text),
+                             NULL, NULL))
+        strcpy(text, "(a message too long to show)");
+    tun_log(level == TUN_WINTUN_LOG_INFO ? TUN_LOG_DEBUG : TUN_LOG_WARNING,
+            "wintun: %s", text);
+}
+
 static int tun_wintun_load(const tun_config *cfg, struct tun_wintun *w)
 {
     /* Never the current directory or PATH: only where the program is, or
@@ -71,12 +88,18 @@ static int tun_wintun_load(const tun_config *cfg, struct tun_wintun *w)
             w->dll, "WintunAllocateSendPacket", &missing);
     w->send_packet = (tun_wintun_send_packet_fn *)tun_wintun_proc(
         w->dll, "WintunSendPacket", &missing);
+    tun_wintun_set_logger_fn *set_logger =
+        (tun_wintun_set_logger_fn *)tun_wintun_proc(w->dll, "WintunSetLogger",
+                                                    &missing);
     if (missing) {
         FreeLibrary(w->dll);
         w->dll = NULL;
         return tun_fail(TUN_ENOENT, "%s has no %s: it is older than wintun "
                         "0.14; install a current wintun.dll", shown, missing);
     }
+    /* Process-wide in wintun: every handle sets the same logger. */
+    set_logger(tun_wintun_logger);
+    tun_log(TUN_LOG_DEBUG, "loaded %s", shown);
     return 0;
 }
 
@@ -145,17 +168,28 @@ static int tun_wintun_get_adapter(const tun_config *cfg, struct tun_wintun *w,
          * persistent device; one left behind by a crashed process is
          * reused so. Its session then tells whether another program
          * holds it. */
+        const char *exclusive = "exists and exclusive create was asked for "
+                                "(choose another name or a \"%%d\" pattern)";
         if ((w->adapter = w->open_adapter(wide))) {
+            if (cfg->exclusive)
+                return tun_fail(TUN_EEXIST, "adapter \"%s\" %s", name,
+                                exclusive);
+            tun_log(TUN_LOG_INFO, "attached to the existing wintun adapter "
+                    "\"%s\"", name);
             *existed = true;
             return 0;
         }
         /* Another kind of adapter keeps its name; a device no longer
          * present gives it up to the new adapter (wintun renames it). */
         DWORD err = GetLastError();
-        if (tun_alias_taken(wide) && !tun_alias_left_behind(wide))
+        if (tun_alias_taken(wide) && !tun_alias_left_behind(wide)) {
+            if (cfg->exclusive)
+                return tun_fail(TUN_EEXIST, "adapter \"%s\" %s", name,
+                                exclusive);
             return tun_fail(TUN_EBUSY, "adapter \"%s\" exists and is not a "
                             "wintun adapter (WintunOpenAdapter: error %lu)",
                             name, (unsigned long)err);
+        }
     }
     const char *type =
         cfg->wintun_tunnel_type[0] ? cfg->wintun_tunnel_type : "libtun";
@@ -165,14 +199,16 @@ static int tun_wintun_get_adapter(const tun_config *cfg, struct tun_wintun *w,
         return rc;
     GUID guid;
     memcpy(&guid, cfg->guid, sizeof(guid));
+    char adapter[TUN_NAME_MAX];
+    tun_win_narrow(wide, adapter, sizeof(adapter));
+    tun_log(TUN_LOG_DEBUG, "WintunCreateAdapter \"%s\", tunnel type \"%s\"%s",
+            adapter, type, cfg->has_guid ? ", with the configured GUID" : "");
     w->adapter = w->create_adapter(wide, wide_type,
                                    cfg->has_guid ? &guid : NULL);
-    if (!w->adapter) {
-        DWORD err = GetLastError();
-        char adapter[TUN_NAME_MAX];
-        tun_win_narrow(wide, adapter, sizeof(adapter));
-        return tun_win_fail(err, "WintunCreateAdapter \"%s\"", adapter);
-    }
+    if (!w->adapter)
+        return tun_win_fail(GetLastError(), "WintunCreateAdapter \"%s\"",
+                            adapter);
+    tun_log(TUN_LOG_INFO, "created the wintun adapter \"%s\"", adapter);
     return 0;
 }
 
@@ -187,6 +223,8 @@ int tun_wintun_open(const tun_config *cfg, tun_device *dev, bool *existed)
     w->get_adapter_luid(w->adapter, &dev->luid);
     DWORD capacity = cfg->wintun_ring_capacity ? cfg->wintun_ring_capacity
                                                : TUN_WINTUN_RING_DEFAULT;
+    tun_log(TUN_LOG_DEBUG, "WintunStartSession with a %lu-byte ring",
+            (unsigned long)capacity);
     w->session = w->start_session(w->adapter, capacity);
     if (!w->session) {
         DWORD err = GetLastError();

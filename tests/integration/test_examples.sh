@@ -15,7 +15,7 @@ set -u
 CASES=(icmp_responder tap_responder multi_address device_info adopt_fd
        interruptible_reader read_timeout async_epoll async_uv async_event
        async_uring async_uring_batched forward_epoll forward_uv forward_event
-       forward_uring)
+       forward_uring command_line)
 CASE_TIMEOUT=60 # seconds; every wait inside a case is shorter
 # The forwarder cases set up two namespaces twice and copy and hash 3 x 16
 # MiB each time. Built with ASan, on the 2-CPU machine with a dozen busy
@@ -39,10 +39,13 @@ fail() {
 }
 
 # Run an example in the background, its output (stdout and stderr) to a
-# file. Sets PID.
+# file. Sets PID. The file is emptied here, not only by the background
+# child's redirection: a wait_for_line right after must not find the line
+# of an earlier run that used the same file.
 start() {
     local out=$1
     shift
+    : >"$out"
     "$EX/$1" "${@:2}" >"$out" 2>&1 &
     PID=$!
     BACKGROUND+=("$PID")
@@ -512,6 +515,55 @@ case_forward_epoll() { async_forwarder epoll; }
 case_forward_uv() { async_forwarder uv; }
 case_forward_event() { async_forwarder event; }
 case_forward_uring() { async_forwarder uring; }
+
+# Every example's --help explains each flag of its synopsis; a stray
+# argument or an unknown option is named; the exit statuses agree: 2 for a
+# usage error (found before anything is opened), 1 for a run-time failure.
+case_command_line() {
+    local ex flag help out
+    for ex in icmp_responder tap_responder multi_address device_info adopt_fd \
+              interruptible_reader read_timeout async_responder_epoll \
+              async_forwarder_epoll; do
+        [ -x "$EX/$ex" ] || fail "$ex is not built"
+        help=$("$EX/$ex" --help) || fail "$ex --help exited with $?"
+        for flag in $(echo "$help" | awk 'NR == 1 || /^ +\[/ {print; next} {exit}' |
+                      grep -oE '\[-[[:alnum:]]' | tr -d '['); do
+            echo "$help" | grep -qE "^  $flag, --[a-z0-9-]+( [A-Z/]+)? {2,}[[:alnum:](]" ||
+                fail "$ex --help does not explain $flag"
+        done
+        echo "$help" | grep -q '^  -h, --help ' || fail "$ex --help lacks -h"
+        expect_usage_error "'stray'" "$ex" stray
+        expect_usage_error "no-such-option" "$ex" --no-such-option
+    done
+    expect_usage_error "from 68 to 65535" device_info -m 20
+    expect_usage_error "from 68 to 65535" icmp_responder --mtu abc
+    expect_usage_error "multicast" tap_responder -M 01:00:00:00:00:01
+    expect_usage_error "multicast" device_info -T -M 01:00:00:00:00:01
+    expect_usage_error "10.0.0.400" multi_address -a 10.0.0.400/24
+    expect_usage_error "--device-b" async_forwarder_epoll -b 'bad name'
+    [ "$(ip -o link show | grep -vc ': lo:')" = 0 ] ||
+        fail "a usage error left an interface behind"
+    # A run-time failure: lo is not a TUN device.
+    out=$("$EX/device_info" -n lo 2>&1)
+    STATUS=$?
+    [ "$STATUS" = 1 ] || fail "device_info -n lo exited with $STATUS, want 1: $out"
+    echo "$out" | grep -q "of another kind" || fail "device_info -n lo: $out"
+    # multi_address keeps the device for -t seconds, as the others stop.
+    out=$(timeout 20 "$EX/multi_address" -n tunt -o 10.3.0.1/24 -t 1 2>&1) ||
+        fail "multi_address -t 1 failed: $out"
+    echo "$out" | grep -q '^keeping the device' || fail "multi_address -t: $out"
+}
+
+# expect_usage_error TEXT EXAMPLE ARGS...: the example exits with 2 and
+# its message contains TEXT.
+expect_usage_error() {
+    local text=$1 out
+    shift
+    out=$("$EX/$1" "${@:2}" 2>&1)
+    STATUS=$?
+    [ "$STATUS" = 2 ] || fail "$* exited with $STATUS, want 2 (usage): $out"
+    echo "$out" | grep -qF -- "$text" || fail "$* does not say '$text': $out"
+}
 
 # ---- one case, inside its namespace ------------------------------------------
 

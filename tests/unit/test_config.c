@@ -26,7 +26,9 @@ static void defaults(void **state)
     tun_config *cfg = *state;
     assert_int_equal(cfg->layer, TUN_LAYER_L3);
     assert_string_equal(cfg->name, "");
-    assert_true(cfg->up);
+    assert_int_equal(cfg->up, TUN_LINK_UP);
+    assert_false(cfg->exclusive);
+    assert_int_equal(cfg->error, 0);
     assert_false(cfg->packet_info);
     assert_false(cfg->multi_queue);
     assert_false(cfg->offload);
@@ -95,6 +97,9 @@ static void mac_rules(void **state)
     assert_int_equal(tun_config_set_mac(cfg, good), TUN_ENOTSUP);
     assert_non_null(strstr(tun_last_error(), "Windows"));
     assert_false(cfg->has_mac);
+    /* Kept as any failure: the config does not hold what was asked. */
+    assert_int_equal(tun_config_validate(cfg), TUN_ENOTSUP);
+    assert_int_equal(tun_config_clear_error(cfg), 0);
     assert_int_equal(tun_config_validate(cfg), 0);
 #else
     const uint8_t multicast[6] = {0x01, 0, 0x5e, 0, 0, 1};
@@ -103,6 +108,7 @@ static void mac_rules(void **state)
     assert_non_null(strstr(tun_last_error(), "multicast"));
     assert_int_equal(tun_config_set_mac(cfg, zero), TUN_EINVAL);
     assert_int_equal(tun_config_set_mac(cfg, NULL), TUN_EINVAL);
+    assert_int_equal(tun_config_clear_error(cfg), 0);
     assert_int_equal(tun_config_set_mac(cfg, good), 0);
     /* A MAC on a TUN device is caught when the fields meet. */
     assert_int_equal(tun_config_validate(cfg), TUN_EINVAL);
@@ -136,6 +142,10 @@ static void addresses(void **state)
     assert_int_equal(tun_config_add_address(cfg, &a), TUN_EINVAL);
     assert_int_equal(tun_config_add_address(cfg, NULL), TUN_EINVAL);
     assert_int_equal(cfg->address_count, 41);
+    /* The first of those failures is kept. */
+    assert_int_equal(tun_config_validate(cfg), TUN_EEXIST);
+    assert_non_null(strstr(tun_last_error(), "tun_config_add_ipv4"));
+    assert_int_equal(tun_config_clear_error(cfg), 0);
 
     /* An IPv6 address needs an MTU of at least 1280. */
     assert_int_equal(tun_config_set_mtu(cfg, 1279), 0);
@@ -164,6 +174,9 @@ static void switches_and_ids(void **state)
     assert_int_equal(tun_config_set_group(cfg, -1), 0);
     assert_int_equal(tun_config_set_owner(cfg, -2), TUN_EINVAL);
     assert_int_equal(cfg->owner, -1);
+    assert_int_equal(tun_config_validate(cfg), TUN_ENOTSUP);
+    assert_non_null(strstr(tun_last_error(), "tun_config_set_packet_info"));
+    assert_int_equal(tun_config_clear_error(cfg), 0);
     assert_int_equal(tun_config_set_nonblocking(cfg, true), 0);
     assert_true(cfg->nonblocking);
     /* wintun (L3) adapters neither persist nor stay down; tap-windows6
@@ -172,21 +185,28 @@ static void switches_and_ids(void **state)
     assert_int_equal(tun_config_validate(cfg), TUN_ENOTSUP);
     assert_non_null(strstr(tun_last_error(), "persist"));
     assert_int_equal(tun_config_set_persist(cfg, false), 0);
-    assert_int_equal(tun_config_set_up(cfg, false), 0);
+    assert_int_equal(tun_config_set_up(cfg, TUN_LINK_DOWN), 0);
     assert_int_equal(tun_config_validate(cfg), TUN_ENOTSUP);
-    assert_non_null(strstr(tun_last_error(), "up=false"));
+    assert_non_null(strstr(tun_last_error(), "TUN_LINK_DOWN"));
+    assert_int_equal(tun_config_set_up(cfg, TUN_LINK_INHERIT), 0);
+    assert_int_equal(tun_config_validate(cfg), 0);
     assert_int_equal(tun_config_set_persist(cfg, true), 0);
     assert_int_equal(tun_config_set_layer(cfg, TUN_LAYER_L2), 0);
+    assert_int_equal(tun_config_set_up(cfg, TUN_LINK_DOWN), 0);
     assert_int_equal(tun_config_validate(cfg), 0);
+    /* tap-windows6 adapters exist before any open. */
+    assert_int_equal(tun_config_set_exclusive(cfg, true), 0);
+    assert_int_equal(tun_config_validate(cfg), TUN_ENOTSUP);
+    assert_non_null(strstr(tun_last_error(), "exclusive"));
 #else
-    assert_int_equal(tun_config_set_up(cfg, false), 0);
+    assert_int_equal(tun_config_set_up(cfg, TUN_LINK_DOWN), 0);
     assert_int_equal(tun_config_set_packet_info(cfg, true), 0);
     assert_int_equal(tun_config_set_multi_queue(cfg, true), 0);
     assert_int_equal(tun_config_set_persist(cfg, true), 0);
     assert_int_equal(tun_config_set_nonblocking(cfg, true), 0);
     assert_int_equal(tun_config_set_offload(cfg, true), 0);
     assert_int_equal(tun_config_set_txqueuelen(cfg, 5000), 0);
-    assert_false(cfg->up);
+    assert_int_equal(cfg->up, TUN_LINK_DOWN);
     assert_true(cfg->packet_info && cfg->multi_queue && cfg->persist &&
                 cfg->nonblocking && cfg->offload);
     assert_int_equal(cfg->txqueuelen, 5000);
@@ -195,6 +215,65 @@ static void switches_and_ids(void **state)
     assert_int_equal(tun_config_set_owner(cfg, -2), TUN_EINVAL);
     assert_int_equal(cfg->owner, 1000);
 #endif
+    assert_int_equal(tun_config_set_up(cfg, TUN_LINK_INHERIT), 0);
+    assert_int_equal(cfg->up, TUN_LINK_INHERIT);
+    assert_int_equal(tun_config_set_exclusive(cfg, true), 0);
+    assert_true(cfg->exclusive);
+}
+
+/* Every failing setter leaves the config unchanged and keeps its failure:
+ * the first one, with its setter and reason, until cleared. */
+static void failed_setter_is_kept(void **state)
+{
+    tun_config *cfg = *state;
+    assert_int_equal(tun_config_set_name(cfg, "tun7"), 0);
+    assert_int_equal(tun_config_set_name(cfg, "bad/name"), TUN_EINVAL);
+    assert_int_equal(tun_config_add_ipv4(cfg, "10.0.0.300", 24, NULL),
+                     TUN_EINVAL);
+    assert_int_equal(tun_config_set_mtu(cfg, 70000), TUN_ERANGE);
+    assert_string_equal(cfg->name, "tun7");
+    assert_int_equal(cfg->address_count, 0);
+    assert_int_equal(cfg->mtu, 0);
+    /* Later successful setters neither replace nor clear it. */
+    assert_int_equal(tun_config_set_name(cfg, "tun8"), 0);
+    assert_int_equal(tun_config_set_mtu(cfg, 1400), 0);
+    for (int i = 0; i < 2; i++) { /* validate does not consume it */
+        assert_int_equal(tun_config_validate(cfg), TUN_EINVAL);
+        assert_non_null(strstr(tun_last_error(), "tun_config_set_name"));
+        assert_non_null(strstr(tun_last_error(), "bad/name"));
+    }
+    tun_device *dev = NULL;
+    assert_int_equal(tun_open(cfg, &dev), TUN_EINVAL);
+    assert_null(dev);
+    assert_non_null(strstr(tun_last_error(), "bad/name"));
+
+    /* Each setter keeps its own failure under its own name. */
+    const char *setters[] = {"tun_config_set_layer", "tun_config_add_ipv6",
+                             "tun_config_add_address", "tun_config_set_mac",
+                             "tun_config_set_up", "tun_config_set_owner",
+                             "tun_config_set_group"};
+    for (size_t i = 0; i < sizeof(setters) / sizeof(setters[0]); i++) {
+        assert_int_equal(tun_config_clear_error(cfg), 0);
+        assert_int_equal(tun_config_validate(cfg), 0);
+        int rc;
+        switch (i) {
+        case 0: rc = tun_config_set_layer(cfg, (tun_layer)9); break;
+        case 1: rc = tun_config_add_ipv6(cfg, "fd00::1", 129); break;
+        case 2: rc = tun_config_add_address(cfg, NULL); break;
+        case 3: rc = tun_config_set_mac(cfg, NULL); break;
+        case 4: rc = tun_config_set_up(cfg, (tun_link_state)3); break;
+        case 5: rc = tun_config_set_owner(cfg, -2); break;
+        default: rc = tun_config_set_group(cfg, -2); break;
+        }
+        assert_true(rc < 0);
+        assert_int_equal(tun_config_validate(cfg), rc);
+        assert_non_null(strstr(tun_last_error(), setters[i]));
+    }
+    assert_int_equal(tun_config_clear_error(cfg), 0);
+    assert_int_equal(tun_config_validate(cfg), 0);
+    assert_string_equal(cfg->name, "tun8");
+    assert_int_equal(cfg->mtu, 1400);
+    assert_int_equal(tun_config_clear_error(NULL), TUN_EINVAL);
 }
 
 /* The Windows options answer TUN_ENOTSUP elsewhere and leave the config
@@ -233,6 +312,11 @@ static void null_config_is_an_error(void **state)
     assert_int_equal(tun_config_set_name(NULL, "x"), TUN_EINVAL);
     assert_non_null(strstr(tun_last_error(), "tun_config_set_name"));
     assert_int_equal(tun_config_set_up(NULL, true), TUN_EINVAL);
+    assert_int_equal(tun_config_set_exclusive(NULL, true), TUN_EINVAL);
+    assert_non_null(strstr(tun_last_error(), "tun_config_set_exclusive"));
+    assert_int_equal(tun_config_set_persist(NULL, true), TUN_EINVAL);
+    assert_int_equal(tun_config_set_offload(NULL, true), TUN_EINVAL);
+    assert_non_null(strstr(tun_last_error(), "tun_config_set_offload"));
     assert_int_equal(tun_config_set_owner(NULL, 1), TUN_EINVAL);
     assert_int_equal(tun_config_add_ipv4(NULL, "10.0.0.1", 24, NULL), TUN_EINVAL);
     assert_int_equal(tun_config_validate(NULL), TUN_EINVAL);
@@ -260,6 +344,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(mac_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(addresses, setup, teardown),
         cmocka_unit_test_setup_teardown(switches_and_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_setter_is_kept, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(windows_options_elsewhere, setup,
                                         teardown),
         cmocka_unit_test(null_config_is_an_error),

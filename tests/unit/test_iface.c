@@ -1,5 +1,6 @@
 /* The OS-free helpers of the macOS and BSD backends (src/iface.c): unit
- * names, the family header's IP version test, prefixes and masks. */
+ * names, the family header's IP version test, prefixes and masks, and the
+ * search for iOS's utun socket (the decisions and the descriptor scan). */
 #include "testutil.h"
 
 #include "iface.h"
@@ -80,6 +81,108 @@ static void test_network(void **state)
     assert_memory_equal(net, want6, 16);
 }
 
+/* A kernel-control peer address as XNU lays out struct sockaddr_ctl:
+ * sc_len, sc_family, ss_sysaddr, sc_id, sc_unit, reserved; host order. */
+static void control_peer(uint8_t out[32], uint8_t family, uint16_t sysaddr,
+                         uint32_t id)
+{
+    memset(out, 0, 32);
+    out[0] = 32;
+    out[1] = family;
+    memcpy(out + 2, &sysaddr, sizeof(sysaddr));
+    memcpy(out + 4, &id, sizeof(id));
+}
+
+static void test_control_peer(void **state)
+{
+    (void)state;
+    uint8_t peer[32];
+    uint32_t id = 0;
+    control_peer(peer, TUN_IFACE_AF_SYSTEM, TUN_IFACE_AF_SYS_CONTROL,
+                 0x1234567u);
+    assert_true(tun_iface_control_peer(peer, sizeof(peer), &id));
+    assert_int_equal(id, 0x1234567u);
+    /* sc_id is all that is needed of it; less than that is not a peer. */
+    assert_true(tun_iface_control_peer(peer, 8, &id));
+    id = 0;
+    assert_false(tun_iface_control_peer(peer, 7, &id));
+    assert_false(tun_iface_control_peer(peer, 0, &id));
+    /* Another family (AF_INET 2, AF_UNIX 1), or AF_SYSTEM's kernel events
+     * (AF_SYS_KERNEVENT 1) rather than a control. */
+    control_peer(peer, 2, TUN_IFACE_AF_SYS_CONTROL, 7);
+    assert_false(tun_iface_control_peer(peer, sizeof(peer), &id));
+    control_peer(peer, 1, TUN_IFACE_AF_SYS_CONTROL, 7);
+    assert_false(tun_iface_control_peer(peer, sizeof(peer), &id));
+    control_peer(peer, TUN_IFACE_AF_SYSTEM, 1, 7);
+    assert_false(tun_iface_control_peer(peer, sizeof(peer), &id));
+    assert_int_equal(id, 0);
+}
+
+static void test_utun_control(void **state)
+{
+    (void)state;
+    /* With utun's id known, the id decides, whatever the name. */
+    assert_true(tun_iface_is_utun_control(9, 9, NULL));
+    assert_true(tun_iface_is_utun_control(9, 9, "ipsec0"));
+    assert_false(tun_iface_is_utun_control(8, 9, "utun3"));
+    /* Without it, the name the socket reports: utunN only. */
+    assert_true(tun_iface_is_utun_control(8, 0, "utun3"));
+    assert_true(tun_iface_is_utun_control(8, 0, "utun12"));
+    assert_false(tun_iface_is_utun_control(8, 0, "ipsec0"));
+    assert_false(tun_iface_is_utun_control(8, 0, "utun"));
+    assert_false(tun_iface_is_utun_control(8, 0, "utunx"));
+    assert_false(tun_iface_is_utun_control(8, 0, NULL));
+}
+
+/* A process's descriptors as a probe sees them: kind[fd] is 0 (closed),
+ * 1 (another socket) or 2 (utun's); probed[] records the order asked. */
+struct fake_fds {
+    const int *kind;
+    int probed[16];
+    int count;
+};
+
+static bool fake_probe(void *arg, int fd)
+{
+    struct fake_fds *f = arg;
+    f->probed[f->count++] = fd;
+    return f->kind[fd] == 2;
+}
+
+static void test_find_fd(void **state)
+{
+    (void)state;
+    static const int kinds[8] = {1, 1, 1, 0, 2, 1, 2, 0};
+    struct fake_fds f = {kinds, {0}, 0};
+    int fd = -1;
+    /* The lowest match, found without probing past it. */
+    assert_int_equal(tun_iface_find_fd(8, fake_probe, &f, &fd), 0);
+    assert_int_equal(fd, 4);
+    assert_int_equal(f.count, 5);
+    for (int i = 0; i < f.count; i++)
+        assert_int_equal(f.probed[i], i);
+    /* None below the limit: every descriptor asked once, fd untouched. */
+    f.count = 0;
+    fd = -1;
+    assert_int_equal(tun_iface_find_fd(4, fake_probe, &f, &fd), TUN_ENOENT);
+    assert_int_equal(fd, -1);
+    assert_int_equal(f.count, 4);
+    f.count = 0;
+    assert_int_equal(tun_iface_find_fd(0, fake_probe, &f, &fd), TUN_ENOENT);
+    assert_int_equal(f.count, 0);
+}
+
+/* The public call outside Apple systems, and its argument check there. */
+static void test_find_utun_fd_elsewhere(void **state)
+{
+    (void)state;
+    int fd = -1;
+    assert_int_equal(tun_find_utun_fd(&fd), TUN_ENOTSUP);
+    assert_int_equal(fd, -1);
+    assert_non_null(strstr(tun_last_error(), "Apple"));
+    assert_int_equal(tun_find_utun_fd(NULL), TUN_ENOTSUP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -87,6 +190,10 @@ int main(void)
         cmocka_unit_test(test_packet_family),
         cmocka_unit_test(test_masks),
         cmocka_unit_test(test_network),
+        cmocka_unit_test(test_control_peer),
+        cmocka_unit_test(test_utun_control),
+        cmocka_unit_test(test_find_fd),
+        cmocka_unit_test(test_find_utun_fd_elsewhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,7 @@ static void device_calls_refuse_null(void **state)
     assert_refuses_null(tun_device_add_ipv6(NULL, "fd00::1", 64));
     assert_refuses_null(tun_device_remove_address(NULL, &a));
     assert_refuses_null(tun_device_get_flags(NULL, &u));
+    assert_refuses_null(tun_device_set_persist(NULL, true));
     assert_refuses_null(tun_clone_queue(NULL, &out));
     assert_refuses_null(tun_queue_set_enabled(NULL, true));
     uint64_t luid;

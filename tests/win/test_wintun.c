@@ -737,6 +737,38 @@ static void an_event_loop_wakes_through_the_bridge(void **state)
     tun_close(dev);
 }
 
+/* wintun's messages reach the library's log handler. */
+struct captured {
+    int driver_info, driver_errors;
+};
+
+static void capture(tun_log_level level, const char *message, void *user)
+{
+    struct captured *c = user;
+    if (strcmp(message, "wintun: Creating adapter") == 0 &&
+        level == TUN_LOG_DEBUG)
+        c->driver_info++;
+    if (strcmp(message, "wintun: Failed to find matching adapter name") == 0 &&
+        level == TUN_LOG_WARNING)
+        c->driver_errors++;
+}
+
+static void wintun_messages_reach_the_log_handler(void **state)
+{
+    (void)state;
+    struct captured c = {0, 0};
+    tun_set_log_handler(capture, TUN_LOG_DEBUG, &c);
+    tun_device *dev = open_standin("libtun-logged", 0, false);
+    tun_set_log_handler(NULL, TUN_LOG_ERROR, NULL);
+    assert_int_equal(c.driver_info, 1);
+    assert_int_equal(c.driver_errors, 1); /* the name, asked before creating */
+    tun_close(dev);
+    /* Off again: nothing more is captured. */
+    dev = open_standin("libtun-logged", 0, false);
+    assert_int_equal(c.driver_info, 1);
+    tun_close(dev);
+}
+
 int main(void)
 {
     SetUnhandledExceptionFilter(crashed);
@@ -755,6 +787,7 @@ int main(void)
         cmocka_unit_test(an_adapter_left_by_a_crashed_process_is_reused),
         cmocka_unit_test(windows_device_calls),
         cmocka_unit_test(an_event_loop_wakes_through_the_bridge),
+        cmocka_unit_test(wintun_messages_reach_the_log_handler),
     };
     return cmocka_run_group_tests(tests, find_standin, NULL);
 }
