@@ -91,7 +91,7 @@ static void tun_win_unconfigure(tun_device *dev)
     while (dev->added_count > 0)
         if (tun_win_remove_address(dev, &dev->added[dev->added_count - 1]) < 0)
             dev->added_count--; /* already gone: forget it */
-    if (dev->dns_set)
+    if (atomic_load(&dev->dns_set))
         tun_ip_set_dns(&dev->luid, NULL, 0);
     if (dev->flags & TUN_FLAG_L2)
         tun_tap_set_media(dev, false);
@@ -119,7 +119,7 @@ static int tun_win_configure(const tun_config *cfg, tun_device *dev)
                             rc == TUN_EEXIST ? " (already present)" : "");
     }
     if (cfg->dns_count) {
-        dev->dns_set = true;
+        atomic_store(&dev->dns_set, true);
         if ((rc = tun_ip_set_dns(&dev->luid, cfg->dns, cfg->dns_count)) < 0)
             return tun_fail(rc, "setting DNS servers: %s", tun_last_error());
     }
@@ -149,6 +149,7 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
     atomic_init(&dev->nonblocking, cfg->nonblocking);
     atomic_init(&dev->mtu, 0u);
     atomic_init(&dev->mtu6, 0u);
+    atomic_init(&dev->dns_set, false);
     dev->interrupt = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (!dev->interrupt) {
         rc = tun_win_fail(GetLastError(), "CreateEvent for tun_interrupt()");
@@ -515,7 +516,7 @@ int tun_device_set_dns_servers(tun_device *dev, const char *const *servers,
     }
     int rc = tun_ip_set_dns(&dev->luid, list, n);
     if (rc == 0)
-        dev->dns_set = n > 0;
+        atomic_store(&dev->dns_set, n > 0);
     return tun_win_named(rc, "tun_device_set_dns_servers");
 }
 

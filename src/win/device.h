@@ -102,7 +102,7 @@ struct tun_device {
     tun_address *added;
     size_t added_count;
     size_t added_capacity;
-    bool dns_set;        /* DNS servers were set through this handle */
+    atomic_bool dns_set; /* DNS servers were set through this handle */
     atomic_bool clean_at_close; /* the adapter outlives the handle but must
                                    not keep what the handle configured; the
                                    opposite of TUN_FLAG_PERSIST once open */
