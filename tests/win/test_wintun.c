@@ -602,6 +602,16 @@ static void a_name_in_use_is_busy_and_patterns_skip_it(void **state)
     assert_null(open_named(name, 0, false, &rc));
     assert_int_equal(rc, TUN_EBUSY);
     assert_non_null(strstr(tun_last_error(), "session"));
+    /* Exclusive create refuses the name instead. */
+    tun_config *cfg;
+    assert_tun_ok(tun_config_new(&cfg));
+    assert_tun_ok(tun_config_set_name(cfg, name));
+    assert_tun_ok(tun_config_set_wintun_dll(cfg, standin_path));
+    assert_tun_ok(tun_config_set_exclusive(cfg, true));
+    tun_device *other = NULL;
+    assert_int_equal(tun_open(cfg, &other), TUN_EEXIST);
+    assert_null(other);
+    tun_config_free(cfg);
     /* The first handle's adapter is untouched: same name, still works. */
     assert_int_equal(standin_adapter_count(), before);
     inject(name, 3);
