@@ -118,7 +118,24 @@ static void read_packet(tun_device *dev, uint32_t seq)
     check_packet(p, (size_t)n, seq);
 }
 
-/* ---- a call in another thread ------------------------------------------- */
+/* ---- threads, and a call in another thread ------------------------------ */
+
+static HANDLE start_thread(LPTHREAD_START_ROUTINE routine, void *arg)
+{
+    HANDLE t = CreateThread(NULL, 0, routine, arg, 0, NULL);
+    assert_non_null(t);
+    return t;
+}
+
+/* The thread must end within ms milliseconds, returning 0. */
+static void join_thread(HANDLE t, DWORD ms)
+{
+    DWORD code;
+    assert_int_equal(WaitForSingleObject(t, ms), WAIT_OBJECT_0);
+    assert_true(GetExitCodeThread(t, &code));
+    assert_int_equal(code, 0);
+    CloseHandle(t);
+}
 
 struct call {
     tun_device *dev;
@@ -148,14 +165,20 @@ static void start_call(struct call *c, tun_device *dev, bool write,
     c->write = write;
     c->seq = seq;
     c->rc = 1;
-    c->thread = CreateThread(NULL, 0, call_main, c, 0, NULL);
-    assert_non_null(c->thread);
+    c->thread = start_thread(call_main, c);
 }
 
 /* Whether the call is still waiting after ms milliseconds. */
 static bool still_waiting(struct call *c, DWORD ms)
 {
     return WaitForSingleObject(c->thread, ms) == WAIT_TIMEOUT;
+}
+
+/* A tun_read() in another thread, still waiting 100 ms later. */
+static void start_waiting_read(struct call *c, tun_device *dev)
+{
+    start_call(c, dev, false, 0);
+    assert_true(still_waiting(c, 100));
 }
 
 /* Join it (it must end within two seconds); its return code. */
@@ -199,15 +222,13 @@ static void blocking_and_timed_reads(void **state)
     uint8_t buf[BUF_SIZE];
 
     /* A blocking read waits for the packet that comes later. */
-    HANDLE t = CreateThread(NULL, 0, inject_later, (void *)name, 0, NULL);
-    assert_non_null(t);
+    HANDLE t = start_thread(inject_later, (void *)name);
     ULONGLONG start = GetTickCount64();
     int n = tun_read(dev, buf, sizeof(buf));
     assert_tun_ok(n);
     assert_true(GetTickCount64() - start >= 50);
     check_packet(buf, (size_t)n, 7);
-    WaitForSingleObject(t, INFINITE);
-    CloseHandle(t);
+    join_thread(t, 5000);
 
     /* Timed: nothing comes within the time, or at once for 0. */
     start = GetTickCount64();
@@ -227,12 +248,11 @@ static void blocking_and_timed_reads(void **state)
     check_packet(buf, (size_t)n, 8);
 
     /* A timed read waits for a packet that comes within the time. */
-    t = CreateThread(NULL, 0, inject_later, (void *)name, 0, NULL);
+    t = start_thread(inject_later, (void *)name);
     n = tun_read_timeout(dev, buf, sizeof(buf), 5000);
     assert_tun_ok(n);
     check_packet(buf, (size_t)n, 7);
-    WaitForSingleObject(t, INFINITE);
-    CloseHandle(t);
+    join_thread(t, 5000);
     tun_close(dev);
 }
 
@@ -264,18 +284,16 @@ static void nonblocking_reads_and_the_wait_handle(void **state)
     assert_int_equal(tun_read_timeout(dev, buf, sizeof(buf), 100),
                      TUN_ETIMEDOUT);
     assert_true(GetTickCount64() - start >= 90);
-    HANDLE t = CreateThread(NULL, 0, inject_later, (void *)name, 0, NULL);
+    HANDLE t = start_thread(inject_later, (void *)name);
     int got = tun_read_timeout(dev, buf, sizeof(buf), 5000);
     assert_tun_ok(got);
     check_packet(buf, (size_t)got, 7);
-    WaitForSingleObject(t, INFINITE);
-    CloseHandle(t);
+    join_thread(t, 5000);
 
     /* The mode switches at run time: a blocking read now waits. */
     assert_tun_ok(tun_device_set_nonblocking(dev, false));
     struct call c;
-    start_call(&c, dev, false, 0);
-    assert_true(still_waiting(&c, 100));
+    start_waiting_read(&c, dev);
     inject(name, 99);
     assert_tun_ok(finish_call(&c));
     check_packet(c.buf, (size_t)c.rc, 99);
@@ -288,8 +306,7 @@ static void interrupt_wakes_a_blocked_reader_then_close(void **state)
     const char *name = "libtun-interrupt";
     tun_device *dev = open_standin(name, 0, false);
     struct call c;
-    start_call(&c, dev, false, 0);
-    assert_true(still_waiting(&c, 100));
+    start_waiting_read(&c, dev);
     assert_int_equal(tun_interrupt(dev), 0);
     assert_int_equal(finish_call(&c), TUN_ECANCELED);
     /* In force until cleared, even with a packet queued. */
@@ -303,8 +320,7 @@ static void interrupt_wakes_a_blocked_reader_then_close(void **state)
 
     /* Closing while a reader waits: tun_interrupt(), join, tun_close(). */
     DWORD before = standin_adapter_count();
-    start_call(&c, dev, false, 0);
-    assert_true(still_waiting(&c, 100));
+    start_waiting_read(&c, dev);
     assert_int_equal(tun_interrupt(dev), 0);
     assert_int_equal(finish_call(&c), TUN_ECANCELED);
     tun_close(dev);
@@ -448,17 +464,27 @@ static void batched_receive_and_send(void **state)
 
 /* ---- thousands of packets each way, through a small ring ---------------- */
 
-static DWORD WINAPI inject_stream(void *arg)
+/* The system's side queues count packets 0, 1, ... as the ring has room,
+ * pausing after every burst packets (0: never). */
+struct injection {
+    const char *adapter;
+    uint32_t count, burst;
+};
+
+static DWORD WINAPI inject_packets(void *arg)
 {
+    const struct injection *in = arg;
     uint8_t p[BUF_SIZE];
-    for (uint32_t seq = 0; seq < STREAM_PACKETS; seq++) {
+    for (uint32_t seq = 0; seq < in->count; seq++) {
         size_t len = make_packet(p, seq);
         DWORD err;
-        while ((err = standin_inject(arg, p, (DWORD)len)) ==
+        while ((err = standin_inject(in->adapter, p, (DWORD)len)) ==
                ERROR_BUFFER_OVERFLOW)
             Sleep(0);
         if (err != NO_ERROR)
             return err;
+        if (in->burst && seq % in->burst == in->burst - 1)
+            Sleep(1);
     }
     return 0;
 }
@@ -481,23 +507,17 @@ static void thousands_of_packets_each_way(void **state)
     tun_device *dev = open_standin(name, SMALL_RING, false);
 
     /* To the program: the system fills the ring faster than it is read. */
-    HANDLE t = CreateThread(NULL, 0, inject_stream, (void *)name, 0, NULL);
+    struct injection in = {name, STREAM_PACKETS, 0};
+    HANDLE t = start_thread(inject_packets, &in);
     for (uint32_t seq = 0; seq < STREAM_PACKETS; seq++)
         read_packet(dev, seq);
-    DWORD code;
-    assert_int_equal(WaitForSingleObject(t, 5000), WAIT_OBJECT_0);
-    assert_true(GetExitCodeThread(t, &code));
-    assert_int_equal(code, 0);
-    CloseHandle(t);
+    join_thread(t, 5000);
 
     /* From the program: its writes wait for room as the system takes. */
-    t = CreateThread(NULL, 0, write_stream, dev, 0, NULL);
+    t = start_thread(write_stream, dev);
     for (uint32_t seq = 0; seq < STREAM_PACKETS; seq++)
         collect(name, seq);
-    assert_int_equal(WaitForSingleObject(t, 5000), WAIT_OBJECT_0);
-    assert_true(GetExitCodeThread(t, &code));
-    assert_int_equal(code, 0);
-    CloseHandle(t);
+    join_thread(t, 5000);
     uint8_t p[BUF_SIZE];
     DWORD len;
     assert_int_equal(standin_collect(name, p, sizeof(p), &len),
@@ -540,23 +560,17 @@ static void two_readers_share_the_packets(void **state)
     for (int i = 0; i < 2; i++) {
         memset(&readers[i], 0, sizeof(readers[i]));
         readers[i].dev = dev;
-        threads[i] = CreateThread(NULL, 0, read_shared, &readers[i], 0, NULL);
+        threads[i] = start_thread(read_shared, &readers[i]);
     }
-    HANDLE t = CreateThread(NULL, 0, inject_stream, (void *)name, 0, NULL);
-    assert_int_equal(WaitForSingleObject(t, 10000), WAIT_OBJECT_0);
-    CloseHandle(t);
+    struct injection in = {name, STREAM_PACKETS, 0};
+    join_thread(start_thread(inject_packets, &in), 10000);
     ULONGLONG end = GetTickCount64() + 5000;
     while (readers[0].count + readers[1].count < STREAM_PACKETS &&
            GetTickCount64() < end)
         Sleep(1);
     assert_int_equal(tun_interrupt(dev), 0);
-    for (int i = 0; i < 2; i++) {
-        DWORD code;
-        assert_int_equal(WaitForSingleObject(threads[i], 2000), WAIT_OBJECT_0);
-        assert_true(GetExitCodeThread(threads[i], &code));
-        assert_int_equal(code, 0);
-        CloseHandle(threads[i]);
-    }
+    for (int i = 0; i < 2; i++)
+        join_thread(threads[i], 2000);
     for (uint32_t seq = 0; seq < STREAM_PACKETS; seq++)
         if (readers[0].seen[seq] + readers[1].seen[seq] != 1)
             fail_msg("packet %u read %d times", seq,
@@ -570,8 +584,7 @@ static void adapter_removed_under_a_waiting_reader(void **state)
     const char *name = "libtun-removed";
     tun_device *dev = open_standin(name, 0, false);
     struct call c;
-    start_call(&c, dev, false, 0);
-    assert_true(still_waiting(&c, 100));
+    start_waiting_read(&c, dev);
     assert_int_equal(standin_remove(name), NO_ERROR);
     assert_int_equal(finish_call(&c), TUN_ENODEV);
     uint8_t p[BUF_SIZE];
@@ -691,23 +704,6 @@ static void windows_device_calls(void **state)
 
 #define LOOP_PACKETS 300
 
-static DWORD WINAPI inject_bursts(void *arg)
-{
-    uint8_t p[BUF_SIZE];
-    for (uint32_t seq = 0; seq < LOOP_PACKETS; seq++) {
-        size_t len = make_packet(p, seq);
-        DWORD err;
-        while ((err = standin_inject(arg, p, (DWORD)len)) ==
-               ERROR_BUFFER_OVERFLOW)
-            Sleep(1);
-        if (err != NO_ERROR)
-            return err;
-        if (seq % 7 == 0)
-            Sleep(1); /* bursts of a few packets, then quiet */
-    }
-    return 0;
-}
-
 /* The loop of examples/windows/poll_responder.c: WSAPoll() on the bridge's
  * socket, read until TUN_EAGAIN, rearm; each packet answered with a write. */
 static void an_event_loop_wakes_through_the_bridge(void **state)
@@ -738,7 +734,9 @@ static void an_event_loop_wakes_through_the_bridge(void **state)
     }
 
     /* Packets arriving while the loop reads: none is missed. */
-    HANDLE t = CreateThread(NULL, 0, inject_bursts, (void *)name, 0, NULL);
+    /* Bursts of a few packets, then quiet. */
+    struct injection in = {name, LOOP_PACKETS, 7};
+    HANDLE t = start_thread(inject_packets, &in);
     uint32_t got = 0;
     while (got < LOOP_PACKETS) {
         watch.revents = 0;
@@ -752,8 +750,7 @@ static void an_event_loop_wakes_through_the_bridge(void **state)
         assert_int_equal(n, TUN_EAGAIN);
         event_bridge_rearm(bridge);
     }
-    assert_int_equal(WaitForSingleObject(t, 5000), WAIT_OBJECT_0);
-    CloseHandle(t);
+    join_thread(t, 5000);
     for (uint32_t seq = 0; seq < LOOP_PACKETS; seq++)
         collect(name, seq);
     /* Read to the end: quiet again. */
