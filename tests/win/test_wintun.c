@@ -8,7 +8,9 @@
 
 #include <winsock2.h>
 #include <windows.h>
-#include <ipifcons.h>
+#include <ws2ipdef.h>
+#include <iphlpapi.h>
+#include <netioapi.h>
 
 #include "event_bridge.h"
 #include "wintun_standin.h"
@@ -640,6 +642,29 @@ static void a_name_in_use_is_busy_and_patterns_skip_it(void **state)
     tun_close(dev);
 }
 
+/* The name of an interface of another kind (wine's IP Helper lists the
+ * host's, the loopback at least) is refused, never taken over. */
+static void a_name_of_another_kind_of_adapter_is_refused(void **state)
+{
+    (void)state;
+    MIB_IF_TABLE2 *table;
+    assert_int_equal(GetIfTable2(&table), NO_ERROR);
+    char alias[TUN_NAME_MAX] = "";
+    for (ULONG i = 0; i < table->NumEntries && !alias[0]; i++)
+        if (table->Table[i].OperStatus == IfOperStatusUp &&
+            !WideCharToMultiByte(CP_UTF8, 0, table->Table[i].Alias, -1, alias,
+                                 sizeof(alias), NULL, NULL))
+            alias[0] = 0;
+    FreeMibTable(table);
+    assert_true(alias[0]);
+    DWORD before = standin_adapter_count();
+    int rc;
+    assert_null(open_named(alias, 0, false, &rc));
+    assert_int_equal(rc, TUN_EBUSY);
+    assert_non_null(strstr(tun_last_error(), "not a wintun adapter"));
+    assert_int_equal(standin_adapter_count(), before);
+}
+
 static void an_adapter_left_by_a_crashed_process_is_reused(void **state)
 {
     (void)state;
@@ -815,6 +840,7 @@ int main(void)
         cmocka_unit_test(two_readers_share_the_packets),
         cmocka_unit_test(adapter_removed_under_a_waiting_reader),
         cmocka_unit_test(a_name_in_use_is_busy_and_patterns_skip_it),
+        cmocka_unit_test(a_name_of_another_kind_of_adapter_is_refused),
         cmocka_unit_test(an_adapter_left_by_a_crashed_process_is_reused),
         cmocka_unit_test(windows_device_calls),
         cmocka_unit_test(an_event_loop_wakes_through_the_bridge),
