@@ -434,8 +434,9 @@ typedef int tun_os_fd;
  * asked for), TUN_ENOMEM, or another OS error; in each
  * case tun_last_error() names the step. Windows: L3 loads wintun.dll and
  * creates the adapter (or attaches to a wintun adapter of that name, which
- * then outlives the handle), L2 opens an existing tap-windows6 adapter; the
- * steps are MTU, metric, addresses, DNS servers, media status. Creating
+ * then outlives the handle; one a crashed process left is reused so), L2
+ * opens an existing tap-windows6 adapter; the steps are MTU, metric,
+ * addresses, DNS servers, media status. Creating
  * needs Administrator (TUN_EPERM); a missing wintun.dll or TAP adapter is
  * TUN_ENOENT with what to install; an adapter name taken by another kind of
  * adapter, or an adapter another program holds, is TUN_EBUSY.
@@ -563,8 +564,10 @@ TUN_EXTERN int tun_read_timeout(tun_device *dev, void *buf, size_t size,
  * deleting it, so a write racing a deletion may get TUN_EIO and the next one
  * TUN_ENODEV). The MTU is learnt when the handle is made; a write that looks
  * larger asks the kernel again (a quick call that never waits for the queue).
- * Windows: wintun takes IPv4 and IPv6 packets only (TUN_EINVAL otherwise)
- * and has no "room" signal (the 1 ms retry above); a tap-windows6 write
+ * Windows: the MTU is that of the packet's family (Windows keeps one per
+ * family; see tun_device_set_ipv6_mtu()), or wintun's 65535 bytes for a
+ * family the interface does not run; wintun takes IPv4 and IPv6 packets
+ * only (TUN_EINVAL otherwise) and has no "room" signal (the 1 ms retry above); a tap-windows6 write
  * waits for the driver to take the frame even on a non-blocking handle. */
 TUN_EXTERN int tun_write(tun_device *dev, const void *buf, size_t len);
 
