@@ -434,8 +434,9 @@ typedef int tun_os_fd;
  * asked for), TUN_ENOMEM, or another OS error; in each
  * case tun_last_error() names the step. Windows: L3 loads wintun.dll and
  * creates the adapter (or attaches to a wintun adapter of that name, which
- * then outlives the handle), L2 opens an existing tap-windows6 adapter; the
- * steps are MTU, metric, addresses, DNS servers, media status. Creating
+ * then outlives the handle; one a crashed process left is reused so), L2
+ * opens an existing tap-windows6 adapter; the steps are MTU, metric,
+ * addresses, DNS servers, media status. Creating
  * needs Administrator (TUN_EPERM); a missing wintun.dll or TAP adapter is
  * TUN_ENOENT with what to install; an adapter name taken by another kind of
  * adapter, or an adapter another program holds, is TUN_EBUSY.
@@ -563,8 +564,10 @@ TUN_EXTERN int tun_read_timeout(tun_device *dev, void *buf, size_t size,
  * deleting it, so a write racing a deletion may get TUN_EIO and the next one
  * TUN_ENODEV). The MTU is learnt when the handle is made; a write that looks
  * larger asks the kernel again (a quick call that never waits for the queue).
- * Windows: wintun takes IPv4 and IPv6 packets only (TUN_EINVAL otherwise)
- * and has no "room" signal (the 1 ms retry above); a tap-windows6 write
+ * Windows: the MTU is that of the packet's family (Windows keeps one per
+ * family; see tun_device_set_ipv6_mtu()), or wintun's 65535 bytes for a
+ * family the interface does not run; wintun takes IPv4 and IPv6 packets
+ * only (TUN_EINVAL otherwise) and has no "room" signal (the 1 ms retry above); a tap-windows6 write
  * waits for the driver to take the frame even on a non-blocking handle. */
 TUN_EXTERN int tun_write(tun_device *dev, const void *buf, size_t len);
 
@@ -652,7 +655,7 @@ TUN_EXTERN int tun_device_get_index(tun_device *dev, unsigned *index);
 /* Current MTU. */
 TUN_EXTERN int tun_device_get_mtu(tun_device *dev, unsigned *mtu);
 /* Change the MTU (on Windows: of both IPv4 and IPv6, or IPv4 alone below
- * 1280). Errors: TUN_ERANGE
+ * 1280; see tun_device_set_ipv6_mtu()). Errors: TUN_ERANGE
  * (outside TUN_MTU_MIN..TUN_MTU_MAX or the platform's range, or below 1280
  * while the interface has an IPv6 address), TUN_EPERM. */
 TUN_EXTERN int tun_device_set_mtu(tun_device *dev, unsigned mtu);
@@ -724,6 +727,39 @@ TUN_EXTERN int tun_device_get_flags(tun_device *dev, unsigned *flags);
  * tun_config_set_persist()). TUN_ENOTSUP on macOS, iOS and wintun adapters,
  * and for a TUN_FD_RAW handle. Errors also: TUN_EPERM. Thread-safe. */
 TUN_EXTERN int tun_device_set_persist(tun_device *dev, bool on);
+
+/* ------------------------------------------------------------------------
+ * Windows device calls
+ *
+ * What only a Windows adapter has. Every other platform answers each of
+ * these with TUN_ENOTSUP (after the NULL checks, which give TUN_EINVAL).
+ * Thread-safe, as the run-time calls above.
+ * ------------------------------------------------------------------------ */
+
+/* The adapter's LUID (NET_LUID.Value): what the IP Helper API (GetIfEntry2,
+ * the address and route tables) knows the adapter by; unlike its index it
+ * stays the same while the adapter lives. */
+TUN_EXTERN int tun_device_get_luid(tun_device *dev, uint64_t *luid);
+/* Change the interface metric of IPv4 and IPv6 routes through the device
+ * (lower is preferred), as tun_config_set_metric() does at open; 0 gives
+ * Windows' automatic metric back. Errors: TUN_ERANGE above 9999, TUN_EPERM. */
+TUN_EXTERN int tun_device_set_metric(tun_device *dev, unsigned metric);
+/* Replace the DNS servers Windows uses through the interface with these
+ * count addresses (IPv4 and IPv6 mixed, at most TUN_DNS_MAX; as
+ * tun_config_add_dns_server() does at open); count 0 clears them. Checked
+ * whole before anything changes. Errors: TUN_EINVAL (not an address),
+ * TUN_EEXIST (given twice), TUN_ENOSPC (more than TUN_DNS_MAX), TUN_EPERM. */
+TUN_EXTERN int tun_device_set_dns_servers(tun_device *dev,
+                                          const char *const *servers,
+                                          size_t count);
+/* Windows keeps an MTU per IP family: tun_device_get_mtu() reads IPv4's
+ * (IPv6's on an interface that runs IPv6 only), tun_device_set_mtu() sets
+ * both (IPv4's alone below 1280), and a write is held to its packet's
+ * family's MTU. These read and set IPv6's alone. Errors: TUN_ERANGE
+ * (outside TUN_MTU_MIN_IPV6..TUN_MTU_MAX), TUN_ENOTSUP (IPv6 does not run
+ * on the interface), TUN_EPERM. */
+TUN_EXTERN int tun_device_get_ipv6_mtu(tun_device *dev, unsigned *mtu);
+TUN_EXTERN int tun_device_set_ipv6_mtu(tun_device *dev, unsigned mtu);
 
 /* ------------------------------------------------------------------------
  * Multi-queue (Linux)

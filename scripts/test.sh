@@ -259,7 +259,8 @@ TUN_CHURN_DEVICES=200 suite build/musl -E 'test_(bench_quick|soak)$'
 
 # Windows: the library, examples and portable unit tests cross-built with
 # mingw-w64 (-Werror; the DLL must export the public API only), the tests
-# run under wine (no driver here, so nothing opens a device).
+# run under wine (no driver here: the packet I/O tests open their devices on
+# a wintun stand-in built with the tests, tests/win/).
 stage "cmocka for mingw, wine"
 apt_install --no-install-recommends wine64
 # C99 printf (%zu in failure messages), as in the library's own build.

@@ -71,25 +71,14 @@ int tun_win_set_tap_component_id(tun_config *cfg, const char *id)
 
 int tun_win_set_metric(tun_config *cfg, unsigned metric)
 {
-    if (metric > 9999)
-        return tun_fail(TUN_ERANGE, "interface metric %u is over 9999",
-                        metric);
+    int rc = tun_win_check_metric(metric);
+    if (rc < 0)
+        return rc;
     cfg->metric = metric;
     return 0;
 }
 
 int tun_win_add_dns_server(tun_config *cfg, const char *addr)
 {
-    tun_address a;
-    int rc = tun_address_parse(&a, addr, 0, NULL);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < cfg->dns_count; i++)
-        if (tun_address_same(&cfg->dns[i], &a))
-            return tun_fail(TUN_EEXIST, "DNS server %s is given twice", addr);
-    if (cfg->dns_count == TUN_DNS_MAX)
-        return tun_fail(TUN_ENOSPC, "DNS server %s: at most %d servers", addr,
-                        TUN_DNS_MAX);
-    cfg->dns[cfg->dns_count++] = a;
-    return 0;
+    return tun_win_dns_add(cfg->dns, &cfg->dns_count, addr);
 }

@@ -1,6 +1,7 @@
 /* The Windows backend's public calls: opening (wintun or tap-windows6, then
  * the IP configuration), packet I/O, interrupts and run-time changes. */
 #include "device.h"
+#include "../iface.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,7 @@ static void tun_win_unconfigure(tun_device *dev)
     while (dev->added_count > 0)
         if (tun_win_remove_address(dev, &dev->added[dev->added_count - 1]) < 0)
             dev->added_count--; /* already gone: forget it */
-    if (dev->dns_set)
+    if (atomic_load(&dev->dns_set))
         tun_ip_set_dns(&dev->luid, NULL, 0);
     if (dev->flags & TUN_FLAG_L2)
         tun_tap_set_media(dev, false);
@@ -118,7 +119,7 @@ static int tun_win_configure(const tun_config *cfg, tun_device *dev)
                             rc == TUN_EEXIST ? " (already present)" : "");
     }
     if (cfg->dns_count) {
-        dev->dns_set = true;
+        atomic_store(&dev->dns_set, true);
         if ((rc = tun_ip_set_dns(&dev->luid, cfg->dns, cfg->dns_count)) < 0)
             return tun_fail(rc, "setting DNS servers: %s", tun_last_error());
     }
@@ -147,6 +148,8 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
     InitializeSRWLock(&dev->added_lock);
     atomic_init(&dev->nonblocking, cfg->nonblocking);
     atomic_init(&dev->mtu, 0u);
+    atomic_init(&dev->mtu6, 0u);
+    atomic_init(&dev->dns_set, false);
     dev->interrupt = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (!dev->interrupt) {
         rc = tun_win_fail(GetLastError(), "CreateEvent for tun_interrupt()");
@@ -217,27 +220,42 @@ int tun_backend_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
     return tun_wintun_read(dev, buf, size, timeout_ms, honour_nonblocking);
 }
 
-/* The largest write the interface takes; the MTU is re-read only when a
+/* The largest write the interface takes: the packet's family's MTU (L2:
+ * IPv4's, else IPv6's) plus the link header. A family the interface does
+ * not run leaves the driver's own limit. The MTUs are re-read only when a
  * packet looks too large. */
-static int tun_win_check_write_size(tun_device *dev, size_t len)
+static int tun_win_check_write_size(tun_device *dev, const void *buf,
+                                    size_t len)
 {
-    size_t header = (dev->flags & TUN_FLAG_L2) ? TUN_TAP_FRAME_HEADER : 0;
-    unsigned mtu = atomic_load_explicit(&dev->mtu, memory_order_relaxed);
+    bool l2 = dev->flags & TUN_FLAG_L2;
+    size_t header = l2 ? TUN_TAP_FRAME_HEADER : 0;
+    bool ipv6 = !l2 && tun_iface_packet_family(buf, len) == TUN_INET6;
+    atomic_uint *cached = ipv6 ? &dev->mtu6 : &dev->mtu;
+    unsigned mtu = atomic_load_explicit(cached, memory_order_relaxed);
     if (mtu && len <= mtu + header)
         return 0;
-    int rc = tun_ip_get_mtu(&dev->luid, &mtu);
+    unsigned mtu4, mtu6;
+    int rc = tun_ip_get_mtus(&dev->luid, &mtu4, &mtu6);
     if (rc < 0)
         return tun_fail(rc, "write: %s", tun_last_error());
-    atomic_store_explicit(&dev->mtu, mtu, memory_order_relaxed);
+    unsigned driver_limit = l2 ? TUN_MTU_MAX : TUN_WINTUN_MAX_PACKET;
+    if (l2 && !mtu4)
+        mtu4 = mtu6;
+    mtu4 = mtu4 ? mtu4 : driver_limit;
+    mtu6 = mtu6 ? mtu6 : driver_limit;
+    atomic_store_explicit(&dev->mtu, mtu4, memory_order_relaxed);
+    atomic_store_explicit(&dev->mtu6, mtu6, memory_order_relaxed);
+    mtu = ipv6 ? mtu6 : mtu4;
     if (len <= mtu + header)
         return 0;
-    return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed the MTU %u plus "
-                    "%zu bytes of link header", len, mtu, header);
+    return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed the %sMTU %u plus "
+                    "%zu bytes of link header", len, ipv6 ? "IPv6 " : "",
+                    mtu, header);
 }
 
 int tun_backend_write(tun_device *dev, const void *buf, size_t len)
 {
-    int rc = tun_win_check_write_size(dev, len);
+    int rc = tun_win_check_write_size(dev, buf, len);
     if (rc < 0)
         return rc;
     if (dev->flags & TUN_FLAG_L2)
@@ -323,10 +341,7 @@ int tun_device_get_mtu(tun_device *dev, unsigned *mtu)
 {
     TUN_WIN_NEED(dev, mtu, "tun_device_get_mtu");
     int rc = tun_ip_get_mtu(&dev->luid, mtu);
-    if (rc < 0)
-        return tun_win_named(rc, "tun_device_get_mtu");
-    atomic_store_explicit(&dev->mtu, *mtu, memory_order_relaxed);
-    return 0;
+    return tun_win_named(rc, "tun_device_get_mtu");
 }
 
 int tun_device_set_mtu(tun_device *dev, unsigned mtu)
@@ -355,7 +370,9 @@ int tun_device_set_mtu(tun_device *dev, unsigned mtu)
     }
     if ((rc = tun_ip_set_mtu(&dev->luid, mtu)) < 0)
         return tun_win_named(rc, "tun_device_set_mtu");
-    atomic_store_explicit(&dev->mtu, mtu, memory_order_relaxed);
+    /* Learnt again by the next write (IPv6 may have kept its own). */
+    atomic_store_explicit(&dev->mtu, 0u, memory_order_relaxed);
+    atomic_store_explicit(&dev->mtu6, 0u, memory_order_relaxed);
     return 0;
 }
 
@@ -460,5 +477,73 @@ int tun_device_set_persist(tun_device *dev, bool on)
                         "an adapter it created when the handle closes and "
                         "keeps one that was there before");
     atomic_store(&dev->clean_at_close, !on);
+    return 0;
+}
+
+/* ---- Windows device calls ------------------------------------------------ */
+
+int tun_device_get_luid(tun_device *dev, uint64_t *luid)
+{
+    TUN_WIN_NEED(dev, luid, "tun_device_get_luid");
+    *luid = dev->luid.Value;
+    return 0;
+}
+
+int tun_device_set_metric(tun_device *dev, unsigned metric)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "tun_device_set_metric: NULL device");
+    int rc = tun_win_check_metric(metric);
+    if (rc < 0)
+        return rc;
+    return tun_win_named(tun_ip_set_metric(&dev->luid, metric),
+                         "tun_device_set_metric");
+}
+
+int tun_device_set_dns_servers(tun_device *dev, const char *const *servers,
+                               size_t count)
+{
+    if (!dev || (count && !servers))
+        return tun_fail(TUN_EINVAL, "tun_device_set_dns_servers: NULL "
+                        "pointer");
+    tun_address list[TUN_DNS_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        int rc = tun_win_dns_add(list, &n, servers[i]);
+        if (rc < 0)
+            return tun_fail(rc, "tun_device_set_dns_servers: %s",
+                            tun_last_error());
+    }
+    int rc = tun_ip_set_dns(&dev->luid, list, n);
+    if (rc == 0)
+        atomic_store(&dev->dns_set, n > 0);
+    return tun_win_named(rc, "tun_device_set_dns_servers");
+}
+
+int tun_device_get_ipv6_mtu(tun_device *dev, unsigned *mtu)
+{
+    TUN_WIN_NEED(dev, mtu, "tun_device_get_ipv6_mtu");
+    unsigned mtu4, mtu6;
+    int rc = tun_ip_get_mtus(&dev->luid, &mtu4, &mtu6);
+    if (rc < 0)
+        return tun_win_named(rc, "tun_device_get_ipv6_mtu");
+    if (!mtu6)
+        return tun_fail(TUN_ENOTSUP, "tun_device_get_ipv6_mtu: IPv6 does not "
+                        "run on the interface");
+    *mtu = mtu6;
+    return 0;
+}
+
+int tun_device_set_ipv6_mtu(tun_device *dev, unsigned mtu)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "tun_device_set_ipv6_mtu: NULL device");
+    if (mtu < TUN_MTU_MIN_IPV6 || mtu > TUN_MTU_MAX)
+        return tun_fail(TUN_ERANGE, "tun_device_set_ipv6_mtu: %u is outside "
+                        "%d..%d", mtu, TUN_MTU_MIN_IPV6, TUN_MTU_MAX);
+    int rc = tun_ip_set_ipv6_mtu(&dev->luid, mtu);
+    if (rc < 0)
+        return tun_win_named(rc, "tun_device_set_ipv6_mtu");
+    atomic_store_explicit(&dev->mtu6, 0u, memory_order_relaxed);
     return 0;
 }

@@ -40,6 +40,12 @@ typedef BYTE *(WINAPI tun_wintun_allocate_send_packet_fn)(
 typedef void(WINAPI tun_wintun_send_packet_fn)(tun_wintun_session *session,
                                                const BYTE *packet);
 
+/* WINTUN_LOGGER_CALLBACK; its levels are WINTUN_LOG_INFO, _WARN, _ERR. */
+typedef void(CALLBACK tun_wintun_logger_fn)(int level, DWORD64 timestamp,
+                                            const WCHAR *message);
+typedef void(WINAPI tun_wintun_set_logger_fn)(tun_wintun_logger_fn *logger);
+enum { TUN_WINTUN_LOG_INFO, TUN_WINTUN_LOG_WARN, TUN_WINTUN_LOG_ERR };
+
 /* WINTUN_MAX_IP_PACKET_SIZE */
 #define TUN_WINTUN_MAX_PACKET 0xffffu
 
@@ -85,7 +91,10 @@ struct tun_device {
     NET_LUID luid;       /* what every IP Helper call is keyed by */
     HANDLE interrupt;    /* manual-reset event, set by tun_interrupt() */
     atomic_bool nonblocking;
-    atomic_uint mtu;     /* last MTU seen; re-read when a write looks big */
+    /* Each family's last MTU seen, 0 before the first write; re-read when
+     * a packet looks too big. A family the interface does not run has no
+     * limit but the driver's. */
+    atomic_uint mtu, mtu6;
     /* Addresses added through this handle (tun_open and run time): the
      * peer routes to remove with them, and what a non-persistent TAP
      * adapter, which outlives the handle, loses at close. */
@@ -93,7 +102,7 @@ struct tun_device {
     tun_address *added;
     size_t added_count;
     size_t added_capacity;
-    bool dns_set;        /* DNS servers were set through this handle */
+    atomic_bool dns_set; /* DNS servers were set through this handle */
     atomic_bool clean_at_close; /* the adapter outlives the handle but must
                                    not keep what the handle configured; the
                                    opposite of TUN_FLAG_PERSIST once open */
@@ -152,9 +161,14 @@ int tun_win_wait(tun_device *dev, HANDLE ready, ULONGLONG deadline);
 
 /* ---- ipconfig.c --------------------------------------------------------- */
 
+/* The MTU of each family, 0 for a family the interface does not run. */
+int tun_ip_get_mtus(const NET_LUID *luid, unsigned *ipv4, unsigned *ipv6);
+/* IPv4's MTU, else IPv6's; TUN_ENODEV when it runs neither. */
 int tun_ip_get_mtu(const NET_LUID *luid, unsigned *mtu);
 /* Both families; a family the interface does not run is skipped. */
 int tun_ip_set_mtu(const NET_LUID *luid, unsigned mtu);
+/* IPv6's alone; TUN_ENOTSUP when IPv6 does not run there. */
+int tun_ip_set_ipv6_mtu(const NET_LUID *luid, unsigned mtu);
 int tun_ip_set_metric(const NET_LUID *luid, unsigned metric);
 int tun_ip_list(const NET_LUID *luid, tun_address *out, size_t capacity,
                 size_t *count);

@@ -40,27 +40,55 @@ static DWORD tun_ip_interface(const NET_LUID *luid, ADDRESS_FAMILY family,
     return GetIpInterfaceEntry(row);
 }
 
-int tun_ip_get_mtu(const NET_LUID *luid, unsigned *mtu)
+/* From the table rather than GetIpInterfaceEntry(): the same rows, and
+ * ERROR_NOT_SUPPORTED (documented for a system without the IP stacks asked
+ * for) means that no family runs here. Wine answers so: its IP Helper has no
+ * IP interface rows, and the write path runs under wine too. */
+int tun_ip_get_mtus(const NET_LUID *luid, unsigned *ipv4, unsigned *ipv6)
 {
-    MIB_IPINTERFACE_ROW row;
-    DWORD err = tun_ip_interface(luid, AF_INET, &row);
-    if (err == ERROR_NOT_FOUND)
-        err = tun_ip_interface(luid, AF_INET6, &row);
+    MIB_IPINTERFACE_TABLE *table;
+    *ipv4 = *ipv6 = 0;
+    DWORD err = GetIpInterfaceTable(AF_UNSPEC, &table);
+    if (err == ERROR_NOT_SUPPORTED)
+        return 0;
     if (err != NO_ERROR)
-        return tun_win_fail(err, "GetIpInterfaceEntry");
-    *mtu = row.NlMtu;
+        return tun_win_fail(err, "GetIpInterfaceTable");
+    for (ULONG i = 0; i < table->NumEntries; i++) {
+        const MIB_IPINTERFACE_ROW *row = &table->Table[i];
+        if (row->InterfaceLuid.Value != luid->Value)
+            continue;
+        if (row->Family == AF_INET)
+            *ipv4 = row->NlMtu;
+        else if (row->Family == AF_INET6)
+            *ipv6 = row->NlMtu;
+    }
+    FreeMibTable(table);
     return 0;
 }
 
-/* Change each family's IP interface the same way. */
-static int tun_ip_set_interface(const NET_LUID *luid, bool mtu_change,
-                                unsigned value)
+int tun_ip_get_mtu(const NET_LUID *luid, unsigned *mtu)
 {
+    unsigned ipv4, ipv6;
+    int rc = tun_ip_get_mtus(luid, &ipv4, &ipv6);
+    if (rc < 0)
+        return rc;
+    if (!ipv4 && !ipv6)
+        return tun_fail(TUN_ENODEV, "the interface runs neither IPv4 nor "
+                        "IPv6, so it has no IP MTU");
+    *mtu = ipv4 ? ipv4 : ipv6;
+    return 0;
+}
+
+/* Change the IP interface of IPv4, IPv6 or both the same way; a family
+ * that does not run on the interface is skipped. */
+static int tun_ip_set_interface(const NET_LUID *luid, bool ipv4, bool ipv6,
+                                bool mtu_change, unsigned value)
+{
+    const bool wanted[2] = {ipv4, ipv6};
     static const ADDRESS_FAMILY families[2] = {AF_INET, AF_INET6};
     int done = 0;
     for (int i = 0; i < 2; i++) {
-        /* IPv6 needs 1280: a smaller MTU is applied to IPv4 only. */
-        if (mtu_change && families[i] == AF_INET6 && value < TUN_MTU_MIN_IPV6)
+        if (!wanted[i])
             continue;
         MIB_IPINTERFACE_ROW row;
         DWORD err = tun_ip_interface(luid, families[i], &row);
@@ -84,6 +112,8 @@ static int tun_ip_set_interface(const NET_LUID *luid, bool mtu_change,
                                 families[i] == AF_INET ? "IPv4" : "IPv6");
         done++;
     }
+    if (done == 0 && !ipv4)
+        return tun_fail(TUN_ENOTSUP, "IPv6 does not run on the interface");
     if (done == 0)
         return tun_fail(TUN_ENODEV, "the interface runs neither IPv4 nor "
                         "IPv6");
@@ -92,12 +122,19 @@ static int tun_ip_set_interface(const NET_LUID *luid, bool mtu_change,
 
 int tun_ip_set_mtu(const NET_LUID *luid, unsigned mtu)
 {
-    return tun_ip_set_interface(luid, true, mtu);
+    /* IPv6 needs 1280: a smaller MTU is applied to IPv4 only. */
+    return tun_ip_set_interface(luid, true, mtu >= TUN_MTU_MIN_IPV6, true,
+                                mtu);
+}
+
+int tun_ip_set_ipv6_mtu(const NET_LUID *luid, unsigned mtu)
+{
+    return tun_ip_set_interface(luid, false, true, true, mtu);
 }
 
 int tun_ip_set_metric(const NET_LUID *luid, unsigned metric)
 {
-    return tun_ip_set_interface(luid, false, metric);
+    return tun_ip_set_interface(luid, true, true, false, metric);
 }
 
 /* ---- addresses and peer routes ------------------------------------------ */

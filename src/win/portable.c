@@ -202,6 +202,30 @@ int tun_win_check_ring_capacity(unsigned bytes)
     return 0;
 }
 
+int tun_win_check_metric(unsigned metric)
+{
+    if (metric > 9999)
+        return tun_fail(TUN_ERANGE, "interface metric %u is over 9999",
+                        metric);
+    return 0;
+}
+
+int tun_win_dns_add(tun_address *list, size_t *count, const char *addr)
+{
+    tun_address a;
+    int rc = tun_address_parse(&a, addr, 0, NULL);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < *count; i++)
+        if (tun_address_same(&list[i], &a))
+            return tun_fail(TUN_EEXIST, "DNS server %s is given twice", addr);
+    if (*count == TUN_DNS_MAX)
+        return tun_fail(TUN_ENOSPC, "DNS server %s: at most %d servers", addr,
+                        TUN_DNS_MAX);
+    list[(*count)++] = a;
+    return 0;
+}
+
 int tun_win_dns_list(const tun_address *servers, size_t count, uint8_t family,
                      char *out, size_t size)
 {

@@ -87,6 +87,14 @@ int tun_win_name_expand(const char *pattern, unsigned n, char *out,
 #define TUN_WINTUN_RING_DEFAULT 0x400000u
 int tun_win_check_ring_capacity(unsigned bytes);
 
+/* The interface metric: 0 (automatic) to 9999; else TUN_ERANGE. */
+int tun_win_check_metric(unsigned metric);
+
+/* Parse a DNS server address and append it to list[0..*count) (room for
+ * TUN_DNS_MAX): TUN_EINVAL (not an address), TUN_EEXIST (already there),
+ * TUN_ENOSPC (full). */
+int tun_win_dns_add(tun_address *list, size_t *count, const char *addr);
+
 /* The DNS servers of one family as "a,b,c" (the form Windows takes), from
  * servers[0..count). Returns the number written, 0 if none of that family,
  * or TUN_ENOBUFS. */

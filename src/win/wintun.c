@@ -18,6 +18,23 @@ static tun_proc tun_wintun_proc(HMODULE dll, const char *name,
     return p;
 }
 
+/* wintun's own messages, into the library's log: its errors and warnings
+ * as TUN_LOG_WARNING (libtun logs its own error when a step fails; wintun
+ * also reports a name it does not find, which libtun asks before it
+ * creates an adapter), its information as TUN_LOG_DEBUG. */
+static void CALLBACK tun_wintun_logger(int level, DWORD64 timestamp,
+                                       const WCHAR *message)
+{
+    (void)timestamp;
+    char text[1024];
+    /* Not tun_win_narrow(): a failure must not replace tun_last_error(). */
+    if (!WideCharToMultiByte(CP_UTF8, 0, message, -1, text, sizeof(text),
+                             NULL, NULL))
+        strcpy(text, "(a message too long to show)");
+    tun_log(level == TUN_WINTUN_LOG_INFO ? TUN_LOG_DEBUG : TUN_LOG_WARNING,
+            "wintun: %s", text);
+}
+
 static int tun_wintun_load(const tun_config *cfg, struct tun_wintun *w)
 {
     /* Never the current directory or PATH: only where the program is, or
@@ -71,12 +88,17 @@ static int tun_wintun_load(const tun_config *cfg, struct tun_wintun *w)
             w->dll, "WintunAllocateSendPacket", &missing);
     w->send_packet = (tun_wintun_send_packet_fn *)tun_wintun_proc(
         w->dll, "WintunSendPacket", &missing);
+    tun_wintun_set_logger_fn *set_logger =
+        (tun_wintun_set_logger_fn *)tun_wintun_proc(w->dll, "WintunSetLogger",
+                                                    &missing);
     if (missing) {
         FreeLibrary(w->dll);
         w->dll = NULL;
         return tun_fail(TUN_ENOENT, "%s has no %s: it is older than wintun "
                         "0.14; install a current wintun.dll", shown, missing);
     }
+    /* Process-wide in wintun: every handle sets the same logger. */
+    set_logger(tun_wintun_logger);
     tun_log(TUN_LOG_DEBUG, "loaded %s", shown);
     return 0;
 }
@@ -88,9 +110,32 @@ static bool tun_alias_taken(const WCHAR *alias)
     return ConvertInterfaceAliasToLuid(alias, &luid) == NO_ERROR;
 }
 
+/* Whether the interface with this alias is a device that is no longer
+ * present: an adapter left behind (a wintun adapter of a process that
+ * crashed, which wintun cannot open), whose name a new adapter may take. */
+static bool tun_alias_left_behind(const WCHAR *alias)
+{
+    MIB_IF_ROW2 row;
+    memset(&row, 0, sizeof(row));
+    return ConvertInterfaceAliasToLuid(alias, &row.InterfaceLuid) ==
+               NO_ERROR &&
+           GetIfEntry2(&row) == NO_ERROR &&
+           row.OperStatus == IfOperStatusNotPresent;
+}
+
+/* Whether wintun knows an adapter of this name (wintun's adapters may be
+ * unknown to the IP Helper API for a moment after they appear). */
+static bool tun_wintun_name_taken(struct tun_wintun *w, const WCHAR *name)
+{
+    tun_wintun_adapter *adapter = w->open_adapter(name);
+    if (adapter)
+        w->close_adapter(adapter);
+    return adapter || tun_alias_taken(name);
+}
+
 /* The first free alias a "%d" pattern gives. */
-static int tun_wintun_free_name(const char *pattern, WCHAR *wide,
-                                size_t units)
+static int tun_wintun_free_name(struct tun_wintun *w, const char *pattern,
+                                WCHAR *wide, size_t units)
 {
     char name[TUN_NAME_MAX];
     for (unsigned n = 0; n < 10000; n++) {
@@ -99,7 +144,7 @@ static int tun_wintun_free_name(const char *pattern, WCHAR *wide,
             return rc;
         if ((rc = tun_win_widen(name, wide, units, "adapter name")) < 0)
             return rc;
-        if (!tun_alias_taken(wide))
+        if (!tun_wintun_name_taken(w, wide))
             return 0;
     }
     return tun_fail(TUN_ENOSPC, "no free adapter name for \"%s\"", pattern);
@@ -112,28 +157,39 @@ static int tun_wintun_get_adapter(const tun_config *cfg, struct tun_wintun *w,
     WCHAR wide[TUN_WIN_NAME_UNITS + 1];
     int rc;
     bool pattern = strchr(name, '%') != NULL;
-    rc = pattern ? tun_wintun_free_name(name, wide, TUN_WIN_NAME_UNITS + 1)
+    rc = pattern ? tun_wintun_free_name(w, name, wide, TUN_WIN_NAME_UNITS + 1)
                  : tun_win_widen(name, wide, TUN_WIN_NAME_UNITS + 1,
                                  "adapter name");
     if (rc < 0)
         return rc;
     *existed = false;
-    if (!pattern && tun_alias_taken(wide)) {
-        if (cfg->exclusive)
-            return tun_fail(TUN_EEXIST, "adapter \"%s\" exists and exclusive "
-                            "create was asked for (choose another name or a "
-                            "\"%%d\" pattern)", name);
+    if (!pattern) {
         /* Attach to a wintun adapter of that name, as Linux attaches to a
-         * persistent device; another kind of adapter keeps its name. */
-        w->adapter = w->open_adapter(wide);
-        if (!w->adapter)
+         * persistent device; one left behind by a crashed process is
+         * reused so. Its session then tells whether another program
+         * holds it. */
+        const char *exclusive = "exists and exclusive create was asked for "
+                                "(choose another name or a \"%%d\" pattern)";
+        if ((w->adapter = w->open_adapter(wide))) {
+            if (cfg->exclusive)
+                return tun_fail(TUN_EEXIST, "adapter \"%s\" %s", name,
+                                exclusive);
+            tun_log(TUN_LOG_INFO, "attached to the existing wintun adapter "
+                    "\"%s\"", name);
+            *existed = true;
+            return 0;
+        }
+        /* Another kind of adapter keeps its name; a device no longer
+         * present gives it up to the new adapter (wintun renames it). */
+        DWORD err = GetLastError();
+        if (tun_alias_taken(wide) && !tun_alias_left_behind(wide)) {
+            if (cfg->exclusive)
+                return tun_fail(TUN_EEXIST, "adapter \"%s\" %s", name,
+                                exclusive);
             return tun_fail(TUN_EBUSY, "adapter \"%s\" exists and is not a "
                             "wintun adapter (WintunOpenAdapter: error %lu)",
-                            name, (unsigned long)GetLastError());
-        tun_log(TUN_LOG_INFO, "attached to the existing wintun adapter "
-                "\"%s\"", name);
-        *existed = true;
-        return 0;
+                            name, (unsigned long)err);
+        }
     }
     const char *type =
         cfg->wintun_tunnel_type[0] ? cfg->wintun_tunnel_type : "libtun";
@@ -172,11 +228,14 @@ int tun_wintun_open(const tun_config *cfg, tun_device *dev, bool *existed)
     w->session = w->start_session(w->adapter, capacity);
     if (!w->session) {
         DWORD err = GetLastError();
-        rc = tun_win_fail(err, "WintunStartSession with a %lu-byte ring%s",
-                          (unsigned long)capacity,
-                          *existed ? " (does another program use this "
-                                     "adapter?)"
-                                   : "");
+        /* wintun runs one session per adapter. */
+        if (*existed && err != ERROR_ACCESS_DENIED)
+            rc = tun_fail(TUN_EBUSY, "WintunStartSession: the adapter "
+                          "exists and another program (or handle) holds "
+                          "its session (error %lu)", (unsigned long)err);
+        else
+            rc = tun_win_fail(err, "WintunStartSession with a %lu-byte ring",
+                              (unsigned long)capacity);
         goto fail;
     }
     w->read_event = w->get_read_wait_event(w->session);

@@ -46,6 +46,13 @@ static void device_calls_refuse_null(void **state)
     assert_refuses_null(tun_device_set_persist(NULL, true));
     assert_refuses_null(tun_clone_queue(NULL, &out));
     assert_refuses_null(tun_queue_set_enabled(NULL, true));
+    uint64_t luid;
+    const char *dns[1] = {"1.1.1.1"};
+    assert_refuses_null(tun_device_get_luid(NULL, &luid));
+    assert_refuses_null(tun_device_set_metric(NULL, 5));
+    assert_refuses_null(tun_device_set_dns_servers(NULL, dns, 1));
+    assert_refuses_null(tun_device_get_ipv6_mtu(NULL, &u));
+    assert_refuses_null(tun_device_set_ipv6_mtu(NULL, 1500));
 #if defined(_WIN32)
     assert_null(tun_device_fd(NULL));
 #else
@@ -76,11 +83,37 @@ static void address_calls_refuse_null(void **state)
     assert_refuses_null(tun_address_format(&a, NULL, 0));
 }
 
+/* The Windows device calls answer TUN_ENOTSUP elsewhere, naming
+ * themselves (the device is never looked at there). */
+static void windows_device_calls_elsewhere(void **state)
+{
+    (void)state;
+#if defined(_WIN32)
+    skip();
+#else
+    tun_device *dev = (tun_device *)(void *)&state;
+    uint64_t luid;
+    unsigned mtu;
+    const char *dns[1] = {"1.1.1.1"};
+    assert_int_equal(tun_device_get_luid(dev, &luid), TUN_ENOTSUP);
+    assert_non_null(strstr(tun_last_error(), "tun_device_get_luid"));
+    assert_non_null(strstr(tun_last_error(), "Windows"));
+    assert_int_equal(tun_device_set_metric(dev, 5), TUN_ENOTSUP);
+    assert_int_equal(tun_device_set_dns_servers(dev, dns, 1), TUN_ENOTSUP);
+    assert_int_equal(tun_device_set_dns_servers(dev, NULL, 0), TUN_ENOTSUP);
+    assert_int_equal(tun_device_get_ipv6_mtu(dev, &mtu), TUN_ENOTSUP);
+    assert_int_equal(tun_device_set_ipv6_mtu(dev, 1500), TUN_ENOTSUP);
+    assert_refuses_null(tun_device_get_luid(dev, NULL));
+    assert_refuses_null(tun_device_set_dns_servers(dev, NULL, 1));
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(device_calls_refuse_null),
         cmocka_unit_test(address_calls_refuse_null),
+        cmocka_unit_test(windows_device_calls_elsewhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 
 #include "win/portable.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void win32_errors_map_to_tun_codes(void **state)
@@ -147,6 +148,30 @@ static void dns_lists_per_family(void **state)
                      TUN_ENOBUFS);
 }
 
+static void metrics_and_dns_servers_are_checked(void **state)
+{
+    (void)state;
+    assert_int_equal(tun_win_check_metric(0), 0);
+    assert_int_equal(tun_win_check_metric(9999), 0);
+    assert_int_equal(tun_win_check_metric(10000), TUN_ERANGE);
+    tun_address list[TUN_DNS_MAX];
+    size_t n = 0;
+    assert_int_equal(tun_win_dns_add(list, &n, "1.1.1.1"), 0);
+    assert_int_equal(tun_win_dns_add(list, &n, "2606:4700:4700::1111"), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(tun_win_dns_add(list, &n, "1.1.1.1"), TUN_EEXIST);
+    assert_int_equal(tun_win_dns_add(list, &n, "one.one"), TUN_EINVAL);
+    assert_int_equal(n, 2);
+    char addr[16];
+    for (int i = 2; i < TUN_DNS_MAX; i++) {
+        snprintf(addr, sizeof(addr), "10.0.0.%d", i);
+        assert_int_equal(tun_win_dns_add(list, &n, addr), 0);
+    }
+    assert_int_equal(tun_win_dns_add(list, &n, "10.9.9.9"), TUN_ENOSPC);
+    assert_int_equal(n, TUN_DNS_MAX);
+    assert_int_equal(list[1].family, TUN_INET6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +181,7 @@ int main(void)
         cmocka_unit_test(name_patterns_expand),
         cmocka_unit_test(ring_capacity_is_a_power_of_two_in_range),
         cmocka_unit_test(dns_lists_per_family),
+        cmocka_unit_test(metrics_and_dns_servers_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
