@@ -25,6 +25,9 @@ struct tun_config {
     long group; /* -1: unset */
     bool nonblocking;
     bool offload;
+    tun_route *routes; /* tun_config_add_route(), added after "up" */
+    size_t route_count;
+    size_t route_capacity;
 #if defined(_WIN32)
     /* The Windows options (src/win/config.c); "" or 0 means the default. */
     char wintun_dll[TUN_NAME_MAX];
@@ -126,5 +129,25 @@ int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
 /* Whether the two addresses name the same interface address (family and
  * address bytes; prefix and peer ignored). */
 bool tun_address_same(const tun_address *a, const tun_address *b);
+
+/* Write an IP address of the family (TUN_INET4/6) as inet_ntop() does into
+ * out (room for 46 bytes); returns its length. */
+size_t tun_format_ip(uint8_t family, const uint8_t *b, char *out);
+
+/* ---- the control plane (src/route.c) ---- */
+
+/* What tun_route_parse() refuses, for a route given as a struct: TUN_EINVAL
+ * with a reason (and TUN_ENOTSUP for a table outside Linux). */
+int tun_check_route(const tun_route *r);
+/* Whether two routes are the same entry: family, dest, prefix, table, and
+ * gateway and metric where `pattern` sets them (a pattern's metric 0 and
+ * missing gateway match any). */
+bool tun_route_matches(const tun_route *pattern, const tun_route *r);
+/* tun_route_format() into a buffer that always suffices, for reasons. */
+const char *tun_route_text(const tun_route *r, char text[TUN_ROUTESTRLEN]);
+/* Append *item (size bytes) to a growing array of *count items and room
+ * for *capacity; TUN_ENOMEM with a reason naming what. */
+int tun_array_push(void **items, size_t *count, size_t *capacity,
+                   size_t size, const void *item, const char *what);
 
 #endif

@@ -2,6 +2,7 @@
  * (netlink.c) for everything configured on the interface. */
 #include "device.h"
 #include "../engine/gso.h"
+#include "../unix/control.h"
 #include "netlink.h"
 
 #include <fcntl.h>
@@ -171,7 +172,8 @@ static void tun_device_free(tun_device *dev)
 /* Every configuration step of tun_open(), in order. Each failure is
  * described by the step itself; the caller only undoes. */
 static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
-                               const char *name, size_t *added)
+                               const char *name, size_t *added,
+                               size_t *routes_added)
 {
     int rc;
     if (cfg->owner >= 0 && ioctl(dev->io.fd, TUNSETOWNER, cfg->owner) != 0)
@@ -220,6 +222,9 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
         if ((rc = tun_nl_link_set(dev->io.ifindex, &chg)) < 0)
             return tun_fail(rc, "bringing %s up: %s", name, tun_last_error());
     }
+    /* IPv4 routes need the interface up (ENETDOWN). */
+    if ((rc = tun_unix_add_config_routes(dev, cfg, name, routes_added)) < 0)
+        return rc;
     if (cfg->persist && ioctl(dev->io.fd, TUNSETPERSIST, 1) != 0)
         return tun_fail_errno(errno, "TUNSETPERSIST on %s", name);
     return 0;
@@ -273,13 +278,14 @@ int tun_open(const tun_config *cfg, tun_device **out)
         close(fd);
         return rc;
     }
-    size_t added = 0;
-    rc = tun_linux_configure(cfg, dev, name, &added);
+    size_t added = 0, routes_added = 0;
+    rc = tun_linux_configure(cfg, dev, name, &added, &routes_added);
     if (rc < 0) {
         /* Closing the only descriptor of a non-persistent interface removes
          * it; on an interface that was there before, take back only the
          * addresses this call added. */
         if (existed) {
+            tun_unix_remove_config_routes(dev, cfg, routes_added);
             while (added-- > 0)
                 tun_nl_addr_del(ifindex, &cfg->addresses[added]);
         }

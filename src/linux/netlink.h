@@ -26,6 +26,11 @@ struct tun_nl_link {
     /* IFLA_TUN_PI: 1 or 0, -1 if the kernel did not say (not a TUN/TAP
      * link, or a kernel older than 4.15). */
     int tun_pi;
+    /* IFLA_CARRIER: 1 or 0, -1 if the kernel did not say. */
+    int carrier;
+    /* IFLA_STATS64, when the kernel sent it (has_stats). */
+    bool has_stats;
+    tun_stats stats;
 };
 
 /* A link change: only the members whose has_ bit is set are sent. */
@@ -52,6 +57,18 @@ int tun_nl_addr_del(unsigned ifindex, const tun_address *a);
  * tun_device_get_addresses(). Retries an interrupted dump (NLM_F_DUMP_INTR). */
 int tun_nl_addr_list(unsigned ifindex, tun_address *out, size_t capacity,
                      size_t *count);
+
+/* RTM_NEWROUTE with NLM_F_CREATE|NLM_F_EXCL and the link as RTA_OIF;
+ * -EEXIST if the route is there, -ENETUNREACH for a gateway the link does
+ * not reach. The route must have passed tun_check_route(). */
+int tun_nl_route_add(unsigned ifindex, const tun_route *r);
+/* RTM_DELROUTE of the route through the link that tun_route_matches() r
+ * (the first one the dump lists); -ENOENT if there is none. */
+int tun_nl_route_del(unsigned ifindex, const tun_route *r);
+/* RTM_GETROUTE dump filtered to the link (see tun_nl_parse_route());
+ * semantics of tun_device_get_routes(). */
+int tun_nl_route_list(unsigned ifindex, tun_route *out, size_t capacity,
+                      size_t *count);
 
 /* ---- the receive loop (exposed so tests can drive it) ---- */
 
@@ -88,6 +105,12 @@ int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
 int tun_nl_build_addr_dump(void *buf, size_t size, uint32_t seq,
                            unsigned ifindex);
 
+/* type is RTM_NEWROUTE or RTM_DELROUTE; r must be valid. */
+int tun_nl_build_route(void *buf, size_t size, uint32_t seq, int type,
+                       unsigned ifindex, const tun_route *r);
+int tun_nl_build_route_dump(void *buf, size_t size, uint32_t seq,
+                            unsigned ifindex);
+
 /* Parse one RTM_NEWLINK message (hdr points at its nlmsghdr, len is what
  * the buffer holds from there). Returns 0 or -EINVAL if malformed. */
 int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
@@ -97,6 +120,12 @@ int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
  * malformed. */
 int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
                       unsigned ifindex, tun_address *out);
+/* Parse one RTM_NEWROUTE message. Returns 1 if it is a route through
+ * ifindex that a tun_route describes (IPv4 or IPv6, unicast, one next hop,
+ * no source prefix, not in the local table) and was stored in *out, with
+ * the main table as 0; 0 for any other route; -EINVAL if malformed. */
+int tun_nl_parse_route(const struct nlmsghdr *hdr, size_t len,
+                       unsigned ifindex, tun_route *out);
 /* Parse an NLMSG_ERROR message: returns its error (0 for an ACK, else
  * -errno) and copies the extended-ACK text (NLMSGERR_ATTR_MSG), if any, into
  * msg (always NUL-terminated; "" if none). -EINVAL if malformed. */
