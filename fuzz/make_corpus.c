@@ -153,5 +153,7 @@ int main(int argc, char **argv)
     netlink_seed("err-mtu-ip", nl_rec_ip_err_mtu, sizeof(nl_rec_ip_err_mtu));
     netlink_seed("err-exist-ip", nl_rec_ip_err_exist,
                  sizeof(nl_rec_ip_err_exist));
+    netlink_seed("route-dump-ip", nl_rec_ip_route_dump,
+                 sizeof(nl_rec_ip_route_dump));
     return 0;
 }
