@@ -2,6 +2,7 @@
  * (see device.h): everything after the device is open. */
 #include "device.h"
 #include "ifconfig.h"
+#include "../unix/control.h"
 #include "../iface.h"
 
 #include <arpa/inet.h>
@@ -103,7 +104,8 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
     if ((rc = tun_ifc_set_up(name, cfg->up)) < 0)
         return tun_fail(rc, "bringing %s %s: %s", name,
                         cfg->up ? "up" : "down", tun_last_error());
-    return 0;
+    size_t routes_added;
+    return tun_unix_add_config_routes(dev, cfg, name, &routes_added);
 }
 
 void tun_close(tun_device *dev)

@@ -5,7 +5,7 @@
 #ifndef TUN_BSD_IFCONFIG_H
 #define TUN_BSD_IFCONFIG_H
 
-#include "../internal.h"
+#include "../iface.h"
 
 #include <net/if.h>
 
@@ -18,6 +18,12 @@ int tun_ifc_set_mtu(const char *name, unsigned mtu);
 /* The Ethernet address from getifaddrs()'s AF_LINK entry; SIOCSIFLLADDR. */
 int tun_ifc_get_mac(const char *name, uint8_t mac[6]);
 int tun_ifc_set_mac(const char *name, const uint8_t mac[6]);
+/* The interface's link-level entry of getifaddrs(): its type (IFT_*),
+ * when it is 6 bytes long its Ethernet address (mac may be NULL), and its
+ * struct if_data, the counters and link state (data may be NULL; on macOS
+ * the 32-bit one). TUN_ENODEV when there is no such entry. */
+int tun_ifc_link(const char *name, unsigned *type, uint8_t *mac,
+                 bool *has_mac, struct if_data *data);
 /* Whether the interface is Ethernet (tap, feth), by the type (IFT_ETHER)
  * of its AF_LINK entry, rather than point-to-point (tun). */
 int tun_ifc_is_ethernet(const char *name, bool *ethernet);
@@ -39,6 +45,16 @@ int tun_ifc_remove_address(const char *name, unsigned ifindex,
  * tun_device_get_addresses() documents. */
 int tun_ifc_list_addresses(const char *name, tun_address *out,
                            size_t capacity, size_t *count);
+
+/* The routing-socket layout of this system, for tun_iface_route_sockaddrs(). */
+extern const struct tun_rt_layout tun_ifc_rt_layout;
+/* Write one RTM_ADD or RTM_DELETE of route r through the interface: its
+ * gateway with the interface as RTA_IFP, or the interface itself as the
+ * gateway (on the link); a prefix of full length is a host route. OpenBSD
+ * takes the metric as the route's priority. Returns 0, the kernel's
+ * refusal as -errno (no reason recorded: the caller names the route), or a
+ * recorded failure to open the routing socket. */
+int tun_ifc_route_send(int type, unsigned ifindex, const tun_route *r);
 
 /* SIOCIFCREATE2 (where defined, else SIOCIFCREATE): make an interface of
  * a cloning driver; name is "tun" (next free unit) or "tun3", and gets the
