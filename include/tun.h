@@ -706,6 +706,18 @@ TUN_EXTERN int tun_device_get_routes(tun_device *dev, tun_route *out,
  * TUN_EEXIST (the same route twice), TUN_ENOTSUP (a table other than 0
  * outside Linux), TUN_ENOMEM. */
 TUN_EXTERN int tun_config_add_route(tun_config *cfg, const tun_route *r);
+/* Whether each address comes with its "automatic route" (default true):
+ * the route to its subnet, or with a peer to the peer, that
+ * tun_config_add_address() describes. With false, addresses are added
+ * without it, at open and later through this handle (not through one
+ * from tun_open_fd()), so that the application routes only what it asks
+ * for with tun_config_add_route() and tun_device_add_route() (tun-rs calls
+ * this associate_route). Linux: IFA_F_NOPREFIXROUTE (Linux 4.4+); macOS
+ * and the BSDs: libtun does not add the subnet route of a point-to-point
+ * device, while the routes these kernels make themselves stay (the
+ * peer's host route, a TAP device's subnet). Errors: TUN_ENOTSUP for
+ * false on Windows, which routes every address's prefix itself. */
+TUN_EXTERN int tun_config_set_auto_route(tun_config *cfg, bool on);
 
 /* ------------------------------------------------------------------------
  * Multi-queue (Linux)

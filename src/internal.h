@@ -25,6 +25,7 @@ struct tun_config {
     long group; /* -1: unset */
     bool nonblocking;
     bool offload;
+    bool no_auto_route; /* tun_config_set_auto_route(false) */
     tun_route *routes; /* tun_config_add_route(), added after "up" */
     size_t route_count;
     size_t route_capacity;

@@ -165,3 +165,16 @@ int tun_config_add_route(tun_config *cfg, const tun_route *r)
     cfg->routes = items;
     return rc;
 }
+
+int tun_config_set_auto_route(tun_config *cfg, bool on)
+{
+    TUN_CONFIG_CHECK(cfg);
+#if defined(_WIN32)
+    if (!on)
+        return tun_fail(TUN_ENOTSUP, "tun_config_set_auto_route(false): "
+                        "Windows makes the on-link route of every address "
+                        "itself");
+#endif
+    cfg->no_auto_route = !on;
+    return 0;
+}

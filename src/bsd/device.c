@@ -89,9 +89,11 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
                      (rc = tun_ifc_set_mtu(name, cfg->mtu)) < 0))
         return tun_fail(rc, "setting MTU %u on %s: %s", cfg->mtu, name,
                         tun_last_error());
+    dev->no_auto_route = cfg->no_auto_route;
     for (size_t i = 0; i < cfg->address_count; i++) {
         const tun_address *a = &cfg->addresses[i];
-        rc = tun_ifc_add_address(name, dev->io.ifindex, dev->point_to_point, a);
+        rc = tun_ifc_add_address(name, dev->io.ifindex, dev->point_to_point,
+                                 !dev->no_auto_route, a);
         if (rc < 0) {
             char text[TUN_ADDRSTRLEN];
             tun_address_format(a, text, sizeof(text));
@@ -377,7 +379,10 @@ int tun_backend_change_address(tun_device *dev, const tun_address *a,
     if (rc < 0)
         return rc;
     return add ? tun_ifc_add_address(name, dev->io.ifindex,
-                                     dev->point_to_point, a)
+                                     dev->point_to_point,
+                                     !dev->no_auto_route, a)
                : tun_ifc_remove_address(name, dev->io.ifindex,
-                                        dev->point_to_point, a);
+                                        dev->point_to_point &&
+                                            !dev->no_auto_route,
+                                        a);
 }

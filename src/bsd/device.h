@@ -32,6 +32,7 @@ struct tun_device {
     const struct tun_device_ops *ops; /* NULL: all defaults */
     bool family_header;     /* the descriptor's packets carry the header */
     bool point_to_point;    /* tun/utun: libtun adds the subnet route */
+    bool no_auto_route;     /* ...unless tun_config_set_auto_route(false) */
     bool destroy_on_close;  /* SIOCIFDESTROY the interface at tun_close() */
     char peer_name[IFNAMSIZ]; /* feth: the I/O side, destroyed with it */
     atomic_uint mtu;        /* last MTU seen (0: not yet) */

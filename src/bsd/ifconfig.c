@@ -398,7 +398,8 @@ static int tun_ifc_has_address(const char *name, const tun_address *a,
 }
 
 int tun_ifc_add_address(const char *name, unsigned ifindex,
-                        bool point_to_point, const tun_address *a)
+                        bool point_to_point, bool auto_route,
+                        const tun_address *a)
 {
     /* SIOCAIFADDR changes an existing address in place; the API promises
      * TUN_EEXIST instead. */
@@ -419,7 +420,7 @@ int tun_ifc_add_address(const char *name, unsigned ifindex,
                         "prefix 128 here (the kernel routes the peer)");
     rc = a->family == TUN_INET4 ? tun_ifc_add_inet(name, point_to_point, a)
                                 : tun_ifc_add_inet6(name, a);
-    if (rc < 0 || !tun_ifc_needs_route(point_to_point, a))
+    if (rc < 0 || !auto_route || !tun_ifc_needs_route(point_to_point, a))
         return rc;
     if ((rc = tun_ifc_route(RTM_ADD, ifindex, a)) < 0) {
         char reason[512];

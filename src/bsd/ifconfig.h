@@ -33,10 +33,12 @@ int tun_ifc_is_ethernet(const char *name, bool *ethernet);
  * (prefix mask, infinite lifetimes, no duplicate address detection).
  * On a point-to-point interface the kernel routes only the destination, so
  * the subnet route of an address with a prefix and no peer is added
- * through the routing socket, as Linux's kernel would. ifindex names the
- * route's interface. TUN_EEXIST when the address is present. */
+ * through the routing socket, as Linux's kernel would, unless auto_route
+ * is false. ifindex names the route's interface. TUN_EEXIST when the
+ * address is present. */
 int tun_ifc_add_address(const char *name, unsigned ifindex,
-                        bool point_to_point, const tun_address *a);
+                        bool point_to_point, bool auto_route,
+                        const tun_address *a);
 /* SIOCDIFADDR / SIOCDIFADDR_IN6 of the address a->addr, and the subnet
  * route tun_ifc_add_address() added. TUN_EADDRNOTAVAIL when absent. */
 int tun_ifc_remove_address(const char *name, unsigned ifindex,

@@ -207,7 +207,8 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
     }
     for (*added = 0; *added < cfg->address_count; ++*added) {
         const tun_address *a = &cfg->addresses[*added];
-        if ((rc = tun_nl_addr_add(dev->io.ifindex, a)) < 0) {
+        if ((rc = tun_nl_addr_add_route(dev->io.ifindex, a,
+                                        !dev->no_auto_route)) < 0) {
             char text[TUN_ADDRSTRLEN];
             tun_address_format(a, text, sizeof(text));
             return tun_fail(rc, "adding address %s to %s: %s%s", text, name,
@@ -278,6 +279,7 @@ int tun_open(const tun_config *cfg, tun_device **out)
         close(fd);
         return rc;
     }
+    dev->no_auto_route = cfg->no_auto_route;
     size_t added = 0, routes_added = 0;
     rc = tun_linux_configure(cfg, dev, name, &added, &routes_added);
     if (rc < 0) {
@@ -506,7 +508,8 @@ static int tun_readd_ipv6(tun_device *dev, const tun_address *saved,
         bool link_local = a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80;
         if (a->family != TUN_INET6 || link_local)
             continue;
-        int rc = tun_nl_addr_add(dev->io.ifindex, a);
+        int rc = tun_nl_addr_add_route(dev->io.ifindex, a,
+                                       !dev->no_auto_route);
         if (rc < 0 && rc != TUN_EEXIST)
             return tun_fail(rc, "tun_device_set_name: restoring IPv6 "
                             "addresses: %s", tun_last_error());
@@ -702,7 +705,8 @@ int tun_device_get_addresses(tun_device *dev, tun_address *out,
 int tun_backend_change_address(tun_device *dev, const tun_address *a,
                                bool add)
 {
-    return add ? tun_nl_addr_add(dev->io.ifindex, a)
+    return add ? tun_nl_addr_add_route(dev->io.ifindex, a,
+                                       !dev->no_auto_route)
                : tun_nl_addr_del(dev->io.ifindex, a);
 }
 
@@ -736,6 +740,7 @@ int tun_clone_queue(tun_device *dev, tun_device **out)
         return rc;
     }
     atomic_store_explicit(&(*out)->mtu, link.mtu, memory_order_relaxed);
+    (*out)->no_auto_route = dev->no_auto_route;
     return 0;
 }
 

@@ -163,6 +163,13 @@ static size_t nl_addr_len(uint8_t family)
 int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
                       unsigned ifindex, const tun_address *a)
 {
+    return tun_nl_build_addr_route(buf, size, seq, type, ifindex, a, true);
+}
+
+int tun_nl_build_addr_route(void *buf, size_t size, uint32_t seq, int type,
+                            unsigned ifindex, const tun_address *a,
+                            bool prefix_route)
+{
     uint16_t flags = NLM_F_REQUEST | NLM_F_ACK;
     if (type == RTM_NEWADDR)
         flags |= NLM_F_CREATE | NLM_F_EXCL;
@@ -173,7 +180,8 @@ int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
     size_t alen = nl_addr_len(a->family);
     if (alen == 0 || a->prefix > alen * 8 || a->has_peer > 1)
         return -EINVAL;
-    /* No IFA_F_NOPREFIXROUTE: the kernel adds the subnet (or peer) route. */
+    /* Without IFA_F_NOPREFIXROUTE the kernel adds the subnet (or peer)
+     * route; the flag needs IFA_FLAGS, its 8-bit field being full. */
     struct ifaddrmsg ifa = {
         .ifa_family = a->family == TUN_INET4 ? AF_INET : AF_INET6,
         .ifa_prefixlen = a->prefix,
@@ -192,6 +200,8 @@ int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
         rc = nl_put_attr(&b, IFA_LOCAL, a->addr, alen);
     if (rc == 0)
         rc = nl_put_attr(&b, IFA_ADDRESS, address, alen);
+    if (rc == 0 && type == RTM_NEWADDR && !prefix_route)
+        rc = nl_put_u32(&b, IFA_FLAGS, IFA_F_NOPREFIXROUTE);
     return rc < 0 ? rc : nl_end(&b);
 }
 
@@ -1005,11 +1015,12 @@ static int nl_addr_change_start(const char *what, unsigned ifindex,
 }
 
 static int nl_addr_request(int type, unsigned ifindex, const tun_address *a,
-                           const char *step)
+                           bool prefix_route, const char *step)
 {
     unsigned char req[128];
     uint32_t seq = nl_next_seq();
-    int len = tun_nl_build_addr(req, sizeof(req), seq, type, ifindex, a);
+    int len = tun_nl_build_addr_route(req, sizeof(req), seq, type, ifindex, a,
+                                      prefix_route);
     if (len < 0)
         return nl_build_failed(len, step);
     return nl_transact(req, (size_t)len, seq, NULL, NULL, step);
@@ -1017,12 +1028,18 @@ static int nl_addr_request(int type, unsigned ifindex, const tun_address *a,
 
 int tun_nl_addr_add(unsigned ifindex, const tun_address *a)
 {
+    return tun_nl_addr_add_route(ifindex, a, true);
+}
+
+int tun_nl_addr_add_route(unsigned ifindex, const tun_address *a,
+                          bool prefix_route)
+{
     char step[192];
     int rc = nl_addr_change_start("RTM_NEWADDR", ifindex, a, step,
                                   sizeof(step));
     if (rc < 0)
         return rc;
-    return nl_addr_request(RTM_NEWADDR, ifindex, a, step);
+    return nl_addr_request(RTM_NEWADDR, ifindex, a, prefix_route, step);
 }
 
 /* What a dump collects: every item it lists into out (up to capacity items
@@ -1166,7 +1183,7 @@ int tun_nl_addr_del(unsigned ifindex, const tun_address *a)
         return tun_fail(-EADDRNOTAVAIL, "%s: the address is not on the "
                         "interface", step);
     nl_addr_step(step, sizeof(step), "RTM_DELADDR", &match, ifindex);
-    return nl_addr_request(RTM_DELADDR, ifindex, &match, step);
+    return nl_addr_request(RTM_DELADDR, ifindex, &match, true, step);
 }
 
 /* ---- routes ------------------------------------------------------------- */

@@ -51,6 +51,11 @@ int tun_nl_link_set(unsigned ifindex, const struct tun_nl_link_change *chg);
 int tun_nl_link_del(unsigned ifindex);
 /* RTM_NEWADDR with NLM_F_CREATE|NLM_F_EXCL; -EEXIST if already present. */
 int tun_nl_addr_add(unsigned ifindex, const tun_address *a);
+/* The same, and with prefix_route false IFA_F_NOPREFIXROUTE: the kernel
+ * then adds no subnet (or peer) route for the address (Linux 4.4+; IPv6
+ * 3.14+). */
+int tun_nl_addr_add_route(unsigned ifindex, const tun_address *a,
+                          bool prefix_route);
 /* RTM_DELADDR; -EADDRNOTAVAIL if the address is not on the link. */
 int tun_nl_addr_del(unsigned ifindex, const tun_address *a);
 /* RTM_GETADDR dump filtered to ifindex; semantics of
@@ -102,6 +107,11 @@ int tun_nl_build_link_del(void *buf, size_t size, uint32_t seq,
 /* type is RTM_NEWADDR or RTM_DELADDR. */
 int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
                       unsigned ifindex, const tun_address *a);
+/* The same; RTM_NEWADDR with prefix_route false carries
+ * IFA_FLAGS = IFA_F_NOPREFIXROUTE. */
+int tun_nl_build_addr_route(void *buf, size_t size, uint32_t seq, int type,
+                            unsigned ifindex, const tun_address *a,
+                            bool prefix_route);
 int tun_nl_build_addr_dump(void *buf, size_t size, uint32_t seq,
                            unsigned ifindex);
 

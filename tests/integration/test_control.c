@@ -374,6 +374,42 @@ static void config_routes_come_with_open(void **state)
     tun_config_free(cfg);
 }
 
+/* Without the automatic route an address brings no route with it, at open
+ * and at run time; routes come only from the application. */
+static void addresses_without_auto_route(void **state)
+{
+    (void)state;
+    tun_config *cfg;
+    tun_device *dev;
+    assert_tun_ok(tun_config_new(&cfg));
+    assert_tun_ok(tun_config_set_name(cfg, "ctl6"));
+    assert_tun_ok(tun_config_set_auto_route(cfg, false));
+    assert_tun_ok(tun_config_add_ipv4(cfg, "10.0.0.1", 24, NULL));
+    assert_tun_ok(tun_config_add_ipv4(cfg, "10.0.1.1", 32, "10.0.1.2"));
+    assert_tun_ok(tun_config_add_ipv6(cfg, "fd00::1", 64));
+    tun_route mine = route_of("10.6.0.0", 16, NULL, 0);
+    assert_tun_ok(tun_config_add_route(cfg, &mine));
+    assert_tun_ok(tun_open(cfg, &dev));
+    tun_config_free(cfg);
+    assert_ip_shows("addr show dev ctl6", "\"local\":\"10.0.0.1\"");
+    assert_ip_lacks("route show dev ctl6", "10.0.0.0/24");
+    assert_ip_lacks("route show dev ctl6", "10.0.1.2");
+    assert_ip_lacks("-6 route show dev ctl6", "fd00::/64");
+    assert_ip_shows("route show dev ctl6", "10.6.0.0/16");
+    assert_true(lists_route(dev, "10.6.0.0/16"));
+    assert_false(lists_route(dev, "10.0.0.0/24"));
+
+    assert_tun_ok(tun_device_add_ipv4(dev, "10.0.5.1", 24, NULL));
+    assert_ip_lacks("route show dev ctl6", "10.0.5.0/24");
+    assert_int_equal(route_count(dev), ip_route_count("ctl6"));
+    tun_close(dev);
+
+    /* The default: the kernel's subnet route comes with the address. */
+    dev = tun_test_open_tun("ctl7", "10.0.0.1", false);
+    assert_ip_shows("route show dev ctl7", "10.0.0.0/24");
+    tun_close(dev);
+}
+
 static void raw_handles_and_null_arguments(void **state)
 {
     (void)state;
@@ -406,6 +442,7 @@ int main(void)
         cmocka_unit_test(carrier_switches_as_ip_sees_it),
         cmocka_unit_test(routes_match_ip),
         cmocka_unit_test(config_routes_come_with_open),
+        cmocka_unit_test(addresses_without_auto_route),
         cmocka_unit_test(raw_handles_and_null_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -971,6 +971,28 @@ static void builds_route(void **state)
                                         &bad), -EINVAL);
 }
 
+/* Without the automatic route, RTM_NEWADDR carries IFA_FLAGS with
+ * IFA_F_NOPREFIXROUTE after the addresses; RTM_DELADDR never does. */
+static void builds_addr_without_prefix_route(void **state)
+{
+    (void)state;
+    tun_address a;
+    assert_int_equal(tun_address_parse(&a, "10.0.0.1", 24, NULL), 0);
+    unsigned char with[128], without[128];
+    int n = tun_nl_build_addr(with, sizeof(with), 3, RTM_NEWADDR, 5, &a);
+    int m = tun_nl_build_addr_route(without, sizeof(without), 3, RTM_NEWADDR,
+                                    5, &a, false);
+    assert_int_equal(m, n + 8);
+    assert_memory_equal(with + 4, without + 4, (size_t)n - 4);
+    static const unsigned char flags[8] = {0x08, 0x00, 0x08, 0x00,
+                                           0x00, 0x02, 0x00, 0x00};
+    assert_memory_equal(without + n, flags, 8);
+    assert_int_equal(tun_nl_build_addr_route(without, sizeof(without), 3,
+                                             RTM_DELADDR, 5, &a, false),
+                     tun_nl_build_addr(with, sizeof(with), 3, RTM_DELADDR, 5,
+                                       &a));
+}
+
 static void builds_route_dump(void **state)
 {
     (void)state;
@@ -1018,6 +1040,7 @@ int main(void)
         cmocka_unit_test(parses_recorded_routes),
         cmocka_unit_test(builds_route),
         cmocka_unit_test(builds_route_dump),
+        cmocka_unit_test(builds_addr_without_prefix_route),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

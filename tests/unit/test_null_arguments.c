@@ -95,6 +95,7 @@ static void control_plane_calls_refuse_null(void **state)
     assert_refuses_null(tun_route_format(NULL, buf, sizeof(buf)));
     assert_refuses_null(tun_route_format(&r, NULL, 0));
     assert_refuses_null(tun_config_add_route(NULL, &r));
+    assert_refuses_null(tun_config_set_auto_route(NULL, false));
     tun_config *cfg;
     assert_int_equal(tun_config_new(&cfg), 0);
     assert_refuses_null(tun_config_add_route(cfg, NULL));

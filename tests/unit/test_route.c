@@ -149,6 +149,12 @@ static void config_keeps_routes_once(void **state)
     bad.prefix = 33;
     assert_int_equal(tun_config_add_route(cfg, &bad), TUN_EINVAL);
     assert_tun_ok(tun_config_validate(cfg));
+    assert_tun_ok(tun_config_set_auto_route(cfg, true));
+#if defined(_WIN32)
+    assert_int_equal(tun_config_set_auto_route(cfg, false), TUN_ENOTSUP);
+#else
+    assert_tun_ok(tun_config_set_auto_route(cfg, false));
+#endif
     tun_config_free(cfg);
 }
 
