@@ -719,6 +719,59 @@ TUN_EXTERN int tun_config_add_route(tun_config *cfg, const tun_route *r);
  * false on Windows, which routes every address's prefix itself. */
 TUN_EXTERN int tun_config_set_auto_route(tun_config *cfg, bool on);
 
+/* What changed on the interface (see tun_events_next()). */
+typedef enum tun_event_type {
+    TUN_EVENT_UP = 1,          /* administratively up */
+    TUN_EVENT_DOWN,            /* administratively down */
+    TUN_EVENT_CARRIER_ON,
+    TUN_EVENT_CARRIER_OFF,
+    TUN_EVENT_MTU,             /* the MTU changed: mtu is the new one */
+    TUN_EVENT_RENAME,          /* the name changed: name is the new one */
+    TUN_EVENT_ADDRESS_ADDED,   /* address was added */
+    TUN_EVENT_ADDRESS_REMOVED, /* address was removed */
+    TUN_EVENT_DELETED          /* the interface is gone (the last event) */
+} tun_event_type;
+
+/* One change. Plain data; only the member its type names is set. */
+typedef struct tun_event {
+    tun_event_type type;
+    unsigned mtu;
+    tun_address address;
+    char name[TUN_NAME_MAX];
+} tun_event;
+
+/* A subscription to the interface's changes, made by tun_events_open(). */
+typedef struct tun_events tun_events;
+
+/* Subscribe to the changes of dev's interface, whoever makes them (libtun,
+ * `ip`, `ifconfig`, `netsh`, the system): link up/down, carrier, MTU,
+ * rename, addresses added and removed, deletion. Linux: an rtnetlink
+ * socket joined to the link and IPv4/IPv6 address groups (opened in the
+ * calling thread's namespace); macOS and the BSDs: a routing socket
+ * (RTM_IFINFO, RTM_NEWADDR, RTM_DELADDR, RTM_IFANNOUNCE); Windows:
+ * NotifyIpInterfaceChange and NotifyUnicastIpAddressChange setting an
+ * event. Each notification about the interface makes libtun read its state
+ * again and report the differences from the state it last saw, in this
+ * order: deleted, rename, MTU, up/down, carrier, addresses removed, added;
+ * so several changes between two reads may come as one (down then up
+ * again is no event), and nothing is lost when the system's queue
+ * overflows. *out is owned by the caller: tun_events_close() it before
+ * tun_close(dev). The object is not thread-safe (one thread uses it); dev
+ * may be used meanwhile. Errors: TUN_EINVAL, TUN_ENOTSUP (a TUN_FD_RAW
+ * handle), TUN_ENOMEM, TUN_ENODEV, or the OS error of the subscription. */
+TUN_EXTERN int tun_events_open(tun_device *dev, tun_events **out);
+/* What to wait on for reading (a descriptor; on Windows an event HANDLE,
+ * manual-reset, reset by tun_events_next()): it signals when changes may
+ * be waiting. Owned by the object; -1 (NULL on Windows) for NULL. */
+TUN_EXTERN tun_os_fd tun_events_fd(const tun_events *ev);
+/* The next change, without blocking: 0 with *event set, or TUN_EAGAIN when
+ * none is waiting (call it until TUN_EAGAIN each time tun_events_fd()
+ * signals, as with tun_read()). After TUN_EVENT_DELETED only TUN_EAGAIN
+ * follows. Errors: TUN_EINVAL, or the OS error of reading the state. */
+TUN_EXTERN int tun_events_next(tun_events *ev, tun_event *event);
+/* End the subscription and free it; NULL is ignored. */
+TUN_EXTERN void tun_events_close(tun_events *ev);
+
 /* ------------------------------------------------------------------------
  * Multi-queue (Linux)
  * ------------------------------------------------------------------------ */

@@ -146,6 +146,17 @@ int tun_check_route(const tun_route *r);
 bool tun_route_matches(const tun_route *pattern, const tun_route *r);
 /* tun_route_format() into a buffer that always suffices, for reasons. */
 const char *tun_route_text(const tun_route *r, char text[TUN_ROUTESTRLEN]);
+/* The change notifications of each backend, behind tun_events_*()
+ * (src/events.c reads the state and reports differences): subscribe for
+ * dev's interface into *source (records a reason on failure), the object
+ * to wait on, and drain: read every pending notification without
+ * blocking, returning 1 when one may concern dev's interface (or some were
+ * lost), 0 when there was none about it, or an error. */
+int tun_backend_events_open(tun_device *dev, void **source);
+tun_os_fd tun_backend_events_fd(const void *source);
+int tun_backend_events_drain(void *source, tun_device *dev);
+void tun_backend_events_close(void *source);
+
 /* Append *item (size bytes) to a growing array of *count items and room
  * for *capacity; TUN_ENOMEM with a reason naming what. */
 int tun_array_push(void **items, size_t *count, size_t *capacity,

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -1294,4 +1295,92 @@ int tun_nl_route_list(unsigned ifindex, tun_route *out, size_t capacity,
     c.capacity = capacity;
     rc = nl_list_walk(tun_nl_build_route_dump, &c, step);
     return rc < 0 ? rc : nl_list_done(&c, count, step);
+}
+
+/* ---- change notifications ------------------------------------------------ */
+
+int tun_nl_event_concerns(const void *datagram, size_t len, unsigned ifindex)
+{
+    const unsigned char *p = datagram;
+    int found = 0;
+    while (len > 0) {
+        struct nlmsghdr h;
+        if (nl_msg_header((const void *)p, len, &h) < 0)
+            return -EINVAL;
+        /* ifi_index (int) and ifa_index (u32) sit at different offsets. */
+        size_t at = 0;
+        if (h.nlmsg_type == RTM_NEWLINK || h.nlmsg_type == RTM_DELLINK)
+            at = sizeof(h) + offsetof(struct ifinfomsg, ifi_index);
+        else if (h.nlmsg_type == RTM_NEWADDR || h.nlmsg_type == RTM_DELADDR)
+            at = sizeof(h) + offsetof(struct ifaddrmsg, ifa_index);
+        if (at) {
+            uint32_t index;
+            if (h.nlmsg_len < at + sizeof(index))
+                return -EINVAL;
+            memcpy(&index, p + at, sizeof(index));
+            if (index == ifindex)
+                found = 1;
+        }
+        size_t step = nl_align(h.nlmsg_len);
+        if (step > len)
+            step = len;
+        p += step;
+        len -= step;
+    }
+    return found;
+}
+
+int tun_nl_events_open(int *fd)
+{
+    int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                   NETLINK_ROUTE);
+    if (s < 0)
+        return tun_fail_errno(errno, "netlink socket for notifications");
+    struct sockaddr_nl addr = {
+        .nl_family = AF_NETLINK,
+        .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+    };
+    if (bind(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        int e = errno;
+        close(s);
+        return tun_fail_errno(e, "netlink bind to the link and address "
+                              "groups");
+    }
+    *fd = s;
+    return 0;
+}
+
+int tun_nl_events_drain(int fd, unsigned ifindex)
+{
+    union {
+        struct nlmsghdr align;
+        unsigned char bytes[NL_RECV_SIZE];
+    } buf;
+    int concerned = 0;
+    for (;;) {
+        struct sockaddr_nl from;
+        memset(&from, 0, sizeof(from));
+        struct iovec iov = {.iov_base = buf.bytes, .iov_len = sizeof(buf)};
+        struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof(from),
+                            .msg_iov = &iov, .msg_iovlen = 1};
+        ssize_t got = recvmsg(fd, &mh, MSG_DONTWAIT);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return concerned;
+            /* Notifications were dropped: the state must be read again. */
+            if (errno == ENOBUFS) {
+                concerned = 1;
+                continue;
+            }
+            return tun_fail_errno(errno, "netlink notifications: receive");
+        }
+        if (from.nl_pid != 0)
+            continue; /* not from the kernel */
+        /* A datagram cut short or malformed may have been about us. */
+        if ((mh.msg_flags & MSG_TRUNC) ||
+            tun_nl_event_concerns(buf.bytes, (size_t)got, ifindex) != 0)
+            concerned = 1;
+    }
 }

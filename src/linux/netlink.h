@@ -75,6 +75,16 @@ int tun_nl_route_del(unsigned ifindex, const tun_route *r);
 int tun_nl_route_list(unsigned ifindex, tun_route *out, size_t capacity,
                       size_t *count);
 
+/* ---- change notifications ---- */
+
+/* A socket joined to the link and IPv4/IPv6 address groups, non-blocking,
+ * in *fd; a reason on failure. */
+int tun_nl_events_open(int *fd);
+/* Read every pending notification from fd without blocking: 1 when one is
+ * about link ifindex or some were lost (the socket overflowed), 0 when none
+ * was, or a negative error. */
+int tun_nl_events_drain(int fd, unsigned ifindex);
+
 /* ---- the receive loop (exposed so tests can drive it) ---- */
 
 /* Called for each reply message of the request other than the final
@@ -136,6 +146,11 @@ int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
  * the main table as 0; 0 for any other route; -EINVAL if malformed. */
 int tun_nl_parse_route(const struct nlmsghdr *hdr, size_t len,
                        unsigned ifindex, tun_route *out);
+/* Whether a datagram of notifications (len bytes) holds a link or address
+ * message (RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR) about
+ * ifindex: 1 or 0; -EINVAL when a message is malformed (those before it
+ * were read). */
+int tun_nl_event_concerns(const void *datagram, size_t len, unsigned ifindex);
 /* Parse an NLMSG_ERROR message: returns its error (0 for an ACK, else
  * -errno) and copies the extended-ACK text (NLMSGERR_ATTR_MSG), if any, into
  * msg (always NUL-terminated; "" if none). -EINVAL if malformed. */

@@ -993,6 +993,33 @@ static void builds_addr_without_prefix_route(void **state)
                                        &a));
 }
 
+/* Notifications about a link: the recorded link, address and route
+ * messages, as the event socket would receive them. */
+static void finds_notifications_about_a_link(void **state)
+{
+    (void)state;
+    assert_int_equal(tun_nl_event_concerns(nl_rec_link_tun,
+                                           sizeof(nl_rec_link_tun), 2), 1);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_link_tun,
+                                           sizeof(nl_rec_link_tun), 3), 0);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ip_addr_dump,
+                                           sizeof(nl_rec_ip_addr_dump), 2), 1);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ip_addr_dump,
+                                           sizeof(nl_rec_ip_addr_dump), 7), 0);
+    /* Routes are not link or address changes. */
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ip_route_dump,
+                                           sizeof(nl_rec_ip_route_dump), 2),
+                     0);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ack, 10, 2), -EINVAL);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ack, 0, 2), 0);
+    /* An address message cut before its index. */
+    unsigned char cut[20];
+    memcpy(cut, nl_rec_ip_addr_dump, sizeof(cut));
+    uint32_t len = sizeof(cut);
+    memcpy(cut, &len, 4);
+    assert_int_equal(tun_nl_event_concerns(cut, sizeof(cut), 2), -EINVAL);
+}
+
 static void builds_route_dump(void **state)
 {
     (void)state;
@@ -1041,6 +1068,7 @@ int main(void)
         cmocka_unit_test(builds_route),
         cmocka_unit_test(builds_route_dump),
         cmocka_unit_test(builds_addr_without_prefix_route),
+        cmocka_unit_test(finds_notifications_about_a_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
