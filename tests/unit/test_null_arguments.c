@@ -96,6 +96,16 @@ static void control_plane_calls_refuse_null(void **state)
     assert_refuses_null(tun_route_format(&r, NULL, 0));
     assert_refuses_null(tun_config_add_route(NULL, &r));
     assert_refuses_null(tun_config_set_auto_route(NULL, false));
+    tun_events *ev;
+    tun_event e;
+    assert_refuses_null(tun_events_open(NULL, &ev));
+    assert_refuses_null(tun_events_next(NULL, &e));
+#if defined(_WIN32)
+    assert_null(tun_events_fd(NULL));
+#else
+    assert_int_equal(tun_events_fd(NULL), -1);
+#endif
+    tun_events_close(NULL);
     tun_config *cfg;
     assert_int_equal(tun_config_new(&cfg), 0);
     assert_refuses_null(tun_config_add_route(cfg, NULL));
