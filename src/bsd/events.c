@@ -4,6 +4,7 @@
  * RTM_IFANNOUNCE (arrival and departure) messages name the interface by
  * index. */
 #include "device.h"
+#include "../unix/control.h"
 
 #include <fcntl.h>
 #include <net/route.h>
@@ -91,16 +92,11 @@ int tun_backend_events_drain(void *source, tun_device *dev)
     for (;;) {
         ssize_t n = read(ev->fd, buf, sizeof(buf));
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return concerned;
-            /* Messages were dropped: the state must be read again. */
-            if (errno == ENOBUFS) {
-                concerned = 1;
-                continue;
-            }
-            return tun_fail_errno(errno, "routing socket: read");
+            int rc = tun_unix_notification_error(errno, &concerned,
+                                                  "routing socket");
+            if (rc <= 0)
+                return rc < 0 ? rc : concerned;
+            continue;
         }
         if (tun_bsd_event_index(buf, (size_t)n) == dev->io.ifindex)
             concerned = 1;

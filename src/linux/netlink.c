@@ -4,6 +4,7 @@
  * cast struct pointer, so neither the caller's buffer nor a fuzzer's input
  * needs any alignment. */
 #include "netlink.h"
+#include "../unix/control.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -503,6 +504,12 @@ int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
     return 0;
 }
 
+/* TUN_INET4 or TUN_INET6 for AF_INET or AF_INET6, else 0. */
+static uint8_t nl_tun_family(unsigned char af)
+{
+    return af == AF_INET ? TUN_INET4 : af == AF_INET6 ? TUN_INET6 : 0;
+}
+
 int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
                       unsigned ifindex, tun_address *out)
 {
@@ -510,14 +517,8 @@ int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
     struct ifaddrmsg ifa;
     if (!out || nl_msg_open(hdr, len, RTM_NEWADDR, &ifa, sizeof(ifa), &it) < 0)
         return -EINVAL;
-    uint8_t family;
-    if (ifa.ifa_family == AF_INET)
-        family = TUN_INET4;
-    else if (ifa.ifa_family == AF_INET6)
-        family = TUN_INET6;
-    else
-        return 0;
-    if (ifa.ifa_index != ifindex)
+    uint8_t family = nl_tun_family(ifa.ifa_family);
+    if (family == 0 || ifa.ifa_index != ifindex)
         return 0;
     size_t alen = nl_addr_len(family);
     if (ifa.ifa_prefixlen > alen * 8)
@@ -563,12 +564,8 @@ int tun_nl_parse_route(const struct nlmsghdr *hdr, size_t len,
     struct rtmsg rtm;
     if (!out || nl_msg_open(hdr, len, RTM_NEWROUTE, &rtm, sizeof(rtm), &it) < 0)
         return -EINVAL;
-    uint8_t family;
-    if (rtm.rtm_family == AF_INET)
-        family = TUN_INET4;
-    else if (rtm.rtm_family == AF_INET6)
-        family = TUN_INET6;
-    else
+    uint8_t family = nl_tun_family(rtm.rtm_family);
+    if (family == 0)
         return 0;
     size_t alen = nl_addr_len(family);
     if (rtm.rtm_dst_len > alen * 8)
@@ -1146,22 +1143,33 @@ static struct nl_list_ctx nl_addr_ctx(unsigned ifindex)
     return c;
 }
 
+/* A whole list call: the dump that build makes (of the request named
+ * `request`) collected by c into out, their number in *count. */
+static int nl_list(const char *request,
+                   int (*build)(void *buf, size_t size, uint32_t seq,
+                                unsigned ifindex),
+                   struct nl_list_ctx c, void *out, size_t capacity,
+                   size_t *count)
+{
+    char step[64];
+    snprintf(step, sizeof(step), "netlink %s dump of ifindex %u", request,
+             c.ifindex);
+    if (!count || (!out && capacity > 0))
+        return tun_fail(-EINVAL, "%s: NULL output", step);
+    int rc = nl_check_ifindex(c.ifindex, step);
+    if (rc < 0)
+        return rc;
+    c.out = out;
+    c.capacity = capacity;
+    rc = nl_list_walk(build, &c, step);
+    return rc < 0 ? rc : nl_list_done(&c, count, step);
+}
+
 int tun_nl_addr_list(unsigned ifindex, tun_address *out, size_t capacity,
                      size_t *count)
 {
-    char step[64];
-    snprintf(step, sizeof(step), "netlink RTM_GETADDR dump of ifindex %u",
-             ifindex);
-    if (!count || (!out && capacity > 0))
-        return tun_fail(-EINVAL, "%s: NULL output", step);
-    int rc = nl_check_ifindex(ifindex, step);
-    if (rc < 0)
-        return rc;
-    struct nl_list_ctx c = nl_addr_ctx(ifindex);
-    c.out = out;
-    c.capacity = capacity;
-    rc = nl_list_walk(tun_nl_build_addr_dump, &c, step);
-    return rc < 0 ? rc : nl_list_done(&c, count, step);
+    return nl_list("RTM_GETADDR", tun_nl_build_addr_dump, nl_addr_ctx(ifindex),
+                   out, capacity, count);
 }
 
 int tun_nl_addr_del(unsigned ifindex, const tun_address *a)
@@ -1282,19 +1290,8 @@ int tun_nl_route_del(unsigned ifindex, const tun_route *r)
 int tun_nl_route_list(unsigned ifindex, tun_route *out, size_t capacity,
                       size_t *count)
 {
-    char step[64];
-    snprintf(step, sizeof(step), "netlink RTM_GETROUTE dump of ifindex %u",
-             ifindex);
-    if (!count || (!out && capacity > 0))
-        return tun_fail(-EINVAL, "%s: NULL output", step);
-    int rc = nl_check_ifindex(ifindex, step);
-    if (rc < 0)
-        return rc;
-    struct nl_list_ctx c = nl_route_ctx(ifindex);
-    c.out = out;
-    c.capacity = capacity;
-    rc = nl_list_walk(tun_nl_build_route_dump, &c, step);
-    return rc < 0 ? rc : nl_list_done(&c, count, step);
+    return nl_list("RTM_GETROUTE", tun_nl_build_route_dump,
+                   nl_route_ctx(ifindex), out, capacity, count);
 }
 
 /* ---- change notifications ------------------------------------------------ */
@@ -1365,16 +1362,11 @@ int tun_nl_events_drain(int fd, unsigned ifindex)
                             .msg_iov = &iov, .msg_iovlen = 1};
         ssize_t got = recvmsg(fd, &mh, MSG_DONTWAIT);
         if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return concerned;
-            /* Notifications were dropped: the state must be read again. */
-            if (errno == ENOBUFS) {
-                concerned = 1;
-                continue;
-            }
-            return tun_fail_errno(errno, "netlink notifications: receive");
+            int rc = tun_unix_notification_error(errno, &concerned,
+                                                  "netlink notifications");
+            if (rc <= 0)
+                return rc < 0 ? rc : concerned;
+            continue;
         }
         if (from.nl_pid != 0)
             continue; /* not from the kernel */

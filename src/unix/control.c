@@ -87,3 +87,16 @@ void tun_unix_remove_config_routes(tun_device *dev, const tun_config *cfg,
     while (added-- > 0)
         tun_backend_change_route(dev, &cfg->routes[added], false);
 }
+
+int tun_unix_notification_error(int err, int *concerned, const char *what)
+{
+    if (err == EINTR)
+        return 1;
+    if (err == EAGAIN || err == EWOULDBLOCK)
+        return 0;
+    if (err == ENOBUFS) {
+        *concerned = 1;
+        return 1;
+    }
+    return tun_fail_errno(err, "%s: read", what);
+}

@@ -18,6 +18,12 @@ int tun_backend_change_route(tun_device *dev, const tun_route *r, bool add);
 int tun_backend_list_routes(tun_device *dev, tun_route *out, size_t capacity,
                             size_t *count);
 
+/* What a failed read of a notification socket (rtnetlink, routing socket)
+ * means: 1 to read on (interrupted; or notifications were dropped, which
+ * sets *concerned: the state must be read again), 0 when it is drained,
+ * or a recorded error naming what. */
+int tun_unix_notification_error(int err, int *concerned, const char *what);
+
 /* tun_open()'s route step: add cfg's routes in order, counting those added
  * in *added; a failure names the route and the interface `name`. */
 int tun_unix_add_config_routes(tun_device *dev, const tun_config *cfg,
