@@ -621,7 +621,8 @@ TUN_EXTERN int tun_device_get_stats(tun_device *dev, tun_stats *stats);
  * it down: a VPN says "peer unreachable" with off, and the system then
  * treats the link as down (routes through it are not used, `ip link` shows
  * NO-CARRIER) until on. A new device has its carrier on. Linux:
- * TUNSETCARRIER (Linux 5.0+, TUN_ENOTSUP before; needs CAP_NET_ADMIN);
+ * TUNSETCARRIER (Linux 5.0+, TUN_ENOTSUP before; the descriptor is the
+ * privilege: a program that holds it needs no CAP_NET_ADMIN);
  * Windows: the media status of a tap-windows6 adapter (the same switch
  * tun_device_set_up() turns there); TUN_ENOTSUP on wintun, macOS and the
  * BSDs, whose drivers set the link state themselves. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* `ip -j <args>` output, which must succeed. */
@@ -410,6 +411,49 @@ static void addresses_without_auto_route(void **state)
     tun_close(dev);
 }
 
+/* Without privilege: a route is refused with TUN_EPERM, naming the route
+ * and the fix; reading works, and so does the carrier, which belongs to
+ * whoever holds the descriptor. In a child that became nobody. */
+static void without_privilege(void **state)
+{
+    (void)state;
+    tun_device *dev = tun_test_open_tun("ctl8", "10.0.0.1", false);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(2);
+        tun_route r;
+        tun_stats st;
+        if (tun_route_parse(&r, "10.4.0.0", 16, NULL, 0) != 0)
+            _exit(3);
+        int rc = tun_device_add_route(dev, &r);
+        if (rc != TUN_EPERM || !strstr(tun_last_error(), "10.4.0.0/16") ||
+            !strstr(tun_last_error(), "CAP_NET_ADMIN")) {
+            fprintf(stderr, "route as nobody: %s: %s\n", tun_err_name(rc),
+                    tun_last_error());
+            _exit(4);
+        }
+        /* The descriptor is the privilege TUNSETCARRIER asks for. */
+        rc = tun_device_set_carrier(dev, false);
+        if (rc != 0) {
+            fprintf(stderr, "carrier as nobody: %s: %s\n", tun_err_name(rc),
+                    tun_last_error());
+            _exit(5);
+        }
+        if (tun_device_get_stats(dev, &st) != 0)
+            _exit(6);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_ip_lacks("route show dev ctl8", "10.4.0.0");
+    assert_ip_shows("link show dev ctl8", "NO-CARRIER");
+    tun_close(dev);
+}
+
 static void raw_handles_and_null_arguments(void **state)
 {
     (void)state;
@@ -443,6 +487,7 @@ int main(void)
         cmocka_unit_test(routes_match_ip),
         cmocka_unit_test(config_routes_come_with_open),
         cmocka_unit_test(addresses_without_auto_route),
+        cmocka_unit_test(without_privilege),
         cmocka_unit_test(raw_handles_and_null_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
