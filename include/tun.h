@@ -3,7 +3,8 @@
  *
  * One header, read top to bottom: versions, errors, addresses, the device
  * configuration (builder), opening a device, packet I/O, shutdown, run-time
- * queries and changes, the control plane (statistics, carrier, routes),
+ * queries and changes, the control plane (statistics, carrier, routes,
+ * events),
  * multi-queue, and the offload (batched) I/O.
  *
  * Conventions that hold for every function unless its comment says otherwise:
@@ -583,14 +584,15 @@ TUN_EXTERN int tun_device_remove_address(tun_device *dev,
 TUN_EXTERN int tun_device_get_flags(tun_device *dev, unsigned *flags);
 
 /* ------------------------------------------------------------------------
- * Control plane: statistics, carrier, routes
+ * Control plane: statistics, carrier, routes, events
  *
  * What a VPN or overlay needs besides addresses, without shelling out to
- * `ip`, `route` or `netsh`: the interface's counters, its carrier, and the
- * routes through it. As the run-time calls above, each talks to the kernel
- * at call time, is thread-safe, acts on the interface (the same through any
- * queue's handle), gives TUN_ENOTSUP on a TUN_FD_RAW handle, and on Linux
- * acts in the calling thread's network namespace.
+ * `ip`, `route` or `netsh`: the interface's counters, its carrier, the
+ * routes through it, and word of its changes. As the run-time calls above,
+ * each talks to the kernel at call time, is thread-safe (but for a
+ * tun_events object), acts on the interface (the same through any queue's
+ * handle), gives TUN_ENOTSUP on a TUN_FD_RAW handle, and on Linux acts in
+ * the calling thread's network namespace.
  * ------------------------------------------------------------------------ */
 
 /* The interface's counters as the system keeps them (every packet, not only
@@ -614,7 +616,8 @@ typedef struct tun_stats {
  * if_data64 (sysctl NET_RT_IFLIST2); FreeBSD, OpenBSD, NetBSD: if_data
  * (getifaddrs); Windows: GetIfEntry2 (unicast plus non-unicast packets,
  * discards as drops). A counter the system does not keep reads 0 (NetBSD
- * and macOS count no output drops). Errors: TUN_ENODEV. */
+ * counts no output drops; macOS's are its send queue's). Errors:
+ * TUN_ENODEV. */
 TUN_EXTERN int tun_device_get_stats(tun_device *dev, tun_stats *stats);
 
 /* Set the carrier (link) on or off, without deleting the device or taking
@@ -679,7 +682,8 @@ TUN_EXTERN int tun_route_format(const tun_route *r, char *buf, size_t size);
  * (Linux refuses IPv4 routes through a device that is down), TUN_EPERM,
  * TUN_EINVAL (a route tun_route_parse() would refuse; nothing is changed),
  * TUN_ENOTSUP (a table other than 0 outside Linux; a metric on macOS,
- * FreeBSD and NetBSD, whose routing tables have none). Linux removes the
+ * FreeBSD and NetBSD, whose routing tables have none; OpenBSD takes 1..63,
+ * its route priority, TUN_EINVAL above). Linux removes the
  * routes of an interface that goes down; Windows keeps them. */
 TUN_EXTERN int tun_device_add_route(tun_device *dev, const tun_route *r);
 /* Remove a route through the device: the one with the same family, dest,
