@@ -139,17 +139,23 @@ static void config_keeps_routes_once(void **state)
     tun_route b = parsed("10.1.0.0", 16, NULL, 5); /* another metric */
     assert_tun_ok(tun_config_add_route(cfg, &a));
     assert_tun_ok(tun_config_add_route(cfg, &b));
-    assert_int_equal(tun_config_add_route(cfg, &a), TUN_EEXIST);
-    assert_non_null(strstr(tun_last_error(), "10.1.0.0/16"));
     for (unsigned i = 1; i <= 20; i++) {
         tun_route r = parsed("10.0.0.0", 24, NULL, i);
         assert_tun_ok(tun_config_add_route(cfg, &r));
     }
+    assert_tun_ok(tun_config_validate(cfg));
+    assert_tun_ok(tun_config_set_auto_route(cfg, true));
+    tun_config_free(cfg);
+
+    /* Refusals, on a config of their own (a config may remember a failed
+     * setter). */
+    assert_tun_ok(tun_config_new(&cfg));
+    assert_tun_ok(tun_config_add_route(cfg, &a));
+    assert_int_equal(tun_config_add_route(cfg, &a), TUN_EEXIST);
+    assert_non_null(strstr(tun_last_error(), "10.1.0.0/16"));
     tun_route bad = a;
     bad.prefix = 33;
     assert_int_equal(tun_config_add_route(cfg, &bad), TUN_EINVAL);
-    assert_tun_ok(tun_config_validate(cfg));
-    assert_tun_ok(tun_config_set_auto_route(cfg, true));
 #if defined(_WIN32)
     assert_int_equal(tun_config_set_auto_route(cfg, false), TUN_ENOTSUP);
 #else
