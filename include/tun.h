@@ -683,7 +683,9 @@ TUN_EXTERN int tun_route_format(const tun_route *r, char *buf, size_t size);
  * TUN_EINVAL (a route tun_route_parse() would refuse; nothing is changed),
  * TUN_ENOTSUP (a table other than 0 outside Linux; a metric on macOS,
  * FreeBSD and NetBSD, whose routing tables have none; OpenBSD takes 1..63,
- * its route priority, TUN_EINVAL above). Linux removes the
+ * its route priority, TUN_EINVAL above; any route on iOS and tvOS, whose
+ * system routes a VPN's tunnel from NEPacketTunnelNetworkSettings). Linux
+ * removes the
  * routes of an interface that goes down; Windows keeps them. */
 TUN_EXTERN int tun_device_add_route(tun_device *dev, const tun_route *r);
 /* Remove a route through the device: the one with the same family, dest,
@@ -763,7 +765,8 @@ typedef struct tun_events tun_events;
  * overflows. *out is owned by the caller: tun_events_close() it before
  * tun_close(dev). The object is not thread-safe (one thread uses it); dev
  * may be used meanwhile. Errors: TUN_EINVAL, TUN_ENOTSUP (a TUN_FD_RAW
- * handle), TUN_ENOMEM, TUN_ENODEV, or the OS error of the subscription. */
+ * handle; iOS and tvOS, whose SDKs lack the routing socket's messages),
+ * TUN_ENOMEM, TUN_ENODEV, or the OS error of the subscription. */
 TUN_EXTERN int tun_events_open(tun_device *dev, tun_events **out);
 /* What to wait on for reading (a descriptor; on Windows an event HANDLE,
  * manual-reset, reset by tun_events_next()): it signals when changes may

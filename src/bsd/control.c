@@ -7,13 +7,24 @@
 #include "ifconfig.h"
 
 #include <net/if_dl.h>
-#include <net/route.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/sysctl.h>
 #if defined(__APPLE__)
 #include "../darwin/compat.h"
+#endif
+/* Xcode's iOS and tvOS SDKs have no net/route.h: there the system routes
+ * a VPN's tunnel (NEPacketTunnelNetworkSettings) and libtun has no route
+ * calls; the counters' message type is XNU's. */
+#if !defined(__APPLE__) || __has_include(<net/route.h>)
+#include <net/route.h>
+#define TUN_BSD_ROUTES 1
+#else
+#define TUN_BSD_ROUTES 0
+#endif
+#if defined(__APPLE__) && !defined(RTM_IFINFO2)
+#define RTM_IFINFO2 0x12
 #endif
 #if defined(__FreeBSD__)
 #include <sys/param.h> /* __FreeBSD_version */
@@ -28,38 +39,6 @@
 #else
 #define TUN_HAS_OQDROPS 0
 #endif
-
-/* Entries of the routing table that are not routes a user made or would
- * make through the device: link-layer (ARP/NDP) and cloned entries, the
- * interface's own, broadcast and multicast addresses, and macOS's
- * interface-scoped copies (used only by sockets bound to the interface). */
-#if defined(RTF_LLINFO)
-#define TUN_RTF_LLINFO RTF_LLINFO
-#else
-#define TUN_RTF_LLINFO 0
-#endif
-#if defined(RTF_WASCLONED)
-#define TUN_RTF_WASCLONED RTF_WASCLONED
-#else
-#define TUN_RTF_WASCLONED 0
-#endif
-#if defined(RTF_MULTICAST)
-#define TUN_RTF_MULTICAST RTF_MULTICAST
-#else
-#define TUN_RTF_MULTICAST 0
-#endif
-#if defined(RTF_IFSCOPE)
-#define TUN_RTF_IFSCOPE RTF_IFSCOPE
-#else
-#define TUN_RTF_IFSCOPE 0
-#endif
-#define TUN_RTF_NOT_A_ROUTE                                                    \
-    (TUN_RTF_LLINFO | TUN_RTF_WASCLONED | RTF_LOCAL | RTF_BROADCAST |          \
-     TUN_RTF_MULTICAST | TUN_RTF_IFSCOPE)
-
-/* The highest route priority OpenBSD takes (RTP_MAX); the other systems'
- * routing tables have no metric. */
-#define TUN_OPENBSD_PRIORITY_MAX 63
 
 /* A sysctl table read whole into *buf (free it), retried while it grows
  * between the size query and the read. */
@@ -190,6 +169,40 @@ int tun_backend_set_carrier(tun_device *dev, bool on)
 }
 
 /* ---- routes -------------------------------------------------------------- */
+
+#if TUN_BSD_ROUTES
+/* Entries of the routing table that are not routes a user made or would
+ * make through the device: link-layer (ARP/NDP) and cloned entries, the
+ * interface's own, broadcast and multicast addresses, and macOS's
+ * interface-scoped copies (used only by sockets bound to the interface). */
+#if defined(RTF_LLINFO)
+#define TUN_RTF_LLINFO RTF_LLINFO
+#else
+#define TUN_RTF_LLINFO 0
+#endif
+#if defined(RTF_WASCLONED)
+#define TUN_RTF_WASCLONED RTF_WASCLONED
+#else
+#define TUN_RTF_WASCLONED 0
+#endif
+#if defined(RTF_MULTICAST)
+#define TUN_RTF_MULTICAST RTF_MULTICAST
+#else
+#define TUN_RTF_MULTICAST 0
+#endif
+#if defined(RTF_IFSCOPE)
+#define TUN_RTF_IFSCOPE RTF_IFSCOPE
+#else
+#define TUN_RTF_IFSCOPE 0
+#endif
+#define TUN_RTF_NOT_A_ROUTE                                                    \
+    (TUN_RTF_LLINFO | TUN_RTF_WASCLONED | RTF_LOCAL | RTF_BROADCAST |          \
+     TUN_RTF_MULTICAST | TUN_RTF_IFSCOPE)
+
+/* The highest route priority OpenBSD takes (RTP_MAX); the other systems'
+ * routing tables have no metric. */
+#define TUN_OPENBSD_PRIORITY_MAX 63
+
 
 /* What a dump walk collects: all routes through ifindex into out (up to
  * capacity) and, when want is set, the first one it matches. */
@@ -326,3 +339,26 @@ int tun_backend_change_route(tun_device *dev, const tun_route *r, bool add)
     rc = tun_ifc_route_send(RTM_DELETE, ifindex, &c.match);
     return rc < 0 ? tun_bsd_route_failed(rc, "RTM_DELETE", &c.match) : 0;
 }
+#else
+int tun_backend_list_routes(tun_device *dev, tun_route *out, size_t capacity,
+                            size_t *count)
+{
+    (void)dev;
+    (void)out;
+    (void)capacity;
+    (void)count;
+    return tun_fail(TUN_ENOTSUP, "listing routes: this SDK has no routing "
+                    "socket (iOS and tvOS route a VPN's tunnel from its "
+                    "NEPacketTunnelNetworkSettings)");
+}
+
+int tun_backend_change_route(tun_device *dev, const tun_route *r, bool add)
+{
+    (void)dev;
+    (void)r;
+    return tun_fail(TUN_ENOTSUP, "%s a route: this SDK has no routing "
+                    "socket (iOS and tvOS route a VPN's tunnel from its "
+                    "NEPacketTunnelNetworkSettings)",
+                    add ? "adding" : "removing");
+}
+#endif

@@ -7,11 +7,18 @@
 #include "../unix/control.h"
 
 #include <fcntl.h>
-#include <net/route.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#if defined(__APPLE__)
+#include "../darwin/compat.h"
+#endif
+/* Xcode's iOS and tvOS SDKs have no net/route.h, whose message types a
+ * routing socket's reader needs: no events there. */
+#if !defined(__APPLE__) || __has_include(<net/route.h>)
+#include <net/route.h>
 
 struct tun_bsd_events {
     int fd;
@@ -109,3 +116,30 @@ void tun_backend_events_close(void *source)
     close(ev->fd);
     free(ev);
 }
+#else
+int tun_backend_events_open(tun_device *dev, void **source)
+{
+    (void)dev;
+    (void)source;
+    return tun_fail(TUN_ENOTSUP, "tun_events_open: this SDK has no routing "
+                    "socket messages (iOS, tvOS)");
+}
+
+tun_os_fd tun_backend_events_fd(const void *source)
+{
+    (void)source;
+    return -1;
+}
+
+int tun_backend_events_drain(void *source, tun_device *dev)
+{
+    (void)source;
+    (void)dev;
+    return 0;
+}
+
+void tun_backend_events_close(void *source)
+{
+    (void)source;
+}
+#endif

@@ -207,6 +207,19 @@ static void tun_ifc_sin6(struct sockaddr_in6 *sin6, const uint8_t *bytes)
 const struct tun_rt_layout tun_ifc_rt_layout = {TUN_RT_ALIGN, AF_INET, AF_INET6,
                                                 AF_LINK};
 
+/* What the route builder uses of <net/route.h> beyond what
+ * src/darwin/compat.h stands in for where an SDK lacks the header (iOS,
+ * tvOS): XNU's values. */
+#if !defined(RTF_GATEWAY)
+#define RTF_GATEWAY 0x2
+#endif
+#if !defined(RTF_HOST)
+#define RTF_HOST 0x4
+#endif
+#if !defined(RTA_IFP)
+#define RTA_IFP 0x10
+#endif
+
 /* A sockaddr of the route's family holding bytes (network order). */
 union tun_ifc_sa {
     struct sockaddr_in v4;
