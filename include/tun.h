@@ -685,8 +685,7 @@ TUN_EXTERN int tun_route_format(const tun_route *r, char *buf, size_t size);
  * FreeBSD and NetBSD, whose routing tables have none; OpenBSD takes 1..63,
  * its route priority, TUN_EINVAL above; any route on iOS and tvOS, whose
  * system routes a VPN's tunnel from NEPacketTunnelNetworkSettings). Linux
- * removes the
- * routes of an interface that goes down; Windows keeps them. */
+ * removes the routes of an interface that goes down; Windows keeps them. */
 TUN_EXTERN int tun_device_add_route(tun_device *dev, const tun_route *r);
 /* Remove a route through the device: the one with the same family, dest,
  * prefix and table, and, when set, gateway and metric (metric 0 and no
