@@ -710,7 +710,8 @@ TUN_EXTERN int tun_device_get_routes(tun_device *dev, tun_route *out,
  * given order. A failing route fails tun_open() as any other step does
  * (nothing is left behind). Errors: TUN_EINVAL (as tun_route_parse()),
  * TUN_EEXIST (the same route twice), TUN_ENOTSUP (a table other than 0
- * outside Linux), TUN_ENOMEM. */
+ * outside Linux), TUN_ENOTSUP / TUN_EINVAL for a metric the platform's
+ * table cannot hold (see tun_device_add_route()), TUN_ENOMEM. */
 TUN_EXTERN int tun_config_add_route(tun_config *cfg, const tun_route *r);
 /* Whether each address comes with its "automatic route" (default true):
  * the route to its subnet, or with a peer to the peer, that

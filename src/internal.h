@@ -140,6 +140,10 @@ size_t tun_format_ip(uint8_t family, const uint8_t *b, char *out);
 /* What tun_route_parse() refuses, for a route given as a struct: TUN_EINVAL
  * with a reason (and TUN_ENOTSUP for a table outside Linux). */
 int tun_check_route(const tun_route *r);
+/* What the platform's routing table cannot hold, for a route to be added
+ * (at open or at run time): a metric on macOS, FreeBSD and NetBSD
+ * (TUN_ENOTSUP), one above OpenBSD's highest priority (TUN_EINVAL). */
+int tun_check_route_metric(const tun_route *r);
 /* Whether two routes are the same entry: family, dest, prefix, table, and
  * gateway and metric where `pattern` sets them (a pattern's metric 0 and
  * missing gateway match any). */

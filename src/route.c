@@ -47,6 +47,27 @@ int tun_check_route(const tun_route *r)
     return 0;
 }
 
+/* OpenBSD's highest route priority (RTP_MAX), which takes the metric. */
+#define TUN_OPENBSD_PRIORITY_MAX 63
+
+int tun_check_route_metric(const tun_route *r)
+{
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__)
+    if (r->metric)
+        return tun_fail(TUN_ENOTSUP, "route metric %lu: this system's "
+                        "routing table has no route metric (use 0)",
+                        (unsigned long)r->metric);
+#elif defined(__OpenBSD__)
+    if (r->metric > TUN_OPENBSD_PRIORITY_MAX)
+        return tun_fail(TUN_EINVAL, "route metric %lu: OpenBSD route "
+                        "priorities go up to %d", (unsigned long)r->metric,
+                        TUN_OPENBSD_PRIORITY_MAX);
+#else
+    (void)r;
+#endif
+    return 0;
+}
+
 bool tun_route_matches(const tun_route *pattern, const tun_route *r)
 {
     size_t bytes = tun_route_bytes(pattern);
@@ -148,6 +169,8 @@ int tun_config_add_route(tun_config *cfg, const tun_route *r)
 {
     TUN_CONFIG_CHECK(cfg);
     int rc = tun_check_route(r);
+    if (rc == 0)
+        rc = tun_check_route_metric(r);
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < cfg->route_count; i++) {

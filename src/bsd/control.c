@@ -199,11 +199,6 @@ int tun_backend_set_carrier(tun_device *dev, bool on)
     (TUN_RTF_LLINFO | TUN_RTF_WASCLONED | RTF_LOCAL | RTF_BROADCAST |          \
      TUN_RTF_MULTICAST | TUN_RTF_IFSCOPE)
 
-/* The highest route priority OpenBSD takes (RTP_MAX); the other systems'
- * routing tables have no metric. */
-#define TUN_OPENBSD_PRIORITY_MAX 63
-
-
 /* What a dump walk collects: all routes through ifindex into out (up to
  * capacity) and, when want is set, the first one it matches. */
 struct tun_bsd_routes {
@@ -311,17 +306,6 @@ int tun_backend_change_route(tun_device *dev, const tun_route *r, bool add)
     unsigned ifindex = dev->io.ifindex;
     int rc;
     if (add) {
-#if defined(__OpenBSD__)
-        if (r->metric > TUN_OPENBSD_PRIORITY_MAX)
-            return tun_fail(TUN_EINVAL, "metric %lu: OpenBSD route "
-                            "priorities go up to %d",
-                            (unsigned long)r->metric, TUN_OPENBSD_PRIORITY_MAX);
-#else
-        if (r->metric)
-            return tun_fail(TUN_ENOTSUP, "metric %lu: this system's routing "
-                            "table has no route metric (use 0)",
-                            (unsigned long)r->metric);
-#endif
         rc = tun_ifc_route_send(RTM_ADD, ifindex, r);
         return rc < 0 ? tun_bsd_route_failed(rc, "RTM_ADD", r) : 0;
     }

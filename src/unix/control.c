@@ -37,6 +37,8 @@ static int tun_unix_change_route(tun_device *dev, const tun_route *r,
     int rc = tun_unix_need_interface(dev, what);
     if (rc == 0)
         rc = tun_check_route(r);
+    if (rc == 0 && add)
+        rc = tun_check_route_metric(r);
     if (rc < 0)
         return rc;
     if ((rc = tun_backend_change_route(dev, r, add)) < 0)
