@@ -6,7 +6,9 @@
  * walks a reply, and each is given to every parser.
  * Properties: no access outside the datagram; a parsed link has a
  * NUL-terminated name; an address has a known family and a prefix in range;
- * an error text is NUL-terminated within its buffer. */
+ * a route is one tun_check_route() accepts (no bit past its prefix); an
+ * error text is NUL-terminated within its buffer; the notification check
+ * answers 0, 1 or -EINVAL. */
 #include "fuzz.h"
 
 #include "linux/netlink.h"
@@ -25,6 +27,9 @@ static void parse_one(const struct nlmsghdr *hdr, size_t len, unsigned ifindex)
         FUZZ_CHECK(a.family == TUN_INET4 || a.family == TUN_INET6);
         FUZZ_CHECK(a.prefix <= (a.family == TUN_INET4 ? 32 : 128));
     }
+    tun_route r;
+    if (tun_nl_parse_route(hdr, len, ifindex, &r) == 1)
+        FUZZ_CHECK(tun_check_route(&r) == 0);
     char msg[64];
     memset(msg, 'x', sizeof(msg));
     if (tun_nl_parse_error(hdr, len, msg, sizeof(msg)) != -EINVAL)
@@ -41,6 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!buf)
         abort();
     memcpy(buf, data + 4, len);
+    /* The whole datagram as a batch of notifications. */
+    int concerns = tun_nl_event_concerns(buf, len, ifindex);
+    FUZZ_CHECK(concerns == 0 || concerns == 1 || concerns == -EINVAL);
     /* Message after message, at 4-byte steps, as long as a header fits. */
     for (size_t at = 0; len - at >= sizeof(struct nlmsghdr);) {
         /* buf is malloc-aligned and at a multiple of 4. */

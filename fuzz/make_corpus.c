@@ -158,5 +158,34 @@ int main(int argc, char **argv)
     netlink_seed("err-mtu-ip", nl_rec_ip_err_mtu, sizeof(nl_rec_ip_err_mtu));
     netlink_seed("err-exist-ip", nl_rec_ip_err_exist,
                  sizeof(nl_rec_ip_err_exist));
+    netlink_seed("route-dump-ip", nl_rec_ip_route_dump,
+                 sizeof(nl_rec_ip_route_dump));
+
+    /* Routing messages' sockaddrs (see fuzz_rtmsg.c): 10.1.0.0/16 on the
+     * link on macOS, default via 10.0.0.2 on FreeBSD, fd00:2::/48 via
+     * fe80::1 on NetBSD (each sockaddr padded to 8 bytes there). */
+    static const uint8_t rt_link[] = {
+        0, 7,
+        16, 2, 0, 0, 10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        20, 18, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        6, 0, 0, 0, 255, 255, 0, 0,
+    };
+    static const uint8_t rt_default[] = {
+        1, 7,
+        16, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        16, 2, 0, 0, 10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0,
+    };
+    static const uint8_t rt_v6[] = {
+        2, 7,
+        28, 24, 0, 0, 0, 0, 0, 0, 0xfd, 0, 0, 2, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        28, 24, 0, 0, 0, 0, 0, 0, 0xfe, 0x80, 0, 7, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+        14, 24, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 0, 0,
+    };
+    write_seed("rtmsg", "link-macos", rt_link, sizeof(rt_link));
+    write_seed("rtmsg", "default-freebsd", rt_default, sizeof(rt_default));
+    write_seed("rtmsg", "ipv6-netbsd", rt_v6, sizeof(rt_v6));
     return 0;
 }

@@ -3,7 +3,8 @@
  *
  * One header, read top to bottom: versions, errors, the diagnostic log,
  * addresses, the device configuration (builder), opening a device, packet
- * I/O, shutdown, run-time queries and changes, multi-queue, and the offload
+ * I/O, shutdown, run-time queries and changes, the control plane
+ * (statistics, carrier, routes, events), multi-queue, and the offload
  * (batched) I/O.
  *
  * Conventions that hold for every function unless its comment says otherwise:
@@ -97,6 +98,9 @@ TUN_EXTERN const char *tun_version_string(void);
 #define TUN_ETIMEDOUT (-ETIMEDOUT)       /* a timeout expired */
 #define TUN_ECANCELED (-ECANCELED)       /* tun_interrupt() was called */
 #define TUN_EMFILE (-EMFILE)             /* too many open descriptors */
+#define TUN_ENETUNREACH (-ENETUNREACH) /* a route's gateway is not
+                                            reachable through the device */
+#define TUN_ENETDOWN (-ENETDOWN)         /* the interface is down */
 
 /* A short generic text for an error code, e.g. "device is gone". Static
  * storage; unknown codes give "unknown error". Thread-safe. */
@@ -417,7 +421,8 @@ typedef int tun_os_fd;
  * with tun_close(). First the failure the config keeps, if a setter failed
  * (see "Configuration"): its code, nothing opened. The steps, in order: open
  * the device, set owner/group, MAC, MTU, transmit queue length, addresses,
- * the link state (tun_config_set_up()), and last persist. A device that
+ * the link state (tun_config_set_up()), routes (tun_config_add_route()),
+ * and last persist. A device that
  * this call did not set up for offload never hands over super-packets
  * (Linux: attaching without offload switches off the offloads a persistent
  * device kept from an earlier handle).
@@ -760,6 +765,203 @@ TUN_EXTERN int tun_device_set_dns_servers(tun_device *dev,
  * on the interface), TUN_EPERM. */
 TUN_EXTERN int tun_device_get_ipv6_mtu(tun_device *dev, unsigned *mtu);
 TUN_EXTERN int tun_device_set_ipv6_mtu(tun_device *dev, unsigned mtu);
+
+/* ------------------------------------------------------------------------
+ * Control plane: statistics, carrier, routes, events
+ *
+ * What a VPN or overlay needs besides addresses, without shelling out to
+ * `ip`, `route` or `netsh`: the interface's counters, its carrier, the
+ * routes through it, and word of its changes. As the run-time calls above,
+ * each talks to the kernel at call time, is thread-safe (but for a
+ * tun_events object), acts on the interface (the same through any queue's
+ * handle), gives TUN_ENOTSUP on a TUN_FD_RAW handle, and on Linux acts in
+ * the calling thread's network namespace.
+ * ------------------------------------------------------------------------ */
+
+/* The interface's counters as the system keeps them (every packet, not only
+ * those libtun moved), 64-bit on every platform. "rx" is what the system
+ * received from the device, that is what the application wrote; "tx" is
+ * what the system sent into the device, what the application reads: the
+ * columns of `ip -s link`. errors are packets the driver found malformed,
+ * dropped those discarded for lack of room or of a reader. */
+typedef struct tun_stats {
+    uint64_t rx_packets;
+    uint64_t rx_bytes;
+    uint64_t rx_errors;
+    uint64_t rx_dropped;
+    uint64_t tx_packets;
+    uint64_t tx_bytes;
+    uint64_t tx_errors;
+    uint64_t tx_dropped;
+} tun_stats;
+
+/* Read the counters into *stats. Linux: IFLA_STATS64 (rtnetlink); macOS:
+ * if_data64 (sysctl NET_RT_IFLIST2); FreeBSD, OpenBSD, NetBSD: if_data
+ * (getifaddrs); Windows: GetIfEntry2 (unicast plus non-unicast packets,
+ * discards as drops). A counter the system does not keep reads 0 (NetBSD
+ * counts no output drops; macOS's are its send queue's). Errors:
+ * TUN_ENODEV. */
+TUN_EXTERN int tun_device_get_stats(tun_device *dev, tun_stats *stats);
+
+/* Set the carrier (link) on or off, without deleting the device or taking
+ * it down: a VPN says "peer unreachable" with off, and the system then
+ * treats the link as down (routes through it are not used, `ip link` shows
+ * NO-CARRIER) until on. A new device has its carrier on. Linux:
+ * TUNSETCARRIER (Linux 5.0+, TUN_ENOTSUP before; the descriptor is the
+ * privilege: a program that holds it needs no CAP_NET_ADMIN);
+ * Windows: the media status of a tap-windows6 adapter (the same switch
+ * tun_device_set_up() turns there); TUN_ENOTSUP on wintun, macOS and the
+ * BSDs, whose drivers set the link state themselves. */
+TUN_EXTERN int tun_device_set_carrier(tun_device *dev, bool on);
+/* Whether the carrier is on. Linux: IFLA_CARRIER; FreeBSD, OpenBSD,
+ * NetBSD: the link state (unknown counts as on); macOS: IFF_RUNNING;
+ * Windows: the media connect state. */
+TUN_EXTERN int tun_device_get_carrier(tun_device *dev, bool *on);
+
+/* A route through the device: plain data, copy it freely. dest holds the
+ * network (network order, IPv4 in the first 4 bytes) with no bit set past
+ * prefix; gateway, when has_gateway is 1, is the next hop, of the same
+ * family (on a TAP device a router on the link; on a TUN device any
+ * address makes no difference to where packets go, but the kernel still
+ * wants it reachable). metric 0 is the system's default (Linux: 0 for
+ * IPv4, 1024 for IPv6, and listing shows what the kernel chose). table is
+ * Linux's routing table, 0 for the main one (other platforms: 0 only). */
+typedef struct tun_route {
+    uint8_t family;      /* TUN_INET4 or TUN_INET6 */
+    uint8_t prefix;      /* 0..32 or 0..128; 0 with dest 0 is the default */
+    uint8_t has_gateway; /* 1 if gateway is set */
+    uint8_t dest[16];
+    uint8_t gateway[16];
+    uint32_t metric;
+    uint32_t table;
+} tun_route;
+
+/* Buffer size that tun_route_format() never exceeds, NUL included. */
+#define TUN_ROUTESTRLEN 160
+
+/* Fill *out from text: dest "10.1.0.0" or "fd00:1::" (the family is taken
+ * from it) with prefix 0..32 or 0..128, gateway (may be NULL) of the same
+ * family, metric (0: the default); table 0. Errors: TUN_EINVAL for
+ * unparsable text, a prefix longer than the family allows, a gateway of
+ * the other family, or dest with bits set past the prefix ("10.1.0.1/16":
+ * write the network). Thread-safe. */
+TUN_EXTERN int tun_route_parse(tun_route *out, const char *dest,
+                               unsigned prefix, const char *gateway,
+                               unsigned metric);
+/* Write "10.1.0.0/16", "default via 10.0.0.2 metric 5", "fd00::/64 table
+ * 100"... into buf (the words of `ip route`). Returns the length written,
+ * TUN_ENOBUFS when size is too small (TUN_ROUTESTRLEN always suffices),
+ * TUN_EINVAL for a route tun_route_parse() would refuse. Thread-safe. */
+TUN_EXTERN int tun_route_format(const tun_route *r, char *buf, size_t size);
+
+/* Add a route through the device, at once. Linux: RTM_NEWROUTE with the
+ * device as output interface (RTA_OIF), the metric as RTA_PRIORITY, in the
+ * main table unless table is set; macOS and the BSDs: RTM_ADD on the
+ * routing socket, on the interface (RTA_IFP, or the interface itself as
+ * gateway for a route without one); Windows: CreateIpForwardEntry2.
+ * Errors name the route and the system's reason: TUN_EEXIST (the same
+ * route is there), TUN_ENETUNREACH (the gateway is not reachable through
+ * the device: add an address whose subnet holds it first), TUN_ENETDOWN
+ * (Linux refuses IPv4 routes through a device that is down), TUN_EPERM,
+ * TUN_EINVAL (a route tun_route_parse() would refuse; nothing is changed),
+ * TUN_ENOTSUP (a table other than 0 outside Linux; a metric on macOS,
+ * FreeBSD and NetBSD, whose routing tables have none; OpenBSD takes 1..63,
+ * its route priority, TUN_EINVAL above; any route on iOS and tvOS, whose
+ * system routes a VPN's tunnel from NEPacketTunnelNetworkSettings). Linux
+ * removes the routes of an interface that goes down; Windows keeps them. */
+TUN_EXTERN int tun_device_add_route(tun_device *dev, const tun_route *r);
+/* Remove a route through the device: the one with the same family, dest,
+ * prefix and table, and, when set, gateway and metric (metric 0 and no
+ * gateway match any). Routes through other interfaces are never touched.
+ * Errors: TUN_ENOENT (no such route through the device), TUN_EINVAL,
+ * TUN_EPERM. */
+TUN_EXTERN int tun_device_remove_route(tun_device *dev, const tun_route *r);
+/* List the routes through the device, IPv4 and IPv6, including those the
+ * system added itself (the subnet route of an address, Linux's fe80::/64,
+ * Windows' host and multicast routes): Linux every table but the local one
+ * (the kernel's routes to its own addresses), unicast routes with one next
+ * hop; macOS and the BSDs the routing table's entries on the interface
+ * (no cloned or link-layer entries); Windows GetIpForwardTable2. Writes at
+ * most capacity entries to out (may be NULL when capacity is 0) and the
+ * total number in *count. Errors: TUN_ENOBUFS when capacity was too small
+ * (the first capacity entries are written; call again with *count). */
+TUN_EXTERN int tun_device_get_routes(tun_device *dev, tun_route *out,
+                                     size_t capacity, size_t *count);
+
+/* Add a route for tun_open() to add once the interface is up, after the
+ * addresses (a gateway is usually reachable through one of them), in the
+ * given order. A failing route fails tun_open() as any other step does
+ * (nothing is left behind). Errors: TUN_EINVAL (as tun_route_parse()),
+ * TUN_EEXIST (the same route twice), TUN_ENOTSUP (a table other than 0
+ * outside Linux), TUN_ENOTSUP / TUN_EINVAL for a metric the platform's
+ * table cannot hold (see tun_device_add_route()), TUN_ENOMEM. */
+TUN_EXTERN int tun_config_add_route(tun_config *cfg, const tun_route *r);
+/* Whether each address comes with its "automatic route" (default true):
+ * the route to its subnet, or with a peer to the peer, that
+ * tun_config_add_address() describes. With false, addresses are added
+ * without it, at open and later through this handle (not through one
+ * from tun_open_fd()), so that the application routes only what it asks
+ * for with tun_config_add_route() and tun_device_add_route() (tun-rs calls
+ * this associate_route). Linux: IFA_F_NOPREFIXROUTE (Linux 4.4+); macOS
+ * and the BSDs: libtun does not add the subnet route of a point-to-point
+ * device, while the routes these kernels make themselves stay (the
+ * peer's host route, a TAP device's subnet). Errors: TUN_ENOTSUP for
+ * false on Windows, which routes every address's prefix itself. */
+TUN_EXTERN int tun_config_set_auto_route(tun_config *cfg, bool on);
+
+/* What changed on the interface (see tun_events_next()). */
+typedef enum tun_event_type {
+    TUN_EVENT_UP = 1,          /* administratively up */
+    TUN_EVENT_DOWN,            /* administratively down */
+    TUN_EVENT_CARRIER_ON,
+    TUN_EVENT_CARRIER_OFF,
+    TUN_EVENT_MTU,             /* the MTU changed: mtu is the new one */
+    TUN_EVENT_RENAME,          /* the name changed: name is the new one */
+    TUN_EVENT_ADDRESS_ADDED,   /* address was added */
+    TUN_EVENT_ADDRESS_REMOVED, /* address was removed */
+    TUN_EVENT_DELETED          /* the interface is gone (the last event) */
+} tun_event_type;
+
+/* One change. Plain data; only the member its type names is set. */
+typedef struct tun_event {
+    tun_event_type type;
+    unsigned mtu;
+    tun_address address;
+    char name[TUN_NAME_MAX];
+} tun_event;
+
+/* A subscription to the interface's changes, made by tun_events_open(). */
+typedef struct tun_events tun_events;
+
+/* Subscribe to the changes of dev's interface, whoever makes them (libtun,
+ * `ip`, `ifconfig`, `netsh`, the system): link up/down, carrier, MTU,
+ * rename, addresses added and removed, deletion. Linux: an rtnetlink
+ * socket joined to the link and IPv4/IPv6 address groups (opened in the
+ * calling thread's namespace); macOS and the BSDs: a routing socket
+ * (RTM_IFINFO, RTM_NEWADDR, RTM_DELADDR, RTM_IFANNOUNCE); Windows:
+ * NotifyIpInterfaceChange and NotifyUnicastIpAddressChange setting an
+ * event. Each notification about the interface makes libtun read its state
+ * again and report the differences from the state it last saw, in this
+ * order: deleted, rename, MTU, up/down, carrier, addresses removed, added;
+ * so several changes between two reads may come as one (down then up
+ * again is no event), and nothing is lost when the system's queue
+ * overflows. *out is owned by the caller: tun_events_close() it before
+ * tun_close(dev). The object is not thread-safe (one thread uses it); dev
+ * may be used meanwhile. Errors: TUN_EINVAL, TUN_ENOTSUP (a TUN_FD_RAW
+ * handle; iOS and tvOS, whose SDKs lack the routing socket's messages),
+ * TUN_ENOMEM, TUN_ENODEV, or the OS error of the subscription. */
+TUN_EXTERN int tun_events_open(tun_device *dev, tun_events **out);
+/* What to wait on for reading (a descriptor; on Windows an event HANDLE,
+ * manual-reset, reset by tun_events_next()): it signals when changes may
+ * be waiting. Owned by the object; -1 (NULL on Windows) for NULL. */
+TUN_EXTERN tun_os_fd tun_events_fd(const tun_events *ev);
+/* The next change, without blocking: 0 with *event set, or TUN_EAGAIN when
+ * none is waiting (call it until TUN_EAGAIN each time tun_events_fd()
+ * signals, as with tun_read()). After TUN_EVENT_DELETED only TUN_EAGAIN
+ * follows. Errors: TUN_EINVAL, or the OS error of reading the state. */
+TUN_EXTERN int tun_events_next(tun_events *ev, tun_event *event);
+/* End the subscription and free it; NULL is ignored. */
+TUN_EXTERN void tun_events_close(tun_events *ev);
 
 /* ------------------------------------------------------------------------
  * Multi-queue (Linux)

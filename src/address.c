@@ -161,7 +161,7 @@ int tun_address_parse(tun_address *out, const char *addr, unsigned prefix,
     return 0;
 }
 
-static size_t tun_format_ip(uint8_t family, const uint8_t *b, char *out)
+size_t tun_format_ip(uint8_t family, const uint8_t *b, char *out)
 {
     if (family == TUN_INET4)
         return (size_t)sprintf(out, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);

@@ -117,6 +117,7 @@ void tun_config_free(tun_config *cfg)
     if (!cfg)
         return;
     free(cfg->addresses);
+    free(cfg->routes);
     free(cfg);
 }
 

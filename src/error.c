@@ -32,6 +32,8 @@ static const struct tun_error_info {
     {TUN_ETIMEDOUT, "TUN_ETIMEDOUT", "timed out"},
     {TUN_ECANCELED, "TUN_ECANCELED", "interrupted by tun_interrupt()"},
     {TUN_EMFILE, "TUN_EMFILE", "too many open descriptors"},
+    {TUN_ENETUNREACH, "TUN_ENETUNREACH", "gateway not reachable"},
+    {TUN_ENETDOWN, "TUN_ENETDOWN", "interface is down"},
 };
 
 static const struct tun_error_info *tun_error_find(int err)

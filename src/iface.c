@@ -1,6 +1,7 @@
 /* Interface helpers with no OS calls (see iface.h). */
 #include "iface.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,3 +124,91 @@ int tun_find_utun_fd(int *fd)
                     "systems only");
 }
 #endif
+
+/* Where the address bytes start in a sockaddr_in / sockaddr_in6 (after
+ * length, family, port, and for IPv6 the flow label). */
+#define TUN_SIN_ADDR_OFFSET 4
+#define TUN_SIN6_ADDR_OFFSET 8
+
+/* Copy the address bytes of a sockaddr of sa_len bytes into out (bytes
+ * long); a short sockaddr (a netmask cut after its last non-zero byte)
+ * gives zeros for the rest. */
+static void tun_iface_sa_bytes(const uint8_t *sa, size_t sa_len, size_t bytes,
+                               uint8_t *out)
+{
+    size_t offset = bytes == 4 ? TUN_SIN_ADDR_OFFSET : TUN_SIN6_ADDR_OFFSET;
+    memset(out, 0, bytes);
+    if (sa_len > offset) {
+        size_t n = sa_len - offset < bytes ? sa_len - offset : bytes;
+        memcpy(out, sa + offset, n);
+    }
+}
+
+static void tun_iface_clear_scope(uint8_t *a, size_t bytes)
+{
+    if (bytes == 16 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+        a[2] = a[3] = 0;
+}
+
+int tun_iface_route_sockaddrs(const uint8_t *p, size_t len, unsigned addrs,
+                              const struct tun_rt_layout *layout,
+                              tun_route *out)
+{
+    const uint8_t *sa[3] = {NULL, NULL, NULL}; /* dst, gateway, netmask */
+    size_t sa_len[3] = {0, 0, 0};
+    for (unsigned bit = 0; bit < 3; bit++) {
+        if (!(addrs & (1u << bit)))
+            continue;
+        if (len == 0)
+            return -EINVAL;
+        size_t n = p[0];
+        if (n > len)
+            return -EINVAL;
+        sa[bit] = p;
+        sa_len[bit] = n;
+        size_t step = n ? ((n - 1) | (layout->align - 1)) + 1 : layout->align;
+        if (step > len)
+            step = len;
+        p += step;
+        len -= step;
+    }
+    if (!sa[0] || sa_len[0] < 2)
+        return sa[0] ? -EINVAL : 0;
+    tun_route r;
+    memset(&r, 0, sizeof(r));
+    size_t bytes;
+    if (sa[0][1] == layout->af_inet && sa_len[0] >= TUN_SIN_ADDR_OFFSET + 4) {
+        r.family = TUN_INET4;
+        bytes = 4;
+    } else if (sa[0][1] == layout->af_inet6 &&
+               sa_len[0] >= TUN_SIN6_ADDR_OFFSET + 16) {
+        r.family = TUN_INET6;
+        bytes = 16;
+    } else {
+        return 0;
+    }
+    tun_iface_sa_bytes(sa[0], sa_len[0], bytes, r.dest);
+    tun_iface_clear_scope(r.dest, bytes);
+    int prefix = (int)bytes * 8;
+    if (sa[2]) {
+        uint8_t mask[16];
+        tun_iface_sa_bytes(sa[2], sa_len[2], bytes, mask);
+        if ((prefix = tun_iface_mask_prefix(mask, bytes)) < 0)
+            return 0;
+    }
+    r.prefix = (uint8_t)prefix;
+    for (size_t i = r.prefix; i < bytes * 8; i++)
+        r.dest[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+    if (sa[1] && sa_len[1] >= 2 && sa[1][1] != layout->af_link) {
+        size_t need = bytes == 4 ? TUN_SIN_ADDR_OFFSET + 4
+                                 : TUN_SIN6_ADDR_OFFSET + 16;
+        if (sa[1][1] != sa[0][1] || sa_len[1] < need)
+            return 0;
+        tun_iface_sa_bytes(sa[1], sa_len[1], bytes, r.gateway);
+        tun_iface_clear_scope(r.gateway, bytes);
+        static const uint8_t zero[16];
+        r.has_gateway = memcmp(r.gateway, zero, bytes) != 0;
+    }
+    *out = r;
+    return 1;
+}

@@ -58,4 +58,31 @@ typedef bool tun_iface_fd_probe(void *arg, int fd);
 int tun_iface_find_fd(int limit, tun_iface_fd_probe *probe, void *arg,
                       int *fd);
 
+/* How a system lays out the addresses of a routing-socket message
+ * (rt_msghdr and what follows it): each sockaddr starts with its length
+ * and family bytes and is padded to `align` bytes (a zero length still
+ * takes `align`); the AF_* numbers differ between systems. */
+struct tun_rt_layout {
+    size_t align;
+    uint8_t af_inet, af_inet6, af_link;
+};
+
+/* The rtm_addrs bits libtun reads, the same on every BSD and macOS. */
+#define TUN_RTA_DST 0x1
+#define TUN_RTA_GATEWAY 0x2
+#define TUN_RTA_NETMASK 0x4
+
+/* The route that the addresses of one routing message describe: p holds
+ * len bytes from the first sockaddr, addrs is the message's rtm_addrs.
+ * The destination (IPv4 or IPv6) and netmask give dest and prefix (no
+ * netmask: a host route), an IP gateway of the same family has_gateway
+ * (a link-level gateway means "on the link": none); metric and table are
+ * 0. KAME's scope in bytes 2-3 of a link-local address is cleared. Returns
+ * 1 with *out set, 0 for a route no tun_route describes (another family,
+ * a gateway of another family, a netmask with holes), -EINVAL when a
+ * sockaddr runs past len. */
+int tun_iface_route_sockaddrs(const uint8_t *p, size_t len, unsigned addrs,
+                              const struct tun_rt_layout *layout,
+                              tun_route *out);
+
 #endif

@@ -30,6 +30,10 @@ struct tun_config {
      * setter: what tun_config_validate() and tun_open() report. */
     int error;
     char error_reason[512];
+    bool no_auto_route; /* tun_config_set_auto_route(false) */
+    tun_route *routes; /* tun_config_add_route(), added after "up" */
+    size_t route_count;
+    size_t route_capacity;
 #if defined(_WIN32)
     /* The Windows options (src/win/config.c); "" or 0 means the default. */
     char wintun_dll[TUN_NAME_MAX];
@@ -162,5 +166,40 @@ unsigned tun_handle_flags(tun_device *dev);
 /* Whether the two addresses name the same interface address (family and
  * address bytes; prefix and peer ignored). */
 bool tun_address_same(const tun_address *a, const tun_address *b);
+
+/* Write an IP address of the family (TUN_INET4/6) as inet_ntop() does into
+ * out (room for 46 bytes); returns its length. */
+size_t tun_format_ip(uint8_t family, const uint8_t *b, char *out);
+
+/* ---- the control plane (src/route.c) ---- */
+
+/* What tun_route_parse() refuses, for a route given as a struct: TUN_EINVAL
+ * with a reason (and TUN_ENOTSUP for a table outside Linux). */
+int tun_check_route(const tun_route *r);
+/* What the platform's routing table cannot hold, for a route to be added
+ * (at open or at run time): a metric on macOS, FreeBSD and NetBSD
+ * (TUN_ENOTSUP), one above OpenBSD's highest priority (TUN_EINVAL). */
+int tun_check_route_metric(const tun_route *r);
+/* Whether two routes are the same entry: family, dest, prefix, table, and
+ * gateway and metric where `pattern` sets them (a pattern's metric 0 and
+ * missing gateway match any). */
+bool tun_route_matches(const tun_route *pattern, const tun_route *r);
+/* tun_route_format() into a buffer that always suffices, for reasons. */
+const char *tun_route_text(const tun_route *r, char text[TUN_ROUTESTRLEN]);
+/* The change notifications of each backend, behind tun_events_*()
+ * (src/events.c reads the state and reports differences): subscribe for
+ * dev's interface into *source (records a reason on failure), the object
+ * to wait on, and drain: read every pending notification without
+ * blocking, returning 1 when one may concern dev's interface (or some were
+ * lost), 0 when there was none about it, or an error. */
+int tun_backend_events_open(tun_device *dev, void **source);
+tun_os_fd tun_backend_events_fd(const void *source);
+int tun_backend_events_drain(void *source, tun_device *dev);
+void tun_backend_events_close(void *source);
+
+/* Append *item (size bytes) to a growing array of *count items and room
+ * for *capacity; TUN_ENOMEM with a reason naming what. */
+int tun_array_push(void **items, size_t *count, size_t *capacity,
+                   size_t size, const void *item, const char *what);
 
 #endif

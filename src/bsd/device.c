@@ -2,6 +2,7 @@
  * (see device.h): everything after the device is open. */
 #include "device.h"
 #include "ifconfig.h"
+#include "../unix/control.h"
 #include "../iface.h"
 
 #include <arpa/inet.h>
@@ -86,9 +87,11 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
                      (rc = tun_ifc_set_mtu(name, cfg->mtu)) < 0))
         return tun_fail(rc, "setting MTU %u on %s: %s", cfg->mtu, name,
                         tun_last_error());
+    dev->no_auto_route = cfg->no_auto_route;
     for (size_t i = 0; i < cfg->address_count; i++) {
         const tun_address *a = &cfg->addresses[i];
-        rc = tun_ifc_add_address(name, dev->io.ifindex, dev->point_to_point, a);
+        rc = tun_ifc_add_address(name, dev->io.ifindex, dev->point_to_point,
+                                 !dev->no_auto_route, a);
         if (rc < 0) {
             char text[TUN_ADDRSTRLEN];
             tun_address_format(a, text, sizeof(text));
@@ -102,7 +105,8 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
     if (cfg->up != TUN_LINK_INHERIT && (rc = tun_ifc_set_up(name, up)) < 0)
         return tun_fail(rc, "bringing %s %s: %s", name, up ? "up" : "down",
                         tun_last_error());
-    return 0;
+    size_t routes_added;
+    return tun_unix_add_config_routes(dev, cfg, name, &routes_added);
 }
 
 int tun_backend_get_persist(tun_device *dev, bool *persist)
@@ -384,7 +388,10 @@ int tun_backend_change_address(tun_device *dev, const tun_address *a,
     if (rc < 0)
         return rc;
     return add ? tun_ifc_add_address(name, dev->io.ifindex,
-                                     dev->point_to_point, a)
+                                     dev->point_to_point,
+                                     !dev->no_auto_route, a)
                : tun_ifc_remove_address(name, dev->io.ifindex,
-                                        dev->point_to_point, a);
+                                        dev->point_to_point &&
+                                            !dev->no_auto_route,
+                                        a);
 }

@@ -36,6 +36,7 @@ struct tun_device {
     const struct tun_device_ops *ops; /* NULL: all defaults */
     bool family_header;     /* the descriptor's packets carry the header */
     bool point_to_point;    /* tun/utun: libtun adds the subnet route */
+    bool no_auto_route;     /* ...unless tun_config_set_auto_route(false) */
     bool destroy_on_close;  /* SIOCIFDESTROY the interface at tun_close() */
     bool transient;         /* FreeBSD: TUNSTRANSIENT is on, the kernel
                                destroys the interface at its last close */

@@ -112,11 +112,8 @@ int tun_ifc_set_mtu(const char *name, unsigned mtu)
     return rc;
 }
 
-/* The interface's link-level entry of getifaddrs(): its type (IFT_*) and,
- * when it is 6 bytes long, its Ethernet address (mac may be NULL).
- * TUN_ENODEV when there is no such entry. */
-static int tun_ifc_link(const char *name, unsigned *type, uint8_t *mac,
-                        bool *has_mac)
+int tun_ifc_link(const char *name, unsigned *type, uint8_t *mac,
+                 bool *has_mac, struct if_data *data)
 {
     struct ifaddrs *all;
     if (getifaddrs(&all) != 0)
@@ -132,6 +129,8 @@ static int tun_ifc_link(const char *name, unsigned *type, uint8_t *mac,
         *has_mac = dl->sdl_alen == 6;
         if (*has_mac && mac)
             memcpy(mac, LLADDR(dl), 6);
+        if (data && i->ifa_data)
+            memcpy(data, i->ifa_data, sizeof(*data));
     }
     freeifaddrs(all);
     if (!found)
@@ -144,7 +143,7 @@ int tun_ifc_get_mac(const char *name, uint8_t mac[6])
 {
     unsigned type;
     bool has_mac;
-    int rc = tun_ifc_link(name, &type, mac, &has_mac);
+    int rc = tun_ifc_link(name, &type, mac, &has_mac, NULL);
     if (rc == 0 && !has_mac)
         return tun_fail(TUN_ENODEV, "%s has no Ethernet address", name);
     return rc;
@@ -154,7 +153,7 @@ int tun_ifc_is_ethernet(const char *name, bool *ethernet)
 {
     unsigned type;
     bool has_mac;
-    int rc = tun_ifc_link(name, &type, NULL, &has_mac);
+    int rc = tun_ifc_link(name, &type, NULL, &has_mac, NULL);
     if (rc == 0)
         *ethernet = type == IFT_ETHER;
     return rc;
@@ -224,74 +223,123 @@ static void tun_ifc_sin6(struct sockaddr_in6 *sin6, const uint8_t *bytes)
 #define TUN_RT_ROUNDUP(n)                                                      \
     ((n) > 0 ? (1 + (((n) - 1) | (TUN_RT_ALIGN - 1))) : TUN_RT_ALIGN)
 
+const struct tun_rt_layout tun_ifc_rt_layout = {TUN_RT_ALIGN, AF_INET, AF_INET6,
+                                                AF_LINK};
+
+/* What the route builder uses of <net/route.h> beyond what
+ * src/darwin/compat.h stands in for where an SDK lacks the header (iOS,
+ * tvOS): XNU's values. */
+#if !defined(RTF_GATEWAY)
+#define RTF_GATEWAY 0x2
+#endif
+#if !defined(RTF_HOST)
+#define RTF_HOST 0x4
+#endif
+#if !defined(RTA_IFP)
+#define RTA_IFP 0x10
+#endif
+
+/* A sockaddr of the route's family holding bytes (network order). */
+union tun_ifc_sa {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+};
+
+static size_t tun_ifc_sa_of(uint8_t family, const uint8_t *bytes,
+                            union tun_ifc_sa *sa)
+{
+    if (family == TUN_INET4) {
+        tun_ifc_sin(&sa->v4, bytes);
+        return sizeof(sa->v4);
+    }
+    tun_ifc_sin6(&sa->v6, bytes);
+    return sizeof(sa->v6);
+}
+
+/* Append one sockaddr of len bytes at *p, padded as the kernel reads it. */
+static void tun_ifc_rt_put(uint8_t **p, const void *sa, size_t len)
+{
+    memcpy(*p, sa, len);
+    *p += TUN_RT_ROUNDUP(len);
+}
+
+int tun_ifc_route_send(int type, unsigned ifindex, const tun_route *r)
+{
+    struct {
+        struct rt_msghdr hdr;
+        uint8_t space[4 * 128];
+    } msg;
+    memset(&msg, 0, sizeof(msg));
+    union tun_ifc_sa sa;
+    struct sockaddr_dl link;
+    memset(&link, 0, sizeof(link));
+    link.sdl_len = sizeof(link);
+    link.sdl_family = AF_LINK;
+    link.sdl_index = (unsigned short)ifindex;
+    unsigned full = r->family == TUN_INET4 ? 32 : 128;
+    int flags = RTF_UP | RTF_STATIC;
+    int addrs = RTA_DST | RTA_GATEWAY;
+
+    /* In the order of the RTA_* bits: destination, gateway (the next hop,
+     * or the interface itself: route(8)'s "-interface"), netmask (none for
+     * a host route), and with a next hop the interface as RTA_IFP. */
+    uint8_t *p = msg.space;
+    tun_ifc_rt_put(&p, &sa, tun_ifc_sa_of(r->family, r->dest, &sa));
+    if (r->has_gateway) {
+        flags |= RTF_GATEWAY;
+        tun_ifc_rt_put(&p, &sa, tun_ifc_sa_of(r->family, r->gateway, &sa));
+    } else {
+        tun_ifc_rt_put(&p, &link, sizeof(link));
+    }
+    if (r->prefix < full) {
+        uint8_t mask[16];
+        tun_iface_prefix_mask(r->prefix, mask, full / 8);
+        addrs |= RTA_NETMASK;
+        tun_ifc_rt_put(&p, &sa, tun_ifc_sa_of(r->family, mask, &sa));
+    } else {
+        flags |= RTF_HOST;
+    }
+    if (r->has_gateway) {
+        addrs |= RTA_IFP;
+        tun_ifc_rt_put(&p, &link, sizeof(link));
+    }
+    msg.hdr.rtm_msglen = (unsigned short)(p - (uint8_t *)&msg);
+    msg.hdr.rtm_version = RTM_VERSION;
+    msg.hdr.rtm_type = (unsigned char)type;
+    msg.hdr.rtm_flags = flags;
+    msg.hdr.rtm_addrs = addrs;
+    msg.hdr.rtm_seq = 1;
+#if defined(__OpenBSD__)
+    msg.hdr.rtm_hdrlen = sizeof(msg.hdr);
+    msg.hdr.rtm_priority = (uint8_t)r->metric;
+#endif
+    int s = socket(PF_ROUTE, SOCK_RAW, 0);
+    if (s < 0)
+        return tun_fail_errno(errno, "routing socket");
+    ssize_t n = write(s, &msg, msg.hdr.rtm_msglen);
+    int err = errno;
+    close(s);
+    return n < 0 ? -err : 0;
+}
+
 /* RTM_ADD or RTM_DELETE of the route to a's network through the interface
  * (route(8)'s "-net NET/P -interface IF"). */
 static int tun_ifc_route(int type, unsigned ifindex, const tun_address *a)
 {
-    struct {
-        struct rt_msghdr hdr;
-        uint8_t space[3 * 128];
-    } msg;
-    memset(&msg, 0, sizeof(msg));
-    uint8_t net[16], mask[16];
-    tun_iface_network(a, net);
-    union {
-        struct sockaddr_in v4;
-        struct sockaddr_in6 v6;
-    } dst, netmask;
-    size_t len;
-    if (a->family == TUN_INET4) {
-        tun_iface_prefix_mask(a->prefix, mask, 4);
-        tun_ifc_sin(&dst.v4, net);
-        tun_ifc_sin(&netmask.v4, mask);
-        len = sizeof(struct sockaddr_in);
-    } else {
-        tun_iface_prefix_mask(a->prefix, mask, 16);
-        tun_ifc_sin6(&dst.v6, net);
-        tun_ifc_sin6(&netmask.v6, mask);
-        len = sizeof(struct sockaddr_in6);
-    }
-    struct sockaddr_dl gateway;
-    memset(&gateway, 0, sizeof(gateway));
-    gateway.sdl_len = sizeof(gateway);
-    gateway.sdl_family = AF_LINK;
-    gateway.sdl_index = (unsigned short)ifindex;
-
-    uint8_t *p = msg.space;
-    memcpy(p, &dst, len);
-    p += TUN_RT_ROUNDUP(len);
-    memcpy(p, &gateway, sizeof(gateway));
-    p += TUN_RT_ROUNDUP(sizeof(gateway));
-    memcpy(p, &netmask, len);
-    p += TUN_RT_ROUNDUP(len);
-
-    msg.hdr.rtm_msglen = (unsigned short)(p - (uint8_t *)&msg);
-    msg.hdr.rtm_version = RTM_VERSION;
-    msg.hdr.rtm_type = (unsigned char)type;
-    msg.hdr.rtm_flags = RTF_UP | RTF_STATIC;
-    msg.hdr.rtm_addrs = RTA_DST | RTA_GATEWAY | RTA_NETMASK;
-    msg.hdr.rtm_seq = 1;
-#if defined(__OpenBSD__)
-    msg.hdr.rtm_hdrlen = sizeof(msg.hdr);
-#endif
+    tun_route r;
+    memset(&r, 0, sizeof(r));
+    r.family = a->family;
+    r.prefix = a->prefix;
+    tun_iface_network(a, r.dest);
     const char *what = type == RTM_ADD ? "RTM_ADD" : "RTM_DELETE";
-    int s = socket(PF_ROUTE, SOCK_RAW, 0);
-    if (s < 0)
-        return tun_fail_errno(errno, "%s of the subnet route: routing socket",
-                              what);
-    ssize_t n = write(s, &msg, msg.hdr.rtm_msglen);
-    int err = errno;
-    close(s);
-    if (n < 0) {
-        /* Already there (the kernel made it) or already gone: done. */
-        if ((type == RTM_ADD && err == EEXIST) ||
-            (type == RTM_DELETE && err == ESRCH))
-            return 0;
-        char text[TUN_ADDRSTRLEN];
-        tun_address_format(a, text, sizeof(text));
-        return tun_fail_errno(err, "%s of the subnet route of %s", what, text);
-    }
-    return 0;
+    int rc = tun_ifc_route_send(type, ifindex, &r);
+    /* Already there (the kernel made it) or already gone: done. */
+    if (rc == 0 || (type == RTM_ADD && rc == -EEXIST) ||
+        (type == RTM_DELETE && rc == -ESRCH))
+        return 0;
+    char text[TUN_ADDRSTRLEN];
+    tun_address_format(a, text, sizeof(text));
+    return tun_fail_errno(-rc, "%s of the subnet route of %s", what, text);
 }
 
 /* Whether libtun routes a's subnet itself: a point-to-point interface
@@ -382,7 +430,8 @@ static int tun_ifc_has_address(const char *name, const tun_address *a,
 }
 
 int tun_ifc_add_address(const char *name, unsigned ifindex,
-                        bool point_to_point, const tun_address *a)
+                        bool point_to_point, bool auto_route,
+                        const tun_address *a)
 {
     /* SIOCAIFADDR changes an existing address in place; the API promises
      * TUN_EEXIST instead. */
@@ -403,7 +452,7 @@ int tun_ifc_add_address(const char *name, unsigned ifindex,
                         "prefix 128 here (the kernel routes the peer)");
     rc = a->family == TUN_INET4 ? tun_ifc_add_inet(name, point_to_point, a)
                                 : tun_ifc_add_inet6(name, a);
-    if (rc < 0 || !tun_ifc_needs_route(point_to_point, a))
+    if (rc < 0 || !auto_route || !tun_ifc_needs_route(point_to_point, a))
         return rc;
     if ((rc = tun_ifc_route(RTM_ADD, ifindex, a)) < 0) {
         char reason[512];

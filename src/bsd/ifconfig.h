@@ -5,7 +5,7 @@
 #ifndef TUN_BSD_IFCONFIG_H
 #define TUN_BSD_IFCONFIG_H
 
-#include "../internal.h"
+#include "../iface.h"
 
 #include <net/if.h>
 
@@ -19,6 +19,12 @@ int tun_ifc_set_mtu(const char *name, unsigned mtu);
  * (NetBSD: SIOCALIFADDR with IFLR_ACTIVE on an AF_LINK socket). */
 int tun_ifc_get_mac(const char *name, uint8_t mac[6]);
 int tun_ifc_set_mac(const char *name, const uint8_t mac[6]);
+/* The interface's link-level entry of getifaddrs(): its type (IFT_*),
+ * when it is 6 bytes long its Ethernet address (mac may be NULL), and its
+ * struct if_data, the counters and link state (data may be NULL; on macOS
+ * the 32-bit one). TUN_ENODEV when there is no such entry. */
+int tun_ifc_link(const char *name, unsigned *type, uint8_t *mac,
+                 bool *has_mac, struct if_data *data);
 /* Whether the interface is Ethernet (tap, feth), by the type (IFT_ETHER)
  * of its AF_LINK entry, rather than point-to-point (tun). */
 int tun_ifc_is_ethernet(const char *name, bool *ethernet);
@@ -28,10 +34,12 @@ int tun_ifc_is_ethernet(const char *name, bool *ethernet);
  * (prefix mask, infinite lifetimes, no duplicate address detection).
  * On a point-to-point interface the kernel routes only the destination, so
  * the subnet route of an address with a prefix and no peer is added
- * through the routing socket, as Linux's kernel would. ifindex names the
- * route's interface. TUN_EEXIST when the address is present. */
+ * through the routing socket, as Linux's kernel would, unless auto_route
+ * is false. ifindex names the route's interface. TUN_EEXIST when the
+ * address is present. */
 int tun_ifc_add_address(const char *name, unsigned ifindex,
-                        bool point_to_point, const tun_address *a);
+                        bool point_to_point, bool auto_route,
+                        const tun_address *a);
 /* SIOCDIFADDR / SIOCDIFADDR_IN6 of the address a->addr, and the subnet
  * route tun_ifc_add_address() added. TUN_EADDRNOTAVAIL when absent. */
 int tun_ifc_remove_address(const char *name, unsigned ifindex,
@@ -40,6 +48,16 @@ int tun_ifc_remove_address(const char *name, unsigned ifindex,
  * tun_device_get_addresses() documents. */
 int tun_ifc_list_addresses(const char *name, tun_address *out,
                            size_t capacity, size_t *count);
+
+/* The routing-socket layout of this system, for tun_iface_route_sockaddrs(). */
+extern const struct tun_rt_layout tun_ifc_rt_layout;
+/* Write one RTM_ADD or RTM_DELETE of route r through the interface: its
+ * gateway with the interface as RTA_IFP, or the interface itself as the
+ * gateway (on the link); a prefix of full length is a host route. OpenBSD
+ * takes the metric as the route's priority. Returns 0, the kernel's
+ * refusal as -errno (no reason recorded: the caller names the route), or a
+ * recorded failure to open the routing socket. */
+int tun_ifc_route_send(int type, unsigned ifindex, const tun_route *r);
 
 /* SIOCIFCREATE2 (where defined, else SIOCIFCREATE): make an interface of
  * a cloning driver; name is "tun" (next free unit) or "tun3", and gets the

@@ -2,6 +2,7 @@
  * (netlink.c) for everything configured on the interface. */
 #include "device.h"
 #include "../engine/gso.h"
+#include "../unix/control.h"
 #include "netlink.h"
 
 #include <fcntl.h>
@@ -232,7 +233,8 @@ static void tun_device_free(tun_device *dev)
 /* Every configuration step of tun_open(), in order. Each failure is
  * described by the step itself; the caller only undoes. */
 static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
-                               const char *name, size_t *added)
+                               const char *name, size_t *added,
+                               size_t *routes_added)
 {
     int rc;
     tun_log(TUN_LOG_DEBUG, "configuring %s: owner %ld, group %ld, MTU %u, "
@@ -274,7 +276,8 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
         char text[TUN_ADDRSTRLEN];
         tun_address_format(a, text, sizeof(text));
         tun_log(TUN_LOG_DEBUG, "adding address %s to %s", text, name);
-        if ((rc = tun_nl_addr_add(dev->io.ifindex, a)) < 0) {
+        if ((rc = tun_nl_addr_add_route(dev->io.ifindex, a,
+                                        !dev->no_auto_route)) < 0) {
             return tun_fail(rc, "adding address %s to %s: %s", text, name,
                             tun_last_error());
         }
@@ -287,6 +290,9 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
             return tun_fail(rc, "bringing %s %s: %s", name,
                             chg.up ? "up" : "down", tun_last_error());
     }
+    /* IPv4 routes need the interface up (ENETDOWN). */
+    if ((rc = tun_unix_add_config_routes(dev, cfg, name, routes_added)) < 0)
+        return rc;
     if (cfg->persist && ioctl(dev->io.fd, TUNSETPERSIST, 1) != 0)
         return tun_fail_errno(errno, "TUNSETPERSIST on %s", name);
     return 0;
@@ -348,8 +354,9 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
         close(fd);
         return rc;
     }
-    size_t added = 0;
-    rc = tun_linux_configure(cfg, dev, name, &added);
+    dev->no_auto_route = cfg->no_auto_route;
+    size_t added = 0, routes_added = 0;
+    rc = tun_linux_configure(cfg, dev, name, &added, &routes_added);
     if (rc < 0) {
         /* Closing the only descriptor of a non-persistent interface removes
          * it; on an interface that was there before, take back only the
@@ -357,6 +364,7 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
         if (existed) {
             tun_log(TUN_LOG_DEBUG, "undoing: removing the %zu address(es) "
                     "this call added to %s", added, name);
+            tun_unix_remove_config_routes(dev, cfg, routes_added);
             while (added-- > 0)
                 if (tun_nl_addr_del(ifindex, &cfg->addresses[added]) < 0)
                     tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
@@ -582,7 +590,8 @@ static int tun_readd_ipv6(tun_device *dev, const tun_address *saved,
         bool link_local = a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80;
         if (a->family != TUN_INET6 || link_local)
             continue;
-        int rc = tun_nl_addr_add(dev->io.ifindex, a);
+        int rc = tun_nl_addr_add_route(dev->io.ifindex, a,
+                                       !dev->no_auto_route);
         if (rc < 0 && rc != TUN_EEXIST)
             return tun_fail(rc, "tun_device_set_name: restoring IPv6 "
                             "addresses: %s", tun_last_error());
@@ -804,7 +813,8 @@ int tun_device_set_persist(tun_device *dev, bool on)
 int tun_backend_change_address(tun_device *dev, const tun_address *a,
                                bool add)
 {
-    return add ? tun_nl_addr_add(dev->io.ifindex, a)
+    return add ? tun_nl_addr_add_route(dev->io.ifindex, a,
+                                       !dev->no_auto_route)
                : tun_nl_addr_del(dev->io.ifindex, a);
 }
 
@@ -838,6 +848,7 @@ int tun_clone_queue(tun_device *dev, tun_device **out)
         return rc;
     }
     atomic_store_explicit(&(*out)->mtu, link.mtu, memory_order_relaxed);
+    (*out)->no_auto_route = dev->no_auto_route;
     return 0;
 }
 

@@ -22,6 +22,8 @@ struct tun_device {
     size_t rx_len;
     size_t rx_next;
     pthread_mutex_t rx_lock;
+    bool no_auto_route;      /* addresses go without their subnet route
+                                (tun_config_set_auto_route()) */
 };
 
 /* Read one packet into buf (size bytes) and, on an offload device, the

@@ -4,9 +4,11 @@
  * cast struct pointer, so neither the caller's buffer nor a fuzzer's input
  * needs any alignment. */
 #include "netlink.h"
+#include "../unix/control.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -163,6 +165,13 @@ static size_t nl_addr_len(uint8_t family)
 int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
                       unsigned ifindex, const tun_address *a)
 {
+    return tun_nl_build_addr_route(buf, size, seq, type, ifindex, a, true);
+}
+
+int tun_nl_build_addr_route(void *buf, size_t size, uint32_t seq, int type,
+                            unsigned ifindex, const tun_address *a,
+                            bool prefix_route)
+{
     uint16_t flags = NLM_F_REQUEST | NLM_F_ACK;
     if (type == RTM_NEWADDR)
         flags |= NLM_F_CREATE | NLM_F_EXCL;
@@ -173,7 +182,8 @@ int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
     size_t alen = nl_addr_len(a->family);
     if (alen == 0 || a->prefix > alen * 8 || a->has_peer > 1)
         return -EINVAL;
-    /* No IFA_F_NOPREFIXROUTE: the kernel adds the subnet (or peer) route. */
+    /* Without IFA_F_NOPREFIXROUTE the kernel adds the subnet (or peer)
+     * route; the flag needs IFA_FLAGS, its 8-bit field being full. */
     struct ifaddrmsg ifa = {
         .ifa_family = a->family == TUN_INET4 ? AF_INET : AF_INET6,
         .ifa_prefixlen = a->prefix,
@@ -192,6 +202,8 @@ int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
         rc = nl_put_attr(&b, IFA_LOCAL, a->addr, alen);
     if (rc == 0)
         rc = nl_put_attr(&b, IFA_ADDRESS, address, alen);
+    if (rc == 0 && type == RTM_NEWADDR && !prefix_route)
+        rc = nl_put_u32(&b, IFA_FLAGS, IFA_F_NOPREFIXROUTE);
     return rc < 0 ? rc : nl_end(&b);
 }
 
@@ -208,6 +220,76 @@ int tun_nl_build_addr_dump(void *buf, size_t size, uint32_t seq,
                       seq);
     if (rc == 0)
         rc = nl_put(&b, &ifa, sizeof(ifa));
+    return rc < 0 ? rc : nl_end(&b);
+}
+
+static unsigned char nl_af(uint8_t family)
+{
+    return family == TUN_INET4 ? AF_INET : AF_INET6;
+}
+
+int tun_nl_build_route(void *buf, size_t size, uint32_t seq, int type,
+                       unsigned ifindex, const tun_route *r)
+{
+    uint16_t flags = NLM_F_REQUEST | NLM_F_ACK;
+    if (type == RTM_NEWROUTE)
+        flags |= NLM_F_CREATE | NLM_F_EXCL;
+    else if (type != RTM_DELROUTE)
+        return -EINVAL;
+    if (!r || !nl_ifindex_ok(ifindex))
+        return -EINVAL;
+    size_t alen = nl_addr_len(r->family);
+    if (alen == 0 || r->prefix > alen * 8 || r->has_gateway > 1)
+        return -EINVAL;
+    uint32_t table = r->table ? r->table : RT_TABLE_MAIN;
+    /* As iproute2 sends them: a new route is static, of universe scope
+     * with a gateway and link scope without; a deletion names no scope
+     * (RT_SCOPE_NOWHERE matches any), protocol or type. RTA_TABLE carries
+     * tables above 255, which rtm_table cannot. */
+    struct rtmsg rtm = {
+        .rtm_family = nl_af(r->family),
+        .rtm_dst_len = r->prefix,
+        .rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC,
+        .rtm_scope = RT_SCOPE_NOWHERE,
+    };
+    if (type == RTM_NEWROUTE) {
+        rtm.rtm_protocol = RTPROT_STATIC;
+        rtm.rtm_scope = r->has_gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+        rtm.rtm_type = RTN_UNICAST;
+    }
+    struct nl_buf b;
+    int rc = nl_begin(&b, buf, size, (uint16_t)type, flags, seq);
+    if (rc == 0)
+        rc = nl_put(&b, &rtm, sizeof(rtm));
+    if (rc == 0)
+        rc = nl_put_u32(&b, RTA_TABLE, table);
+    if (rc == 0 && r->prefix > 0)
+        rc = nl_put_attr(&b, RTA_DST, r->dest, alen);
+    if (rc == 0 && r->has_gateway)
+        rc = nl_put_attr(&b, RTA_GATEWAY, r->gateway, alen);
+    if (rc == 0)
+        rc = nl_put_u32(&b, RTA_OIF, ifindex);
+    if (rc == 0 && r->metric)
+        rc = nl_put_u32(&b, RTA_PRIORITY, r->metric);
+    return rc < 0 ? rc : nl_end(&b);
+}
+
+int tun_nl_build_route_dump(void *buf, size_t size, uint32_t seq,
+                            unsigned ifindex)
+{
+    if (!nl_ifindex_ok(ifindex))
+        return -EINVAL;
+    /* Every family and table; with NETLINK_GET_STRICT_CHK the kernel
+     * keeps only the routes whose output interface is RTA_OIF (older
+     * kernels send all, which the parser filters). */
+    struct rtmsg rtm = {.rtm_family = AF_UNSPEC};
+    struct nl_buf b;
+    int rc = nl_begin(&b, buf, size, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP,
+                      seq);
+    if (rc == 0)
+        rc = nl_put(&b, &rtm, sizeof(rtm));
+    if (rc == 0)
+        rc = nl_put_u32(&b, RTA_OIF, ifindex);
     return rc < 0 ? rc : nl_end(&b);
 }
 
@@ -323,6 +405,28 @@ static int nl_parse_linkinfo(const struct nl_attr *info, struct tun_nl_link *lin
     return rc;
 }
 
+/* IFLA_STATS64: struct rtnl_link_stats64, whose first eight counters
+ * (packets, bytes, errors, drops of each direction) every kernel sends;
+ * newer ones append more. */
+static int nl_parse_stats64(const struct nl_attr *a, struct tun_nl_link *link)
+{
+    uint64_t v[8];
+    if (a->len < sizeof(v))
+        return -EINVAL;
+    memcpy(v, a->data, sizeof(v));
+    tun_stats *st = &link->stats;
+    st->rx_packets = v[0];
+    st->tx_packets = v[1];
+    st->rx_bytes = v[2];
+    st->tx_bytes = v[3];
+    st->rx_errors = v[4];
+    st->tx_errors = v[5];
+    st->rx_dropped = v[6];
+    st->tx_dropped = v[7];
+    link->has_stats = true;
+    return 0;
+}
+
 /* Start on a message that must be of type: its fixed part (size bytes,
  * ifinfomsg or ifaddrmsg) copied to body, it over the attributes after. */
 static int nl_msg_open(const struct nlmsghdr *hdr, size_t len, unsigned type,
@@ -351,6 +455,7 @@ int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
     link.ifindex = (unsigned)ifi.ifi_index;
     link.flags = ifi.ifi_flags;
     link.tun_pi = -1;
+    link.carrier = -1;
     struct nl_attr a;
     int rc;
     while ((rc = nl_attr_next(&it, &a)) > 0) {
@@ -379,6 +484,14 @@ int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
         case IFLA_LINKINFO:
             rc = nl_parse_linkinfo(&a, &link);
             break;
+        case IFLA_CARRIER:
+            if (a.len != 1)
+                return -EINVAL;
+            link.carrier = a.data[0] != 0;
+            break;
+        case IFLA_STATS64:
+            rc = nl_parse_stats64(&a, &link);
+            break;
         default:
             break;
         }
@@ -391,6 +504,12 @@ int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
     return 0;
 }
 
+/* TUN_INET4 or TUN_INET6 for AF_INET or AF_INET6, else 0. */
+static uint8_t nl_tun_family(unsigned char af)
+{
+    return af == AF_INET ? TUN_INET4 : af == AF_INET6 ? TUN_INET6 : 0;
+}
+
 int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
                       unsigned ifindex, tun_address *out)
 {
@@ -398,14 +517,8 @@ int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
     struct ifaddrmsg ifa;
     if (!out || nl_msg_open(hdr, len, RTM_NEWADDR, &ifa, sizeof(ifa), &it) < 0)
         return -EINVAL;
-    uint8_t family;
-    if (ifa.ifa_family == AF_INET)
-        family = TUN_INET4;
-    else if (ifa.ifa_family == AF_INET6)
-        family = TUN_INET6;
-    else
-        return 0;
-    if (ifa.ifa_index != ifindex)
+    uint8_t family = nl_tun_family(ifa.ifa_family);
+    if (family == 0 || ifa.ifa_index != ifindex)
         return 0;
     size_t alen = nl_addr_len(family);
     if (ifa.ifa_prefixlen > alen * 8)
@@ -440,6 +553,80 @@ int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
         memcpy(r.peer, address, alen);
         r.has_peer = 1;
     }
+    *out = r;
+    return 1;
+}
+
+int tun_nl_parse_route(const struct nlmsghdr *hdr, size_t len,
+                       unsigned ifindex, tun_route *out)
+{
+    struct nl_attr_iter it;
+    struct rtmsg rtm;
+    if (!out || nl_msg_open(hdr, len, RTM_NEWROUTE, &rtm, sizeof(rtm), &it) < 0)
+        return -EINVAL;
+    uint8_t family = nl_tun_family(rtm.rtm_family);
+    if (family == 0)
+        return 0;
+    size_t alen = nl_addr_len(family);
+    if (rtm.rtm_dst_len > alen * 8)
+        return -EINVAL;
+
+    const unsigned char *dst = NULL, *gateway = NULL;
+    unsigned oif = 0, metric = 0, table = rtm.rtm_table;
+    bool several_hops = false; /* RTA_MULTIPATH, or RTA_VIA of a family */
+    struct nl_attr a;
+    int rc;
+    while ((rc = nl_attr_next(&it, &a)) > 0) {
+        switch (a.type) {
+        case RTA_DST:
+        case RTA_GATEWAY:
+            if (a.len != alen)
+                return -EINVAL;
+            *(a.type == RTA_DST ? &dst : &gateway) = a.data;
+            break;
+        case RTA_OIF:
+            rc = nl_attr_u32(&a, &oif);
+            break;
+        case RTA_PRIORITY:
+            rc = nl_attr_u32(&a, &metric);
+            break;
+        case RTA_TABLE:
+            rc = nl_attr_u32(&a, &table);
+            break;
+        case RTA_MULTIPATH:
+        case RTA_VIA:
+            several_hops = true;
+            break;
+        default:
+            break;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    if (rc < 0)
+        return rc;
+    if (oif != ifindex || rtm.rtm_type != RTN_UNICAST ||
+        table == RT_TABLE_LOCAL || rtm.rtm_src_len != 0 || several_hops)
+        return 0;
+
+    tun_route r;
+    memset(&r, 0, sizeof(r));
+    r.family = family;
+    r.prefix = rtm.rtm_dst_len;
+    if (dst) {
+        memcpy(r.dest, dst, alen);
+        /* The kernel keeps no bit past the prefix; a tun_route never
+         * has one. */
+        for (size_t i = r.prefix; i < alen * 8; i++)
+            r.dest[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+    }
+    static const unsigned char zero[16];
+    if (gateway && memcmp(gateway, zero, alen) != 0) {
+        memcpy(r.gateway, gateway, alen);
+        r.has_gateway = 1;
+    }
+    r.metric = metric;
+    r.table = table == RT_TABLE_MAIN ? 0 : table;
     *out = r;
     return 1;
 }
@@ -826,11 +1013,12 @@ static int nl_addr_change_start(const char *what, unsigned ifindex,
 }
 
 static int nl_addr_request(int type, unsigned ifindex, const tun_address *a,
-                           const char *step)
+                           bool prefix_route, const char *step)
 {
     unsigned char req[128];
     uint32_t seq = nl_next_seq();
-    int len = tun_nl_build_addr(req, sizeof(req), seq, type, ifindex, a);
+    int len = tun_nl_build_addr_route(req, sizeof(req), seq, type, ifindex, a,
+                                      prefix_route);
     if (len < 0)
         return nl_build_failed(len, step);
     return nl_transact(req, (size_t)len, seq, NULL, NULL, step);
@@ -838,12 +1026,18 @@ static int nl_addr_request(int type, unsigned ifindex, const tun_address *a,
 
 int tun_nl_addr_add(unsigned ifindex, const tun_address *a)
 {
+    return tun_nl_addr_add_route(ifindex, a, true);
+}
+
+int tun_nl_addr_add_route(unsigned ifindex, const tun_address *a,
+                          bool prefix_route)
+{
     char step[192];
     int rc = nl_addr_change_start("RTM_NEWADDR", ifindex, a, step,
                                   sizeof(step));
     if (rc < 0)
         return rc;
-    rc = nl_addr_request(RTM_NEWADDR, ifindex, a, step);
+    rc = nl_addr_request(RTM_NEWADDR, ifindex, a, prefix_route, step);
     /* "File exists" alone does not say what exists. */
     if (rc == -EEXIST)
         return tun_fail(rc, "%s: the address is already on the interface",
@@ -851,48 +1045,60 @@ int tun_nl_addr_add(unsigned ifindex, const tun_address *a)
     return rc;
 }
 
-/* What an address dump collects: all addresses into out (up to capacity)
- * and, when `want` is set, the first one with the same address. */
-struct nl_addr_ctx {
+/* What a dump collects: every item it lists into out (up to capacity items
+ * of size bytes) and, when `want` is set, the first one `same` matches.
+ * One collector serves addresses and routes. */
+struct nl_list_ctx {
     unsigned ifindex;
-    tun_address *out;
+    /* tun_nl_parse_addr() or tun_nl_parse_route() on an item of size. */
+    int (*parse)(const struct nlmsghdr *hdr, size_t len, unsigned ifindex,
+                 void *item);
+    bool (*same)(const void *want, const void *item);
+    size_t size;
+    const char *message; /* the reply's type, for a reason */
+    const char *items;   /* what is listed, for a reason */
+    void *out;
     size_t capacity;
     size_t count;
-    const tun_address *want;
-    tun_address match;
+    const void *want;
+    void *match; /* size bytes */
     bool found;
 };
 
-static int nl_on_addr(void *ctx, const struct nlmsghdr *msg, size_t len,
+static int nl_on_item(void *ctx, const struct nlmsghdr *msg, size_t len,
                       const char *step)
 {
-    struct nl_addr_ctx *c = ctx;
-    tun_address a;
-    int rc = tun_nl_parse_addr(msg, len, c->ifindex, &a);
+    struct nl_list_ctx *c = ctx;
+    union {
+        tun_address addr;
+        tun_route route;
+    } item;
+    int rc = c->parse(msg, len, c->ifindex, &item);
     if (rc < 0)
-        return tun_fail(-EIO, "%s: malformed RTM_NEWADDR reply", step);
+        return tun_fail(-EIO, "%s: malformed %s reply", step, c->message);
     if (rc == 0)
         return 0;
     if (c->count < c->capacity)
-        c->out[c->count] = a;
+        memcpy((unsigned char *)c->out + c->count * c->size, &item, c->size);
     c->count++;
-    if (c->want && !c->found && tun_address_same(&a, c->want)) {
-        c->match = a;
+    if (c->want && !c->found && c->same(c->want, &item)) {
+        memcpy(c->match, &item, c->size);
         c->found = true;
     }
     return 0;
 }
 
-/* Dump the link's addresses into c, starting over (on a new socket, so
- * nothing of the old dump is read) when the kernel reports a change during
- * the dump or the socket overflowed. */
-static int nl_addr_walk(unsigned ifindex, struct nl_addr_ctx *c,
-                        const char *step)
+/* Dump the link's items into c with the request build makes, starting
+ * over (on a new socket, so nothing of the old dump is read) when the
+ * kernel reports a change during the dump or the socket overflowed. */
+static int nl_list_walk(int (*build)(void *buf, size_t size, uint32_t seq,
+                                     unsigned ifindex),
+                        struct nl_list_ctx *c, const char *step)
 {
     for (int attempt = 0; attempt < NL_DUMP_TRIES; attempt++) {
         unsigned char req[64];
         uint32_t seq = nl_next_seq();
-        int len = tun_nl_build_addr_dump(req, sizeof(req), seq, ifindex);
+        int len = build(req, sizeof(req), seq, c->ifindex);
         if (len < 0)
             return nl_build_failed(len, step);
         struct nl_sock s;
@@ -903,7 +1109,7 @@ static int nl_addr_walk(unsigned ifindex, struct nl_addr_ctx *c,
         c->found = false;
         rc = nl_send(&s, req, (size_t)len, step);
         if (rc == 0)
-            rc = tun_nl_wait(s.fd, s.port, seq, true, nl_on_addr, c, step);
+            rc = tun_nl_wait(s.fd, s.port, seq, true, nl_on_item, c, step);
         close(s.fd);
         if (rc != TUN_NL_RESTART)
             return rc;
@@ -912,31 +1118,67 @@ static int nl_addr_walk(unsigned ifindex, struct nl_addr_ctx *c,
                     "dump (or replies were lost); starting over (attempt %d "
                     "of %d)", step, attempt + 2, NL_DUMP_TRIES);
     }
-    return tun_fail(-EAGAIN, "%s: the addresses kept changing during %d "
-                    "attempts; try again", step, NL_DUMP_TRIES);
+    return tun_fail(-EAGAIN, "%s: the %s kept changing during %d attempts; "
+                    "try again", step, c->items, NL_DUMP_TRIES);
+}
+
+/* The list calls' common end: *count, or -ENOBUFS with a reason. */
+static int nl_list_done(const struct nl_list_ctx *c, size_t *count,
+                        const char *step)
+{
+    *count = c->count;
+    if (c->count > c->capacity)
+        return tun_fail(-ENOBUFS, "%s: %zu %s, room for %zu", step, c->count,
+                        c->items, c->capacity);
+    return 0;
+}
+
+static int nl_parse_addr_item(const struct nlmsghdr *hdr, size_t len,
+                              unsigned ifindex, void *item)
+{
+    return tun_nl_parse_addr(hdr, len, ifindex, item);
+}
+
+static bool nl_same_addr(const void *want, const void *item)
+{
+    return tun_address_same(want, item);
+}
+
+static struct nl_list_ctx nl_addr_ctx(unsigned ifindex)
+{
+    struct nl_list_ctx c = {.ifindex = ifindex, .parse = nl_parse_addr_item,
+                            .same = nl_same_addr, .size = sizeof(tun_address),
+                            .message = "RTM_NEWADDR", .items = "addresses"};
+    return c;
+}
+
+/* A whole list call: the dump that build makes (of the request named
+ * `request`) collected by c into out, their number in *count. */
+static int nl_list(const char *request,
+                   int (*build)(void *buf, size_t size, uint32_t seq,
+                                unsigned ifindex),
+                   struct nl_list_ctx c, void *out, size_t capacity,
+                   size_t *count)
+{
+    char step[64];
+    snprintf(step, sizeof(step), "netlink %s dump of ifindex %u", request,
+             c.ifindex);
+    if (!count || (!out && capacity > 0))
+        return tun_fail(-EINVAL, "%s: NULL output", step);
+    int rc = nl_check_ifindex(c.ifindex, step);
+    if (rc < 0)
+        return rc;
+    c.out = out;
+    c.capacity = capacity;
+    rc = nl_list_walk(build, &c, step);
+    return rc < 0 ? rc : nl_list_done(&c, count, step);
 }
 
 int tun_nl_addr_list(unsigned ifindex, tun_address *out, size_t capacity,
                      size_t *count)
 {
-    char step[64];
-    snprintf(step, sizeof(step), "netlink RTM_GETADDR dump of ifindex %u",
-             ifindex);
-    if (!count || (!out && capacity > 0))
-        return tun_fail(-EINVAL, "%s: NULL output", step);
-    int rc = nl_check_ifindex(ifindex, step);
-    if (rc < 0)
-        return rc;
-    struct nl_addr_ctx c = {.ifindex = ifindex, .out = out,
-                            .capacity = capacity};
-    rc = nl_addr_walk(ifindex, &c, step);
-    if (rc < 0)
-        return rc;
-    *count = c.count;
-    if (c.count > capacity)
-        return tun_fail(-ENOBUFS, "%s: %zu addresses, room for %zu", step,
-                        c.count, capacity);
-    return 0;
+    return nl_list("RTM_GETADDR", tun_nl_build_addr_dump, nl_addr_ctx(ifindex),
+                   out, capacity, count);
 }
 
 int tun_nl_addr_del(unsigned ifindex, const tun_address *a)
@@ -948,13 +1190,198 @@ int tun_nl_addr_del(unsigned ifindex, const tun_address *a)
         return rc;
     /* The kernel deletes only on an exact match of prefix (and, for IPv4,
      * peer); the caller names just the address, so look those up first. */
-    struct nl_addr_ctx c = {.ifindex = ifindex, .want = a};
-    rc = nl_addr_walk(ifindex, &c, step);
+    tun_address match;
+    struct nl_list_ctx c = nl_addr_ctx(ifindex);
+    c.want = a;
+    c.match = &match;
+    rc = nl_list_walk(tun_nl_build_addr_dump, &c, step);
     if (rc < 0)
         return rc;
     if (!c.found)
         return tun_fail(-EADDRNOTAVAIL, "%s: the address is not on the "
                         "interface", step);
-    nl_addr_step(step, sizeof(step), "RTM_DELADDR", &c.match, ifindex);
-    return nl_addr_request(RTM_DELADDR, ifindex, &c.match, step);
+    nl_addr_step(step, sizeof(step), "RTM_DELADDR", &match, ifindex);
+    return nl_addr_request(RTM_DELADDR, ifindex, &match, true, step);
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+static void nl_route_step(char *step, size_t size, const char *what,
+                          const tun_route *r, unsigned ifindex)
+{
+    char text[TUN_ROUTESTRLEN];
+    snprintf(step, size, "netlink %s %s on ifindex %u", what,
+             tun_route_text(r, text), ifindex);
+}
+
+static int nl_route_request(int type, unsigned ifindex, const tun_route *r,
+                            const char *step)
+{
+    unsigned char req[128];
+    uint32_t seq = nl_next_seq();
+    int len = tun_nl_build_route(req, sizeof(req), seq, type, ifindex, r);
+    if (len < 0)
+        return nl_build_failed(len, step);
+    return nl_transact(req, (size_t)len, seq, NULL, NULL, step);
+}
+
+int tun_nl_route_add(unsigned ifindex, const tun_route *r)
+{
+    char step[256];
+    int rc = tun_check_route(r);
+    if (rc < 0)
+        return rc;
+    nl_route_step(step, sizeof(step), "RTM_NEWROUTE", r, ifindex);
+    if ((rc = nl_check_ifindex(ifindex, step)) < 0)
+        return rc;
+    rc = nl_route_request(RTM_NEWROUTE, ifindex, r, step);
+    if (rc == -EEXIST)
+        return tun_fail(rc, "%s (the route is there already)",
+                        tun_last_error());
+    if (rc == -ENETUNREACH)
+        return tun_fail(rc, "%s (the gateway is not reachable through the "
+                        "interface: add an address whose subnet holds it "
+                        "first)", tun_last_error());
+    if (rc == -ENETDOWN)
+        return tun_fail(rc, "%s (bring the interface up first)",
+                        tun_last_error());
+    return rc;
+}
+
+static int nl_parse_route_item(const struct nlmsghdr *hdr, size_t len,
+                               unsigned ifindex, void *item)
+{
+    return tun_nl_parse_route(hdr, len, ifindex, item);
+}
+
+static bool nl_route_matches(const void *want, const void *item)
+{
+    return tun_route_matches(want, item);
+}
+
+static struct nl_list_ctx nl_route_ctx(unsigned ifindex)
+{
+    struct nl_list_ctx c = {.ifindex = ifindex, .parse = nl_parse_route_item,
+                            .same = nl_route_matches,
+                            .size = sizeof(tun_route),
+                            .message = "RTM_NEWROUTE", .items = "routes"};
+    return c;
+}
+
+int tun_nl_route_del(unsigned ifindex, const tun_route *r)
+{
+    char step[256];
+    int rc = tun_check_route(r);
+    if (rc < 0)
+        return rc;
+    nl_route_step(step, sizeof(step), "RTM_DELROUTE", r, ifindex);
+    if ((rc = nl_check_ifindex(ifindex, step)) < 0)
+        return rc;
+    /* The route as the kernel has it (its metric, gateway), so that the
+     * request removes exactly the one found through this interface. */
+    tun_route match;
+    struct nl_list_ctx c = nl_route_ctx(ifindex);
+    c.want = r;
+    c.match = &match;
+    if ((rc = nl_list_walk(tun_nl_build_route_dump, &c, step)) < 0)
+        return rc;
+    if (!c.found)
+        return tun_fail(-ENOENT, "%s: no such route through the interface",
+                        step);
+    nl_route_step(step, sizeof(step), "RTM_DELROUTE", &match, ifindex);
+    rc = nl_route_request(RTM_DELROUTE, ifindex, &match, step);
+    if (rc == -ESRCH)
+        return tun_fail(-ENOENT, "%s (the route went away meanwhile)",
+                        tun_last_error());
+    return rc;
+}
+
+int tun_nl_route_list(unsigned ifindex, tun_route *out, size_t capacity,
+                      size_t *count)
+{
+    return nl_list("RTM_GETROUTE", tun_nl_build_route_dump,
+                   nl_route_ctx(ifindex), out, capacity, count);
+}
+
+/* ---- change notifications ------------------------------------------------ */
+
+int tun_nl_event_concerns(const void *datagram, size_t len, unsigned ifindex)
+{
+    const unsigned char *p = datagram;
+    int found = 0;
+    while (len > 0) {
+        struct nlmsghdr h;
+        if (nl_msg_header((const void *)p, len, &h) < 0)
+            return -EINVAL;
+        /* ifi_index (int) and ifa_index (u32) sit at different offsets. */
+        size_t at = 0;
+        if (h.nlmsg_type == RTM_NEWLINK || h.nlmsg_type == RTM_DELLINK)
+            at = sizeof(h) + offsetof(struct ifinfomsg, ifi_index);
+        else if (h.nlmsg_type == RTM_NEWADDR || h.nlmsg_type == RTM_DELADDR)
+            at = sizeof(h) + offsetof(struct ifaddrmsg, ifa_index);
+        if (at) {
+            uint32_t index;
+            if (h.nlmsg_len < at + sizeof(index))
+                return -EINVAL;
+            memcpy(&index, p + at, sizeof(index));
+            if (index == ifindex)
+                found = 1;
+        }
+        size_t step = nl_align(h.nlmsg_len);
+        if (step > len)
+            step = len;
+        p += step;
+        len -= step;
+    }
+    return found;
+}
+
+int tun_nl_events_open(int *fd)
+{
+    int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                   NETLINK_ROUTE);
+    if (s < 0)
+        return tun_fail_errno(errno, "netlink socket for notifications");
+    struct sockaddr_nl addr = {
+        .nl_family = AF_NETLINK,
+        .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+    };
+    if (bind(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        int e = errno;
+        close(s);
+        return tun_fail_errno(e, "netlink bind to the link and address "
+                              "groups");
+    }
+    *fd = s;
+    return 0;
+}
+
+int tun_nl_events_drain(int fd, unsigned ifindex)
+{
+    union {
+        struct nlmsghdr align;
+        unsigned char bytes[NL_RECV_SIZE];
+    } buf;
+    int concerned = 0;
+    for (;;) {
+        struct sockaddr_nl from;
+        memset(&from, 0, sizeof(from));
+        struct iovec iov = {.iov_base = buf.bytes, .iov_len = sizeof(buf)};
+        struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof(from),
+                            .msg_iov = &iov, .msg_iovlen = 1};
+        ssize_t got = recvmsg(fd, &mh, MSG_DONTWAIT);
+        if (got < 0) {
+            int rc = tun_unix_notification_error(errno, &concerned,
+                                                  "netlink notifications");
+            if (rc <= 0)
+                return rc < 0 ? rc : concerned;
+            continue;
+        }
+        if (from.nl_pid != 0)
+            continue; /* not from the kernel */
+        /* A datagram cut short or malformed may have been about us. */
+        if ((mh.msg_flags & MSG_TRUNC) ||
+            tun_nl_event_concerns(buf.bytes, (size_t)got, ifindex) != 0)
+            concerned = 1;
+    }
 }

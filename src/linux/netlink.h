@@ -26,6 +26,11 @@ struct tun_nl_link {
     /* IFLA_TUN_PI: 1 or 0, -1 if the kernel did not say (not a TUN/TAP
      * link, or a kernel older than 4.15). */
     int tun_pi;
+    /* IFLA_CARRIER: 1 or 0, -1 if the kernel did not say. */
+    int carrier;
+    /* IFLA_STATS64, when the kernel sent it (has_stats). */
+    bool has_stats;
+    tun_stats stats;
 };
 
 /* A link change: only the members whose has_ bit is set are sent. */
@@ -46,12 +51,39 @@ int tun_nl_link_set(unsigned ifindex, const struct tun_nl_link_change *chg);
 int tun_nl_link_del(unsigned ifindex);
 /* RTM_NEWADDR with NLM_F_CREATE|NLM_F_EXCL; -EEXIST if already present. */
 int tun_nl_addr_add(unsigned ifindex, const tun_address *a);
+/* The same, and with prefix_route false IFA_F_NOPREFIXROUTE: the kernel
+ * then adds no subnet (or peer) route for the address (Linux 4.4+; IPv6
+ * 3.14+). */
+int tun_nl_addr_add_route(unsigned ifindex, const tun_address *a,
+                          bool prefix_route);
 /* RTM_DELADDR; -EADDRNOTAVAIL if the address is not on the link. */
 int tun_nl_addr_del(unsigned ifindex, const tun_address *a);
 /* RTM_GETADDR dump filtered to ifindex; semantics of
  * tun_device_get_addresses(). Retries an interrupted dump (NLM_F_DUMP_INTR). */
 int tun_nl_addr_list(unsigned ifindex, tun_address *out, size_t capacity,
                      size_t *count);
+
+/* RTM_NEWROUTE with NLM_F_CREATE|NLM_F_EXCL and the link as RTA_OIF;
+ * -EEXIST if the route is there, -ENETUNREACH for a gateway the link does
+ * not reach. The route must have passed tun_check_route(). */
+int tun_nl_route_add(unsigned ifindex, const tun_route *r);
+/* RTM_DELROUTE of the route through the link that tun_route_matches() r
+ * (the first one the dump lists); -ENOENT if there is none. */
+int tun_nl_route_del(unsigned ifindex, const tun_route *r);
+/* RTM_GETROUTE dump filtered to the link (see tun_nl_parse_route());
+ * semantics of tun_device_get_routes(). */
+int tun_nl_route_list(unsigned ifindex, tun_route *out, size_t capacity,
+                      size_t *count);
+
+/* ---- change notifications ---- */
+
+/* A socket joined to the link and IPv4/IPv6 address groups, non-blocking,
+ * in *fd; a reason on failure. */
+int tun_nl_events_open(int *fd);
+/* Read every pending notification from fd without blocking: 1 when one is
+ * about link ifindex or some were lost (the socket overflowed), 0 when none
+ * was, or a negative error. */
+int tun_nl_events_drain(int fd, unsigned ifindex);
 
 /* ---- the receive loop (exposed so tests can drive it) ---- */
 
@@ -85,8 +117,19 @@ int tun_nl_build_link_del(void *buf, size_t size, uint32_t seq,
 /* type is RTM_NEWADDR or RTM_DELADDR. */
 int tun_nl_build_addr(void *buf, size_t size, uint32_t seq, int type,
                       unsigned ifindex, const tun_address *a);
+/* The same; RTM_NEWADDR with prefix_route false carries
+ * IFA_FLAGS = IFA_F_NOPREFIXROUTE. */
+int tun_nl_build_addr_route(void *buf, size_t size, uint32_t seq, int type,
+                            unsigned ifindex, const tun_address *a,
+                            bool prefix_route);
 int tun_nl_build_addr_dump(void *buf, size_t size, uint32_t seq,
                            unsigned ifindex);
+
+/* type is RTM_NEWROUTE or RTM_DELROUTE; r must be valid. */
+int tun_nl_build_route(void *buf, size_t size, uint32_t seq, int type,
+                       unsigned ifindex, const tun_route *r);
+int tun_nl_build_route_dump(void *buf, size_t size, uint32_t seq,
+                            unsigned ifindex);
 
 /* Parse one RTM_NEWLINK message (hdr points at its nlmsghdr, len is what
  * the buffer holds from there). Returns 0 or -EINVAL if malformed. */
@@ -97,6 +140,17 @@ int tun_nl_parse_link(const struct nlmsghdr *hdr, size_t len,
  * malformed. */
 int tun_nl_parse_addr(const struct nlmsghdr *hdr, size_t len,
                       unsigned ifindex, tun_address *out);
+/* Parse one RTM_NEWROUTE message. Returns 1 if it is a route through
+ * ifindex that a tun_route describes (IPv4 or IPv6, unicast, one next hop,
+ * no source prefix, not in the local table) and was stored in *out, with
+ * the main table as 0; 0 for any other route; -EINVAL if malformed. */
+int tun_nl_parse_route(const struct nlmsghdr *hdr, size_t len,
+                       unsigned ifindex, tun_route *out);
+/* Whether a datagram of notifications (len bytes) holds a link or address
+ * message (RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR) about
+ * ifindex: 1 or 0; -EINVAL when a message is malformed (those before it
+ * were read). */
+int tun_nl_event_concerns(const void *datagram, size_t len, unsigned ifindex);
 /* Parse an NLMSG_ERROR message: returns its error (0 for an ACK, else
  * -errno) and copies the extended-ACK text (NLMSGERR_ATTR_MSG), if any, into
  * msg (always NUL-terminated; "" if none). -EINVAL if malformed. */

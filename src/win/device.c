@@ -88,6 +88,7 @@ static int tun_win_remove_address(tun_device *dev, const tun_address *a)
 /* Take back what this handle configured on an adapter that stays. */
 static void tun_win_unconfigure(tun_device *dev)
 {
+    tun_win_forget_routes(dev);
     while (dev->added_count > 0)
         if (tun_win_remove_address(dev, &dev->added[dev->added_count - 1]) < 0)
             dev->added_count--; /* already gone: forget it */
@@ -128,6 +129,9 @@ static int tun_win_configure(const tun_config *cfg, tun_device *dev)
         (rc = tun_tap_set_media(dev, up)) < 0)
         return tun_fail(rc, "bringing the TAP adapter %s: %s",
                         up ? "up" : "down", tun_last_error());
+    for (size_t i = 0; i < cfg->route_count; i++)
+        if ((rc = tun_win_add_route(dev, &cfg->routes[i])) < 0)
+            return tun_fail(rc, "adding a route: %s", tun_last_error());
     return 0;
 }
 
@@ -136,6 +140,7 @@ static void tun_win_free(tun_device *dev)
     if (dev->interrupt)
         CloseHandle(dev->interrupt);
     free(dev->added);
+    free(dev->routes);
     free(dev);
 }
 

@@ -102,6 +102,10 @@ struct tun_device {
     tun_address *added;
     size_t added_count;
     size_t added_capacity;
+    tun_route *routes;   /* routes added through this handle (added_lock),
+                            taken back with the addresses */
+    size_t route_count;
+    size_t route_capacity;
     atomic_bool dns_set; /* DNS servers were set through this handle */
     atomic_bool clean_at_close; /* the adapter outlives the handle but must
                                    not keep what the handle configured; the
@@ -175,11 +179,23 @@ int tun_ip_list(const NET_LUID *luid, tun_address *out, size_t capacity,
 /* The address and, for a peer, the route to the peer's prefix. */
 int tun_ip_add(const NET_LUID *luid, const tun_address *a);
 int tun_ip_remove(const NET_LUID *luid, const tun_address *a);
+/* The forward-table row of route r through the interface (no next hop:
+ * on the link), as Create/DeleteIpForwardEntry2 take it. */
+void tun_ip_route_row(const NET_LUID *luid, const tun_route *r,
+                      MIB_IPFORWARD_ROW2 *row);
 /* Set the DNS servers (count 0 clears them). */
 int tun_ip_set_dns(const NET_LUID *luid, const tun_address *servers,
                    size_t count);
 int tun_ip_get_name(const NET_LUID *luid, char *buf, size_t size);
 int tun_ip_get_index(const NET_LUID *luid, unsigned *index);
 int tun_ip_get_up(const NET_LUID *luid, bool *up);
+
+/* ---- control.c: the control plane ------------------------------------- */
+
+/* Add a route through the interface and remember it (taken back with the
+ * addresses by tun_win_forget_routes()); a failure names the route. */
+int tun_win_add_route(tun_device *dev, const tun_route *r);
+/* Remove every route this handle added (best effort). */
+void tun_win_forget_routes(tun_device *dev);
 
 #endif

@@ -20,6 +20,20 @@ static void tun_ip_sockaddr(uint8_t family, const uint8_t *bytes,
     }
 }
 
+void tun_ip_route_row(const NET_LUID *luid, const tun_route *r,
+                      MIB_IPFORWARD_ROW2 *row)
+{
+    static const uint8_t unspecified[16];
+    InitializeIpForwardEntry(row);
+    row->InterfaceLuid = *luid;
+    tun_ip_sockaddr(r->family, r->dest, &row->DestinationPrefix.Prefix);
+    row->DestinationPrefix.PrefixLength = r->prefix;
+    tun_ip_sockaddr(r->family, r->has_gateway ? r->gateway : unspecified,
+                    &row->NextHop);
+    row->Metric = r->metric;
+    row->Protocol = MIB_IPPROTO_NETMGMT;
+}
+
 static const char *tun_ip_text(const tun_address *a, char text[TUN_ADDRSTRLEN])
 {
     if (tun_address_format(a, text, TUN_ADDRSTRLEN) < 0)
@@ -174,18 +188,14 @@ int tun_ip_list(const NET_LUID *luid, tun_address *out, size_t capacity,
 static void tun_ip_peer_route(const NET_LUID *luid, const tun_address *a,
                               MIB_IPFORWARD_ROW2 *route)
 {
-    InitializeIpForwardEntry(route);
-    route->InterfaceLuid = *luid;
     tun_address peer = *a;
     memcpy(peer.addr, a->peer, sizeof(peer.addr));
-    uint8_t dest[16];
-    tun_iface_network(&peer, dest);
-    tun_ip_sockaddr(a->family, dest, &route->DestinationPrefix.Prefix);
-    route->DestinationPrefix.PrefixLength = a->prefix;
-    static const uint8_t unspecified[16];
-    tun_ip_sockaddr(a->family, unspecified, &route->NextHop);
-    route->Metric = 0;
-    route->Protocol = MIB_IPPROTO_NETMGMT;
+    tun_route r;
+    memset(&r, 0, sizeof(r));
+    r.family = a->family;
+    r.prefix = a->prefix;
+    tun_iface_network(&peer, r.dest);
+    tun_ip_route_row(luid, &r, route);
 }
 
 static void tun_ip_address_row(const NET_LUID *luid, const tun_address *a,

@@ -47,6 +47,7 @@ static const struct tun_win_error_info {
     {TUN_WIN_ERROR_TIMEOUT, TUN_ETIMEDOUT, ""},
     {TUN_WIN_ERROR_MORE_DATA, TUN_EMSGSIZE, ""},
     {TUN_WIN_ERROR_INSUFFICIENT_BUFFER, TUN_ENOBUFS, ""},
+    {TUN_WIN_ERROR_NETWORK_UNREACHABLE, TUN_ENETUNREACH, ""},
 };
 
 static const struct tun_win_error_info *tun_win_error_find(uint32_t err)

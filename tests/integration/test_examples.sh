@@ -15,7 +15,7 @@ set -u
 CASES=(icmp_responder tap_responder multi_address device_info adopt_fd
        interruptible_reader read_timeout async_epoll async_uv async_event
        async_uring async_uring_batched forward_epoll forward_uv forward_event
-       forward_uring command_line)
+       forward_uring command_line link_events)
 CASE_TIMEOUT=60 # seconds; every wait inside a case is shorter
 # The forwarder cases set up two namespaces twice and copy and hash 3 x 16
 # MiB each time. Built with ASan, on the 2-CPU machine with a dozen busy
@@ -346,6 +346,28 @@ case_read_timeout() {
         fail "the ping was not read"
     grep -qE "^[0-9]+ packets?, $timeouts timeouts?$" "$OUT" ||
         fail "summary disagrees with the $timeouts timeouts printed"
+}
+
+# Changes made with ip, as from another shell, each printed as an event;
+# the example ends by itself when the device is deleted.
+case_link_events() {
+    start "$OUT" link_events evt0 10.9.0.1/24 20
+    wait_for_line "$OUT" '^ready$' 5
+    grep -q '^route: 10\.9\.0\.0/24$' "$OUT" || fail "the subnet route is not listed"
+    grep -q '^stats: rx 0 packets' "$OUT" || fail "no counters printed"
+    ip link set dev evt0 mtu 1400
+    wait_for_line "$OUT" '^event: mtu 1400$' 5
+    ip addr add 10.9.1.1/24 dev evt0
+    wait_for_line "$OUT" '^event: address added 10\.9\.1\.1/24$' 5
+    ip link set dev evt0 down
+    wait_for_line "$OUT" '^event: down$' 5
+    ip link set dev evt0 name evt9
+    wait_for_line "$OUT" '^event: renamed to evt9$' 5
+    ip link del dev evt9
+    wait_for_line "$OUT" '^event: deleted$' 5
+    wait_exit_ms "$PID" 5000
+    cat "$OUT"
+    [ "$STATUS" = 0 ] || fail "link_events exited with $STATUS"
 }
 
 # A flood of 500 pings to addr, every one answered once.

@@ -5,6 +5,7 @@
 
 #include "iface.h"
 
+#include <errno.h>
 #include <string.h>
 
 static void test_unit_names(void **state)
@@ -183,6 +184,106 @@ static void test_find_utun_fd_elsewhere(void **state)
     assert_int_equal(tun_find_utun_fd(NULL), TUN_ENOTSUP);
 }
 
+/* Routing-message layouts as macOS (4-byte padding, AF_INET6 30) and
+ * FreeBSD (8-byte padding, AF_INET6 28) lay them out. */
+static const struct tun_rt_layout apple = {4, 2, 30, 18};
+static const struct tun_rt_layout freebsd = {8, 2, 28, 18};
+
+static size_t put_sin(uint8_t *p, uint8_t len, uint8_t family,
+                      const uint8_t *addr, size_t bytes, size_t align)
+{
+    memset(p, 0, 32);
+    p[0] = len;
+    p[1] = family;
+    size_t offset = bytes == 4 ? 4 : 8;
+    size_t n = len > offset ? len - offset : 0;
+    memcpy(p + offset, addr, n < bytes ? n : bytes);
+    return len ? ((len - 1u) | (align - 1)) + 1 : align;
+}
+
+static size_t put_link(uint8_t *p, size_t align)
+{
+    memset(p, 0, 20);
+    p[0] = 20; /* sockaddr_dl */
+    p[1] = 18;
+    p[2] = 5;  /* index */
+    return ((20 - 1u) | (align - 1)) + 1;
+}
+
+static void assert_route_text(const tun_route *r, const char *want)
+{
+    char text[TUN_ROUTESTRLEN];
+    assert_true(tun_route_format(r, text, sizeof(text)) > 0);
+    assert_string_equal(text, want);
+}
+
+static void test_route_sockaddrs(void **state)
+{
+    (void)state;
+    uint8_t msg[256];
+    tun_route r;
+    static const uint8_t net4[4] = {10, 1, 0, 0}, gw4[4] = {10, 0, 0, 2},
+                         mask16[4] = {255, 255, 0, 0};
+    /* 10.1.0.0/16 on the link, the mask cut after its last byte (sa_len
+     * 6), as the kernel stores it. */
+    size_t n = put_sin(msg, 16, 2, net4, 4, 4);
+    n += put_link(msg + n, 4);
+    n += put_sin(msg + n, 6, 0, mask16, 4, 4);
+    assert_int_equal(tun_iface_route_sockaddrs(msg, n, 7, &apple, &r), 1);
+    assert_route_text(&r, "10.1.0.0/16");
+    /* Every cut of it: refused or read within bounds, never past. */
+    for (size_t cut = 0; cut < n; cut++) {
+        int rc = tun_iface_route_sockaddrs(msg, cut, 7, &apple, &r);
+        assert_true(rc == -EINVAL || rc == 0 || rc == 1);
+    }
+    /* With an IP gateway; no netmask: a host route. */
+    n = put_sin(msg, 16, 2, net4, 4, 8);
+    n += put_sin(msg + n, 16, 2, gw4, 4, 8);
+    assert_int_equal(tun_iface_route_sockaddrs(msg, n, 3, &freebsd, &r), 1);
+    assert_route_text(&r, "10.1.0.0/32 via 10.0.0.2");
+    /* A zero-length netmask takes the padding unit: the default route. */
+    static const uint8_t zero[16];
+    n = put_sin(msg, 16, 2, zero, 4, 8);
+    n += put_sin(msg + n, 16, 2, gw4, 4, 8);
+    n += put_sin(msg + n, 0, 0, zero, 4, 8);
+    assert_int_equal(n, 40);
+    assert_int_equal(tun_iface_route_sockaddrs(msg, n, 7, &freebsd, &r), 1);
+    assert_route_text(&r, "default via 10.0.0.2");
+    /* IPv6 with a KAME-scoped link-local gateway and a /48 mask. */
+    static const uint8_t net6[16] = {0xfd, 0, 0, 2},
+                         gw6[16] = {0xfe, 0x80, 0, 7, [15] = 1},
+                         mask48[16] = {255, 255, 255, 255, 255, 255};
+    n = put_sin(msg, 28, 30, net6, 16, 4);
+    n += put_sin(msg + n, 28, 30, gw6, 16, 4);
+    n += put_sin(msg + n, 14, 30, mask48, 16, 4);
+    assert_int_equal(tun_iface_route_sockaddrs(msg, n, 7, &apple, &r), 1);
+    assert_route_text(&r, "fd00:2::/48 via fe80::1");
+    /* Not for a tun_route: another family, a gateway of the other family,
+     * a mask with holes; no destination at all. */
+    n = put_link(msg, 4);
+    assert_int_equal(tun_iface_route_sockaddrs(msg, n, 1, &apple, &r), 0);
+    n = put_sin(msg, 16, 2, net4, 4, 4);
+    n += put_sin(msg + n, 28, 30, gw6, 16, 4);
+    assert_int_equal(tun_iface_route_sockaddrs(msg, n, 3, &apple, &r), 0);
+    static const uint8_t holes[4] = {255, 0, 255, 0};
+    n = put_sin(msg, 16, 2, net4, 4, 4);
+    n += put_sin(msg + n, 8, 2, holes, 4, 4);
+    assert_int_equal(tun_iface_route_sockaddrs(msg, n, 5, &apple, &r), 0);
+    assert_int_equal(tun_iface_route_sockaddrs(msg, n, 0, &apple, &r), 0);
+    /* A length past the end, or a destination too short for its family. */
+    msg[0] = 200;
+    assert_int_equal(tun_iface_route_sockaddrs(msg, 16, 1, &apple, &r),
+                     -EINVAL);
+    msg[0] = 6;
+    assert_int_equal(tun_iface_route_sockaddrs(msg, 16, 1, &apple, &r), 0);
+    /* Host bits past a mask are not kept. */
+    static const uint8_t host[4] = {10, 1, 2, 3};
+    n = put_sin(msg, 16, 2, host, 4, 4);
+    n += put_sin(msg + n, 8, 2, mask16, 4, 4);
+    assert_int_equal(tun_iface_route_sockaddrs(msg, n, 5, &apple, &r), 1);
+    assert_route_text(&r, "10.1.0.0/16");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_utun_control),
         cmocka_unit_test(test_find_fd),
         cmocka_unit_test(test_find_utun_fd_elsewhere),
+        cmocka_unit_test(test_route_sockaddrs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "linux/netlink.h"
+#include "internal.h"
 
 #include "../data/netlink_recorded.h"
 
@@ -723,6 +724,7 @@ static void survives_truncation(void **state)
         {nl_rec_ip_err_exist, sizeof(nl_rec_ip_err_exist)},
         {nl_rec_ip_err_notavail, sizeof(nl_rec_ip_err_notavail)},
         {nl_rec_ip_err_nodev, sizeof(nl_rec_ip_err_nodev)},
+        {nl_rec_ip_route_dump, sizeof(nl_rec_ip_route_dump)},
     };
     for (size_t r = 0; r < sizeof(recs) / sizeof(recs[0]); r++) {
         uint32_t first_len;
@@ -735,10 +737,12 @@ static void survives_truncation(void **state)
             const struct nlmsghdr *m = msg_at(copy);
             struct tun_nl_link link;
             tun_address a;
+            tun_route route;
             char text[64];
             /* The length given is short of nlmsg_len: always refused. */
             assert_int_equal(tun_nl_parse_link(m, cut, &link), -EINVAL);
             assert_int_equal(tun_nl_parse_addr(m, cut, 2, &a), -EINVAL);
+            assert_int_equal(tun_nl_parse_route(m, cut, 2, &route), -EINVAL);
             assert_int_equal(tun_nl_parse_error(m, cut, text, sizeof(text)),
                              -EINVAL);
             /* nlmsg_len agrees with the cut: no crash, any verdict. */
@@ -748,6 +752,8 @@ static void survives_truncation(void **state)
                 int rc = tun_nl_parse_link(m, cut, &link);
                 assert_true(rc == 0 || rc == -EINVAL);
                 rc = tun_nl_parse_addr(m, cut, 2, &a);
+                assert_true(rc >= -EINVAL && rc <= 1);
+                rc = tun_nl_parse_route(m, cut, 2, &route);
                 assert_true(rc >= -EINVAL && rc <= 1);
                 rc = tun_nl_parse_error(m, cut, text, sizeof(text));
                 assert_true(rc <= 0 && rc > -4096);
@@ -773,6 +779,8 @@ static void survives_random_corruption(void **state)
         {nl_rec_ip_addr_dump + 76 * 3, 80},
         {nl_rec_err_mtu, sizeof(nl_rec_err_mtu)},
         {nl_rec_ip_err_mtu, sizeof(nl_rec_ip_err_mtu)},
+        {nl_rec_ip_route_dump, 52},       /* 10.3.0.0/16 table 1000 */
+        {nl_rec_ip_route_dump + 648, 136}, /* fd00:2::/48 via fd00::2 */
     };
     uint32_t seed = 12345;
     for (int round = 0; round < 20000; round++) {
@@ -799,10 +807,238 @@ static void survives_random_corruption(void **state)
             assert_true(strlen(link.name) < sizeof(link.name));
         rc = tun_nl_parse_addr(m, recs[r].len, 2, &a);
         assert_true(rc >= -EINVAL && rc <= 1);
+        tun_route route;
+        rc = tun_nl_parse_route(m, recs[r].len, 2, &route);
+        assert_true(rc >= -EINVAL && rc <= 1);
+        if (rc == 1)
+            assert_int_equal(tun_check_route(&route), 0);
         rc = tun_nl_parse_error(m, recs[r].len, text, sizeof(text));
         assert_true(rc <= 0 && rc > -4096);
         free(copy);
     }
+}
+
+
+static void parses_recorded_stats_and_carrier(void **state)
+{
+    (void)state;
+    struct tun_nl_link link;
+    assert_int_equal(tun_nl_parse_link(msg_at(nl_rec_link_tun),
+                                       sizeof(nl_rec_link_tun), &link), 0);
+    /* Up, but no descriptor attached: no carrier, nothing moved. */
+    assert_int_equal(link.carrier, 0);
+    assert_true(link.has_stats);
+    assert_int_equal(link.stats.rx_packets, 0);
+    assert_int_equal(link.stats.tx_packets, 0);
+    assert_int_equal(link.stats.rx_bytes, 0);
+    assert_int_equal(link.stats.tx_dropped, 0);
+}
+
+/* Every route of the recorded dump for ifindex into out. */
+static size_t parse_route_dump(unsigned ifindex, tun_route *out, size_t cap)
+{
+    const unsigned char *dg = nl_rec_ip_route_dump;
+    size_t len = sizeof(nl_rec_ip_route_dump), n = 0, off = 0, msgs = 0;
+    while (off < len) {
+        uint32_t msg_len;
+        memcpy(&msg_len, dg + off, 4);
+        assert_true(msg_len >= 16 && msg_len <= len - off);
+        tun_route r;
+        int rc = tun_nl_parse_route(msg_at(dg + off), len - off, ifindex, &r);
+        assert_true(rc == 0 || rc == 1);
+        if (rc == 1) {
+            assert_true(n < cap);
+            out[n++] = r;
+        }
+        off += (msg_len + 3) & ~3u;
+        msgs++;
+    }
+    assert_int_equal(msgs, 14);
+    return n;
+}
+
+static tun_route route_of(const char *dest, unsigned prefix, const char *gw,
+                          unsigned metric, unsigned table)
+{
+    tun_route r;
+    assert_tun_ok(tun_route_parse(&r, dest, prefix, gw, metric));
+    r.table = table;
+    return r;
+}
+
+static void assert_same_route(const tun_route *got, const tun_route *want)
+{
+    char g[TUN_ROUTESTRLEN], w[TUN_ROUTESTRLEN];
+    assert_true(tun_route_format(got, g, sizeof(g)) > 0);
+    assert_true(tun_route_format(want, w, sizeof(w)) > 0);
+    assert_string_equal(g, w);
+    assert_memory_equal(got, want, sizeof(*got));
+}
+
+static void parses_recorded_routes(void **state)
+{
+    (void)state;
+    tun_route got[16];
+    assert_int_equal(parse_route_dump(2, got, 16), 6);
+    tun_route want[6] = {
+        route_of("10.3.0.0", 16, NULL, 0, 1000),
+        route_of("10.0.0.0", 24, NULL, 0, 0),
+        route_of("10.1.0.0", 16, NULL, 5, 0),
+        route_of("10.2.0.0", 16, "10.0.0.2", 0, 0),
+        route_of("fd00::", 64, NULL, 256, 0),
+        route_of("fd00:2::", 48, "fd00::2", 100, 0),
+    };
+    for (int i = 0; i < 6; i++)
+        assert_same_route(&got[i], &want[i]);
+    /* lo has only local-table routes; no link has index 9. */
+    assert_int_equal(parse_route_dump(1, got, 16), 0);
+    assert_int_equal(parse_route_dump(9, got, 16), 0);
+    /* Not an RTM_NEWROUTE. */
+    tun_route r;
+    assert_int_equal(tun_nl_parse_route(msg_at(nl_rec_ack),
+                                        sizeof(nl_rec_ack), 2, &r), -EINVAL);
+    assert_int_equal(tun_nl_parse_route(msg_at(nl_rec_link_tun),
+                                        sizeof(nl_rec_link_tun), 2, &r),
+                     -EINVAL);
+}
+
+/* A built RTM_NEWROUTE reads back as the same route (the parser takes the
+ * kernel's messages of that type); other requests are refused by it. */
+static void builds_route(void **state)
+{
+    (void)state;
+    static const tun_route *none = NULL;
+    tun_route routes[] = {
+        route_of("10.1.0.0", 16, NULL, 5, 0),
+        route_of("0.0.0.0", 0, "10.0.0.2", 0, 0),
+        route_of("fd00:2::", 48, "fd00::2", 100, 0),
+        route_of("10.9.0.0", 16, NULL, 0, 1000),
+        route_of("::", 0, NULL, 7, 100),
+    };
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        unsigned char buf[256];
+        memset(buf, GUARD, sizeof(buf));
+        int len = tun_nl_build_route(buf, sizeof(buf), 77, RTM_NEWROUTE, 4,
+                                     &routes[i]);
+        assert_true(len > 0 && (size_t)len < sizeof(buf));
+        for (size_t k = (size_t)len; k < sizeof(buf); k++)
+            assert_int_equal(buf[k], GUARD);
+        struct nlmsghdr h;
+        memcpy(&h, buf, sizeof(h));
+        assert_int_equal(h.nlmsg_len, len);
+        assert_int_equal(h.nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK |
+                                        NLM_F_CREATE | NLM_F_EXCL);
+        assert_int_equal(h.nlmsg_seq, 77);
+        struct rtmsg rtm;
+        memcpy(&rtm, buf + sizeof(h), sizeof(rtm));
+        assert_int_equal(rtm.rtm_type, RTN_UNICAST);
+        assert_int_equal(rtm.rtm_protocol, RTPROT_STATIC);
+        assert_int_equal(rtm.rtm_scope, routes[i].has_gateway
+                                            ? RT_SCOPE_UNIVERSE
+                                            : RT_SCOPE_LINK);
+        tun_route back;
+        assert_int_equal(tun_nl_parse_route(msg_at(buf), (size_t)len, 4,
+                                            &back), 1);
+        assert_same_route(&back, &routes[i]);
+        /* Through another link: not this one's route. */
+        assert_int_equal(tun_nl_parse_route(msg_at(buf), (size_t)len, 5,
+                                            &back), 0);
+
+        len = tun_nl_build_route(buf, sizeof(buf), 78, RTM_DELROUTE, 4,
+                                 &routes[i]);
+        assert_true(len > 0);
+        memcpy(&h, buf, sizeof(h));
+        assert_int_equal(h.nlmsg_type, RTM_DELROUTE);
+        assert_int_equal(h.nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+        memcpy(&rtm, buf + sizeof(h), sizeof(rtm));
+        assert_int_equal(rtm.rtm_scope, RT_SCOPE_NOWHERE);
+        assert_int_equal(tun_nl_parse_route(msg_at(buf), (size_t)len, 4,
+                                            &back), -EINVAL);
+        /* Too small a buffer, and bad arguments, build nothing. */
+        assert_int_equal(tun_nl_build_route(buf, 40, 1, RTM_NEWROUTE, 4,
+                                            &routes[i]), -ENOBUFS);
+        assert_int_equal(tun_nl_build_route(buf, sizeof(buf), 1, RTM_GETROUTE,
+                                            4, &routes[i]), -EINVAL);
+        assert_int_equal(tun_nl_build_route(buf, sizeof(buf), 1, RTM_NEWROUTE,
+                                            0, &routes[i]), -EINVAL);
+    }
+    unsigned char buf[64];
+    assert_int_equal(tun_nl_build_route(buf, sizeof(buf), 1, RTM_NEWROUTE, 4,
+                                        none), -EINVAL);
+    tun_route bad = routes[0];
+    bad.prefix = 33;
+    assert_int_equal(tun_nl_build_route(buf, sizeof(buf), 1, RTM_NEWROUTE, 4,
+                                        &bad), -EINVAL);
+}
+
+/* Without the automatic route, RTM_NEWADDR carries IFA_FLAGS with
+ * IFA_F_NOPREFIXROUTE after the addresses; RTM_DELADDR never does. */
+static void builds_addr_without_prefix_route(void **state)
+{
+    (void)state;
+    tun_address a;
+    assert_int_equal(tun_address_parse(&a, "10.0.0.1", 24, NULL), 0);
+    unsigned char with[128], without[128];
+    int n = tun_nl_build_addr(with, sizeof(with), 3, RTM_NEWADDR, 5, &a);
+    int m = tun_nl_build_addr_route(without, sizeof(without), 3, RTM_NEWADDR,
+                                    5, &a, false);
+    assert_int_equal(m, n + 8);
+    assert_memory_equal(with + 4, without + 4, (size_t)n - 4);
+    static const unsigned char flags[8] = {0x08, 0x00, 0x08, 0x00,
+                                           0x00, 0x02, 0x00, 0x00};
+    assert_memory_equal(without + n, flags, 8);
+    assert_int_equal(tun_nl_build_addr_route(without, sizeof(without), 3,
+                                             RTM_DELADDR, 5, &a, false),
+                     tun_nl_build_addr(with, sizeof(with), 3, RTM_DELADDR, 5,
+                                       &a));
+}
+
+/* Notifications about a link: the recorded link, address and route
+ * messages, as the event socket would receive them. */
+static void finds_notifications_about_a_link(void **state)
+{
+    (void)state;
+    assert_int_equal(tun_nl_event_concerns(nl_rec_link_tun,
+                                           sizeof(nl_rec_link_tun), 2), 1);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_link_tun,
+                                           sizeof(nl_rec_link_tun), 3), 0);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ip_addr_dump,
+                                           sizeof(nl_rec_ip_addr_dump), 2), 1);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ip_addr_dump,
+                                           sizeof(nl_rec_ip_addr_dump), 7), 0);
+    /* Routes are not link or address changes. */
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ip_route_dump,
+                                           sizeof(nl_rec_ip_route_dump), 2),
+                     0);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ack, 10, 2), -EINVAL);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ack, 0, 2), 0);
+    /* An address message cut before its index. */
+    unsigned char cut[20];
+    memcpy(cut, nl_rec_ip_addr_dump, sizeof(cut));
+    uint32_t len = sizeof(cut);
+    memcpy(cut, &len, 4);
+    assert_int_equal(tun_nl_event_concerns(cut, sizeof(cut), 2), -EINVAL);
+}
+
+static void builds_route_dump(void **state)
+{
+    (void)state;
+    static const unsigned char want[] = {
+        /* length 36, RTM_GETROUTE, NLM_F_REQUEST|NLM_F_DUMP, seq 9 */
+        0x24, 0x00, 0x00, 0x00, 0x1a, 0x00, 0x01, 0x03,
+        0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        /* rtmsg: AF_UNSPEC, everything else 0 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00,
+        /* RTA_OIF 6 */
+        0x08, 0x00, 0x04, 0x00, 0x06, 0x00, 0x00, 0x00,
+    };
+    unsigned char buf[64];
+    memset(buf, GUARD, sizeof(buf));
+    assert_built(tun_nl_build_route_dump(buf, sizeof(buf), 9, 6), buf,
+                 sizeof(buf), want, sizeof(want));
+    assert_int_equal(tun_nl_build_route_dump(buf, sizeof(buf), 9, 0), -EINVAL);
+    assert_int_equal(tun_nl_build_route_dump(buf, 30, 9, 6), -ENOBUFS);
 }
 
 int main(void)
@@ -827,6 +1063,12 @@ int main(void)
         cmocka_unit_test(rejects_malformed_errors),
         cmocka_unit_test(survives_truncation),
         cmocka_unit_test(survives_random_corruption),
+        cmocka_unit_test(parses_recorded_stats_and_carrier),
+        cmocka_unit_test(parses_recorded_routes),
+        cmocka_unit_test(builds_route),
+        cmocka_unit_test(builds_route_dump),
+        cmocka_unit_test(builds_addr_without_prefix_route),
+        cmocka_unit_test(finds_notifications_about_a_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,12 +108,50 @@ static void windows_device_calls_elsewhere(void **state)
 #endif
 }
 
+static void control_plane_calls_refuse_null(void **state)
+{
+    (void)state;
+    tun_stats st;
+    tun_route r;
+    size_t count;
+    bool b;
+    char buf[TUN_ROUTESTRLEN];
+    assert_refuses_null(tun_device_get_stats(NULL, &st));
+    assert_refuses_null(tun_device_set_carrier(NULL, true));
+    assert_refuses_null(tun_device_get_carrier(NULL, &b));
+    assert_int_equal(tun_route_parse(&r, "10.1.0.0", 16, NULL, 0), 0);
+    assert_refuses_null(tun_device_add_route(NULL, &r));
+    assert_refuses_null(tun_device_remove_route(NULL, &r));
+    assert_refuses_null(tun_device_get_routes(NULL, &r, 1, &count));
+    assert_refuses_null(tun_route_parse(NULL, "10.1.0.0", 16, NULL, 0));
+    assert_refuses_null(tun_route_parse(&r, NULL, 16, NULL, 0));
+    assert_refuses_null(tun_route_format(NULL, buf, sizeof(buf)));
+    assert_refuses_null(tun_route_format(&r, NULL, 0));
+    assert_refuses_null(tun_config_add_route(NULL, &r));
+    assert_refuses_null(tun_config_set_auto_route(NULL, false));
+    tun_events *ev;
+    tun_event e;
+    assert_refuses_null(tun_events_open(NULL, &ev));
+    assert_refuses_null(tun_events_next(NULL, &e));
+#if defined(_WIN32)
+    assert_null(tun_events_fd(NULL));
+#else
+    assert_int_equal(tun_events_fd(NULL), -1);
+#endif
+    tun_events_close(NULL);
+    tun_config *cfg;
+    assert_int_equal(tun_config_new(&cfg), 0);
+    assert_refuses_null(tun_config_add_route(cfg, NULL));
+    tun_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(device_calls_refuse_null),
         cmocka_unit_test(address_calls_refuse_null),
         cmocka_unit_test(windows_device_calls_elsewhere),
+        cmocka_unit_test(control_plane_calls_refuse_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
