@@ -251,7 +251,7 @@ static void failed_setter_is_kept(void **state)
     const char *setters[] = {"tun_config_set_layer", "tun_config_add_ipv6",
                              "tun_config_add_address", "tun_config_set_mac",
                              "tun_config_set_up", "tun_config_set_owner",
-                             "tun_config_set_group"};
+                             "tun_config_set_group", "tun_config_add_route"};
     for (size_t i = 0; i < sizeof(setters) / sizeof(setters[0]); i++) {
         assert_int_equal(tun_config_clear_error(cfg), 0);
         assert_int_equal(tun_config_validate(cfg), 0);
@@ -263,7 +263,8 @@ static void failed_setter_is_kept(void **state)
         case 3: rc = tun_config_set_mac(cfg, NULL); break;
         case 4: rc = tun_config_set_up(cfg, (tun_link_state)3); break;
         case 5: rc = tun_config_set_owner(cfg, -2); break;
-        default: rc = tun_config_set_group(cfg, -2); break;
+        case 6: rc = tun_config_set_group(cfg, -2); break;
+        default: rc = tun_config_add_route(cfg, NULL); break;
         }
         assert_true(rc < 0);
         assert_int_equal(tun_config_validate(cfg), rc);
