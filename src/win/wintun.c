@@ -165,9 +165,11 @@ static int tun_wintun_get_adapter(const tun_config *cfg, struct tun_wintun *w,
     *existed = false;
     if (!pattern) {
         /* Attach to a wintun adapter of that name, as Linux attaches to a
-         * persistent device; one left behind by a crashed process is
-         * reused so. Its session then tells whether another program
-         * holds it. */
+         * persistent device; its session then tells whether another
+         * program holds it. One left behind by a crashed process is not
+         * found (wintun 0.14 opens present devices only, and removes a
+         * device whose creator's handle closed): it is created anew
+         * below. */
         const char *exclusive = "exists and exclusive create was asked for "
                                 "(choose another name or a \"%%d\" pattern)";
         if ((w->adapter = w->open_adapter(wide))) {

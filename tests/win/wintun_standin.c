@@ -228,7 +228,11 @@ WINTUN_API struct handle *WINAPI WintunOpenAdapter(const WCHAR *name)
         return NULL;
     }
     AcquireSRWLockExclusive(&adapters_lock);
+    /* As wintun, which looks among present devices only: an orphan's
+     * device is gone, so it is not found. */
     struct adapter *a = find_adapter(name);
+    if (a && a->orphan)
+        a = NULL;
     struct handle *h = NULL;
     if (!a) {
         standin_log(LOG_ERR, L"Failed to find matching adapter name");

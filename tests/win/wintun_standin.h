@@ -36,8 +36,10 @@ STANDIN_API DWORD standin_collect(const char *adapter, void *buf, DWORD size,
  * ERROR_HANDLE_EOF from now on and the read-wait event is signalled.
  * Handles stay valid until the program closes them. */
 STANDIN_API DWORD standin_remove(const char *adapter);
-/* An adapter of that name left behind by a process that crashed: it exists
- * (WintunOpenAdapter finds it), nobody holds it. */
+/* An adapter of that name left behind by a process that crashed: its
+ * device is no longer present, so WintunOpenAdapter does not find it (wintun
+ * looks among present devices only); WintunCreateAdapter of the name
+ * removes it, as wintun removes its orphans. Counted until then. */
 STANDIN_API DWORD standin_leave_orphan(const char *adapter);
 /* How many adapters exist (removed ones not counted). */
 STANDIN_API DWORD standin_adapter_count(void);
