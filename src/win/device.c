@@ -519,9 +519,13 @@ int tun_device_set_dns_servers(tun_device *dev, const char *const *servers,
             return tun_fail(rc, "tun_device_set_dns_servers: %s",
                             tun_last_error());
     }
+    /* Marked before the change: a call that fails half-way (IPv4 set, IPv6
+     * not) still leaves servers that the close of a TAP handle clears. */
+    if (n > 0)
+        atomic_store(&dev->dns_set, true);
     int rc = tun_ip_set_dns(&dev->luid, list, n);
-    if (rc == 0)
-        atomic_store(&dev->dns_set, n > 0);
+    if (rc == 0 && n == 0)
+        atomic_store(&dev->dns_set, false);
     return tun_win_named(rc, "tun_device_set_dns_servers");
 }
 

@@ -183,7 +183,8 @@ int tun_ip_remove(const NET_LUID *luid, const tun_address *a);
  * on the link), as Create/DeleteIpForwardEntry2 take it. */
 void tun_ip_route_row(const NET_LUID *luid, const tun_route *r,
                       MIB_IPFORWARD_ROW2 *row);
-/* Set the DNS servers (count 0 clears them). */
+/* Replace the DNS servers of both families (count 0 clears them; a family
+ * without a server in the list is cleared too). */
 int tun_ip_set_dns(const NET_LUID *luid, const tun_address *servers,
                    size_t count);
 int tun_ip_get_name(const NET_LUID *luid, char *buf, size_t size);

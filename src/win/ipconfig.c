@@ -335,8 +335,9 @@ int tun_ip_set_dns(const NET_LUID *luid, const tun_address *servers,
                                  sizeof(list));
         if (n < 0)
             return n;
-        if (n == 0 && count > 0)
-            continue; /* no server of this family: leave it as it is */
+        /* A family without a server gets an empty list: the call replaces
+         * the interface's servers, so an earlier call's servers of that
+         * family must not stay. */
         WCHAR wide[TUN_DNS_MAX * TUN_ADDRSTRLEN];
         int rc = tun_win_widen(list, wide, TUN_DNS_MAX * TUN_ADDRSTRLEN,
                                "DNS server list");
