@@ -662,7 +662,8 @@ TUN_EXTERN int tun_device_get_mtu(tun_device *dev, unsigned *mtu);
 /* Change the MTU (on Windows: of both IPv4 and IPv6, or IPv4 alone below
  * 1280; see tun_device_set_ipv6_mtu()). Errors: TUN_ERANGE
  * (outside TUN_MTU_MIN..TUN_MTU_MAX or the platform's range, or below 1280
- * while the interface has an IPv6 address), TUN_EPERM. */
+ * while the interface has an IPv6 address; Windows: also when it runs IPv6
+ * only), TUN_EPERM. */
 TUN_EXTERN int tun_device_set_mtu(tun_device *dev, unsigned mtu);
 /* Whether the interface is administratively up (Windows: operationally
  * up, as no other switch exists there). */

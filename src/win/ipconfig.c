@@ -128,6 +128,12 @@ static int tun_ip_set_interface(const NET_LUID *luid, bool ipv4, bool ipv6,
     }
     if (done == 0 && !ipv4)
         return tun_fail(TUN_ENOTSUP, "IPv6 does not run on the interface");
+    /* Only IPv4 was asked for (an MTU below IPv6's minimum): the interface
+     * may well run IPv6. */
+    if (done == 0 && !ipv6)
+        return tun_fail(TUN_ERANGE, "IPv4 does not run on the interface and "
+                        "%u is below %d, the IPv6 minimum", value,
+                        TUN_MTU_MIN_IPV6);
     if (done == 0)
         return tun_fail(TUN_ENODEV, "the interface runs neither IPv4 nor "
                         "IPv6");
