@@ -255,8 +255,10 @@ void tun_wintun_close(tun_device *dev)
     /* This removes an adapter that WintunCreateAdapter made. */
     if (w->adapter)
         w->close_adapter(w->adapter);
-    if (w->dll)
-        FreeLibrary(w->dll);
+    /* wintun.dll stays loaded (its reference is never given back): wintun
+     * queues its orphan clean-up to the thread pool on every create, open
+     * and close (QueueUserWorkItem), which then runs wintun's code and calls
+     * its logger; unloading the DLL under it would crash the process. */
     memset(w, 0, sizeof(*w));
 }
 
