@@ -143,7 +143,9 @@ typedef void (*tun_log_fn)(tun_log_level level, const char *message,
  * is the least verbose, TUN_LOG_DEBUG the most) to fn, for the whole
  * process; a NULL fn turns the log off (the default). A max_level beyond
  * TUN_LOG_DEBUG counts as TUN_LOG_DEBUG.
- * fn runs in the thread whose libtun call logs, one call at a time (the
+ * fn runs in the thread whose libtun call logs (wintun's own messages: in
+ * the thread wintun logs from, which may be one of its thread-pool threads
+ * after the call returned), one call at a time (the
  * library serialises them, so fn needs no lock of its own); once
  * tun_set_log_handler() returns, the previous handler is not running and
  * will not be called again, so its user data may be freed. fn may call
