@@ -573,8 +573,9 @@ TUN_EXTERN int tun_read_timeout(tun_device *dev, void *buf, size_t size,
  * larger asks the kernel again (a quick call that never waits for the queue).
  * Windows: the MTU is that of the packet's family (Windows keeps one per
  * family; see tun_device_set_ipv6_mtu()), or wintun's 65535 bytes for a
- * family the interface does not run; wintun takes IPv4 and IPv6 packets
- * only (TUN_EINVAL otherwise) and has no "room" signal (the 1 ms retry above); a tap-windows6 write
+ * family the interface does not run; wintun takes IPv4 packets of 20
+ * bytes or more and IPv6 of 40 or more only (TUN_EINVAL otherwise) and has
+ * no "room" signal (the 1 ms retry above); a tap-windows6 write
  * waits for the driver to take the frame even on a non-blocking handle. */
 TUN_EXTERN int tun_write(tun_device *dev, const void *buf, size_t len);
 

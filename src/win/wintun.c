@@ -310,14 +310,21 @@ int tun_wintun_read(tun_device *dev, void *buf, size_t size, int timeout_ms,
 int tun_wintun_write(tun_device *dev, const void *buf, size_t len)
 {
     struct tun_wintun *w = &dev->wintun;
-    /* wintun takes the length from the IP header and drops anything else
-     * silently: refuse it here, as Linux does. */
+    /* wintun's driver stops taking packets from the session for good (every
+     * later WintunAllocateSendPacket gives ERROR_HANDLE_EOF) at one larger
+     * than 65535 bytes or that is not IPv4 of at least 20 bytes or IPv6 of
+     * at least 40: refuse those here, with the reason. */
     if (len > TUN_WINTUN_MAX_PACKET)
         return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed wintun's "
                         "largest packet (%u)", len, TUN_WINTUN_MAX_PACKET);
-    if (tun_iface_packet_family(buf, len) == 0)
+    int family = tun_iface_packet_family(buf, len);
+    if (family == 0)
         return tun_fail(TUN_EINVAL, "write: not an IPv4 or IPv6 packet "
                         "(version %u)", ((const uint8_t *)buf)[0] >> 4);
+    size_t header = family == TUN_INET4 ? 20 : 40;
+    if (len < header)
+        return tun_fail(TUN_EINVAL, "write: %zu bytes are shorter than an "
+                        "IPv%d header (%zu bytes)", len, family, header);
     for (;;) {
         int rc = tun_win_check_interrupt(dev);
         if (rc < 0)

@@ -425,8 +425,23 @@ static void write_limits(void **state)
     assert_int_equal(tun_write(dev, big, 65536), TUN_EMSGSIZE);
     big[0] = 0x15;
     assert_int_equal(tun_write(dev, big, 100), TUN_EINVAL);
+    /* Shorter than its IP header: wintun's driver would stop taking the
+     * session's packets at it, so it never reaches the ring. */
+    big[0] = 0x45;
+    assert_int_equal(tun_write(dev, big, 19), TUN_EINVAL);
+    assert_non_null(strstr(tun_last_error(), "IPv4 header"));
+    big[0] = 0x60;
+    assert_int_equal(tun_write(dev, big, 39), TUN_EINVAL);
     assert_int_equal(standin_collect(name, got, sizeof(got), &len),
                      ERROR_NO_MORE_ITEMS);
+    /* The smallest of each family go, and the device still sends after. */
+    assert_int_equal(tun_write(dev, big, 40), 40);
+    big[0] = 0x45;
+    assert_int_equal(tun_write(dev, big, 20), 20);
+    assert_int_equal(standin_collect(name, got, sizeof(got), &len), NO_ERROR);
+    assert_int_equal(len, 40);
+    assert_int_equal(standin_collect(name, got, sizeof(got), &len), NO_ERROR);
+    assert_int_equal(len, 20);
     tun_close(dev);
 }
 

@@ -48,6 +48,9 @@ struct session {
     struct ring to_program, from_program;
     HANDLE read_event; /* auto-reset, as wintun's */
     bool ended;        /* the adapter was removed: ERROR_HANDLE_EOF */
+    bool send_ended;   /* the system met a packet that is not IP: sends
+                          give ERROR_HANDLE_EOF, as wintun's driver stops
+                          taking packets from the ring */
 };
 
 struct adapter {
@@ -393,7 +396,7 @@ WINTUN_API BYTE *WINAPI WintunAllocateSendPacket(struct session *s,
     }
     AcquireSRWLockExclusive(&s->lock);
     BYTE *packet = NULL;
-    if (s->ended)
+    if (s->ended || s->send_ended)
         SetLastError(ERROR_HANDLE_EOF);
     else if (!(packet = ring_push(s, &s->from_program, size, SLOT_FLAG)))
         SetLastError(ERROR_BUFFER_OVERFLOW);
@@ -468,11 +471,20 @@ STANDIN_API DWORD standin_collect(const char *adapter, void *buf, DWORD size,
         return ERROR_NOT_FOUND;
     struct ring *r = &s->from_program;
     DWORD err = ERROR_NO_MORE_ITEMS;
-    if (r->head != r->tail && !(*ring_slot(r, r->head) & SLOT_FLAG)) {
+    if (s->send_ended) {
+        err = ERROR_HANDLE_EOF;
+    } else if (r->head != r->tail && !(*ring_slot(r, r->head) & SLOT_FLAG)) {
         ULONG packet = *ring_slot(r, r->head);
+        BYTE version = r->data[r->head + sizeof(ULONG)] >> 4;
         *len = packet;
         err = ERROR_INSUFFICIENT_BUFFER;
-        if (packet <= size) {
+        /* wintun's driver takes IPv4 of 20 bytes or more and IPv6 of 40 or
+         * more; at anything else it stops reading the ring for good. */
+        if (!(version == 4 && packet >= 20) &&
+            !(version == 6 && packet >= 40)) {
+            s->send_ended = true;
+            err = ERROR_INVALID_DATA;
+        } else if (packet <= size) {
             memcpy(buf, r->data + r->head + sizeof(ULONG), packet);
             r->head = (r->head + slot_size(packet)) & (s->capacity - 1);
             err = NO_ERROR;

@@ -28,7 +28,10 @@ STANDIN_API DWORD standin_inject(const char *adapter, const void *packet,
                                  DWORD size);
 /* Take the oldest packet the program sent into buf (*len: its size).
  * Returns NO_ERROR, ERROR_NO_MORE_ITEMS (none sent), ERROR_INSUFFICIENT_BUFFER
- * (*len says how large; the packet stays), ERROR_NOT_FOUND. */
+ * (*len says how large; the packet stays), ERROR_NOT_FOUND. A packet that is
+ * not IPv4 of 20 bytes or more or IPv6 of 40 or more ends the sending as
+ * wintun's driver does: ERROR_INVALID_DATA, then ERROR_HANDLE_EOF here and
+ * from WintunAllocateSendPacket. */
 STANDIN_API DWORD standin_collect(const char *adapter, void *buf, DWORD size,
                                   DWORD *len);
 /* The adapter is removed under the program (as Windows does when the
