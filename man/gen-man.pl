@@ -336,7 +336,9 @@ for my $s (@sections) {
     $sections_roff .= prose($s->{intro}) . "\n" if $s->{intro} ne '';
     for my $g (@{$s->{groups}}) {
         my @names = map { $_->{name} } @{$g->{funcs}};
-        my $what = summary($g->{comment});
+        # The whole first sentence: the overview has room for it (the NAME
+        # line's summary cuts long ones short with "...").
+        my ($what) = sentences($g->{comment});
         $sections_roff .= ".TP\n.BR " . join(' ", " ', map { escape($_) . ' (3)' } @names) . "\n"
                         . escape($what) . ($what =~ /\.$/ ? '' : '.') . "\n";
         my @said = threads_said($g->{comment});
