@@ -451,7 +451,7 @@ STANDIN_API DWORD standin_inject(const char *adapter, const void *packet,
     /* The event is set only when the ring was empty (the least a driver
      * may promise: a reader must find the ring empty before it waits). */
     struct ring *r = &s->to_program;
-    bool was_empty = r->head == r->tail;
+    bool was_empty = r->next == r->tail; /* nothing left unread */
     BYTE *slot = ring_push(s, r, size, 0);
     if (slot)
         memcpy(slot, packet, size);
