@@ -41,10 +41,10 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "apt-get not found: install ${missing[*]} yourself" >&2
         exit 1
     }
-    # Waits up to 10 minutes for another program's dpkg lock.
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
-        install -y -qq "${missing[@]}"
+    # Waits up to 10 minutes for another program's apt or dpkg lock.
+    . "$root/scripts/apt.sh"
+    apt_get update
+    apt_get install -y "${missing[@]}"
 fi
 if [ ! -c /dev/net/tun ]; then
     modprobe tun 2>/dev/null || true

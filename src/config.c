@@ -323,6 +323,13 @@ int tun_config_set_up(tun_config *cfg, tun_link_state state)
     return tun_config_keep(cfg, __func__, rc);
 }
 
+const char *tun_link_state_name(tun_link_state state)
+{
+    return state == TUN_LINK_INHERIT ? "inherited"
+           : state == TUN_LINK_UP    ? "up"
+                                     : "down";
+}
+
 int tun_config_set_nonblocking(tun_config *cfg, bool on)
 {
     return tun_config_switch(cfg, cfg ? &cfg->nonblocking : NULL, on, 0,

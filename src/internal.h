@@ -61,6 +61,9 @@ struct tun_config {
  * prefixed by the setter's name. */
 int tun_config_keep(tun_config *cfg, const char *setter, int rc);
 
+/* How the log names a link state: "up", "down" or "inherited". */
+const char *tun_link_state_name(tun_link_state state);
+
 #if defined(_WIN32)
 /* The Windows options (src/win/config.c), called by their public setters
  * with a config that is not NULL. */

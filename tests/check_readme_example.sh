@@ -1,6 +1,7 @@
 #!/bin/bash
 # The C example in README.md must compile and link against the library as a
-# user's program would: extract the first ```c block and build it.
+# user's program would: extract the first ```c block and build it. The
+# README's options table must name every option() of the top CMakeLists.txt.
 # Usage: check_readme_example.sh CC README.md INCLUDE_DIR LIBRARY [CFLAGS...]
 set -euo pipefail
 cc=$1 readme=$2 include=$3 library=$4
@@ -16,3 +17,9 @@ awk '/^```c$/ {on = 1; next} /^```/ {if (on) exit} on' "$readme" >"$work/example
 "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$include" \
       -o "$work/example" "$work/example.c" "$library" ${flags[@]+"${flags[@]}"}
 echo "README example builds"
+missing=$(sed -n 's/^option(\([A-Z0-9_]*\) .*/\1/p' "$(dirname "$readme")/CMakeLists.txt" |
+          while read -r option; do
+              grep -q "^| \`$option\` |" "$readme" || echo "$option"
+          done)
+[ -z "$missing" ] || { echo "README.md's options table lacks:" $missing >&2; exit 1; }
+echo "README lists every build option"

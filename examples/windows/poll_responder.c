@@ -11,11 +11,7 @@
  *
  * Run as Administrator, with wintun.dll beside the program:
  *   windows_poll_responder -a 10.0.0.1/24     # then: ping 10.0.0.2
- * Options:
- *   -n, --name NAME       adapter name or pattern (default: tun%d)
- *   -a, --address A/P     address of the device (default: 10.0.0.1/24)
- *   -t, --timeout S       stop after S seconds
- * Ctrl-C stops it.
+ * The options: windows_poll_responder --help.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,6 +19,17 @@
 #include "../common/example.h"
 #include "../common/packet.h"
 #include "event_bridge.h"
+
+static const char help[] =
+    "[-n NAME] [-a ADDR/PREFIX] [-t SECONDS]\n"
+    "Answers ping to every other address of a wintun adapter's subnet from a\n"
+    "WSAPoll() loop, through a socket the event bridge makes readable.\n"
+    "Run as Administrator, with wintun.dll beside the program. Ctrl-C stops it.\n"
+    "  -n, --name NAME        adapter name or pattern (default: tun%d)\n"
+    "  -a, --address A/P      address of the device (default: 10.0.0.1/24)\n"
+    "  -t, --timeout S        stop after S seconds\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 /* Longest wait of the loop, so that Ctrl-C and the time limit are seen. */
 #define POLL_MS 200
@@ -85,16 +92,17 @@ int main(int argc, char **argv)
         case 'a': address = optarg; break;
         case 't':
             if (example_parse_timeout(optarg, &seconds) != 0)
-                return 2;
+                return EXAMPLE_EXIT_USAGE;
             break;
-        default:
-            fprintf(stderr, "usage: %s [-n NAME] [-a ADDR/PREFIX] "
-                    "[-t SECONDS]\n", argv[0]);
-            return opt == 'h' ? 0 : 2;
+        case 'h': return example_help(argv[0], help);
+        default: return example_usage_error(argv[0]);
         }
     }
+    int status = example_no_operands(argc, argv, optind);
+    if (status != 0)
+        return status;
     tun_device *dev;
-    int status = example_open_tun(name, address, &dev);
+    status = example_open_tun(name, address, &dev);
     if (status != 0)
         return status;
     event_bridge *bridge = NULL;

@@ -238,9 +238,9 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
 {
     int rc;
     tun_log(TUN_LOG_DEBUG, "configuring %s: owner %ld, group %ld, MTU %u, "
-            "txqueuelen %u, %zu address(es), %s%s%s", name, cfg->owner,
+            "txqueuelen %u, %zu address(es), %slink %s%s", name, cfg->owner,
             cfg->group, cfg->mtu, cfg->txqueuelen, cfg->address_count,
-            cfg->has_mac ? "MAC, " : "", cfg->up ? "up" : "down",
+            cfg->has_mac ? "MAC, " : "", tun_link_state_name(cfg->up),
             cfg->persist ? ", persist" : "");
     if (cfg->owner >= 0 && ioctl(dev->io.fd, TUNSETOWNER, cfg->owner) != 0)
         return tun_fail_errno(errno, "TUNSETOWNER %ld on %s", cfg->owner, name);

@@ -105,10 +105,10 @@ static int tun_win_configure(const tun_config *cfg, tun_device *dev)
 {
     int rc;
     tun_log(TUN_LOG_DEBUG, "configuring the adapter: MTU %u, metric %u, %zu "
-            "address(es), %zu DNS server(s)%s", cfg->mtu, cfg->metric,
+            "address(es), %zu DNS server(s)%s%s", cfg->mtu, cfg->metric,
             cfg->address_count, cfg->dns_count,
-            (dev->flags & TUN_FLAG_L2) ? (cfg->up ? ", media up" :
-                                          ", media down") : "");
+            (dev->flags & TUN_FLAG_L2) ? ", media " : "",
+            (dev->flags & TUN_FLAG_L2) ? tun_link_state_name(cfg->up) : "");
     if (cfg->mtu && (rc = tun_ip_set_mtu(&dev->luid, cfg->mtu)) < 0)
         return tun_fail(rc, "setting MTU %u: %s", cfg->mtu, tun_last_error());
     if (cfg->metric && (rc = tun_ip_set_metric(&dev->luid, cfg->metric)) < 0)

@@ -57,7 +57,7 @@ static void open_steps(void **state)
         "D opening a new interface \"tlog0\", TUN\n",
         "D TUNSETIFF: attached to tlog0\n",
         ("D configuring tlog0: owner -1, group -1, MTU 1400, txqueuelen 0, "
-         "2 address(es), up\n"),
+         "2 address(es), link up\n"),
         "D adding address 10.9.0.1/24 to tlog0\n",
         "D adding address 10.9.1.1/32 peer 10.9.1.2 to tlog0\n",
         "I created tlog0 (index ",
@@ -85,6 +85,20 @@ static void open_steps(void **state)
     assert_int_equal(messages, 1);
     assert_non_null(strstr(logged, "I created tlog0 (index "));
     tun_close(dev);
+
+    /* The other link states are told as asked (up is above). */
+    static const struct {
+        tun_link_state state;
+        const char *told;
+    } states[] = {{TUN_LINK_DOWN, "address(es), link down\n"},
+                  {TUN_LINK_INHERIT, "address(es), link inherited\n"}};
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+        assert_tun_ok(tun_config_set_up(cfg, states[i].state));
+        listen_from(TUN_LOG_DEBUG);
+        assert_tun_ok(tun_open(cfg, &dev));
+        assert_logged_in_order(&states[i].told, 1);
+        tun_close(dev);
+    }
     tun_config_free(cfg);
 }
 
