@@ -151,36 +151,36 @@ build build/gcc gcc
 suite build/gcc
 # The instruction counts of the packet engine (the benchmark that a noisy
 # machine does not move) must keep working.
-# cmocka_for NAME [CMAKE ARGS...]: cmocka built statically for another
-# C library or system (Debian has cmocka for glibc only) into
-# build/NAME-cmocka/prefix, once; prints nothing else. Its source is
-# Debian's (or Ubuntu's) source package of the installed libcmocka-dev,
-# fetched once into build/cmocka-source with private apt lists and cache
-# (the host's apt configuration untouched) from a deb-src twin of the
-# machine's own sources entry that offers libcmocka-dev: same URIs, suites,
-# components and keys, so a mirror or another release works too.
-cmocka_for() {
-  local name=$1
-  shift
-  local dir="$root/build/$name-cmocka"
+# source_build LIB PACKAGE NAME [CMAKE ARGS...]: the library LIB built
+# statically for another C library or system (Debian builds it for glibc
+# only) into build/NAME-LIB/prefix, once, with CMake; prints nothing else.
+# Its source is Debian's (or Ubuntu's) source package of PACKAGE, fetched
+# once into build/LIB-source with private apt lists and cache (the host's
+# apt configuration untouched) from a deb-src twin of the machine's own
+# sources entry that offers PACKAGE: same URIs, suites, components and keys,
+# so a mirror or another release works too.
+source_build() {
+  local lib=$1 package=$2 name=$3
+  shift 3
+  local dir="$root/build/$name-$lib"
   local prefix="$dir/prefix"
-  [ -f "$prefix/lib/libcmocka.a" ] && return 0
-  local apt_dir="$root/build/cmocka-source/apt"
-  local src_dir="$root/build/cmocka-source/src"
-  if ! compgen -G "$src_dir/cmocka-*/CMakeLists.txt" >/dev/null; then
-    echo "   fetching cmocka's source package"
-    rm -rf "$root/build/cmocka-source"
+  [ -f "$dir/installed" ] && return 0
+  local apt_dir="$root/build/$lib-source/apt"
+  local src_dir="$root/build/$lib-source/src"
+  if ! compgen -G "$src_dir/*/CMakeLists.txt" >/dev/null; then
+    echo "   fetching $lib's source package"
+    rm -rf "$root/build/$lib-source"
     mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
              "$apt_dir/sources.list.d" "$src_dir"
     local repo release entry
-    read -r repo release < <(apt-cache madison libcmocka-dev |
+    read -r repo release < <(apt-cache madison "$package" |
       awk -F' [|] ' 'NR == 1 {split($3, f, " "); split(f[2], s, "/"); print f[1], s[1]}')
     entry=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(SOURCESENTRY)' \
               'Identifier: Packages' |
             awk -v repo="${repo%/}" -v release="$release" \
               '{sub("/$", "", $1)} $1 == repo && $2 == release {print $3; exit}')
     if [ -z "$entry" ]; then
-      echo "no apt sources entry offers libcmocka-dev (apt-cache madison libcmocka-dev)" >&2
+      echo "no apt sources entry offers $package (apt-cache madison $package)" >&2
       return 1
     fi
     # The entry is FILE:LINE in a one-line-style list, FILE:STANZA in a
@@ -190,30 +190,36 @@ cmocka_for() {
       *.sources)
         grep -v '^[[:space:]]*#' "$file" |
           awk -v n="$n" 'BEGIN {RS = ""} NR == n {print; exit}' |
-          sed 's/^Types:.*/Types: deb-src/' >"$apt_dir/sources.list.d/cmocka.sources" ;;
+          sed 's/^Types:.*/Types: deb-src/' >"$apt_dir/sources.list.d/$lib.sources" ;;
       *)
         sed -n "${n}s/^[[:space:]]*deb[[:space:]]/deb-src /p" "$file" \
-          >"$apt_dir/sources.list.d/cmocka.list" ;;
+          >"$apt_dir/sources.list.d/$lib.list" ;;
     esac
     local private_apt=(-o Dir::Etc::SourceList="$apt_dir/none.list"
                        -o Dir::Etc::SourceParts="$apt_dir/sources.list.d"
                        -o Dir::State::Lists="$apt_dir/lists"
                        -o Dir::Cache="$apt_dir/cache" -o APT::Sandbox::User=root)
     apt_get "${private_apt[@]}" update
-    (cd "$src_dir" && apt_get "${private_apt[@]}" source cmocka)
+    (cd "$src_dir" && apt_get "${private_apt[@]}" source "$package")
   fi
-  local cmocka_src
-  cmocka_src=$(echo "$src_dir"/cmocka-*/)
-  echo "   building cmocka for $name"
+  local source
+  source=$(echo "$src_dir"/*/)
+  echo "   building $lib for $name"
   rm -rf "$dir"
-  cmake -S "$cmocka_src" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release \
-        -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF \
+  cmake -S "$source" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib "$@" >/dev/null
   cmake --build "$dir/build" -j"$jobs" >/dev/null
   cmake --install "$dir/build" >/dev/null
-  # The static library alone, so that the test programs need no shared one.
-  rm -f "$prefix"/lib/libcmocka.so* "$prefix/lib/libcmocka.dll.a" "$prefix/bin/cmocka.dll"
-  mv "$prefix/lib/libcmocka-static.a" "$prefix/lib/libcmocka.a"
+  # The static library alone, so that the programs need no shared one.
+  rm -f "$prefix"/lib/*.so* "$prefix"/lib/*.dll.a "$prefix"/bin/*.dll
+  touch "$dir/installed"
+}
+# cmocka_for NAME [CMAKE ARGS...]: cmocka for NAME (source_build), its
+# static library under the name pkg-config gives.
+cmocka_for() {
+  source_build cmocka libcmocka-dev "$@" -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF
+  local lib="$root/build/$1-cmocka/prefix/lib"
+  [ -f "$lib/libcmocka.a" ] || mv "$lib/libcmocka-static.a" "$lib/libcmocka.a"
 }
 
 stage "instruction counts (bench/instructions.sh)"
