@@ -151,59 +151,65 @@ build build/gcc gcc
 suite build/gcc
 # The instruction counts of the packet engine (the benchmark that a noisy
 # machine does not move) must keep working.
+# source_fetch LIB PACKAGE: Debian's (or Ubuntu's) source package of
+# PACKAGE, unpacked once into build/LIB-source/src, fetched with private apt
+# lists and cache (the host's apt configuration untouched) from a deb-src
+# twin of the machine's own sources entry that offers PACKAGE: same URIs,
+# suites, components and keys, so a mirror or another release works too.
+# Returns 1 (with the reason) if it cannot, also where errexit is ignored.
+source_fetch() {
+  local lib=$1 package=$2
+  local apt_dir="$root/build/$lib-source/apt"
+  local src_dir="$root/build/$lib-source/src"
+  compgen -G "$src_dir/*/CMakeLists.txt" >/dev/null && return 0
+  echo "   fetching $lib's source package"
+  rm -rf "$root/build/$lib-source"
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
+           "$apt_dir/sources.list.d" "$src_dir" || return 1
+  local repo release entry
+  read -r repo release < <(apt-cache madison "$package" |
+    awk -F' [|] ' 'NR == 1 {split($3, f, " "); split(f[2], s, "/"); print f[1], s[1]}')
+  entry=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(SOURCESENTRY)' \
+            'Identifier: Packages' |
+          awk -v repo="${repo%/}" -v release="$release" \
+            '{sub("/$", "", $1)} $1 == repo && $2 == release {print $3; exit}')
+  if [ -z "$entry" ]; then
+    echo "no apt sources entry offers $package (apt-cache madison $package)" >&2
+    return 1
+  fi
+  # The entry is FILE:LINE in a one-line-style list, FILE:STANZA in a
+  # deb822 .sources file (comments are not stanzas).
+  local file=${entry%:*} n=${entry##*:}
+  case $file in
+    *.sources)
+      grep -v '^[[:space:]]*#' "$file" |
+        awk -v n="$n" 'BEGIN {RS = ""} NR == n {print; exit}' |
+        sed 's/^Types:.*/Types: deb-src/' >"$apt_dir/sources.list.d/$lib.sources" ;;
+    *)
+      sed -n "${n}s/^[[:space:]]*deb[[:space:]]/deb-src /p" "$file" \
+        >"$apt_dir/sources.list.d/$lib.list" ;;
+  esac
+  local private_apt=(-o Dir::Etc::SourceList="$apt_dir/none.list"
+                     -o Dir::Etc::SourceParts="$apt_dir/sources.list.d"
+                     -o Dir::State::Lists="$apt_dir/lists"
+                     -o Dir::Cache="$apt_dir/cache" -o APT::Sandbox::User=root)
+  apt_get "${private_apt[@]}" update &&
+    (cd "$src_dir" && apt_get "${private_apt[@]}" source "$package") &&
+    compgen -G "$src_dir/*/CMakeLists.txt" >/dev/null
+}
 # source_build LIB PACKAGE NAME [CMAKE ARGS...]: the library LIB built
-# statically for another C library or system (Debian builds it for glibc
-# only) into build/NAME-LIB/prefix, once, with CMake; prints nothing else.
-# Its source is Debian's (or Ubuntu's) source package of PACKAGE, fetched
-# once into build/LIB-source with private apt lists and cache (the host's
-# apt configuration untouched) from a deb-src twin of the machine's own
-# sources entry that offers PACKAGE: same URIs, suites, components and keys,
-# so a mirror or another release works too.
+# statically with CMake for another C library or system (Debian builds it
+# for glibc only) into build/NAME-LIB/prefix, once, from PACKAGE's source
+# (source_fetch); prints nothing else.
 source_build() {
   local lib=$1 package=$2 name=$3
   shift 3
   local dir="$root/build/$name-$lib"
   local prefix="$dir/prefix"
   [ -f "$dir/installed" ] && return 0
-  local apt_dir="$root/build/$lib-source/apt"
-  local src_dir="$root/build/$lib-source/src"
-  if ! compgen -G "$src_dir/*/CMakeLists.txt" >/dev/null; then
-    echo "   fetching $lib's source package"
-    rm -rf "$root/build/$lib-source"
-    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
-             "$apt_dir/sources.list.d" "$src_dir"
-    local repo release entry
-    read -r repo release < <(apt-cache madison "$package" |
-      awk -F' [|] ' 'NR == 1 {split($3, f, " "); split(f[2], s, "/"); print f[1], s[1]}')
-    entry=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(SOURCESENTRY)' \
-              'Identifier: Packages' |
-            awk -v repo="${repo%/}" -v release="$release" \
-              '{sub("/$", "", $1)} $1 == repo && $2 == release {print $3; exit}')
-    if [ -z "$entry" ]; then
-      echo "no apt sources entry offers $package (apt-cache madison $package)" >&2
-      return 1
-    fi
-    # The entry is FILE:LINE in a one-line-style list, FILE:STANZA in a
-    # deb822 .sources file (comments are not stanzas).
-    local file=${entry%:*} n=${entry##*:}
-    case $file in
-      *.sources)
-        grep -v '^[[:space:]]*#' "$file" |
-          awk -v n="$n" 'BEGIN {RS = ""} NR == n {print; exit}' |
-          sed 's/^Types:.*/Types: deb-src/' >"$apt_dir/sources.list.d/$lib.sources" ;;
-      *)
-        sed -n "${n}s/^[[:space:]]*deb[[:space:]]/deb-src /p" "$file" \
-          >"$apt_dir/sources.list.d/$lib.list" ;;
-    esac
-    local private_apt=(-o Dir::Etc::SourceList="$apt_dir/none.list"
-                       -o Dir::Etc::SourceParts="$apt_dir/sources.list.d"
-                       -o Dir::State::Lists="$apt_dir/lists"
-                       -o Dir::Cache="$apt_dir/cache" -o APT::Sandbox::User=root)
-    apt_get "${private_apt[@]}" update
-    (cd "$src_dir" && apt_get "${private_apt[@]}" source "$package")
-  fi
+  source_fetch "$lib" "$package"
   local source
-  source=$(echo "$src_dir"/*/)
+  source=$(echo "$root/build/$lib-source/src"/*/)
   echo "   building $lib for $name"
   rm -rf "$dir"
   cmake -S "$source" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release \
@@ -273,11 +279,17 @@ apt_install --no-install-recommends wine64
 cmocka_for mingw -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
                  -DCMAKE_C_FLAGS=-D__USE_MINGW_ANSI_STDIO=1
 cmocka_prefix="$root/build/mingw-cmocka/prefix"
+# libuv for Windows, from Debian's source: windows_uv_responder, test_wintun's libuv loop.
+uv_prefix="$root/build/mingw-uv/prefix"
+if source_fetch uv libuv1-dev; then
+  source_build uv libuv1-dev mingw -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
+               -DLIBUV_BUILD_TESTS=OFF -DCMAKE_C_FLAGS=-w
+else skip "libuv loop on Windows" "libuv1-dev's source package could not be fetched (above)"; fi
 stage "build build/mingw (x86_64-w64-mingw32-gcc)"
-PKG_CONFIG_LIBDIR="$cmocka_prefix/lib/pkgconfig" \
+PKG_CONFIG_LIBDIR="$cmocka_prefix/lib/pkgconfig:$uv_prefix/lib/pkgconfig" \
 cmake -S "$root" -B "$root/build/mingw" -DTUN_WERROR=ON \
       -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
-      -DCMAKE_FIND_ROOT_PATH="$cmocka_prefix" >/dev/null
+      -DCMAKE_FIND_ROOT_PATH="$cmocka_prefix;$uv_prefix" >/dev/null
 cmake --build "$root/build/mingw" -j"$jobs"
 # ctest runs the .exe files through wine64 (the toolchain file's emulator),
 # in a wine prefix of this build's own, started once before the tests.
