@@ -273,7 +273,7 @@ TUN_CHURN_DEVICES=200 suite build/musl -E 'test_(bench_quick|soak)$'
 # mingw-w64 (-Werror; the DLL must export the public API only), the tests
 # run under wine (no driver here: the packet I/O tests open their devices on
 # a wintun stand-in built with the tests, tests/win/).
-stage "cmocka for mingw, wine"
+stage "cmocka and libuv for mingw, wine"
 apt_install --no-install-recommends wine64
 # C99 printf (%zu in failure messages), as in the library's own build.
 cmocka_for mingw -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
