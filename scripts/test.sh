@@ -132,69 +132,81 @@ build build/gcc gcc
 suite build/gcc
 # The instruction counts of the packet engine (the benchmark that a noisy
 # machine does not move) must keep working.
-# cmocka_for NAME [CMAKE ARGS...]: cmocka built statically for another
-# C library or system (Debian has cmocka for glibc only) into
-# build/NAME-cmocka/prefix, once; prints nothing else. Its source is
-# Debian's (or Ubuntu's) source package of the installed libcmocka-dev,
-# fetched once into build/cmocka-source with private apt lists and cache
-# (the host's apt configuration untouched) from a deb-src twin of the
-# machine's own sources entry that offers libcmocka-dev: same URIs, suites,
-# components and keys, so a mirror or another release works too.
-cmocka_for() {
-  local name=$1
-  shift
-  local dir="$root/build/$name-cmocka"
-  local prefix="$dir/prefix"
-  [ -f "$prefix/lib/libcmocka.a" ] && return 0
-  local apt_dir="$root/build/cmocka-source/apt"
-  local src_dir="$root/build/cmocka-source/src"
-  if ! compgen -G "$src_dir/cmocka-*/CMakeLists.txt" >/dev/null; then
-    echo "   fetching cmocka's source package"
-    rm -rf "$root/build/cmocka-source"
-    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
-             "$apt_dir/sources.list.d" "$src_dir"
-    local repo release entry
-    read -r repo release < <(apt-cache madison libcmocka-dev |
-      awk -F' [|] ' 'NR == 1 {split($3, f, " "); split(f[2], s, "/"); print f[1], s[1]}')
-    entry=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(SOURCESENTRY)' \
-              'Identifier: Packages' |
-            awk -v repo="${repo%/}" -v release="$release" \
-              '{sub("/$", "", $1)} $1 == repo && $2 == release {print $3; exit}')
-    if [ -z "$entry" ]; then
-      echo "no apt sources entry offers libcmocka-dev (apt-cache madison libcmocka-dev)" >&2
-      return 1
-    fi
-    # The entry is FILE:LINE in a one-line-style list, FILE:STANZA in a
-    # deb822 .sources file (comments are not stanzas).
-    local file=${entry%:*} n=${entry##*:}
-    case $file in
-      *.sources)
-        grep -v '^[[:space:]]*#' "$file" |
-          awk -v n="$n" 'BEGIN {RS = ""} NR == n {print; exit}' |
-          sed 's/^Types:.*/Types: deb-src/' >"$apt_dir/sources.list.d/cmocka.sources" ;;
-      *)
-        sed -n "${n}s/^[[:space:]]*deb[[:space:]]/deb-src /p" "$file" \
-          >"$apt_dir/sources.list.d/cmocka.list" ;;
-    esac
-    local private_apt=(-o Dir::Etc::SourceList="$apt_dir/none.list"
-                       -o Dir::Etc::SourceParts="$apt_dir/sources.list.d"
-                       -o Dir::State::Lists="$apt_dir/lists"
-                       -o Dir::Cache="$apt_dir/cache" -o APT::Sandbox::User=root)
-    apt_get "${private_apt[@]}" update
-    (cd "$src_dir" && apt_get "${private_apt[@]}" source cmocka)
+# source_fetch LIB PACKAGE: Debian's (or Ubuntu's) source package of
+# PACKAGE, unpacked once into build/LIB-source/src, fetched with private apt
+# lists and cache (the host's apt configuration untouched) from a deb-src
+# twin of the machine's own sources entry that offers PACKAGE: same URIs,
+# suites, components and keys, so a mirror or another release works too.
+# Returns 1 (with the reason) if it cannot, also where errexit is ignored.
+source_fetch() {
+  local lib=$1 package=$2
+  local apt_dir="$root/build/$lib-source/apt"
+  local src_dir="$root/build/$lib-source/src"
+  compgen -G "$src_dir/*/CMakeLists.txt" >/dev/null && return 0
+  echo "   fetching $lib's source package"
+  rm -rf "$root/build/$lib-source"
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
+           "$apt_dir/sources.list.d" "$src_dir" || return 1
+  local repo release entry
+  read -r repo release < <(apt-cache madison "$package" |
+    awk -F' [|] ' 'NR == 1 {split($3, f, " "); split(f[2], s, "/"); print f[1], s[1]}')
+  entry=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(SOURCESENTRY)' \
+            'Identifier: Packages' |
+          awk -v repo="${repo%/}" -v release="$release" \
+            '{sub("/$", "", $1)} $1 == repo && $2 == release {print $3; exit}')
+  if [ -z "$entry" ]; then
+    echo "no apt sources entry offers $package (apt-cache madison $package)" >&2
+    return 1
   fi
-  local cmocka_src
-  cmocka_src=$(echo "$src_dir"/cmocka-*/)
-  echo "   building cmocka for $name"
+  # The entry is FILE:LINE in a one-line-style list, FILE:STANZA in a
+  # deb822 .sources file (comments are not stanzas).
+  local file=${entry%:*} n=${entry##*:}
+  case $file in
+    *.sources)
+      grep -v '^[[:space:]]*#' "$file" |
+        awk -v n="$n" 'BEGIN {RS = ""} NR == n {print; exit}' |
+        sed 's/^Types:.*/Types: deb-src/' >"$apt_dir/sources.list.d/$lib.sources" ;;
+    *)
+      sed -n "${n}s/^[[:space:]]*deb[[:space:]]/deb-src /p" "$file" \
+        >"$apt_dir/sources.list.d/$lib.list" ;;
+  esac
+  local private_apt=(-o Dir::Etc::SourceList="$apt_dir/none.list"
+                     -o Dir::Etc::SourceParts="$apt_dir/sources.list.d"
+                     -o Dir::State::Lists="$apt_dir/lists"
+                     -o Dir::Cache="$apt_dir/cache" -o APT::Sandbox::User=root)
+  apt_get "${private_apt[@]}" update &&
+    (cd "$src_dir" && apt_get "${private_apt[@]}" source "$package") &&
+    compgen -G "$src_dir/*/CMakeLists.txt" >/dev/null
+}
+# source_build LIB PACKAGE NAME [CMAKE ARGS...]: the library LIB built
+# statically with CMake for another C library or system (Debian builds it
+# for glibc only) into build/NAME-LIB/prefix, once, from PACKAGE's source
+# (source_fetch); prints nothing else.
+source_build() {
+  local lib=$1 package=$2 name=$3
+  shift 3
+  local dir="$root/build/$name-$lib"
+  local prefix="$dir/prefix"
+  [ -f "$dir/installed" ] && return 0
+  source_fetch "$lib" "$package"
+  local source
+  source=$(echo "$root/build/$lib-source/src"/*/)
+  echo "   building $lib for $name"
   rm -rf "$dir"
-  cmake -S "$cmocka_src" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release \
-        -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF \
+  cmake -S "$source" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib "$@" >/dev/null
   cmake --build "$dir/build" -j"$jobs" >/dev/null
   cmake --install "$dir/build" >/dev/null
-  # The static library alone, so that the test programs need no shared one.
-  rm -f "$prefix"/lib/libcmocka.so* "$prefix/lib/libcmocka.dll.a" "$prefix/bin/cmocka.dll"
-  mv "$prefix/lib/libcmocka-static.a" "$prefix/lib/libcmocka.a"
+  # The static library alone, so that the programs need no shared one.
+  rm -f "$prefix"/lib/*.so* "$prefix"/lib/*.dll.a "$prefix"/bin/*.dll
+  touch "$dir/installed"
+}
+# cmocka_for NAME [CMAKE ARGS...]: cmocka for NAME (source_build), its
+# static library under the name pkg-config gives.
+cmocka_for() {
+  source_build cmocka libcmocka-dev "$@" -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF
+  local lib="$root/build/$1-cmocka/prefix/lib"
+  [ -f "$lib/libcmocka.a" ] || mv "$lib/libcmocka-static.a" "$lib/libcmocka.a"
 }
 
 stage "instruction counts (bench/instructions.sh)"
@@ -227,7 +239,8 @@ TSAN_OPTIONS=halt_on_error=1:exitcode=66 TUN_CHURN_DEVICES=200 suite build/tsan 
 # the epoll ones) and the unit and integration tests, built with musl-gcc
 # against a cmocka built for musl, with the kernel's uapi headers beside
 # musl's. The suite leaves out the two long traffic runs, as for clang, and
-# churns 200 devices (the C library's part of churn is open and close).
+# the io_uring offload run (liburing is built for glibc only), and churns
+# 200 devices (the C library's part of churn is open and close).
 stage "cmocka for musl"
 musl_inc="$root/build/musl-include"
 mkdir -p "$musl_inc"
@@ -236,23 +249,29 @@ ln -sfn "/usr/include/$(gcc -dumpmachine)/asm" "$musl_inc/asm"
 cmocka_for musl -DCMAKE_C_COMPILER=musl-gcc
 PKG_CONFIG_LIBDIR="$root/build/musl-cmocka/prefix/lib/pkgconfig" \
 build build/musl musl-gcc -DCMAKE_C_FLAGS="-isystem $musl_inc"
-TUN_CHURN_DEVICES=200 suite build/musl -E 'test_(bench_quick|soak)$'
+TUN_CHURN_DEVICES=200 suite build/musl -E 'test_(bench_quick|soak|uring_offload)$'
 
 # Windows: the library, examples and portable unit tests cross-built with
 # mingw-w64 (-Werror; the DLL must export the public API only), the tests
 # run under wine (no driver here: the packet I/O tests open their devices on
 # a wintun stand-in built with the tests, tests/win/).
-stage "cmocka for mingw, wine"
+stage "cmocka and libuv for mingw, wine"
 apt_install --no-install-recommends wine64
 # C99 printf (%zu in failure messages), as in the library's own build.
 cmocka_for mingw -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
                  -DCMAKE_C_FLAGS=-D__USE_MINGW_ANSI_STDIO=1
 cmocka_prefix="$root/build/mingw-cmocka/prefix"
+# libuv for Windows, from Debian's source: windows_uv_responder, test_wintun's libuv loop.
+uv_prefix="$root/build/mingw-uv/prefix"
+if source_fetch uv libuv1-dev; then
+  source_build uv libuv1-dev mingw -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
+               -DLIBUV_BUILD_TESTS=OFF -DCMAKE_C_FLAGS=-w
+else skip "libuv loop on Windows" "libuv1-dev's source package could not be fetched (above)"; fi
 stage "build build/mingw (x86_64-w64-mingw32-gcc)"
-PKG_CONFIG_LIBDIR="$cmocka_prefix/lib/pkgconfig" \
+PKG_CONFIG_LIBDIR="$cmocka_prefix/lib/pkgconfig:$uv_prefix/lib/pkgconfig" \
 cmake -S "$root" -B "$root/build/mingw" -DTUN_WERROR=ON \
       -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
-      -DCMAKE_FIND_ROOT_PATH="$cmocka_prefix" >/dev/null
+      -DCMAKE_FIND_ROOT_PATH="$cmocka_prefix;$uv_prefix" >/dev/null
 cmake --build "$root/build/mingw" -j"$jobs"
 # ctest runs the .exe files through wine64 (the toolchain file's emulator),
 # in a wine prefix of this build's own, started once before the tests.

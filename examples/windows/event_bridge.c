@@ -10,7 +10,9 @@ struct event_bridge {
     HANDLE rearm;  /* auto-reset: the loop has read, wait again */
     HANDLE stop;   /* manual-reset: the thread ends */
     HANDLE thread;
-    SOCKET wake_send, wake_recv;
+    int (*wake)(void *arg); /* wakes the loop; 0 when done */
+    void *wake_arg;
+    SOCKET wake_send, wake_recv; /* INVALID_SOCKET with a wake of the loop's */
 };
 
 /* A connected pair of loopback TCP sockets (Windows has no socketpair()). */
@@ -49,6 +51,13 @@ static int loopback_pair(SOCKET *send_end, SOCKET *recv_end)
     return 0;
 }
 
+static int send_wake_byte(void *arg)
+{
+    event_bridge *b = arg;
+    char byte = 1;
+    return send(b->wake_send, &byte, 1, 0) == 1 ? 0 : -1;
+}
+
 static DWORD WINAPI bridge_main(void *arg)
 {
     event_bridge *b = arg;
@@ -58,8 +67,7 @@ static DWORD WINAPI bridge_main(void *arg)
         if (WaitForMultipleObjects(2, until_ready, FALSE, INFINITE) !=
             WAIT_OBJECT_0 + 1)
             return 0;
-        char byte = 1;
-        if (send(b->wake_send, &byte, 1, 0) != 1)
+        if (b->wake(b->wake_arg) != 0)
             return 1;
         if (WaitForMultipleObjects(2, until_rearmed, FALSE, INFINITE) !=
             WAIT_OBJECT_0 + 1)
@@ -81,7 +89,10 @@ static void bridge_free(event_bridge *b)
     WSACleanup();
 }
 
-int event_bridge_open(tun_device *dev, event_bridge **out, SOCKET *wake)
+/* The bridge of dev waking its loop through wake(arg), or through the
+ * socket pair when wake is NULL. */
+static int bridge_start(tun_device *dev, int (*wake)(void *arg), void *arg,
+                        event_bridge **out)
 {
     WSADATA wsa;
     if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
@@ -95,26 +106,42 @@ int event_bridge_open(tun_device *dev, event_bridge **out, SOCKET *wake)
         return -1;
     }
     b->wake_send = b->wake_recv = INVALID_SOCKET;
+    b->wake = wake ? wake : send_wake_byte;
+    b->wake_arg = wake ? arg : b;
     b->ready = tun_device_fd(dev);
     b->rearm = CreateEventW(NULL, FALSE, FALSE, NULL);
     b->stop = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (!b->ready || !b->rearm || !b->stop ||
-        loopback_pair(&b->wake_send, &b->wake_recv) < 0 ||
+        (!wake && loopback_pair(&b->wake_send, &b->wake_recv) < 0) ||
         !(b->thread = CreateThread(NULL, 0, bridge_main, b, 0, NULL))) {
         fprintf(stderr, "event_bridge: cannot start (error %lu)\n",
                 (unsigned long)GetLastError());
         bridge_free(b);
         return -1;
     }
-    *wake = b->wake_recv;
     *out = b;
     return 0;
+}
+
+int event_bridge_open(tun_device *dev, event_bridge **out, SOCKET *wake)
+{
+    if (bridge_start(dev, NULL, NULL, out) < 0)
+        return -1;
+    *wake = (*out)->wake_recv;
+    return 0;
+}
+
+int event_bridge_open_waking(tun_device *dev, int (*wake)(void *arg),
+                             void *arg, event_bridge **out)
+{
+    return bridge_start(dev, wake, arg, out);
 }
 
 void event_bridge_rearm(event_bridge *b)
 {
     char bytes[16];
-    while (recv(b->wake_recv, bytes, sizeof(bytes), 0) > 0)
+    while (b->wake_recv != INVALID_SOCKET &&
+           recv(b->wake_recv, bytes, sizeof(bytes), 0) > 0)
         ;
     SetEvent(b->rearm);
 }

@@ -14,6 +14,9 @@
 
 #include "event_bridge.h"
 #include "wintun_standin.h"
+#ifdef TUN_TEST_LIBUV
+#include "libuv_device.h"
+#endif
 
 #include <stdio.h>
 #include <string.h>
@@ -810,6 +813,104 @@ static void an_event_loop_wakes_through_the_bridge(void **state)
     tun_close(dev);
 }
 
+#ifdef TUN_TEST_LIBUV
+/* ---- a libuv loop, woken through a uv_async_t (libuv_device) ------------ */
+
+/* The loop of examples/windows/uv_responder.c in a thread of its own, each
+ * packet sent back as it came (the test thread plays the system). */
+struct uv_echo {
+    uv_loop_t loop;
+    libuv_device device;
+    uint32_t got, wrong, stopped;
+};
+
+static void echo(tun_device *dev, uint8_t *pkt, size_t len, void *user)
+{
+    struct uv_echo *e = user;
+    uint8_t want[BUF_SIZE];
+    size_t want_len = make_packet(want, e->got++);
+    if (len != want_len || memcmp(pkt, want, len) != 0 ||
+        tun_write(dev, pkt, len) != (int)len)
+        e->wrong++;
+}
+
+static void echo_stopped(libuv_device *d)
+{
+    ((struct uv_echo *)d->user)->stopped++;
+}
+
+static DWORD WINAPI run_loop(void *arg)
+{
+    struct uv_echo *e = arg;
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+static HANDLE start_echo(struct uv_echo *e, tun_device *dev)
+{
+    memset(e, 0, sizeof(*e));
+    assert_int_equal(uv_loop_init(&e->loop), 0);
+    e->device.on_stopped = echo_stopped;
+    assert_int_equal(libuv_device_start(&e->loop, dev, echo, e, &e->device),
+                     0);
+    return start_thread(run_loop, e);
+}
+
+/* The loop has ended by itself (nothing of the device left in it). */
+static void finish_echo(struct uv_echo *e, HANDLE loop_thread)
+{
+    join_thread(loop_thread, 5000);
+    assert_int_equal(e->stopped, 1);
+    assert_int_equal(uv_loop_close(&e->loop), 0);
+}
+
+static void a_libuv_loop_answers_through_uv_async(void **state)
+{
+    (void)state;
+    const char *name = "libtun-uv";
+    tun_device *dev = open_standin(name, 0, false);
+    struct uv_echo e;
+    HANDLE loop_thread = start_echo(&e, dev);
+    /* Bursts of a few packets, each answered while more arrive. */
+    struct injection in = {name, LOOP_PACKETS, 7};
+    HANDLE t = start_thread(inject_packets, &in);
+    for (uint32_t seq = 0; seq < LOOP_PACKETS; seq++)
+        collect(name, seq);
+    join_thread(t, 5000);
+    /* Stopped from another thread: the loop closes its handles and ends,
+     * the device is still open and quiet. */
+    libuv_device_stop(&e.device);
+    finish_echo(&e, loop_thread);
+    assert_int_equal(e.got, LOOP_PACKETS);
+    assert_int_equal(e.wrong, 0);
+    assert_int_equal(e.device.status, 0);
+    uint8_t p[BUF_SIZE];
+    DWORD len;
+    assert_int_equal(standin_collect(name, p, sizeof(p), &len),
+                     ERROR_NO_MORE_ITEMS);
+    assert_int_equal(standin_session_running(name), 1);
+    tun_close(dev);
+    assert_int_equal(standin_session_running(name), 0);
+}
+
+/* The adapter removed under the loop: the loop ends with TUN_ENODEV. */
+static void a_libuv_loop_ends_when_the_adapter_goes(void **state)
+{
+    (void)state;
+    const char *name = "libtun-uv-removed";
+    tun_device *dev = open_standin(name, 0, false);
+    struct uv_echo e;
+    HANDLE loop_thread = start_echo(&e, dev);
+    inject(name, 0);
+    collect(name, 0);
+    assert_int_equal(standin_remove(name), NO_ERROR);
+    finish_echo(&e, loop_thread);
+    assert_int_equal(e.got, 1);
+    assert_int_equal(e.device.status, TUN_ENODEV);
+    tun_close(dev);
+}
+#endif
+
 /* wintun's messages reach the library's log handler. */
 struct captured {
     int driver_info, driver_errors;
@@ -862,6 +963,10 @@ int main(void)
         cmocka_unit_test(an_adapter_left_by_a_crashed_process_is_replaced),
         cmocka_unit_test(windows_device_calls),
         cmocka_unit_test(an_event_loop_wakes_through_the_bridge),
+#ifdef TUN_TEST_LIBUV
+        cmocka_unit_test(a_libuv_loop_answers_through_uv_async),
+        cmocka_unit_test(a_libuv_loop_ends_when_the_adapter_goes),
+#endif
         cmocka_unit_test(wintun_messages_reach_the_log_handler),
     };
     return cmocka_run_group_tests(tests, find_standin, NULL);
