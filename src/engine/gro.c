@@ -2,6 +2,7 @@
 
 #include "../internal.h"
 #include "checksum.h"
+#include "gso.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,7 @@ struct tun_gro_table {
     uint32_t *run_of; /* per packet: 1 + the run it heads; 0 for none */
     /* The latest call's batch, which the writes are read from. */
     tun_buf *bufs;
+    const uint8_t *pflags; /* its per-packet flags, or NULL */
     size_t count;
     size_t offset;
     size_t nout; /* its writes */
@@ -245,12 +247,19 @@ static bool l4_valid(const uint8_t *p, size_t len, const tun_pkt *pk)
 
 enum append_result { APPEND_DONE, APPEND_NO, APPEND_BAD_PACKET };
 
+/* Whether packet i of the latest batch carries a partial checksum: it is
+ * merged without verification (the opt-in of tun_offload_coalesce_flagged). */
+static bool is_partial(const tun_gro_table *t, size_t i)
+{
+    return t->pflags && (t->pflags[i] & TUN_PACKET_CSUM_PARTIAL);
+}
+
 /* Append packet p (len bytes, the next one of the run's group) to the run
- * whose first packet is in first: verify it and count it in, leaving it
- * where it is. */
-static enum append_result append(struct gro_run *run, const tun_buf *first,
-                                 size_t offset, uint32_t index,
-                                 const uint8_t *p, size_t len,
+ * whose first packet is in first: verify it (unless its checksum is
+ * partial) and count it in, leaving it where it is. */
+static enum append_result append(const tun_gro_table *t, struct gro_run *run,
+                                 const tun_buf *first, size_t offset,
+                                 uint32_t index, const uint8_t *p, size_t len,
                                  const tun_pkt *pk)
 {
     const uint8_t *h = first->data + offset;
@@ -265,22 +274,24 @@ static enum append_result append(struct gro_run *run, const tun_buf *first,
                                      : run->segs >= GRO_UDP_SEGS_MAX)
         return APPEND_NO;
     if (!run->verified) { /* once per run, when a second packet joins */
-        if (!l4_valid(h, first->len, pk)) {
+        if (!is_partial(t, run->first) && !l4_valid(h, first->len, pk)) {
             run->open = false; /* sent alone; p may start a run */
             return APPEND_NO;
         }
         run->verified = true;
         run->l4_shared = tun_pkt_l4_shared_sum(h, pk);
     }
-    /* p's headers are the first packet's (the matches above checked) but
-     * for the fields its own sum adds, and its checksum. */
-    size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
-                                                : TUN_UDP_CSUM_OFFSET;
-    uint32_t sum = tun_pkt_l4_own_sum(run->l4_shared, tp, pk, len - l3);
-    sum = tun_csum_add16(sum, tun_get16(tp + field));
-    sum = tun_csum_add(sum, p + hdrs, payload);
-    if (tun_csum_fold(sum) != 0xffff)
-        return APPEND_BAD_PACKET;
+    if (!is_partial(t, index)) {
+        /* p's headers are the first packet's (the matches above checked)
+         * but for the fields its own sum adds, and its checksum. */
+        size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
+                                                    : TUN_UDP_CSUM_OFFSET;
+        uint32_t sum = tun_pkt_l4_own_sum(run->l4_shared, tp, pk, len - l3);
+        sum = tun_csum_add16(sum, tun_get16(tp + field));
+        sum = tun_csum_add(sum, p + hdrs, payload);
+        if (tun_csum_fold(sum) != 0xffff)
+            return APPEND_BAD_PACKET;
+    }
     run->last = index;
     if (index < run->head)
         run->head = index;
@@ -488,8 +499,8 @@ static size_t group_runs(tun_gro_table *t, struct gro_group *g,
         const uint8_t *p = bufs[i].data + offset;
         size_t len = bufs[i].len;
         if (run && run->open) {
-            enum append_result r = append(run, &bufs[run->first], offset, i,
-                                          p, len, &t->pkts[i]);
+            enum append_result r = append(t, run, &bufs[run->first], offset,
+                                          i, p, len, &t->pkts[i]);
             if (r == APPEND_DONE)
                 continue;
             if (r == APPEND_BAD_PACKET) { /* sent alone */
@@ -503,12 +514,14 @@ static size_t group_runs(tun_gro_table *t, struct gro_group *g,
     return nruns;
 }
 
-int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
-                         size_t offset, unsigned flags)
+int tun_offload_coalesce_flagged(tun_gro_table *t, tun_buf *bufs,
+                                 const uint8_t *pflags, size_t count,
+                                 size_t offset, unsigned flags)
 {
     int rc = check_args(t, bufs, count, offset);
     if (rc < 0)
         return rc;
+    t->pflags = pflags;
     /* First each flow's candidates are put in groups, then each group is
      * cut into runs in order of sequence numbers. */
     size_t ngroups = 0, nruns = 0, nout = 0;
@@ -541,8 +554,13 @@ int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
     for (size_t i = 0; i < count; i++)
         if (t->sent_with[i] == i && bufs[i].len) {
             t->listed[nout++] = i;
-            memset(bufs[i].data + offset - TUN_VNET_HDR_LEN, 0,
-                   TUN_VNET_HDR_LEN);
+            /* A packet alone: a zero header, or one that has the kernel
+             * finish its partial checksum. */
+            uint8_t *p = bufs[i].data + offset;
+            tun_vnet_hdr vh = {0};
+            if (is_partial(t, i))
+                (void)tun_vnet_partial_target(p, bufs[i].len, &vh);
+            tun_vnet_hdr_encode(p - TUN_VNET_HDR_LEN, &vh);
         }
     for (size_t r = 0; r < nruns; r++)
         if (t->runs[r].segs > 1)
@@ -553,6 +571,12 @@ int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
     t->offset = offset;
     t->nout = nout;
     return (int)nout;
+}
+
+int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
+                         size_t offset, unsigned flags)
+{
+    return tun_offload_coalesce_flagged(t, bufs, NULL, count, offset, flags);
 }
 
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
