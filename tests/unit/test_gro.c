@@ -179,9 +179,10 @@ static size_t gather(size_t idx)
  * zero header and its bytes unchanged, or a super-packet header whose
  * completed checksum is right, its len and payload unchanged. Returns the
  * count. */
-static size_t coalesce(unsigned flags)
+static size_t coalesce_flagged(unsigned flags, const uint8_t *pflags)
 {
-    int n = tun_offload_coalesce(table, bufs, nbufs, OFFSET, flags);
+    int n = tun_offload_coalesce_flagged(table, bufs, pflags, nbufs, OFFSET,
+                                         flags);
     if (n < 0)
         fail_msg("tun_offload_coalesce: %s: %s", tun_err_name(n),
                  tun_last_error());
@@ -220,6 +221,11 @@ static size_t coalesce(unsigned flags)
     }
     assert_int_equal(k, (size_t)n);
     return (size_t)n;
+}
+
+static size_t coalesce(unsigned flags)
+{
+    return coalesce_flagged(flags, NULL);
 }
 
 /* out[k] is packet idx, sent as it came. */
@@ -1434,6 +1440,63 @@ static void test_write_failed(void **state)
     }
 }
 
+
+/* Checksums carried end to end: segments split with their partial
+ * checksums kept merge without verification into the super-packet the
+ * kernel handed over (by default the same batch fails verification and
+ * nothing merges); a flagged packet alone goes out asking the kernel to
+ * finish its checksum; a flagged packet that is not TCP/UDP goes out
+ * behind a zero header. */
+static void test_partial_checksums(void **state)
+{
+    (void)state;
+    static uint8_t super[65536];
+    uint8_t pflags[SCRATCH_PKTS];
+    for (int version = 4; version <= 6; version += 2)
+        for (int proto = TEST_TCP; proto <= TEST_UDP;
+             proto += TEST_UDP - TEST_TCP) {
+            test_flow f = test_flow_make(version, proto, 0);
+            test_seg s = tcp_seg();
+            if (proto == TEST_UDP)
+                s.opts_len = 0;
+            tun_vnet_hdr vh;
+            uint8_t wire[TUN_VNET_HDR_LEN];
+            size_t len = test_build_super(super, &f, &s, 1000, &vh);
+            tun_vnet_hdr_encode(wire, &vh);
+            int n = tun_offload_split_flagged(wire, super, len, 0, scratch,
+                                              pflags, SCRATCH_PKTS, 0, NULL);
+            assert_int_equal(n, 5);
+            for (int i = 0; i < n; i++) {
+                assert_int_equal(pflags[i], TUN_PACKET_CSUM_PARTIAL);
+                add_raw(scratch[i].data, scratch[i].len, 0);
+            }
+            assert_int_equal(coalesce_flagged(TUN_COALESCE_UDP, pflags), 1);
+            expect_super(0, 0, &f, &s, 1000);
+            reset();
+            /* The default verifies, and partial checksums fail. */
+            for (int i = 0; i < n; i++)
+                add_raw(scratch[i].data, scratch[i].len, 0);
+            expect_no_merge(TUN_COALESCE_UDP);
+            /* Alone: the kernel is asked to finish the checksum. */
+            add_raw(scratch[4].data, scratch[4].len, 0);
+            assert_int_equal(coalesce_flagged(TUN_COALESCE_UDP, pflags), 1);
+            tun_vnet_hdr got;
+            tun_vnet_hdr_decode(&got, bufs[0].data + OFFSET - TUN_VNET_HDR_LEN);
+            size_t l3 = version == 4 ? 20 : 40;
+            assert_int_equal(got.flags, TUN_VNET_F_NEEDS_CSUM);
+            assert_int_equal(got.gso_type, TUN_VNET_GSO_NONE);
+            assert_int_equal(got.csum_start, l3);
+            assert_int_equal(got.csum_offset, proto == TEST_TCP ? 16 : 6);
+            reset();
+        }
+    /* Flagged but not TCP/UDP: sent as it is. */
+    memset(packet, 0, 60);
+    add_raw(packet, 60, 0);
+    assert_int_equal(coalesce_flagged(0, pflags), 1);
+    expect_plain(0, 0);
+    reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1463,6 +1526,7 @@ int main(void)
         cmocka_unit_test(test_reordered_barrier),
         cmocka_unit_test(test_shuffled_random_batches),
         cmocka_unit_test(test_write_failed),
+        cmocka_unit_test(test_partial_checksums),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

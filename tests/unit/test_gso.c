@@ -615,6 +615,103 @@ static void test_split_in_parts(void **state)
     free_bufs(b, 10);
 }
 
+
+/* The packet p (len bytes, checksums complete) as the opt-in hands it
+ * over: the pseudo-header sum in its TCP/UDP checksum field. */
+static void make_partial(uint8_t *p, size_t len)
+{
+    size_t l3 = p[0] >> 4 == 4 ? (size_t)(p[0] & 15) * 4 : 40;
+    unsigned proto = p[0] >> 4 == 4 ? p[9] : p[6];
+    test_put16(p + l3 + (proto == TEST_TCP ? 16 : 6),
+               test_pseudo(p, proto, len - l3));
+}
+
+/* Checksums carried end to end: tun_offload_split_flagged() gives every
+ * segment of a NEEDS_CSUM super-packet the partial checksum (and the
+ * flag), all else as the default split, whole or in parts, copied or in
+ * place; a header without NEEDS_CSUM gives full checksums and flag 0; a
+ * NULL flags array is the default split. */
+static void test_split_partial(void **state)
+{
+    (void)state;
+    static const struct {
+        int version, proto;
+    } kinds[] = {{4, TEST_TCP}, {6, TEST_TCP}, {4, TEST_UDP}, {6, TEST_UDP}};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        test_flow f = test_flow_make(kinds[k].version, kinds[k].proto, 0);
+        test_seg s = {.seq = 5, .flags = TEST_ACK | TEST_PSH, .id = 1,
+                      .payload = payload, .payload_len = 4300};
+        tun_vnet_hdr vh;
+        uint8_t wire[TUN_VNET_HDR_LEN];
+        size_t len = kernel_packet(&f, &s, 1000, &vh), n = 5, total;
+        tun_vnet_hdr_encode(wire, &vh);
+        tun_buf *b = alloc_bufs(n, OFFSET + TUN_PACKET_MAX);
+        uint8_t pflags[5];
+        /* Two at a time, all at once, all at once in place. */
+        static const size_t pers[] = {2, 5, 5};
+        for (size_t way = 0; way < 3; way++) {
+            size_t per = pers[way];
+            memset(pflags, 0xee, sizeof(pflags));
+            const uint8_t *pkt = super;
+            if (way == 2) {
+                memcpy(b[0].data + OFFSET, super, len);
+                pkt = b[0].data + OFFSET;
+            }
+            for (size_t first = 0; first < n;) {
+                int got = tun_offload_split_flagged(
+                    wire, pkt, len, first, b + first, pflags + first,
+                    per, OFFSET, &total);
+                assert_true(got > 0);
+                first += (size_t)got;
+            }
+            for (size_t i = 0; i < n; i++) {
+                test_seg g = test_segment(&s, i, n, 1000);
+                size_t elen = test_build(expect, &f, &g);
+                make_partial(expect, elen);
+                assert_int_equal(pflags[i], TUN_PACKET_CSUM_PARTIAL);
+                assert_int_equal(b[i].len, elen);
+                assert_memory_equal(b[i].data + OFFSET, expect, elen);
+            }
+        }
+        /* Without NEEDS_CSUM: full checksums, flag 0. */
+        test_build(super, &f, &s);
+        wire[0] = 0;
+        memset(pflags, 0xee, sizeof(pflags));
+        assert_int_equal(tun_offload_split_flagged(wire, super, len, 0, b,
+                                                   pflags, n, OFFSET, NULL),
+                         (int)n);
+        check_segments(&f, &s, 1000, b, n);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(pflags[i], 0);
+        /* NULL flags: the default split, checksums completed. */
+        len = kernel_packet(&f, &s, 1000, &vh);
+        tun_vnet_hdr_encode(wire, &vh);
+        assert_int_equal(tun_offload_split_flagged(wire, super, len, 0, b,
+                                                   NULL, n, OFFSET, NULL),
+                         (int)n);
+        check_segments(&f, &s, 1000, b, n);
+
+        /* One packet without GSO but with NEEDS_CSUM keeps its partial
+         * checksum (flagged); with the field elsewhere it is completed. */
+        s.payload_len = 700;
+        len = kernel_packet(&f, &s, 1000, &vh);
+        vh.gso_type = TUN_VNET_GSO_NONE;
+        tun_vnet_hdr_encode(wire, &vh);
+        assert_int_equal(tun_offload_split_flagged(wire, super, len, 0, b,
+                                                   pflags, 1, OFFSET, NULL),
+                         1);
+        assert_int_equal(pflags[0], TUN_PACKET_CSUM_PARTIAL);
+        assert_memory_equal(b[0].data + OFFSET, super, len);
+        vh.csum_offset = 4; /* not the TCP/UDP checksum field */
+        tun_vnet_hdr_encode(wire, &vh);
+        assert_int_equal(tun_offload_split_flagged(wire, super, len, 0, b,
+                                                   pflags, 1, OFFSET, NULL),
+                         1);
+        assert_int_equal(pflags[0], 0);
+        free_bufs(b, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_malformed_other),
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_split_in_parts),
+        cmocka_unit_test(test_split_partial),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
