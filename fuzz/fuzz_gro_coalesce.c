@@ -3,7 +3,10 @@
  * Input: a flags byte (bit 0: merge UDP too; bits 1-2: the order the
  * packets are handed over in: 0 as given, 1 reversed, 2 each pair of
  * neighbours swapped, 3 both, so that seeds of a flow in order reach the
- * merging of reordered packets), then packets, each as 2 bytes
+ * merging of reordered packets; bit 3: the packets whose checksums the
+ * harness makes right carry partial checksums instead, flagged for
+ * tun_offload_coalesce_flagged(), which must merge them unverified and
+ * send a lone one asking the kernel to finish it), then packets, each as 2 bytes
  * (little-endian) of length, a control byte and the bytes: control bit 0
  * asks the harness to make the packet's IPv4 header and TCP/UDP checksums
  * right (a fuzzer rarely finds them, and only such packets merge); bits
@@ -78,21 +81,38 @@ static void fix_checksums(uint8_t *p, size_t len)
     tun_put16(p + field, c ? c : 0xffff);
 }
 
+/* Packet p with its checksums right made partial, as the opt-in of
+ * checksums carried end to end hands it over; returns whether it is a
+ * whole TCP/UDP packet (else it is not changed). */
+static bool make_partial(uint8_t *p, size_t len)
+{
+    tun_vnet_hdr vh;
+    if (tun_vnet_partial_target(p, len, &vh) < 0)
+        return false;
+    tun_pkt pk;
+    FUZZ_CHECK(tun_pkt_parse(&pk, p, len) == 0);
+    tun_put16(p + vh.csum_start + vh.csum_offset,
+              tun_csum_fold(tun_pkt_pseudo_sum(p, &pk, len - pk.l3_len)));
+    return true;
+}
+
 /* Put the count packets (and their copies) in the order the flags byte
  * asks for. */
 static void reorder(tun_buf *bufs, uint8_t **orig, size_t *orig_len,
-                    size_t count, unsigned order)
+                    uint8_t *pflags, size_t count, unsigned order)
 {
     for (size_t i = 0; i + 1 < count && (order & 2); i += 2) {
         SWAP(tun_buf, bufs[i], bufs[i + 1]);
         SWAP(uint8_t *, orig[i], orig[i + 1]);
         SWAP(size_t, orig_len[i], orig_len[i + 1]);
+        SWAP(uint8_t, pflags[i], pflags[i + 1]);
     }
     for (size_t i = 0; i < count / 2 && (order & 1); i++) {
         size_t j = count - 1 - i;
         SWAP(tun_buf, bufs[i], bufs[j]);
         SWAP(uint8_t *, orig[i], orig[j]);
         SWAP(size_t, orig_len[i], orig_len[j]);
+        SWAP(uint8_t, pflags[i], pflags[j]);
     }
 }
 
@@ -138,6 +158,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     unsigned flags = data[0] & 1 ? TUN_COALESCE_UDP : 0;
+    bool partial = data[0] & 8;
+    uint8_t pflags[MAX_PKTS] = {0};
     tun_buf bufs[MAX_PKTS];
     uint8_t *orig[MAX_PKTS];
     size_t orig_len[MAX_PKTS], count = 0;
@@ -153,15 +175,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!b->data || !orig[count])
             abort();
         memcpy(b->data + OFFSET, data + at, len);
-        if (ctl & 1)
+        if (ctl & 1) {
             fix_checksums(b->data + OFFSET, len);
+            if (partial && make_partial(b->data + OFFSET, len))
+                pflags[count] = TUN_PACKET_CSUM_PARTIAL;
+        }
         memcpy(orig[count], b->data + OFFSET, len);
         b->len = orig_len[count] = len;
         at += len;
     }
-    reorder(bufs, orig, orig_len, count, (data[0] >> 1) & 3);
+    reorder(bufs, orig, orig_len, pflags, count, (data[0] >> 1) & 3);
 
-    int n = tun_offload_coalesce(table, bufs, count, OFFSET, flags);
+    int n = partial ? tun_offload_coalesce_flagged(table, bufs, pflags, count,
+                                                   OFFSET, flags)
+                    : tun_offload_coalesce(table, bufs, count, OFFSET, flags);
     FUZZ_CHECK(n >= 0 && (size_t)n <= count);
     for (size_t k = 0, prev = 0; k < (size_t)n; k++) {
         size_t head = tun_offload_write_index(table, k);
@@ -173,7 +200,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tun_vnet_hdr vh;
         tun_vnet_hdr_decode(&vh, b->data + OFFSET - TUN_VNET_HDR_LEN);
         if (vh.gso_type == TUN_VNET_GSO_NONE) {
-            FUZZ_CHECK(vh.flags == 0 && b->len == orig_len[head]);
+            /* Alone: the kernel finishes a flagged TCP/UDP packet's sum. */
+            tun_vnet_hdr want = {0};
+            if (pflags[head])
+                FUZZ_CHECK(tun_vnet_partial_target(b->data + OFFSET, b->len,
+                                                   &want) == 0);
+            FUZZ_CHECK(vh.flags == want.flags &&
+                       vh.csum_start == want.csum_start &&
+                       vh.csum_offset == want.csum_offset);
+            FUZZ_CHECK(b->len == orig_len[head]);
             FUZZ_CHECK(memcmp(b->data + OFFSET, orig[head], b->len) == 0);
             for (size_t j = head + 1; j < count; j++)
                 FUZZ_CHECK(tun_gro_sent_with(table, j) != head);

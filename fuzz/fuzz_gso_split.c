@@ -11,7 +11,11 @@
  * Properties: never an access outside the buffers; a success writes
  * 1..count segments, each within its buffer; with GSO, each segment is a
  * consistent IP packet whose checksums are right; in place, a packet of
- * more segments than buffers leaves it untouched. */
+ * more segments than buffers leaves it untouched. Not in place, the split
+ * is made again with tun_offload_split_flagged() (partial checksums kept):
+ * the same result, and each segment flagged partial holds its
+ * pseudo-header sum in its TCP/UDP checksum field (and a complete IPv4
+ * header checksum), any other one is as above. */
 #include "fuzz.h"
 
 #include "engine/checksum.h"
@@ -21,6 +25,22 @@
 
 #define OFFSET TUN_VNET_HDR_LEN
 #define MAX_BUFS 64
+
+/* A segment the flagged split left partial. */
+static void check_partial_segment(const tun_buf *b)
+{
+    const uint8_t *p = b->data + OFFSET;
+    tun_vnet_hdr target;
+    FUZZ_CHECK(tun_vnet_partial_target(p, b->len, &target) == 0);
+    tun_pkt pk;
+    FUZZ_CHECK(tun_pkt_parse(&pk, p, b->len) == 0);
+    if (pk.version == 4)
+        FUZZ_CHECK(tun_csum_fold(tun_csum_add(0, p, pk.l3_len)) == 0xffff);
+    uint16_t pseudo = tun_csum_fold(tun_pkt_pseudo_sum(p, &pk,
+                                                       b->len - pk.l3_len));
+    FUZZ_CHECK(tun_get16(p + target.csum_start + target.csum_offset) ==
+               pseudo);
+}
 
 static void check_segment(const tun_vnet_hdr *vh, const tun_buf *b)
 {
@@ -90,6 +110,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(n < 0 || (n >= 1 && (size_t)n <= count));
     for (int i = 0; i < n; i++)
         check_segment(&vh, &bufs[i]);
+    if (!in_place && !in_parts) {
+        uint8_t pflags[MAX_BUFS];
+        int again = tun_offload_split_flagged(data, pkt, len, 0, bufs, pflags,
+                                              count, OFFSET, NULL);
+        FUZZ_CHECK(again == n);
+        for (int i = 0; i < again; i++) {
+            FUZZ_CHECK(pflags[i] == 0 ||
+                       pflags[i] == TUN_PACKET_CSUM_PARTIAL);
+            if (pflags[i])
+                check_partial_segment(&bufs[i]);
+            else
+                check_segment(&vh, &bufs[i]);
+        }
+    }
     for (size_t i = 0; i < count; i++)
         free(bufs[i].data);
     return 0;
