@@ -15,7 +15,8 @@
  * is made again with tun_offload_split_flagged() (partial checksums kept):
  * the same result, and each segment flagged partial holds its
  * pseudo-header sum in its TCP/UDP checksum field (and a complete IPv4
- * header checksum), any other one is as above. */
+ * header checksum), or without GSO is the packet unchanged; any other
+ * one is as above. */
 #include "fuzz.h"
 
 #include "engine/checksum.h"
@@ -26,12 +27,18 @@
 #define OFFSET TUN_VNET_HDR_LEN
 #define MAX_BUFS 64
 
-/* A segment the flagged split left partial. */
-static void check_partial_segment(const tun_buf *b)
+/* A segment the flagged split left partial: without GSO the packet
+ * unchanged, else its pseudo-header sum in the checksum field. */
+static void check_partial_segment(const tun_vnet_hdr *vh, const tun_buf *b,
+                                  const uint8_t *pkt, size_t len)
 {
     const uint8_t *p = b->data + OFFSET;
     tun_vnet_hdr target;
     FUZZ_CHECK(tun_vnet_partial_target(p, b->len, &target) == 0);
+    if (vh->gso_type == TUN_VNET_GSO_NONE) {
+        FUZZ_CHECK(b->len == len && memcmp(p, pkt, len) == 0);
+        return;
+    }
     tun_pkt pk;
     FUZZ_CHECK(tun_pkt_parse(&pk, p, b->len) == 0);
     if (pk.version == 4)
@@ -119,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(pflags[i] == 0 ||
                        pflags[i] == TUN_PACKET_CSUM_PARTIAL);
             if (pflags[i])
-                check_partial_segment(&bufs[i]);
+                check_partial_segment(&vh, &bufs[i], pkt, len);
             else
                 check_segment(&vh, &bufs[i]);
         }

@@ -7,13 +7,27 @@
  * ends; the forwarder must have read super-packets and the kernel must have
  * received fewer packets than the forwarder handled (they were merged). The
  * partial-failure contract of tun_send_multiple(), and the same forwarder
- * over devices without offload, are checked too. */
+ * over devices without offload, are checked too.
+ *
+ * Checksums carried end to end: the same streams (TCP and UDP, IPv4 and
+ * IPv6) through a forwarder that keeps partial checksums
+ * (tun_recv_multiple_flagged(), tun_send_multiple_flagged()), and then
+ * onward: B routes them through a veth pair whose transmit checksum
+ * offload is off (the kernel finishes every checksum in software) to a
+ * third namespace C, where the receivers get the streams intact and a
+ * packet socket checks the TCP/UDP checksum of every packet that
+ * arrives. */
 #include "testutil.h"
 
 #include "unit/test_offload_packets.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/if_packet.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -47,13 +61,17 @@
 #define CASE_SECONDS 60
 #endif
 
-static const char *const addr4[2] = {"10.77.0.1", "10.77.0.2"};
-static const char *const addr6[2] = {"fd77::1", "fd77::2"};
+/* Addresses of A's and B's devices, and of C's end of the veth pair. */
+static const char *const addr4[3] = {"10.77.0.1", "10.77.0.2", "10.78.0.2"};
+static const char *const addr6[3] = {"fd77::1", "fd77::2", "fd78::2"};
 static const char *const names[2] = {"toff0", "toff1"};
 
-/* The two namespaces (A: the test's own) and the two devices. */
-static int ns[2];
+/* The namespaces (A: the test's own; C, beyond B, made by the onward
+ * tests) and the two devices. */
+static int ns[3] = {-1, -1, -1};
 static tun_device *dev[2];
+/* The forwarder keeps partial checksums (the opt-in). */
+static bool carry_partial;
 
 static void enter(int which)
 {
@@ -146,9 +164,11 @@ static int open_plain(void **state)
 typedef struct lane {
     int from, to; /* device indices */
     tun_buf bufs[BATCH];
+    uint8_t pflags[BATCH]; /* with carry_partial */
     tun_gro_table *table;
     pthread_t thread;
     uint64_t reads, segments, max_segments, refused;
+    uint64_t partial; /* segments handed over with a partial checksum */
     int error;
 } lane;
 
@@ -162,8 +182,9 @@ static int send_all(lane *l, size_t count)
 {
     size_t done = 0;
     while (done < count) {
-        int rc = tun_send_multiple(dev[l->to], l->table, l->bufs + done,
-                                   count - done, OFFSET);
+        int rc = tun_send_multiple_flagged(
+            dev[l->to], l->table, l->bufs + done,
+            carry_partial ? l->pflags + done : NULL, count - done, OFFSET);
         if (rc > 0) {
             done += (size_t)rc;
         } else if (rc == TUN_EINVAL || rc == TUN_EMSGSIZE) {
@@ -190,9 +211,14 @@ static void *lane_main(void *arg)
     }
     size_t used = 0;
     while (!atomic_load(&stopping)) {
-        int n = tun_recv_multiple(dev[l->from], l->bufs + used, BATCH - used,
-                                  OFFSET);
+        int n = tun_recv_multiple_flagged(dev[l->from], l->bufs + used,
+                                          carry_partial ? l->pflags + used
+                                                        : NULL,
+                                          BATCH - used, OFFSET);
         if (n > 0) {
+            for (int i = 0; carry_partial && i < n; i++)
+                l->partial += l->pflags[used + (size_t)i] ==
+                              TUN_PACKET_CSUM_PARTIAL;
             l->reads++;
             l->segments += (uint64_t)n;
             if ((uint64_t)n > l->max_segments)
@@ -229,6 +255,7 @@ static void forwarder_start(void)
         l->from = i;
         l->to = 1 - i;
         l->reads = l->segments = l->max_segments = l->refused = 0;
+        l->partial = 0;
         l->error = 0;
         if (!l->table)
             assert_tun_ok(tun_gro_table_new(BATCH, &l->table));
@@ -264,6 +291,7 @@ static int close_devices(void **state)
     tun_close(dev[0]);
     tun_close(dev[1]);
     dev[0] = dev[1] = NULL;
+    carry_partial = false;
     return 0;
 }
 
@@ -374,26 +402,28 @@ static void check_offload_worked(uint64_t received_before)
     assert_true(received * 2 < l->segments);
 }
 
-static void tcp_stream(int family, bool offload)
+/* A TCP stream from A to namespace `to` (B, or C beyond it) across the
+ * forwarder, of `total` bytes. */
+static void tcp_stream(int family, bool offload, int to, uint64_t total)
 {
     uint64_t received_before = received_packets(1);
     forwarder_start();
-    sink k = {.fd = make_socket(1, family, SOCK_STREAM, PORT),
+    sink k = {.fd = make_socket(to, family, SOCK_STREAM, PORT),
               .family = family};
     assert_int_equal(listen(k.fd, 1), 0);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, tcp_sink_main, &k), 0);
 
     int fd = make_socket(0, family, SOCK_STREAM, 0);
-    struct sockaddr_storage to;
-    socklen_t to_len = sockaddr_of(family, 1, PORT, &to);
-    if (connect(fd, (struct sockaddr *)&to, to_len) != 0) {
+    struct sockaddr_storage dst;
+    socklen_t to_len = sockaddr_of(family, to, PORT, &dst);
+    if (connect(fd, (struct sockaddr *)&dst, to_len) != 0) {
         int err = errno;
         shutdown(k.fd, SHUT_RDWR); /* the receiver stops waiting */
         pthread_join(t, NULL);
         fail_msg("connect: %s", strerror(err));
     }
-    uint64_t total = offload ? STREAM_BYTES : 16 * MIB, state = 42;
+    uint64_t state = 42;
     uint8_t *buf = malloc(MIB);
     assert_non_null(buf);
     tun_test_sha256 h;
@@ -439,13 +469,13 @@ static void tcp_stream(int family, bool offload)
 static void tcp_ipv4(void **state)
 {
     (void)state;
-    tcp_stream(AF_INET, true);
+    tcp_stream(AF_INET, true, 1, STREAM_BYTES);
 }
 
 static void tcp_ipv6(void **state)
 {
     (void)state;
-    tcp_stream(AF_INET6, true);
+    tcp_stream(AF_INET6, true, 1, STREAM_BYTES);
 }
 
 /* ---- UDP with UDP_SEGMENT -------------------------------------------------- */
@@ -492,13 +522,14 @@ static void *udp_sink_main(void *arg)
     return NULL;
 }
 
-static void udp_gso(void **state)
+/* Datagrams of `bytes` of stream in all from A to namespace `to` (B, or C
+ * beyond it) across the forwarder, sent with UDP_SEGMENT. */
+static void udp_stream(int family, int to, uint64_t bytes)
 {
-    (void)state;
     uint64_t received_before = received_packets(1);
     forwarder_start();
-    sink k = {.fd = make_socket(1, AF_INET, SOCK_DGRAM, PORT),
-              .family = AF_INET};
+    sink k = {.fd = make_socket(to, family, SOCK_DGRAM, PORT),
+              .family = family};
     int big = 64 * (int)MIB;
     assert_int_equal(setsockopt(k.fd, SOL_SOCKET, SO_RCVBUFFORCE, &big,
                                 sizeof(big)),
@@ -506,16 +537,16 @@ static void udp_gso(void **state)
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, udp_sink_main, &k), 0);
 
-    int fd = make_socket(0, AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_storage to;
-    socklen_t to_len = sockaddr_of(AF_INET, 1, PORT, &to);
-    assert_int_equal(connect(fd, (struct sockaddr *)&to, to_len), 0);
+    int fd = make_socket(0, family, SOCK_DGRAM, 0);
+    struct sockaddr_storage dst;
+    socklen_t to_len = sockaddr_of(family, to, PORT, &dst);
+    assert_int_equal(connect(fd, (struct sockaddr *)&dst, to_len), 0);
     int segment = UDP_DATAGRAM;
     assert_int_equal(setsockopt(fd, SOL_UDP, UDP_SEGMENT, &segment,
                                 sizeof(segment)),
                      0);
     static uint8_t buf[UDP_PER_SEND * UDP_DATAGRAM];
-    const uint64_t count = (STREAM_BYTES + UDP_PIECE - 1) / UDP_PIECE;
+    const uint64_t count = (bytes + UDP_PIECE - 1) / UDP_PIECE;
     uint64_t stream = 7;
     tun_test_sha256 h;
     tun_test_sha256_init(&h);
@@ -560,6 +591,12 @@ static void udp_gso(void **state)
     assert_int_equal(k.bytes, count * UDP_PIECE);
     assert_memory_equal(k.digest, digest, 32);
     check_offload_worked(received_before);
+}
+
+static void udp_gso(void **state)
+{
+    (void)state;
+    udp_stream(AF_INET, 1, STREAM_BYTES);
 }
 
 /* ---- tun_send_multiple() partial failure -------------------------------------- */
@@ -619,7 +656,254 @@ static void send_partial_failure(void **state)
 static void plain_devices(void **state)
 {
     (void)state;
-    tcp_stream(AF_INET, false);
+    tcp_stream(AF_INET, false, 1, 16 * MIB);
+}
+
+/* ---- checksums carried end to end ------------------------------------------ */
+
+#define PARTIAL_BYTES (64u * MIB)
+#define ONWARD_BYTES (32u * MIB)
+
+static int open_offload_partial(void **state)
+{
+    carry_partial = true;
+    return open_offload(state);
+}
+
+/* The lane from A to B handed packets over with partial checksums (and
+ * sent them on as such). */
+static void check_partial_carried(void)
+{
+    print_message("  A to B: %" PRIu64 " of %" PRIu64 " packets carried a "
+                  "partial checksum\n",
+                  lanes[0].partial, lanes[0].segments);
+    assert_true(lanes[0].partial > 0);
+}
+
+static void partial_tcp_ipv4(void **state)
+{
+    (void)state;
+    tcp_stream(AF_INET, true, 1, PARTIAL_BYTES);
+    check_partial_carried();
+}
+
+static void partial_tcp_ipv6(void **state)
+{
+    (void)state;
+    tcp_stream(AF_INET6, true, 1, PARTIAL_BYTES);
+    check_partial_carried();
+}
+
+static void partial_udp_ipv4(void **state)
+{
+    (void)state;
+    udp_stream(AF_INET, 1, PARTIAL_BYTES);
+    check_partial_carried();
+}
+
+static void partial_udp_ipv6(void **state)
+{
+    (void)state;
+    udp_stream(AF_INET6, 1, PARTIAL_BYTES);
+    check_partial_carried();
+}
+
+/* Set an ethtool value of interface `name` (in the calling thread's
+ * namespace) with command `set`, and check it with `get`. */
+static void ethtool_value(const char *name, uint32_t set, uint32_t get,
+                          uint32_t value)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct ethtool_value ev = {.cmd = set, .data = value};
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    ifr.ifr_data = (char *)&ev;
+    if (ioctl(fd, SIOCETHTOOL, &ifr) != 0)
+        fail_msg("ethtool 0x%x on %s: %s", (unsigned)set, name,
+                 strerror(errno));
+    ev = (struct ethtool_value){.cmd = get};
+    assert_int_equal(ioctl(fd, SIOCETHTOOL, &ifr), 0);
+    assert_int_equal(ev.data, value);
+    close(fd);
+}
+
+/* C, beyond B: a veth pair (vfar0 in B, 10.78.0.1 and fd78::1; vfar1 in
+ * C, 10.78.0.2 and fd78::2) whose B end has transmit checksum offload off
+ * (as `ethtool -K vfar0 tx off`; TSO goes with it), so that B's kernel
+ * must finish the checksum of every packet it forwards there, in
+ * software. B forwards; C's default routes point back at B. Made once. */
+static void make_far_namespace(void)
+{
+    if (ns[2] >= 0)
+        return;
+    enter(1);
+    assert_int_equal(
+        tun_test_sh(NULL, 0, "ip link add vfar0 type veth peer name vfar1"),
+        0);
+    assert_int_equal(unshare(CLONE_NEWNET), 0);
+    ns[2] = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    assert_true(ns[2] >= 0);
+    set_sysctl("/proc/sys/net/ipv6/conf/default/accept_dad", "0");
+    set_sysctl("/proc/sys/net/ipv6/conf/all/accept_dad", "0");
+    enter(1);
+    assert_int_equal(tun_test_sh(NULL, 0,
+                                 "ip link set vfar1 netns /proc/%d/fd/%d",
+                                 (int)getpid(), ns[2]),
+                     0);
+    assert_int_equal(tun_test_sh(NULL, 0,
+                                 "ip addr add 10.78.0.1/24 dev vfar0 && "
+                                 "ip addr add fd78::1/64 dev vfar0 && "
+                                 "ip link set vfar0 up"),
+                     0);
+    set_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+    set_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+    ethtool_value("vfar0", ETHTOOL_STXCSUM, ETHTOOL_GTXCSUM, 0);
+    ethtool_value("vfar0", ETHTOOL_STSO, ETHTOOL_GTSO, 0);
+    enter(2);
+    assert_int_equal(tun_test_sh(NULL, 0,
+                                 "ip link set lo up && "
+                                 "ip addr add 10.78.0.2/24 dev vfar1 && "
+                                 "ip addr add fd78::2/64 dev vfar1 && "
+                                 "ip link set vfar1 up && "
+                                 "ip route add default via 10.78.0.1 && "
+                                 "ip -6 route add default via fd78::1"),
+                     0);
+    /* No GRO in C: the checker sees each packet as B sent it. */
+    ethtool_value("vfar1", ETHTOOL_SGRO, ETHTOOL_GGRO, 0);
+    enter(0);
+}
+
+/* Offload devices, a forwarder keeping partial checksums, and A's routes
+ * to C through the forwarder. */
+static int open_offload_onward(void **state)
+{
+    make_far_namespace();
+    open_offload_partial(state);
+    assert_int_equal(tun_test_sh(NULL, 0,
+                                 "ip route add 10.78.0.0/24 dev toff0 && "
+                                 "ip -6 route add fd78::/64 dev toff0"),
+                     0);
+    return 0;
+}
+
+/* A packet socket on vfar1 in C that checks the TCP/UDP checksum (and the
+ * IPv4 header checksum) of every packet arriving for C's addresses, with
+ * the test's own sum. */
+typedef struct checker {
+    int fd;
+    pthread_t thread;
+    atomic_bool stop;
+    uint64_t checked, bad;
+} checker;
+
+/* Whether the IP packet p (n bytes) is TCP or UDP, not a fragment, for an
+ * address of C; its length in *len. */
+static bool for_far_end(const uint8_t *p, size_t n, size_t *len)
+{
+    uint8_t a4[4], a6[16];
+    inet_pton(AF_INET, addr4[2], a4);
+    inet_pton(AF_INET6, addr6[2], a6);
+    if (n >= 20 && p[0] >> 4 == 4) {
+        *len = test_get16(p + 2);
+        bool fragment = (test_get16(p + 6) & 0x3fff) != 0;
+        return !fragment && (p[9] == TEST_TCP || p[9] == TEST_UDP) &&
+               memcmp(p + 16, a4, 4) == 0 && *len <= n;
+    }
+    if (n >= 40 && p[0] >> 4 == 6) {
+        *len = 40 + (size_t)test_get16(p + 4);
+        return (p[6] == TEST_TCP || p[6] == TEST_UDP) &&
+               memcmp(p + 24, a6, 16) == 0 && *len <= n;
+    }
+    return false;
+}
+
+static void *checker_main(void *arg)
+{
+    checker *c = arg;
+    static uint8_t buf[65536];
+    while (!atomic_load(&c->stop)) {
+        struct sockaddr_ll from;
+        socklen_t from_len = sizeof(from);
+        ssize_t n = recvfrom(c->fd, buf, sizeof(buf), 0,
+                             (struct sockaddr *)&from, &from_len);
+        size_t len;
+        if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING ||
+            !for_far_end(buf, (size_t)n, &len))
+            continue;
+        c->checked++;
+        c->bad += !test_checksums_ok(buf, len);
+    }
+    return NULL;
+}
+
+static void checker_start(checker *c)
+{
+    enter(2);
+    c->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    assert_true(c->fd >= 0);
+    struct sockaddr_ll at = {.sll_family = AF_PACKET,
+                             .sll_protocol = htons(ETH_P_ALL),
+                             .sll_ifindex = (int)if_nametoindex("vfar1")};
+    assert_true(at.sll_ifindex > 0);
+    assert_int_equal(bind(c->fd, (struct sockaddr *)&at, sizeof(at)), 0);
+    enter(0);
+    int big = 64 * (int)MIB;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+    struct timeval tv = {0, 100000};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    c->checked = c->bad = 0;
+    atomic_store(&c->stop, false);
+    assert_int_equal(pthread_create(&c->thread, NULL, checker_main, c), 0);
+}
+
+static void checker_stop(checker *c)
+{
+    atomic_store(&c->stop, true);
+    pthread_join(c->thread, NULL);
+    close(c->fd);
+    print_message("  C: %" PRIu64 " packets checked, %" PRIu64
+                  " with a wrong checksum\n",
+                  c->checked, c->bad);
+    assert_true(c->checked > 0);
+    assert_int_equal(c->bad, 0);
+}
+
+static void onward(int family, int type)
+{
+    checker c;
+    checker_start(&c);
+    if (type == SOCK_STREAM)
+        tcp_stream(family, true, 2, ONWARD_BYTES);
+    else
+        udp_stream(family, 2, ONWARD_BYTES);
+    checker_stop(&c);
+    check_partial_carried();
+}
+
+static void onward_tcp_ipv4(void **state)
+{
+    (void)state;
+    onward(AF_INET, SOCK_STREAM);
+}
+
+static void onward_tcp_ipv6(void **state)
+{
+    (void)state;
+    onward(AF_INET6, SOCK_STREAM);
+}
+
+static void onward_udp_ipv4(void **state)
+{
+    (void)state;
+    onward(AF_INET, SOCK_DGRAM);
+}
+
+static void onward_udp_ipv6(void **state)
+{
+    (void)state;
+    onward(AF_INET6, SOCK_DGRAM);
 }
 
 static void sha256_known_answers(void **state)
@@ -684,10 +968,27 @@ int main(void)
                                         close_devices),
         cmocka_unit_test_setup_teardown(plain_devices, open_plain,
                                         close_devices),
+        cmocka_unit_test_setup_teardown(partial_tcp_ipv4, open_offload_partial,
+                                        close_devices),
+        cmocka_unit_test_setup_teardown(partial_tcp_ipv6, open_offload_partial,
+                                        close_devices),
+        cmocka_unit_test_setup_teardown(partial_udp_ipv4, open_offload_partial,
+                                        close_devices),
+        cmocka_unit_test_setup_teardown(partial_udp_ipv6, open_offload_partial,
+                                        close_devices),
+        cmocka_unit_test_setup_teardown(onward_tcp_ipv4, open_offload_onward,
+                                        close_devices),
+        cmocka_unit_test_setup_teardown(onward_tcp_ipv6, open_offload_onward,
+                                        close_devices),
+        cmocka_unit_test_setup_teardown(onward_udp_ipv4, open_offload_onward,
+                                        close_devices),
+        cmocka_unit_test_setup_teardown(onward_udp_ipv6, open_offload_onward,
+                                        close_devices),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     forwarder_free();
-    close(ns[0]);
-    close(ns[1]);
+    for (int i = 0; i < 3; i++)
+        if (ns[i] >= 0)
+            close(ns[i]);
     return failed;
 }
