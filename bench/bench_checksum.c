@@ -176,6 +176,8 @@ struct offload_bench {
     tun_vnet_hdr vh;
     size_t len;
     tun_buf bufs[SEGS];
+    uint8_t pflags[SEGS];
+    bool partial; /* checksums carried end to end (the flagged calls) */
     tun_gro_table *table;
 };
 
@@ -204,7 +206,13 @@ static void offload_teardown(struct offload_bench *b)
  * same work. */
 static int split(struct offload_bench *b, const struct shape *sh)
 {
-    int n = tun_gso_split(&b->vh, b->super, b->len, b->bufs, SEGS, OFFSET);
+    uint8_t wire[TUN_VNET_HDR_LEN];
+    tun_vnet_hdr_encode(wire, &b->vh);
+    int n = b->partial ? tun_offload_split_flagged(wire, b->super, b->len, 0,
+                                                   b->bufs, b->pflags, SEGS,
+                                                   OFFSET, NULL)
+                       : tun_gso_split(&b->vh, b->super, b->len, b->bufs,
+                                       SEGS, OFFSET);
     uint64_t rng = 42;
     for (size_t i = SEGS; sh->shuffled && i > 1; i--) {
         size_t j = test_rand(&rng) % i;
@@ -217,7 +225,11 @@ static int split(struct offload_bench *b, const struct shape *sh)
 
 static int coalesce(struct offload_bench *b, size_t count)
 {
-    return tun_offload_coalesce(b->table, b->bufs, count, OFFSET, TUN_COALESCE_UDP);
+    if (b->partial)
+        return tun_offload_coalesce_flagged(b->table, b->bufs, b->pflags,
+                                            count, OFFSET, TUN_COALESCE_UDP);
+    return tun_offload_coalesce(b->table, b->bufs, count, OFFSET,
+                                TUN_COALESCE_UDP);
 }
 
 /* Split gave SEGS segments; coalesced (m = 1), they make the super-packet
@@ -302,11 +314,16 @@ static int run_count(unsigned long count, const char *op, const char *arg)
     for (size_t c = 0; c < SHAPES; c++)
         if (!strcmp(arg, shapes[c].key))
             sh = &shapes[c];
-    bool splitting = !strcmp(op, "split");
-    if (!sh || (!splitting && strcmp(op, "coalesce")))
+    /* "-partial": keeping partial checksums (the segments' pflags are all
+     * TUN_PACKET_CSUM_PARTIAL, so a shuffle needs none of its own). */
+    bool partial = strstr(op, "-partial") != NULL;
+    bool splitting = !strcmp(op, partial ? "split-partial" : "split");
+    if (!sh || (!splitting && strcmp(op, partial ? "coalesce-partial"
+                                                 : "coalesce")))
         return 2;
     static struct offload_bench b;
     offload_setup(&b);
+    b.partial = partial;
     b.len = make_super(b.super, &b.vh, sh->version, sh->proto);
     /* Coalescing needs a fresh split each round; the counter looks at one
      * of the two functions only. */
@@ -329,7 +346,8 @@ int main(int argc, char **argv)
         int rc = count ? run_count(count, argv[3], argv[4]) : 2;
         if (rc == 2)
             fprintf(stderr, "usage: %s --count N sum|copy BYTES\n"
-                            "       %s --count N split|coalesce "
+                            "       %s --count N split|coalesce|"
+                            "split-partial|coalesce-partial "
                             "tcp4|tcp6|udp4|tcp4-shuffled\n",
                     argv[0], argv[0]);
         return rc;
