@@ -651,6 +651,52 @@ static void send_partial_failure(void **state)
     tun_gro_table_free(table);
 }
 
+/* Single datagrams with partial checksums, flagged: written with a table
+ * (alone: the kernel is asked to finish the checksum) and without one (the
+ * library completes it before the plain write); B's UDP socket, which
+ * drops a datagram whose checksum is wrong, gets each intact. */
+static void partial_single_packets(void **state)
+{
+    (void)state;
+    int rx = make_socket(1, AF_INET, SOCK_DGRAM, PORT);
+    tun_gro_table *table;
+    assert_tun_ok(tun_gro_table_new(BATCH, &table));
+    static uint8_t data[2][OFFSET + 2048];
+    test_flow f = test_flow_make(4, TEST_UDP, 0);
+    inet_pton(AF_INET, addr4[0], f.src);
+    inet_pton(AF_INET, addr4[1], f.dst);
+    f.dport = PORT;
+    uint8_t payload[2][700];
+    for (int with_table = 1; with_table >= 0; with_table--) {
+        tun_buf bufs[2];
+        uint8_t pflags[2] = {TUN_PACKET_CSUM_PARTIAL,
+                             TUN_PACKET_CSUM_PARTIAL};
+        for (int i = 0; i < 2; i++) {
+            memset(payload[i], 'p' + i + 2 * with_table, sizeof(payload[i]));
+            /* Different ports: two flows, never merged. */
+            f.sport = (uint16_t)(4000 + i);
+            test_seg sg = {.df = true, .payload = payload[i],
+                           .payload_len = sizeof(payload[i])};
+            uint8_t *p = data[i] + OFFSET;
+            bufs[i] = (tun_buf){data[i], sizeof(data[i]),
+                                test_build(p, &f, &sg)};
+            test_put16(p + 26, test_pseudo(p, TEST_UDP, bufs[i].len - 20));
+        }
+        assert_int_equal(tun_send_multiple_flagged(dev[1],
+                                                   with_table ? table : NULL,
+                                                   bufs, pflags, 2, OFFSET),
+                         2);
+        for (int i = 0; i < 2; i++) {
+            uint8_t got[2048];
+            assert_int_equal(recv(rx, got, sizeof(got), 0),
+                             sizeof(payload[i]));
+            assert_memory_equal(got, payload[i], sizeof(payload[i]));
+        }
+    }
+    close(rx);
+    tun_gro_table_free(table);
+}
+
 /* ---- devices without offload ------------------------------------------------- */
 
 static void plain_devices(void **state)
@@ -967,6 +1013,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(send_partial_failure, open_offload,
                                         close_devices),
         cmocka_unit_test_setup_teardown(plain_devices, open_plain,
+                                        close_devices),
+        cmocka_unit_test_setup_teardown(partial_single_packets, open_offload,
                                         close_devices),
         cmocka_unit_test_setup_teardown(partial_tcp_ipv4, open_offload_partial,
                                         close_devices),
