@@ -46,6 +46,7 @@
  * cost address space only, not memory. */
 typedef struct batch {
     tun_buf bufs[BATCH];
+    uint8_t pflags[BATCH]; /* per packet: TUN_PACKET_CSUM_PARTIAL or 0 */
     size_t count;
 } batch;
 
@@ -58,6 +59,9 @@ typedef struct io_kind {
     int (*recv)(struct lane *l, batch *b);
     /* Write b to the lane's destination: 0 or a TUN_E* code. */
     int (*send)(struct lane *l, batch *b);
+    /* Keep the kernel's partial checksums (checksums carried end to end:
+     * the flagged calls with the batch's pflags). */
+    bool carry_partial;
 } io_kind;
 
 typedef struct mode {
@@ -200,11 +204,16 @@ static int plain_send(lane *l, batch *b)
     return rc < 0 ? rc : 0;
 }
 
+/* The flags array of b, when the mode carries partial checksums. */
+static uint8_t *partial_flags(batch *b);
+
 /* tun_recv_multiple(): a super-packet split into plain packets;
- * tun_send_multiple(): plain packets merged again by GRO. */
+ * tun_send_multiple(): plain packets merged again by GRO (their flagged
+ * twins when the mode carries partial checksums). */
 static int offload_recv(lane *l, batch *b)
 {
-    int n = tun_recv_multiple(l->from, b->bufs, BATCH, OFFSET);
+    int n = tun_recv_multiple_flagged(l->from, b->bufs, partial_flags(b),
+                                      BATCH, OFFSET);
     if (n < 0)
         return n;
     b->count = (size_t)n;
@@ -215,8 +224,10 @@ static int offload_send(lane *l, batch *b)
 {
     size_t done = 0;
     while (done < b->count) {
-        int n = tun_send_multiple(l->to, l->gro, b->bufs + done,
-                                  b->count - done, OFFSET);
+        uint8_t *pflags = partial_flags(b);
+        int n = tun_send_multiple_flagged(l->to, l->gro, b->bufs + done,
+                                          pflags ? pflags + done : NULL,
+                                          b->count - done, OFFSET);
         if (n > 0) {
             done += (size_t)n;
         } else if (n == TUN_EINVAL || n == TUN_EMSGSIZE) {
@@ -232,10 +243,12 @@ static int offload_send(lane *l, batch *b)
     return 0;
 }
 
-static const io_kind raw_io = {false, raw_recv, raw_send};
-static const io_kind raw_offload_io = {true, raw_recv, raw_send};
-static const io_kind plain_io = {false, plain_recv, plain_send};
-static const io_kind offload_io = {true, offload_recv, offload_send};
+static const io_kind raw_io = {false, raw_recv, raw_send, false};
+static const io_kind raw_offload_io = {true, raw_recv, raw_send, false};
+static const io_kind plain_io = {false, plain_recv, plain_send, false};
+static const io_kind offload_io = {true, offload_recv, offload_send, false};
+static const io_kind offload_partial_io = {true, offload_recv, offload_send,
+                                           true};
 
 /* ---- shapes -------------------------------------------------------------- */
 
@@ -417,6 +430,11 @@ static void wake_channels(void)
     }
 }
 
+static uint8_t *partial_flags(batch *b)
+{
+    return the_mode->io->carry_partial ? b->pflags : NULL;
+}
+
 static const mode modes[] = {
     {"raw-offload", &raw_offload_io, shape_threads, false, false,
      "reference: read()/write() of super-packets with their virtio-net "
@@ -435,6 +453,10 @@ static const mode modes[] = {
     {"offload-channel", &offload_io, shape_channel, false, false,
      "offload, per direction a reading and a writing thread handing batches "
      "over through a ring of pooled buffers"},
+    {"offload-partial", &offload_partial_io, shape_threads, false, false,
+     "offload keeping partial checksums (checksums carried end to end: "
+     "tun_recv_multiple_flagged(), tun_send_multiple_flagged()), a thread "
+     "per direction"},
 };
 
 /* ---- setup --------------------------------------------------------------- */
@@ -510,7 +532,7 @@ static int lane_init(lane *l)
     } else if (!(l->batch = batch_new())) {
         return TUN_ENOMEM;
     }
-    if (the_mode->io == &offload_io)
+    if (the_mode->io->recv == offload_recv)
         return tun_gro_table_new(BATCH, &l->gro);
     return 0;
 }
