@@ -599,6 +599,16 @@ static void udp_gso(void **state)
     udp_stream(AF_INET, 1, STREAM_BYTES);
 }
 
+/* A UDP/IPv4 flow from A's address to B's, port PORT. */
+static test_flow udp_flow_to_b(void)
+{
+    test_flow f = test_flow_make(4, TEST_UDP, 0);
+    inet_pton(AF_INET, addr4[0], f.src);
+    inet_pton(AF_INET, addr4[1], f.dst);
+    f.dport = PORT;
+    return f;
+}
+
 /* ---- tun_send_multiple() partial failure -------------------------------------- */
 
 /* Three datagrams of one flow from A to B and, between the second and the
@@ -615,10 +625,7 @@ static void send_partial_failure(void **state)
     assert_tun_ok(tun_gro_table_new(BATCH, &table));
     static uint8_t data[4][OFFSET + 2048];
     tun_buf bufs[4];
-    test_flow f = test_flow_make(4, TEST_UDP, 0);
-    inet_pton(AF_INET, addr4[0], f.src);
-    inet_pton(AF_INET, addr4[1], f.dst);
-    f.dport = PORT;
+    test_flow f = udp_flow_to_b();
     uint8_t payload[3][1000];
     for (int i = 0; i < 4; i++) {
         bufs[i] = (tun_buf){data[i], sizeof(data[i]), 0};
@@ -662,10 +669,7 @@ static void partial_single_packets(void **state)
     tun_gro_table *table;
     assert_tun_ok(tun_gro_table_new(BATCH, &table));
     static uint8_t data[2][OFFSET + 2048];
-    test_flow f = test_flow_make(4, TEST_UDP, 0);
-    inet_pton(AF_INET, addr4[0], f.src);
-    inet_pton(AF_INET, addr4[1], f.dst);
-    f.dport = PORT;
+    test_flow f = udp_flow_to_b();
     uint8_t payload[2][700];
     for (int with_table = 1; with_table >= 0; with_table--) {
         tun_buf bufs[2];
@@ -726,32 +730,31 @@ static void check_partial_carried(void)
     assert_true(lanes[0].partial > 0);
 }
 
-static void partial_tcp_ipv4(void **state)
+/* A stream's kind, passed to the cases below as cmocka's state. */
+typedef struct stream_kind {
+    int family, type;
+} stream_kind;
+
+static stream_kind tcp4_kind = {AF_INET, SOCK_STREAM};
+static stream_kind tcp6_kind = {AF_INET6, SOCK_STREAM};
+static stream_kind udp4_kind = {AF_INET, SOCK_DGRAM};
+static stream_kind udp6_kind = {AF_INET6, SOCK_DGRAM};
+
+/* A stream of the kind in *state from A to namespace `to` (B, or C beyond
+ * it) through the forwarder, which keeps partial checksums. */
+static void partial_stream(void **state, int to, uint64_t bytes)
 {
-    (void)state;
-    tcp_stream(AF_INET, true, 1, PARTIAL_BYTES);
+    const stream_kind *k = *state;
+    if (k->type == SOCK_STREAM)
+        tcp_stream(k->family, true, to, bytes);
+    else
+        udp_stream(k->family, to, bytes);
     check_partial_carried();
 }
 
-static void partial_tcp_ipv6(void **state)
+static void partial_to_b(void **state)
 {
-    (void)state;
-    tcp_stream(AF_INET6, true, 1, PARTIAL_BYTES);
-    check_partial_carried();
-}
-
-static void partial_udp_ipv4(void **state)
-{
-    (void)state;
-    udp_stream(AF_INET, 1, PARTIAL_BYTES);
-    check_partial_carried();
-}
-
-static void partial_udp_ipv6(void **state)
-{
-    (void)state;
-    udp_stream(AF_INET6, 1, PARTIAL_BYTES);
-    check_partial_carried();
+    partial_stream(state, 1, PARTIAL_BYTES);
 }
 
 /* Set an ethtool value of interface `name` (in the calling thread's
@@ -916,40 +919,13 @@ static void checker_stop(checker *c)
     assert_int_equal(c->bad, 0);
 }
 
-static void onward(int family, int type)
+/* The same onward to C, where every packet's checksums are checked. */
+static void partial_onward_to_c(void **state)
 {
     checker c;
     checker_start(&c);
-    if (type == SOCK_STREAM)
-        tcp_stream(family, true, 2, ONWARD_BYTES);
-    else
-        udp_stream(family, 2, ONWARD_BYTES);
+    partial_stream(state, 2, ONWARD_BYTES);
     checker_stop(&c);
-    check_partial_carried();
-}
-
-static void onward_tcp_ipv4(void **state)
-{
-    (void)state;
-    onward(AF_INET, SOCK_STREAM);
-}
-
-static void onward_tcp_ipv6(void **state)
-{
-    (void)state;
-    onward(AF_INET6, SOCK_STREAM);
-}
-
-static void onward_udp_ipv4(void **state)
-{
-    (void)state;
-    onward(AF_INET, SOCK_DGRAM);
-}
-
-static void onward_udp_ipv6(void **state)
-{
-    (void)state;
-    onward(AF_INET6, SOCK_DGRAM);
 }
 
 static void sha256_known_answers(void **state)
@@ -1016,22 +992,22 @@ int main(void)
                                         close_devices),
         cmocka_unit_test_setup_teardown(partial_single_packets, open_offload,
                                         close_devices),
-        cmocka_unit_test_setup_teardown(partial_tcp_ipv4, open_offload_partial,
-                                        close_devices),
-        cmocka_unit_test_setup_teardown(partial_tcp_ipv6, open_offload_partial,
-                                        close_devices),
-        cmocka_unit_test_setup_teardown(partial_udp_ipv4, open_offload_partial,
-                                        close_devices),
-        cmocka_unit_test_setup_teardown(partial_udp_ipv6, open_offload_partial,
-                                        close_devices),
-        cmocka_unit_test_setup_teardown(onward_tcp_ipv4, open_offload_onward,
-                                        close_devices),
-        cmocka_unit_test_setup_teardown(onward_tcp_ipv6, open_offload_onward,
-                                        close_devices),
-        cmocka_unit_test_setup_teardown(onward_udp_ipv4, open_offload_onward,
-                                        close_devices),
-        cmocka_unit_test_setup_teardown(onward_udp_ipv6, open_offload_onward,
-                                        close_devices),
+        {"partial checksums to B, TCP/IPv4", partial_to_b, open_offload_partial,
+         close_devices, &tcp4_kind},
+        {"partial checksums to B, TCP/IPv6", partial_to_b, open_offload_partial,
+         close_devices, &tcp6_kind},
+        {"partial checksums to B, UDP/IPv4", partial_to_b, open_offload_partial,
+         close_devices, &udp4_kind},
+        {"partial checksums to B, UDP/IPv6", partial_to_b, open_offload_partial,
+         close_devices, &udp6_kind},
+        {"partial checksums onward to C, TCP/IPv4", partial_onward_to_c,
+         open_offload_onward, close_devices, &tcp4_kind},
+        {"partial checksums onward to C, TCP/IPv6", partial_onward_to_c,
+         open_offload_onward, close_devices, &tcp6_kind},
+        {"partial checksums onward to C, UDP/IPv4", partial_onward_to_c,
+         open_offload_onward, close_devices, &udp4_kind},
+        {"partial checksums onward to C, UDP/IPv6", partial_onward_to_c,
+         open_offload_onward, close_devices, &udp6_kind},
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     forwarder_free();
