@@ -87,7 +87,7 @@ static void fix_checksums(uint8_t *p, size_t len)
 static bool make_partial(uint8_t *p, size_t len)
 {
     tun_vnet_hdr vh;
-    if (tun_vnet_partial_target(p, len, &vh) < 0)
+    if (tun_vnet_partial_target(p, len, len, &vh) < 0)
         return false;
     tun_pkt pk;
     FUZZ_CHECK(tun_pkt_parse(&pk, p, len) == 0);
@@ -204,7 +204,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             tun_vnet_hdr want = {0};
             if (pflags[head])
                 FUZZ_CHECK(tun_vnet_partial_target(b->data + OFFSET, b->len,
-                                                   &want) == 0);
+                                                   b->len, &want) == 0);
             FUZZ_CHECK(vh.flags == want.flags &&
                        vh.csum_start == want.csum_start &&
                        vh.csum_offset == want.csum_offset);

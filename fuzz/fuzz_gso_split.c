@@ -34,7 +34,7 @@ static void check_partial_segment(const tun_vnet_hdr *vh, const tun_buf *b,
 {
     const uint8_t *p = b->data + OFFSET;
     tun_vnet_hdr target;
-    FUZZ_CHECK(tun_vnet_partial_target(p, b->len, &target) == 0);
+    FUZZ_CHECK(tun_vnet_partial_target(p, b->len, b->len, &target) == 0);
     if (vh->gso_type == TUN_VNET_GSO_NONE) {
         FUZZ_CHECK(b->len == len && memcmp(p, pkt, len) == 0);
         return;

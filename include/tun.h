@@ -1144,6 +1144,67 @@ TUN_EXTERN int tun_send_multiple_flagged(tun_device *dev,
                                          const uint8_t *pflags, size_t count,
                                          size_t offset);
 
+/* ------------------------------------------------------------------------
+ * Copy-free segments (opt-in)
+ *
+ * A split that copies no payload: each segment gets its own headers,
+ * rebuilt in the caller's buffer, and a slice pointing into the
+ * super-packet for its payload (a VPN encrypts straight from there, a
+ * forwarder writes the segments back without ever having copied them);
+ * the coalescer takes such packets (headers in a buffer, payload in a
+ * slice) and writes a run whose payloads lie end to end in one
+ * super-packet as one slice. Combined with the flags array of checksums
+ * carried end to end, the payload is neither copied nor summed in user
+ * space.
+ * ------------------------------------------------------------------------ */
+
+/* tun_offload_split_flagged() that leaves the payload where it is: segment
+ * first + i gets its headers (IP and TCP/UDP, rebuilt as the default split
+ * rebuilds them, checksums included) at hdrs[i].data + offset, their
+ * length in hdrs[i].len, and its payload as payloads[i], a pointer into
+ * pkt and a length (the headers followed by that payload are the segment).
+ * A packet without GSO is written whole into hdrs[0] as the default split
+ * writes it, with payloads[0] empty (NULL, 0). pflags (NULL: full
+ * checksums, computed over the payload where it lies, without copying it)
+ * as in tun_offload_split_flagged().
+ *
+ * Ownership and lifetime: the payload slices point into pkt, which stays
+ * the caller's; they are valid while pkt is neither changed nor reused
+ * (for a descriptor's read buffer: until the next read into that buffer).
+ * pkt must not overlap any header buffer. Each buffer needs room for
+ * offset plus the headers (a packet without GSO: plus the packet). Returns
+ * the count written and *total as tun_offload_split() (part of a packet by
+ * `first`); errors as there, and TUN_EINVAL for a NULL payloads.
+ * Thread-safe (nothing shared); allocates nothing. */
+TUN_EXTERN int tun_offload_split_slices(const uint8_t *vnet_hdr,
+                                        const uint8_t *pkt, size_t len,
+                                        size_t first, tun_buf *hdrs,
+                                        tun_slice *payloads, uint8_t *pflags,
+                                        size_t count, size_t offset,
+                                        size_t *total);
+
+/* tun_offload_coalesce_flagged() for packets that may have their payload
+ * elsewhere: packet i is the bufs[i].len bytes at bufs[i].data + offset
+ * followed by the payloads[i].len bytes at payloads[i].data (a slice of
+ * length 0: the packet is all in its buffer), as tun_offload_split_slices()
+ * hands them over. A packet whose payload is elsewhere merges only when its
+ * buffer holds exactly its IP and TCP/UDP headers. The writes are read as
+ * after tun_offload_coalesce() (tun_offload_write_slices() gives the
+ * headers and then the payloads where they lie, payloads that lie end to
+ * end as one slice; a packet alone is its buffer's bytes and its payload
+ * slice). The table keeps pointers to bufs, payloads and every byte they
+ * point at until the writes are done; pflags is read only during the
+ * call. tun_offload_write_failed() gives packets that already went out
+ * length 0 in bufs and in payloads. A NULL payloads is
+ * tun_offload_coalesce_flagged() exactly. Errors as tun_offload_coalesce(),
+ * and TUN_EINVAL for a payload slice with NULL data and a length, or
+ * longer than TUN_PACKET_MAX. Not thread-safe for the table; allocates
+ * nothing. */
+TUN_EXTERN int tun_offload_coalesce_slices(tun_gro_table *table,
+                                           tun_buf *bufs, tun_slice *payloads,
+                                           const uint8_t *pflags, size_t count,
+                                           size_t offset, unsigned flags);
+
 #ifdef __cplusplus
 }
 #endif

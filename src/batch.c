@@ -48,7 +48,7 @@ int tun_recv_multiple_flagged(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
 static int send_one(tun_device *dev, uint8_t *p, size_t len, bool partial)
 {
     tun_vnet_hdr vh;
-    if (!partial || tun_vnet_partial_target(p, len, &vh) < 0)
+    if (!partial || tun_vnet_partial_target(p, len, len, &vh) < 0)
         return tun_write(dev, p, len);
     uint8_t *field = p + vh.csum_start + vh.csum_offset;
     uint8_t saved[2] = {field[0], field[1]};
