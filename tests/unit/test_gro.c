@@ -1497,6 +1497,106 @@ static void test_partial_checksums(void **state)
     reset();
 }
 
+/* Copy-free segments: a super-packet split with
+ * tun_offload_split_slices() (headers in small buffers, payloads left in
+ * it), with and without partial checksums, coalesces into the super-packet
+ * again, written as its headers and one payload slice (the payloads lie
+ * end to end); shuffled too. Mixed with a packet whole in its buffer, and
+ * after a failed write every packet that went out has length 0 in its
+ * buffer and its payload slice. */
+static void test_coalesce_slices(void **state)
+{
+    (void)state;
+    static uint8_t super[65536];
+    static uint8_t hdr_data[SCRATCH_PKTS][OFFSET + 128];
+    tun_buf hb[SCRATCH_PKTS];
+    tun_slice pl[SCRATCH_PKTS];
+    uint8_t pflags[SCRATCH_PKTS];
+    for (int version = 4; version <= 6; version += 2)
+        for (int proto = TEST_TCP; proto <= TEST_UDP;
+             proto += TEST_UDP - TEST_TCP)
+            for (int partial = 0; partial < 2; partial++) {
+                test_flow f = test_flow_make(version, proto, 0);
+                test_seg s = tcp_seg();
+                if (proto == TEST_UDP)
+                    s.opts_len = 0;
+                tun_vnet_hdr vh;
+                uint8_t wire[TUN_VNET_HDR_LEN];
+                size_t len = test_build_super(super, &f, &s, 1000, &vh);
+                tun_vnet_hdr_encode(wire, &vh);
+                for (size_t i = 0; i < SCRATCH_PKTS; i++)
+                    hb[i] = (tun_buf){hdr_data[i], sizeof(hdr_data[i]), 0};
+                int n = tun_offload_split_slices(wire, super, len, 0, hb, pl,
+                                                 partial ? pflags : NULL,
+                                                 SCRATCH_PKTS, OFFSET, NULL);
+                assert_int_equal(n, 5);
+                /* TCP: the first two and the last two swapped (UDP merges
+                 * in batch order only). */
+                for (size_t i = 0; proto == TEST_TCP && i < 5; i += 3) {
+                    tun_buf tb = hb[i];
+                    hb[i] = hb[i + 1];
+                    hb[i + 1] = tb;
+                    tun_slice ts = pl[i];
+                    pl[i] = pl[i + 1];
+                    pl[i + 1] = ts;
+                }
+                assert_int_equal(tun_offload_coalesce_slices(
+                                     table, hb, pl, partial ? pflags : NULL,
+                                     5, OFFSET, TUN_COALESCE_UDP),
+                                 1);
+                tun_slice sl[TUN_SLICES_MAX];
+                assert_int_equal(tun_offload_write_slices(table, 0, sl), 2);
+                assert_ptr_equal(sl[1].data, super + len - 4500);
+                assert_int_equal(sl[1].len, 4500);
+                int got = tun_offload_write_gather(table, 0, gathered_write,
+                                                   sizeof(gathered_write));
+                assert_int_equal(got, TUN_VNET_HDR_LEN + len);
+                tun_vnet_hdr want;
+                test_build_super(expect, &f, &s, 1000, &want);
+                assert_memory_equal(gathered, expect, len);
+            }
+    /* A packet whole in its buffer, then a flow's two segments cut
+     * copy-free: two writes; the second fails, and the segments that went
+     * out in it are given back; a packet alone is its bytes and its
+     * payload slice. */
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    s.payload_len = 2000;
+    tun_vnet_hdr vh;
+    uint8_t wire[TUN_VNET_HDR_LEN];
+    size_t len = test_build_super(super, &f, &s, 1000, &vh);
+    tun_vnet_hdr_encode(wire, &vh);
+    for (size_t i = 0; i < 3; i++)
+        hb[i] = (tun_buf){hdr_data[i], sizeof(hdr_data[i]), 0};
+    test_flow other = test_flow_make(6, TEST_UDP, 1);
+    test_seg u = {.payload = payload, .payload_len = 40};
+    hb[0].len = test_build(hdr_data[0] + OFFSET, &other, &u);
+    pl[0] = (tun_slice){NULL, 0};
+    assert_int_equal(tun_offload_split_slices(wire, super, len, 0, hb + 1,
+                                              pl + 1, NULL, 2, OFFSET, NULL),
+                     2);
+    assert_int_equal(tun_offload_coalesce_slices(table, hb, pl, NULL, 3,
+                                                 OFFSET, 0),
+                     2);
+    tun_slice sl[TUN_SLICES_MAX];
+    assert_int_equal(tun_offload_write_slices(table, 0, sl), 1);
+    assert_int_equal(sl[0].len, TUN_VNET_HDR_LEN + hb[0].len);
+    assert_int_equal(tun_offload_write_index(table, 1), 1);
+    assert_int_equal(tun_offload_write_failed(table, 1), 1);
+    assert_int_equal(pl[2].len, 1000); /* written with 1: given back */
+    /* With only the second segment: alone, header and payload slice. */
+    assert_int_equal(tun_offload_coalesce_slices(table, hb + 2, pl + 2, NULL,
+                                                 1, OFFSET, 0),
+                     1);
+    assert_int_equal(tun_offload_write_slices(table, 0, sl), 2);
+    assert_ptr_equal(sl[1].data, pl[2].data);
+    /* A payload slice of NULL data is refused. */
+    pl[2].data = NULL;
+    assert_int_equal(tun_offload_coalesce_slices(table, hb + 2, pl + 2, NULL,
+                                                 1, OFFSET, 0),
+                     TUN_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1527,6 +1627,7 @@ int main(void)
         cmocka_unit_test(test_shuffled_random_batches),
         cmocka_unit_test(test_write_failed),
         cmocka_unit_test(test_partial_checksums),
+        cmocka_unit_test(test_coalesce_slices),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
