@@ -16,7 +16,12 @@
  * the same result, and each segment flagged partial holds its
  * pseudo-header sum in its TCP/UDP checksum field (and a complete IPv4
  * header checksum), or without GSO is the packet unchanged; any other
- * one is as above. */
+ * one is as above. Before that, the copy-free split
+ * (tun_offload_split_slices(), partial checksums kept) into buffers of the
+ * same room: it succeeds exactly when the flagged split does, or also
+ * when only a payload did not fit, and each segment's headers followed by
+ * its payload slice (inside the packet) are the flagged split's segment,
+ * with the same flag. */
 #include "fuzz.h"
 
 #include "engine/checksum.h"
@@ -118,10 +123,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < n; i++)
         check_segment(&vh, &bufs[i]);
     if (!in_place && !in_parts) {
+        tun_buf hdrs[MAX_BUFS];
+        tun_slice payloads[MAX_BUFS];
+        uint8_t sflags[MAX_BUFS];
+        for (size_t i = 0; i < count; i++) {
+            hdrs[i] = (tun_buf){malloc(bufs[i].capacity), bufs[i].capacity, 0};
+            if (!hdrs[i].data)
+                abort();
+        }
+        int cut = tun_offload_split_slices(data, pkt, len, 0, hdrs, payloads,
+                                           sflags, count, OFFSET, NULL);
         uint8_t pflags[MAX_BUFS];
         int again = tun_offload_split_flagged(data, pkt, len, 0, bufs, pflags,
                                               count, OFFSET, NULL);
         FUZZ_CHECK(again == n);
+        FUZZ_CHECK(cut == again || (again == TUN_EMSGSIZE && cut > 0));
+        for (int i = 0; cut == again && i < cut; i++) {
+            const tun_slice *pl = &payloads[i];
+            FUZZ_CHECK(sflags[i] == pflags[i]);
+            FUZZ_CHECK(hdrs[i].len + pl->len == bufs[i].len);
+            FUZZ_CHECK(memcmp(hdrs[i].data + OFFSET, bufs[i].data + OFFSET,
+                              hdrs[i].len) == 0);
+            FUZZ_CHECK(pl->len == 0 ||
+                       (pl->data >= pkt && pl->data + pl->len <= pkt + len &&
+                        memcmp(pl->data, bufs[i].data + OFFSET + hdrs[i].len,
+                               pl->len) == 0));
+        }
+        for (size_t i = 0; i < count; i++)
+            free(hdrs[i].data);
         for (int i = 0; i < again; i++) {
             FUZZ_CHECK(pflags[i] == 0 ||
                        pflags[i] == TUN_PACKET_CSUM_PARTIAL);
