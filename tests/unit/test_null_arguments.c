@@ -75,6 +75,12 @@ static void device_calls_refuse_null(void **state)
                                                   pflags, 1, 0, NULL));
     assert_refuses_null(
         tun_offload_coalesce_flagged(NULL, &tb, pflags, 1, 10, 0));
+    tun_slice payload = {NULL, 0};
+    assert_refuses_null(tun_offload_split_slices(NULL, data, 20, 0, &tb,
+                                                 &payload, pflags, 1, 0,
+                                                 NULL));
+    assert_refuses_null(tun_offload_coalesce_slices(NULL, &tb, &payload,
+                                                    pflags, 1, 10, 0));
     tun_gro_table_free(table);
     tun_gro_table_free(NULL);
 }
