@@ -16,7 +16,10 @@
  * offload is off (the kernel finishes every checksum in software) to a
  * third namespace C, where the receivers get the streams intact and a
  * packet socket checks the TCP/UDP checksum of every packet that
- * arrives. */
+ * arrives. The same again with copy-free segments: the forwarder read()s
+ * each super-packet itself, cuts it with tun_offload_split_slices()
+ * (payloads left where they were read) and writes what
+ * tun_offload_coalesce_slices() makes with writev(). */
 #include "testutil.h"
 
 #include "unit/test_offload_packets.h"
@@ -40,6 +43,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +76,8 @@ static int ns[3] = {-1, -1, -1};
 static tun_device *dev[2];
 /* The forwarder keeps partial checksums (the opt-in). */
 static bool carry_partial;
+/* ... and, with its own read() and writev(), copy-free segments. */
+static bool copy_free;
 
 static void enter(int which)
 {
@@ -165,6 +171,12 @@ typedef struct lane {
     int from, to; /* device indices */
     tun_buf bufs[BATCH];
     uint8_t pflags[BATCH]; /* with carry_partial */
+    /* copy_free: the payloads, in the super-packet read into super
+     * (header and packet, super_len bytes), of which segments next.. of
+     * total are still to be forwarded. */
+    tun_slice payloads[BATCH];
+    uint8_t *super;
+    size_t super_len, next, total;
     tun_gro_table *table;
     pthread_t thread;
     uint64_t reads, segments, max_segments, refused;
@@ -200,6 +212,58 @@ static int send_all(lane *l, size_t count)
     return 0;
 }
 
+/* Copy-free: the next segments of the super-packet read from the lane's
+ * source (reading one when all were forwarded), cut with
+ * tun_offload_split_slices(); their count, TUN_EAGAIN, or an error. */
+static int copy_free_recv(lane *l)
+{
+    if (l->next == l->total) {
+        ssize_t n = read(tun_device_fd(dev[l->from]), l->super,
+                         TUN_OFFLOAD_BUF_SIZE);
+        if (n < 0)
+            return errno == EAGAIN ? TUN_EAGAIN : -errno;
+        l->super_len = (size_t)n;
+        l->next = 0;
+    }
+    size_t total = 0;
+    int n = tun_offload_split_slices(l->super, l->super + TUN_VNET_HDR_LEN,
+                                     l->super_len - TUN_VNET_HDR_LEN, l->next,
+                                     l->bufs, l->payloads, l->pflags, BATCH,
+                                     OFFSET, &total);
+    if (n < 0)
+        return n;
+    l->next += (size_t)n;
+    l->total = total;
+    return n;
+}
+
+/* Copy-free: coalesce the count segments with
+ * tun_offload_coalesce_slices() and write each write with one writev(). */
+static int copy_free_send(lane *l, size_t count)
+{
+    int fd = tun_device_fd(dev[l->to]);
+    int n = tun_offload_coalesce_slices(l->table, l->bufs, l->payloads,
+                                        l->pflags, count, OFFSET,
+                                        TUN_COALESCE_UDP);
+    for (int k = 0; k < n;) {
+        tun_slice slices[TUN_SLICES_MAX];
+        struct iovec iov[TUN_SLICES_MAX];
+        size_t parts = tun_offload_write_slices(l->table, (size_t)k, slices);
+        for (size_t i = 0; i < parts; i++)
+            iov[i] = (struct iovec){(void *)(uintptr_t)slices[i].data,
+                                    slices[i].len};
+        if (writev(fd, iov, (int)parts) >= 0) {
+            k++;
+        } else if (errno == EAGAIN) {
+            struct pollfd p = {fd, POLLOUT, 0};
+            poll(&p, 1, 10);
+        } else {
+            return -errno;
+        }
+    }
+    return n < 0 ? n : 0;
+}
+
 static void *lane_main(void *arg)
 {
     lane *l = arg;
@@ -210,7 +274,28 @@ static void *lane_main(void *arg)
         return NULL;
     }
     size_t used = 0;
-    while (!atomic_load(&stopping)) {
+    while (!atomic_load(&stopping) && copy_free) {
+        int n = copy_free_recv(l);
+        if (n == TUN_EAGAIN) {
+            struct pollfd p = {tun_device_fd(dev[l->from]), POLLIN, 0};
+            poll(&p, 1, 10);
+            continue;
+        }
+        if (n > 0) {
+            for (int i = 0; i < n; i++)
+                l->partial += l->pflags[i] == TUN_PACKET_CSUM_PARTIAL;
+            l->reads += l->next == (size_t)n;
+            l->segments += (uint64_t)n;
+            if ((uint64_t)n > l->max_segments)
+                l->max_segments = (uint64_t)n;
+            n = copy_free_send(l, (size_t)n);
+        }
+        if (n < 0) {
+            l->error = n;
+            break;
+        }
+    }
+    while (!atomic_load(&stopping) && !copy_free) {
         int n = tun_recv_multiple_flagged(dev[l->from], l->bufs + used,
                                           carry_partial ? l->pflags + used
                                                         : NULL,
@@ -256,6 +341,11 @@ static void forwarder_start(void)
         l->to = 1 - i;
         l->reads = l->segments = l->max_segments = l->refused = 0;
         l->partial = 0;
+        l->next = l->total = 0;
+        if (!l->super) {
+            l->super = malloc(TUN_OFFLOAD_BUF_SIZE);
+            assert_non_null(l->super);
+        }
         l->error = 0;
         if (!l->table)
             assert_tun_ok(tun_gro_table_new(BATCH, &l->table));
@@ -291,7 +381,7 @@ static int close_devices(void **state)
     tun_close(dev[0]);
     tun_close(dev[1]);
     dev[0] = dev[1] = NULL;
-    carry_partial = false;
+    carry_partial = copy_free = false;
     return 0;
 }
 
@@ -300,6 +390,7 @@ static void forwarder_free(void)
     for (int i = 0; i < 2; i++) {
         for (size_t k = 0; k < BATCH; k++)
             free(lanes[i].bufs[k].data);
+        free(lanes[i].super);
         tun_gro_table_free(lanes[i].table);
     }
     memset(lanes, 0, sizeof(lanes));
@@ -826,6 +917,12 @@ static void make_far_namespace(void)
 
 /* Offload devices, a forwarder keeping partial checksums, and A's routes
  * to C through the forwarder. */
+static int open_copy_free(void **state)
+{
+    copy_free = true;
+    return open_offload_partial(state);
+}
+
 static int open_offload_onward(void **state)
 {
     make_far_namespace();
@@ -835,6 +932,12 @@ static int open_offload_onward(void **state)
                                  "ip -6 route add fd78::/64 dev toff0"),
                      0);
     return 0;
+}
+
+static int open_copy_free_onward(void **state)
+{
+    copy_free = true;
+    return open_offload_onward(state);
 }
 
 /* A packet socket on vfar1 in C that checks the TCP/UDP checksum (and the
@@ -1008,6 +1111,22 @@ int main(void)
          open_offload_onward, close_devices, &udp4_kind},
         {"partial checksums onward to C, UDP/IPv6", partial_onward_to_c,
          open_offload_onward, close_devices, &udp6_kind},
+        {"copy-free segments to B, TCP/IPv4", partial_to_b, open_copy_free,
+         close_devices, &tcp4_kind},
+        {"copy-free segments to B, TCP/IPv6", partial_to_b, open_copy_free,
+         close_devices, &tcp6_kind},
+        {"copy-free segments to B, UDP/IPv4", partial_to_b, open_copy_free,
+         close_devices, &udp4_kind},
+        {"copy-free segments to B, UDP/IPv6", partial_to_b, open_copy_free,
+         close_devices, &udp6_kind},
+        {"copy-free segments onward to C, TCP/IPv4", partial_onward_to_c,
+         open_copy_free_onward, close_devices, &tcp4_kind},
+        {"copy-free segments onward to C, TCP/IPv6", partial_onward_to_c,
+         open_copy_free_onward, close_devices, &tcp6_kind},
+        {"copy-free segments onward to C, UDP/IPv4", partial_onward_to_c,
+         open_copy_free_onward, close_devices, &udp4_kind},
+        {"copy-free segments onward to C, UDP/IPv6", partial_onward_to_c,
+         open_copy_free_onward, close_devices, &udp6_kind},
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     forwarder_free();
