@@ -1441,6 +1441,26 @@ static void test_write_failed(void **state)
 }
 
 
+/* A super-packet of tcp_seg() (no TCP options for UDP) of the flow of
+ * that version and protocol, as Linux hands it over, in super_pkt, with
+ * 1000-byte segments; its header from the wire in wire. Returns its
+ * length. */
+static uint8_t super_pkt[65536];
+static uint8_t *const super = super_pkt;
+
+static size_t flow_super(int version, int proto, test_flow *f, test_seg *s,
+                         uint8_t *wire)
+{
+    *f = test_flow_make(version, proto, 0);
+    *s = tcp_seg();
+    if (proto == TEST_UDP)
+        s->opts_len = 0;
+    tun_vnet_hdr vh;
+    size_t len = test_build_super(super, f, s, 1000, &vh);
+    tun_vnet_hdr_encode(wire, &vh);
+    return len;
+}
+
 /* Checksums carried end to end: segments split with their partial
  * checksums kept merge without verification into the super-packet the
  * kernel handed over (by default the same batch fails verification and
@@ -1450,19 +1470,14 @@ static void test_write_failed(void **state)
 static void test_partial_checksums(void **state)
 {
     (void)state;
-    static uint8_t super[65536];
     uint8_t pflags[SCRATCH_PKTS];
     for (int version = 4; version <= 6; version += 2)
         for (int proto = TEST_TCP; proto <= TEST_UDP;
              proto += TEST_UDP - TEST_TCP) {
-            test_flow f = test_flow_make(version, proto, 0);
-            test_seg s = tcp_seg();
-            if (proto == TEST_UDP)
-                s.opts_len = 0;
-            tun_vnet_hdr vh;
+            test_flow f;
+            test_seg s;
             uint8_t wire[TUN_VNET_HDR_LEN];
-            size_t len = test_build_super(super, &f, &s, 1000, &vh);
-            tun_vnet_hdr_encode(wire, &vh);
+            size_t len = flow_super(version, proto, &f, &s, wire);
             int n = tun_offload_split_flagged(wire, super, len, 0, scratch,
                                               pflags, SCRATCH_PKTS, 0, NULL);
             assert_int_equal(n, 5);
@@ -1507,7 +1522,6 @@ static void test_partial_checksums(void **state)
 static void test_coalesce_slices(void **state)
 {
     (void)state;
-    static uint8_t super[65536];
     static uint8_t hdr_data[SCRATCH_PKTS][OFFSET + 128];
     tun_buf hb[SCRATCH_PKTS];
     tun_slice pl[SCRATCH_PKTS];
@@ -1516,14 +1530,10 @@ static void test_coalesce_slices(void **state)
         for (int proto = TEST_TCP; proto <= TEST_UDP;
              proto += TEST_UDP - TEST_TCP)
             for (int partial = 0; partial < 2; partial++) {
-                test_flow f = test_flow_make(version, proto, 0);
-                test_seg s = tcp_seg();
-                if (proto == TEST_UDP)
-                    s.opts_len = 0;
-                tun_vnet_hdr vh;
+                test_flow f;
+                test_seg s;
                 uint8_t wire[TUN_VNET_HDR_LEN];
-                size_t len = test_build_super(super, &f, &s, 1000, &vh);
-                tun_vnet_hdr_encode(wire, &vh);
+                size_t len = flow_super(version, proto, &f, &s, wire);
                 for (size_t i = 0; i < SCRATCH_PKTS; i++)
                     hb[i] = (tun_buf){hdr_data[i], sizeof(hdr_data[i]), 0};
                 int n = tun_offload_split_slices(wire, super, len, 0, hb, pl,

@@ -616,6 +616,12 @@ static void test_split_in_parts(void **state)
 }
 
 
+/* The four kinds of flow the opt-ins are tested with. */
+static const struct {
+    int version, proto;
+} kinds[] = {{4, TEST_TCP}, {6, TEST_TCP}, {4, TEST_UDP}, {6, TEST_UDP}};
+#define FLOW_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+
 /* The packet p (len bytes, checksums complete) as the opt-in hands it
  * over: the pseudo-header sum in its TCP/UDP checksum field. */
 static void make_partial(uint8_t *p, size_t len)
@@ -634,10 +640,7 @@ static void make_partial(uint8_t *p, size_t len)
 static void test_split_partial(void **state)
 {
     (void)state;
-    static const struct {
-        int version, proto;
-    } kinds[] = {{4, TEST_TCP}, {6, TEST_TCP}, {4, TEST_UDP}, {6, TEST_UDP}};
-    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+    for (size_t k = 0; k < FLOW_KINDS; k++) {
         test_flow f = test_flow_make(kinds[k].version, kinds[k].proto, 0);
         test_seg s = {.seq = 5, .flags = TEST_ACK | TEST_PSH, .id = 1,
                       .payload = payload, .payload_len = 4300};
@@ -720,10 +723,7 @@ static void test_split_partial(void **state)
 static void test_split_slices(void **state)
 {
     (void)state;
-    static const struct {
-        int version, proto;
-    } kinds[] = {{4, TEST_TCP}, {6, TEST_TCP}, {4, TEST_UDP}, {6, TEST_UDP}};
-    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+    for (size_t k = 0; k < FLOW_KINDS; k++) {
         test_flow f = test_flow_make(kinds[k].version, kinds[k].proto, 0);
         test_seg s = {.seq = 9, .flags = TEST_ACK | TEST_PSH | TEST_FIN,
                       .id = 4, .opts = kinds[k].proto == TEST_TCP ? ts_option
