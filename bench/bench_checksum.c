@@ -176,6 +176,10 @@ struct offload_bench {
     tun_vnet_hdr vh;
     size_t len;
     tun_buf bufs[SEGS];
+    uint8_t pflags[SEGS];
+    tun_slice payloads[SEGS];
+    bool partial; /* checksums carried end to end (the flagged calls) */
+    bool slices;  /* copy-free segments: payloads left in the super-packet */
     tun_gro_table *table;
 };
 
@@ -204,20 +208,41 @@ static void offload_teardown(struct offload_bench *b)
  * same work. */
 static int split(struct offload_bench *b, const struct shape *sh)
 {
-    int n = tun_gso_split(&b->vh, b->super, b->len, b->bufs, SEGS, OFFSET);
+    uint8_t wire[TUN_VNET_HDR_LEN];
+    tun_vnet_hdr_encode(wire, &b->vh);
+    uint8_t *pflags = b->partial ? b->pflags : NULL;
+    int n = b->slices    ? tun_offload_split_slices(wire, b->super, b->len, 0,
+                                                    b->bufs, b->payloads,
+                                                    pflags, SEGS, OFFSET, NULL)
+            : b->partial ? tun_offload_split_flagged(wire, b->super, b->len, 0,
+                                                     b->bufs, pflags, SEGS,
+                                                     OFFSET, NULL)
+                         : tun_gso_split(&b->vh, b->super, b->len, b->bufs,
+                                         SEGS, OFFSET);
     uint64_t rng = 42;
     for (size_t i = SEGS; sh->shuffled && i > 1; i--) {
         size_t j = test_rand(&rng) % i;
         tun_buf x = b->bufs[i - 1];
         b->bufs[i - 1] = b->bufs[j];
         b->bufs[j] = x;
+        tun_slice y = b->payloads[i - 1];
+        b->payloads[i - 1] = b->payloads[j];
+        b->payloads[j] = y;
     }
     return n;
 }
 
 static int coalesce(struct offload_bench *b, size_t count)
 {
-    return tun_offload_coalesce(b->table, b->bufs, count, OFFSET, TUN_COALESCE_UDP);
+    if (b->slices)
+        return tun_offload_coalesce_slices(b->table, b->bufs, b->payloads,
+                                           b->partial ? b->pflags : NULL,
+                                           count, OFFSET, TUN_COALESCE_UDP);
+    if (b->partial)
+        return tun_offload_coalesce_flagged(b->table, b->bufs, b->pflags,
+                                            count, OFFSET, TUN_COALESCE_UDP);
+    return tun_offload_coalesce(b->table, b->bufs, count, OFFSET,
+                                TUN_COALESCE_UDP);
 }
 
 /* Split gave SEGS segments; coalesced (m = 1), they make the super-packet
@@ -302,11 +327,23 @@ static int run_count(unsigned long count, const char *op, const char *arg)
     for (size_t c = 0; c < SHAPES; c++)
         if (!strcmp(arg, shapes[c].key))
             sh = &shapes[c];
-    bool splitting = !strcmp(op, "split");
-    if (!sh || (!splitting && strcmp(op, "coalesce")))
+    /* "-slices": copy-free segments; "-partial": keeping partial checksums
+     * (the segments' pflags are all TUN_PACKET_CSUM_PARTIAL, so a shuffle
+     * needs none of its own). */
+    static const char *const ops[] = {
+        "split",         "split-partial",         "split-slices",
+        "split-slices-partial", "coalesce",       "coalesce-partial",
+        "coalesce-slices",      "coalesce-slices-partial"};
+    size_t which = 0;
+    while (which < 8 && strcmp(op, ops[which]))
+        which++;
+    if (!sh || which == 8)
         return 2;
+    bool splitting = which < 4;
     static struct offload_bench b;
     offload_setup(&b);
+    b.partial = which & 1;
+    b.slices = which & 2;
     b.len = make_super(b.super, &b.vh, sh->version, sh->proto);
     /* Coalescing needs a fresh split each round; the counter looks at one
      * of the two functions only. */
@@ -329,7 +366,8 @@ int main(int argc, char **argv)
         int rc = count ? run_count(count, argv[3], argv[4]) : 2;
         if (rc == 2)
             fprintf(stderr, "usage: %s --count N sum|copy BYTES\n"
-                            "       %s --count N split|coalesce "
+                            "       %s --count N split|coalesce[-partial|"
+                            "-slices|-slices-partial] "
                             "tcp4|tcp6|udp4|tcp4-shuffled\n",
                     argv[0], argv[0]);
         return rc;

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,7 +47,15 @@
  * cost address space only, not memory. */
 typedef struct batch {
     tun_buf bufs[BATCH];
+    uint8_t pflags[BATCH]; /* per packet: TUN_PACKET_CSUM_PARTIAL or 0 */
     size_t count;
+    /* Copy-free mode: the packets' payloads (empty: all in the buffer),
+     * cut from the super-packet read into `super` (virtio-net header and
+     * packet, super_len bytes), of which segments next.. of total are still
+     * to be handed over. */
+    tun_slice payloads[BATCH];
+    uint8_t *super;
+    size_t super_len, next, total;
 } batch;
 
 struct lane;
@@ -58,6 +67,9 @@ typedef struct io_kind {
     int (*recv)(struct lane *l, batch *b);
     /* Write b to the lane's destination: 0 or a TUN_E* code. */
     int (*send)(struct lane *l, batch *b);
+    /* Keep the kernel's partial checksums (checksums carried end to end:
+     * the flagged calls with the batch's pflags). */
+    bool carry_partial;
 } io_kind;
 
 typedef struct mode {
@@ -86,6 +98,7 @@ typedef struct lane {
     tun_device *from, *to;
     batch *batch;
     tun_gro_table *gro;
+    unsigned coalesce_flags; /* copy-free mode: TUN_COALESCE_UDP or 0 */
     channel *ch; /* channel shape only */
     _Atomic uint64_t packets, bytes;
     int error; /* 0, or the code that stopped the lane */
@@ -115,7 +128,7 @@ static void count(lane *l, const batch *b)
 {
     uint64_t bytes = 0;
     for (size_t i = 0; i < b->count; i++)
-        bytes += b->bufs[i].len;
+        bytes += b->bufs[i].len + b->payloads[i].len;
     atomic_fetch_add_explicit(&l->packets, b->count, memory_order_relaxed);
     atomic_fetch_add_explicit(&l->bytes, bytes, memory_order_relaxed);
 }
@@ -200,11 +213,16 @@ static int plain_send(lane *l, batch *b)
     return rc < 0 ? rc : 0;
 }
 
+/* The flags array of b, when the mode carries partial checksums. */
+static uint8_t *partial_flags(batch *b);
+
 /* tun_recv_multiple(): a super-packet split into plain packets;
- * tun_send_multiple(): plain packets merged again by GRO. */
+ * tun_send_multiple(): plain packets merged again by GRO (their flagged
+ * twins when the mode carries partial checksums). */
 static int offload_recv(lane *l, batch *b)
 {
-    int n = tun_recv_multiple(l->from, b->bufs, BATCH, OFFSET);
+    int n = tun_recv_multiple_flagged(l->from, b->bufs, partial_flags(b),
+                                      BATCH, OFFSET);
     if (n < 0)
         return n;
     b->count = (size_t)n;
@@ -215,8 +233,10 @@ static int offload_send(lane *l, batch *b)
 {
     size_t done = 0;
     while (done < b->count) {
-        int n = tun_send_multiple(l->to, l->gro, b->bufs + done,
-                                  b->count - done, OFFSET);
+        uint8_t *pflags = partial_flags(b);
+        int n = tun_send_multiple_flagged(l->to, l->gro, b->bufs + done,
+                                          pflags ? pflags + done : NULL,
+                                          b->count - done, OFFSET);
         if (n > 0) {
             done += (size_t)n;
         } else if (n == TUN_EINVAL || n == TUN_EMSGSIZE) {
@@ -232,10 +252,80 @@ static int offload_send(lane *l, batch *b)
     return 0;
 }
 
-static const io_kind raw_io = {false, raw_recv, raw_send};
-static const io_kind raw_offload_io = {true, raw_recv, raw_send};
-static const io_kind plain_io = {false, plain_recv, plain_send};
-static const io_kind offload_io = {true, offload_recv, offload_send};
+/* Copy-free segments with checksums carried end to end, the library's
+ * engine on its own with this file's I/O: a read() of a super-packet, cut
+ * with tun_offload_split_slices() (headers rebuilt, payloads left where
+ * they were read, partial checksums kept), merged again with
+ * tun_offload_coalesce_slices() and written with one writev() per write
+ * (a run cut from one super-packet: its headers and one payload slice). */
+static int copyfree_recv(lane *l, batch *b)
+{
+    int fd = tun_device_fd(l->from);
+    for (;;) {
+        if (b->next == b->total) { /* everything handed over: read */
+            ssize_t n = read(fd, b->super, TUN_OFFLOAD_BUF_SIZE);
+            if (n < 0) {
+                int rc = errno == EAGAIN ? wait_fd(fd, POLLIN)
+                         : errno == EINTR ? 0
+                                          : -errno;
+                if (rc < 0)
+                    return rc;
+                continue;
+            }
+            b->super_len = (size_t)n;
+            b->next = 0;
+        }
+        size_t total = 0;
+        int n = b->super_len < TUN_VNET_HDR_LEN
+                    ? TUN_EINVAL
+                    : tun_offload_split_slices(
+                          b->super, b->super + TUN_VNET_HDR_LEN,
+                          b->super_len - TUN_VNET_HDR_LEN, b->next, b->bufs,
+                          b->payloads, b->pflags, BATCH - 1, OFFSET, &total);
+        if (n < 0) { /* a packet the engine refuses: dropped */
+            b->next = b->total = 0;
+            continue;
+        }
+        b->next += (size_t)n;
+        b->total = total;
+        b->count = (size_t)n;
+        return n;
+    }
+}
+
+static int copyfree_send(lane *l, batch *b)
+{
+    int fd = tun_device_fd(l->to);
+    int n = tun_offload_coalesce_slices(l->gro, b->bufs, b->payloads,
+                                        b->pflags, b->count, OFFSET,
+                                        l->coalesce_flags);
+    for (int k = 0; k < n;) {
+        tun_slice slices[TUN_SLICES_MAX];
+        struct iovec iov[TUN_SLICES_MAX];
+        size_t parts = tun_offload_write_slices(l->gro, (size_t)k, slices);
+        for (size_t s = 0; s < parts; s++)
+            iov[s] = (struct iovec){(void *)(uintptr_t)slices[s].data,
+                                    slices[s].len};
+        if (writev(fd, iov, (int)parts) >= 0 || errno == EINVAL) {
+            k++; /* EINVAL: refused by the kernel, dropped as a router would */
+            continue;
+        }
+        int rc = errno == EAGAIN ? wait_fd(fd, POLLOUT)
+                 : errno == EINTR ? 0
+                                  : -errno;
+        if (rc < 0)
+            return rc;
+    }
+    return n < 0 ? n : 0;
+}
+
+static const io_kind raw_io = {false, raw_recv, raw_send, false};
+static const io_kind raw_offload_io = {true, raw_recv, raw_send, false};
+static const io_kind plain_io = {false, plain_recv, plain_send, false};
+static const io_kind offload_io = {true, offload_recv, offload_send, false};
+static const io_kind offload_partial_io = {true, offload_recv, offload_send,
+                                           true};
+static const io_kind copyfree_io = {true, copyfree_recv, copyfree_send, true};
 
 /* ---- shapes -------------------------------------------------------------- */
 
@@ -417,6 +507,11 @@ static void wake_channels(void)
     }
 }
 
+static uint8_t *partial_flags(batch *b)
+{
+    return the_mode->io->carry_partial ? b->pflags : NULL;
+}
+
 static const mode modes[] = {
     {"raw-offload", &raw_offload_io, shape_threads, false, false,
      "reference: read()/write() of super-packets with their virtio-net "
@@ -435,6 +530,14 @@ static const mode modes[] = {
     {"offload-channel", &offload_io, shape_channel, false, false,
      "offload, per direction a reading and a writing thread handing batches "
      "over through a ring of pooled buffers"},
+    {"offload-partial", &offload_partial_io, shape_threads, false, false,
+     "offload keeping partial checksums (checksums carried end to end: "
+     "tun_recv_multiple_flagged(), tun_send_multiple_flagged()), a thread "
+     "per direction"},
+    {"offload-copyfree", &copyfree_io, shape_threads, false, false,
+     "offload with copy-free segments and partial checksums: read(), "
+     "tun_offload_split_slices(), tun_offload_coalesce_slices(), writev(), "
+     "a thread per direction"},
 };
 
 /* ---- setup --------------------------------------------------------------- */
@@ -486,6 +589,9 @@ static batch *batch_new(void)
     for (size_t i = 0; i < BATCH; i++)
         b->bufs[i] = (tun_buf){mem + i * TUN_OFFLOAD_BUF_SIZE,
                                TUN_OFFLOAD_BUF_SIZE, 0};
+    /* Copy-free mode reads into the last buffer and cuts its segments'
+     * headers into the others (BATCH - 1 at a time). */
+    b->super = b->bufs[BATCH - 1].data;
     return b;
 }
 
@@ -510,7 +616,12 @@ static int lane_init(lane *l)
     } else if (!(l->batch = batch_new())) {
         return TUN_ENOMEM;
     }
-    if (the_mode->io == &offload_io)
+    unsigned flags = 0;
+    if (tun_device_get_flags(l->to, &flags) == 0 &&
+        (flags & TUN_FLAG_UDP_GSO))
+        l->coalesce_flags = TUN_COALESCE_UDP;
+    if (the_mode->io->recv == offload_recv ||
+        the_mode->io->recv == copyfree_recv)
         return tun_gro_table_new(BATCH, &l->gro);
     return 0;
 }

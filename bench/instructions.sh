@@ -46,6 +46,26 @@ cases=(
     "tun_offload_coalesce|tun_gro_coalesce coalesce udp4 GRO coalesce, UDP/IPv4 44 segments"
     "tun_offload_coalesce|tun_gro_coalesce coalesce tcp4-shuffled GRO coalesce, TCP/IPv4 44 segments shuffled"
 )
+# Checksums carried end to end (the flagged calls, partial checksums kept)
+# and copy-free segments (the slices calls): compare with the default rows
+# above, in the same build.
+partial_cases=(
+    "tun_offload_split_flagged split-partial tcp4 GSO split keeping partial checksums, TCP/IPv4 44 segments"
+    "tun_offload_split_flagged split-partial tcp6 GSO split keeping partial checksums, TCP/IPv6 44 segments"
+    "tun_offload_split_flagged split-partial udp4 GSO split keeping partial checksums, UDP/IPv4 44 segments"
+    "tun_offload_coalesce_flagged coalesce-partial tcp4 GRO coalesce of partial checksums, TCP/IPv4 44 segments"
+    "tun_offload_coalesce_flagged coalesce-partial tcp6 GRO coalesce of partial checksums, TCP/IPv6 44 segments"
+    "tun_offload_coalesce_flagged coalesce-partial udp4 GRO coalesce of partial checksums, UDP/IPv4 44 segments"
+    "tun_offload_split_slices split-slices tcp4 GSO split copy-free, TCP/IPv4 44 segments"
+    "tun_offload_split_slices split-slices-partial tcp4 GSO split copy-free keeping partial checksums, TCP/IPv4 44 segments"
+    "tun_offload_split_slices split-slices-partial tcp6 GSO split copy-free keeping partial checksums, TCP/IPv6 44 segments"
+    "tun_offload_split_slices split-slices-partial udp4 GSO split copy-free keeping partial checksums, UDP/IPv4 44 segments"
+    "tun_offload_coalesce_slices coalesce-slices tcp4 GRO coalesce of copy-free segments, TCP/IPv4 44 segments"
+    "tun_offload_coalesce_slices coalesce-slices-partial tcp4 GRO coalesce of copy-free segments with partial checksums, TCP/IPv4 44 segments"
+    "tun_offload_coalesce_slices coalesce-slices-partial tcp6 GRO coalesce of copy-free segments with partial checksums, TCP/IPv6 44 segments"
+    "tun_offload_coalesce_slices coalesce-slices-partial udp4 GRO coalesce of copy-free segments with partial checksums, UDP/IPv4 44 segments"
+    "tun_offload_coalesce_slices coalesce-slices-partial tcp4-shuffled GRO coalesce of copy-free segments with partial checksums, TCP/IPv4 44 segments shuffled"
+)
 
 # Instructions per call of one case in one build.
 count() {
@@ -84,6 +104,15 @@ for c in "${cases[@]}"; do
         before=$(count "$baseline" "$fn" "$op" "$arg")
         awk -v l="$label" -v a="$before" -v b="$now" \
             'BEGIN { printf "| %s | %d | %d | %.3f |\n", l, a, b, b / a }'
+    else
+        echo "| $label | $now |"
+    fi
+done
+for c in "${partial_cases[@]}"; do
+    read -r fn op arg label <<<"$c"
+    now=$(count "$build" "$fn" "$op" "$arg")
+    if [ -n "$baseline" ]; then
+        echo "| $label | | $now | |"
     else
         echo "| $label | $now |"
     fi

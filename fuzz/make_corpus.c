@@ -145,6 +145,16 @@ int main(int argc, char **argv)
     gro_seed("tcp4-many-no-df-swapped", &tcp4, 1, nodf, 60, 100, 2 << 1);
     gro_seed("two-flows-reversed", two, 2, ts_seg, 4, 1000, 1 << 1);
     gro_seed("tcp-ecn-both", &tcp4, 1, ecn, 4, 1000, 3 << 1);
+    /* Partial checksums, flagged (one flow of each kind, reordered too). */
+    gro_seed("tcp4-partial", &tcp4, 1, s, 5, 1000, 1 << 3);
+    gro_seed("tcp6-partial-reversed", &tcp6, 1, ts_seg, 4, 1208,
+             1 << 3 | 1 << 1);
+    gro_seed("udp6-partial", &udp6, 1, s, 5, 1000, 1 << 3 | 1);
+    /* Copy-free: headers and payloads apart. */
+    gro_seed("tcp4-cut", &tcp4, 1, s, 5, 1000, 1 << 4);
+    gro_seed("tcp6-partial-cut-swapped", &tcp6, 1, ts_seg, 4, 1208,
+             1 << 4 | 1 << 3 | 2 << 1);
+    gro_seed("udp4-partial-cut", &udp4, 1, s, 5, 1000, 1 << 4 | 1 << 3 | 1);
 
     netlink_seed("link-tun", nl_rec_link_tun, sizeof(nl_rec_link_tun));
     netlink_seed("link-tap", nl_rec_ip_link_tap, sizeof(nl_rec_ip_link_tap));

@@ -1250,6 +1250,167 @@ TUN_EXTERN int tun_offload_write_gather(const tun_gro_table *table, size_t k,
  * for them changes nothing and returns count). For a NULL table, 0. */
 TUN_EXTERN size_t tun_offload_write_failed(tun_gro_table *table, size_t k);
 
+/* ------------------------------------------------------------------------
+ * Checksums carried end to end (opt-in)
+ *
+ * By default every packet tun_recv_multiple() hands over has full TCP/UDP
+ * checksums (computed for each segment), and tun_send_multiple() verifies
+ * every packet's checksum before it merges it. A tunnel that authenticates
+ * its packets (a VPN: WireGuard, IPsec, TLS/DTLS) needs neither: the
+ * calls below, each the flagged twin of one above, take a per-packet flags
+ * array beside the buffers (pflags[i] belongs to bufs[i]) and let a packet
+ * keep the partial checksum the kernel handed over: its TCP or UDP
+ * checksum field holds only the pseudo-header sum (the addresses,
+ * protocol and length, folded, not complemented), to be finished by the
+ * kernel that finally sends it. Sent packets so flagged are merged without
+ * verification and written so that the kernel finishes the checksum
+ * (alone or merged), in software if the packet leaves through a device
+ * without checksum offload. On that path no full checksum is computed in
+ * user space.
+ *
+ * When it is safe: only when something else guarantees the packet's bytes
+ * between the receive and the send, because nobody checks them any more.
+ * A tunnel that authenticates every packet (an AEAD or a MAC checked
+ * before the packet is handed to the send call) does; a plain UDP or GRE
+ * encapsulation, or a packet stored on disk, does not, and a flip in
+ * transit would then reach the receiver with a checksum computed over the
+ * damaged bytes. The flag must travel with the packet (one bit in the
+ * tunnel's own header), and a packet must not be changed between the calls
+ * in a way that alters its length or addresses without fixing the sum
+ * (NAT must adjust the field as for any checksum, RFC 1624).
+ * ------------------------------------------------------------------------ */
+
+/* The per-packet flag: the packet's TCP or UDP checksum field (the
+ * transport header right after the IP header) holds the pseudo-header
+ * sum, not the checksum. */
+#define TUN_PACKET_CSUM_PARTIAL 0x1
+
+/* tun_offload_split() that keeps partial checksums: segment first + i also
+ * gets pflags[i] (pflags has room for count entries):
+ * TUN_PACKET_CSUM_PARTIAL when the header asks for the checksum to be
+ * finished (as the kernel hands over what its own stack sent) at the
+ * TCP/UDP checksum field, in which case the segment's field gets its own
+ * pseudo-header sum and its payload is copied without being summed; 0
+ * otherwise (the segment is as tun_offload_split() makes it). A NULL
+ * pflags is tun_offload_split() exactly. Returns, errors, ownership and
+ * the in-place rule as tun_offload_split(); pflags entries beyond the
+ * segments written are not touched. Thread-safe (nothing shared);
+ * allocates nothing. */
+TUN_EXTERN int tun_offload_split_flagged(const uint8_t *vnet_hdr,
+                                         const uint8_t *pkt, size_t len,
+                                         size_t first, tun_buf *bufs,
+                                         uint8_t *pflags, size_t count,
+                                         size_t offset, size_t *total);
+
+/* tun_offload_coalesce() for packets that may carry partial checksums:
+ * packet i with TUN_PACKET_CSUM_PARTIAL in pflags[i] (pflags has count
+ * entries, read only during the call) joins a run without its checksum
+ * being verified, and when it goes out alone its header asks the kernel
+ * to finish its checksum (a header without GSO, csum_start at its
+ * transport header, csum_offset at the checksum field); a flagged packet
+ * that is not a whole TCP or UDP packet goes out behind a zero header,
+ * unchanged. Super-packets are written as tun_offload_coalesce() writes
+ * them (they always ask the kernel to finish the checksum). Packets
+ * without the flag are verified as there. A NULL pflags is
+ * tun_offload_coalesce() exactly. Returns, errors, the reading of the
+ * writes, ownership and thread-safety as tun_offload_coalesce();
+ * allocates nothing. */
+TUN_EXTERN int tun_offload_coalesce_flagged(tun_gro_table *table,
+                                            tun_buf *bufs,
+                                            const uint8_t *pflags,
+                                            size_t count, size_t offset,
+                                            unsigned flags);
+
+/* tun_recv_multiple() keeping partial checksums: packet i also gets
+ * pflags[i] (room for count entries), TUN_PACKET_CSUM_PARTIAL when its
+ * checksum field holds the pseudo-header sum (see
+ * tun_offload_split_flagged(); only an offload device hands such packets
+ * over), 0 when its checksums are complete. A part of a super-packet
+ * kept for the next calls is split the way the call that hands it over
+ * asks. A NULL pflags is tun_recv_multiple() exactly. Returns, errors,
+ * blocking and thread-safety as tun_recv_multiple(); allocates nothing. */
+TUN_EXTERN int tun_recv_multiple_flagged(tun_device *dev, tun_buf *bufs,
+                                         uint8_t *pflags, size_t count,
+                                         size_t offset);
+
+/* tun_send_multiple() for packets that may carry partial checksums
+ * (pflags as in tun_offload_coalesce_flagged(), read only during the
+ * call): on an offload device with a table, flagged packets are merged
+ * without verification and every flagged packet, merged or alone, is
+ * written so that the kernel finishes its checksum. Where the kernel
+ * cannot be asked (no offload, a NULL table, or the rest of a batch
+ * written unmerged after the kernel refused a super-packet) the flagged
+ * packet's checksum is completed in its buffer before it is written (the
+ * field is put back if that write fails, so a resumed call sees the
+ * packet as before). A NULL pflags is tun_send_multiple() exactly.
+ * Returns, errors, partial failure and thread-safety as
+ * tun_send_multiple(); allocates nothing. */
+TUN_EXTERN int tun_send_multiple_flagged(tun_device *dev,
+                                         tun_gro_table *table, tun_buf *bufs,
+                                         const uint8_t *pflags, size_t count,
+                                         size_t offset);
+
+/* ------------------------------------------------------------------------
+ * Copy-free segments (opt-in)
+ *
+ * A split that copies no payload: each segment gets its own headers,
+ * rebuilt in the caller's buffer, and a slice pointing into the
+ * super-packet for its payload (a VPN encrypts straight from there, a
+ * forwarder writes the segments back without ever having copied them);
+ * the coalescer takes such packets (headers in a buffer, payload in a
+ * slice) and writes a run whose payloads lie end to end in one
+ * super-packet as one slice. Combined with the flags array of checksums
+ * carried end to end, the payload is neither copied nor summed in user
+ * space.
+ * ------------------------------------------------------------------------ */
+
+/* tun_offload_split_flagged() that leaves the payload where it is: segment
+ * first + i gets its headers (IP and TCP/UDP, rebuilt as the default split
+ * rebuilds them, checksums included) at hdrs[i].data + offset, their
+ * length in hdrs[i].len, and its payload as payloads[i], a pointer into
+ * pkt and a length (the headers followed by that payload are the segment).
+ * A packet without GSO is written whole into hdrs[0] as the default split
+ * writes it, with payloads[0] empty (NULL, 0). pflags (NULL: full
+ * checksums, computed over the payload where it lies, without copying it)
+ * as in tun_offload_split_flagged().
+ *
+ * Ownership and lifetime: the payload slices point into pkt, which stays
+ * the caller's; they are valid while pkt is neither changed nor reused
+ * (for a descriptor's read buffer: until the next read into that buffer).
+ * pkt must not overlap any header buffer. Each buffer needs room for
+ * offset plus the headers (a packet without GSO: plus the packet). Returns
+ * the count written and *total as tun_offload_split() (part of a packet by
+ * `first`); errors as there, and TUN_EINVAL for a NULL payloads.
+ * Thread-safe (nothing shared); allocates nothing. */
+TUN_EXTERN int tun_offload_split_slices(const uint8_t *vnet_hdr,
+                                        const uint8_t *pkt, size_t len,
+                                        size_t first, tun_buf *hdrs,
+                                        tun_slice *payloads, uint8_t *pflags,
+                                        size_t count, size_t offset,
+                                        size_t *total);
+
+/* tun_offload_coalesce_flagged() for packets that may have their payload
+ * elsewhere: packet i is the bufs[i].len bytes at bufs[i].data + offset
+ * followed by the payloads[i].len bytes at payloads[i].data (a slice of
+ * length 0: the packet is all in its buffer), as tun_offload_split_slices()
+ * hands them over. A packet whose payload is elsewhere merges only when its
+ * buffer holds exactly its IP and TCP/UDP headers. The writes are read as
+ * after tun_offload_coalesce() (tun_offload_write_slices() gives the
+ * headers and then the payloads where they lie, payloads that lie end to
+ * end as one slice; a packet alone is its buffer's bytes and its payload
+ * slice). The table keeps pointers to bufs, payloads and every byte they
+ * point at until the writes are done; pflags is read only during the
+ * call. tun_offload_write_failed() gives packets that already went out
+ * length 0 in bufs and in payloads. A NULL payloads is
+ * tun_offload_coalesce_flagged() exactly. Errors as tun_offload_coalesce(),
+ * and TUN_EINVAL for a payload slice with NULL data and a length, or
+ * longer than TUN_PACKET_MAX. Not thread-safe for the table; allocates
+ * nothing. */
+TUN_EXTERN int tun_offload_coalesce_slices(tun_gro_table *table,
+                                           tun_buf *bufs, tun_slice *payloads,
+                                           const uint8_t *pflags, size_t count,
+                                           size_t offset, unsigned flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,9 +2,11 @@
  * checks and the plain path (one packet per read, one write per packet);
  * an offload device's backend does the rest. */
 #include "engine/gro.h"
+#include "engine/gso.h"
 #include "internal.h"
 
 #include <limits.h>
+#include <string.h>
 
 static bool is_offload(tun_device *dev)
 {
@@ -13,6 +15,12 @@ static bool is_offload(tun_device *dev)
 
 int tun_recv_multiple(tun_device *dev, tun_buf *bufs, size_t count,
                       size_t offset)
+{
+    return tun_recv_multiple_flagged(dev, bufs, NULL, count, offset);
+}
+
+int tun_recv_multiple_flagged(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
+                              size_t count, size_t offset)
 {
     if (!dev || !bufs)
         return tun_fail(TUN_EINVAL, "tun_recv_multiple: NULL pointer");
@@ -24,22 +32,41 @@ int tun_recv_multiple(tun_device *dev, tun_buf *bufs, size_t count,
                             "(capacity %zu) has no room after offset %zu", i,
                             bufs[i].capacity, offset);
     if (is_offload(dev))
-        return tun_offload_recv(dev, bufs, count, offset);
+        return tun_offload_recv(dev, bufs, pflags, count, offset);
     tun_buf *b = &bufs[0];
     int n = tun_read(dev, b->data + offset, b->capacity - offset);
     if (n < 0)
         return n;
     b->len = (size_t)n;
+    if (pflags)
+        pflags[0] = 0;
     return 1;
 }
 
-int tun_send_plain(tun_device *dev, tun_buf *bufs, size_t count,
-                   size_t offset)
+/* One packet with tun_write(); a partial checksum (pflags) is completed
+ * first, and put back if the write fails. */
+static int send_one(tun_device *dev, uint8_t *p, size_t len, bool partial)
+{
+    tun_vnet_hdr vh;
+    if (!partial || tun_vnet_partial_target(p, len, len, &vh) < 0)
+        return tun_write(dev, p, len);
+    uint8_t *field = p + vh.csum_start + vh.csum_offset;
+    uint8_t saved[2] = {field[0], field[1]};
+    tun_vnet_complete(&vh, p, p, len);
+    int rc = tun_write(dev, p, len);
+    if (rc < 0)
+        memcpy(field, saved, 2);
+    return rc;
+}
+
+int tun_send_plain(tun_device *dev, tun_buf *bufs, const uint8_t *pflags,
+                   size_t count, size_t offset)
 {
     for (size_t i = 0; i < count; i++) {
         if (bufs[i].len == 0)
             continue;
-        int rc = tun_write(dev, bufs[i].data + offset, bufs[i].len);
+        bool partial = pflags && (pflags[i] & TUN_PACKET_CSUM_PARTIAL);
+        int rc = send_one(dev, bufs[i].data + offset, bufs[i].len, partial);
         if (rc < 0)
             return i ? (int)i : rc;
     }
@@ -48,6 +75,13 @@ int tun_send_plain(tun_device *dev, tun_buf *bufs, size_t count,
 
 int tun_send_multiple(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
                       size_t count, size_t offset)
+{
+    return tun_send_multiple_flagged(dev, table, bufs, NULL, count, offset);
+}
+
+int tun_send_multiple_flagged(tun_device *dev, tun_gro_table *table,
+                              tun_buf *bufs, const uint8_t *pflags,
+                              size_t count, size_t offset)
 {
     if (!dev || (count && !bufs))
         return tun_fail(TUN_EINVAL, "tun_send_multiple: NULL pointer");
@@ -61,7 +95,7 @@ int tun_send_multiple(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
                             "%zu-byte buffer", i, offset, bufs[i].len,
                             bufs[i].capacity);
     if (!table || !is_offload(dev))
-        return tun_send_plain(dev, bufs, count, offset);
+        return tun_send_plain(dev, bufs, pflags, count, offset);
     if (offset < TUN_VNET_HDR_LEN)
         return tun_fail(TUN_EINVAL, "tun_send_multiple: offset %zu leaves no "
                         "room for the %d-byte virtio-net header", offset,
@@ -70,24 +104,25 @@ int tun_send_multiple(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
         return tun_fail(TUN_EINVAL, "tun_send_multiple: %zu packets exceed "
                         "the GRO table's capacity %zu", count,
                         tun_gro_table_capacity(table));
-    return tun_offload_send(dev, table, bufs, count, offset);
+    return tun_offload_send(dev, table, bufs, pflags, count, offset);
 }
 
 #if !defined(__linux__)
 /* Only the Linux backend has offload devices; elsewhere no device has
  * TUN_FLAG_OFFLOAD (tun_config_set_offload() refuses), so these are never
  * reached. */
-int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
-                     size_t offset)
+int tun_offload_recv(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
+                     size_t count, size_t offset)
 {
-    (void)dev, (void)bufs, (void)count, (void)offset;
+    (void)dev, (void)bufs, (void)pflags, (void)count, (void)offset;
     return tun_fail(TUN_ENOTSUP, "offload: not on this platform");
 }
 
 int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
-                     size_t count, size_t offset)
+                     const uint8_t *pflags, size_t count, size_t offset)
 {
-    (void)dev, (void)table, (void)bufs, (void)count, (void)offset;
+    (void)dev, (void)table, (void)bufs, (void)pflags, (void)count,
+        (void)offset;
     return tun_fail(TUN_ENOTSUP, "offload: not on this platform");
 }
 #endif

@@ -148,18 +148,19 @@ int tun_address_parse_family(tun_address *out, uint8_t family,
 int tun_hex_value(char c);
 /* Batched I/O (src/batch.c), which every backend shares. The plain path:
  * each packet of bufs[0..count) written with tun_write(), with the return
- * convention of tun_send_multiple(). */
-int tun_send_plain(tun_device *dev, tun_buf *bufs, size_t count,
-                   size_t offset);
+ * convention of tun_send_multiple(); a packet flagged in pflags (NULL:
+ * none) has its partial checksum completed first. */
+int tun_send_plain(tun_device *dev, tun_buf *bufs, const uint8_t *pflags,
+                   size_t count, size_t offset);
 /* What an offload device does instead, in its backend (src/linux/offload.c);
  * called only for a device with TUN_FLAG_OFFLOAD, after the arguments were
  * checked (count >= 1 for receiving; buffers that hold their packets and a
  * table of enough capacity and offset >= TUN_VNET_HDR_LEN for sending).
  * Elsewhere src/batch.c defines them to return TUN_ENOTSUP. */
-int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
-                     size_t offset);
-int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
+int tun_offload_recv(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
                      size_t count, size_t offset);
+int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
+                     const uint8_t *pflags, size_t count, size_t offset);
 
 /* The TUN_FLAG_* bits fixed when the handle dev (not NULL) was made, read
  * without a system call, for the per-packet paths; tun_device_get_flags()

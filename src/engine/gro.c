@@ -2,6 +2,7 @@
 
 #include "../internal.h"
 #include "checksum.h"
+#include "gso.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,8 @@ struct tun_gro_table {
     uint32_t *run_of; /* per packet: 1 + the run it heads; 0 for none */
     /* The latest call's batch, which the writes are read from. */
     tun_buf *bufs;
+    const uint8_t *pflags; /* its per-packet flags, or NULL */
+    tun_slice *payloads;   /* packets' payloads elsewhere, or NULL */
     size_t count;
     size_t offset;
     size_t nout; /* its writes */
@@ -140,15 +143,19 @@ enum gro_kind {
     KIND_CANDIDATE, /* may start or join a run */
 };
 
-static enum gro_kind classify(const uint8_t *p, size_t len, unsigned flags,
-                              tun_pkt *pk)
+/* Packet p of len bytes, of which the first avail lie at p (all of them,
+ * or exactly its headers when its payload lies elsewhere). */
+static enum gro_kind classify(const uint8_t *p, size_t avail, size_t len,
+                              unsigned flags, tun_pkt *pk)
 {
-    if (tun_pkt_parse(pk, p, len) < 0 || pk->fragment)
+    if (tun_pkt_parse_headers(pk, p, avail, len) < 0 || pk->fragment)
         return KIND_OTHER;
     if (pk->proto != TUN_IPPROTO_TCP &&
         !(pk->proto == TUN_IPPROTO_UDP && (flags & TUN_COALESCE_UDP)))
         return KIND_OTHER;
     size_t l3 = pk->l3_len;
+    if (avail < len && avail != l3 + pk->l4_len)
+        return KIND_OTHER; /* headers and payload cut elsewhere */
     if (len == l3 + pk->l4_len)
         return KIND_FLOW; /* no payload */
     if (pk->version == 4 &&
@@ -236,21 +243,53 @@ static bool tcp_match(const struct gro_run *run, const uint8_t *th,
                   run->l4_len - TUN_TCP_HDR_LEN) == 0; /* options */
 }
 
-static bool l4_valid(const uint8_t *p, size_t len, const tun_pkt *pk)
+/* Packet i of the latest batch: its bytes (headers first) at its buffer,
+ * and its payload there or in its payload slice. */
+static const uint8_t *packet_at(const tun_gro_table *t, size_t i)
 {
-    size_t l3 = pk->l3_len;
+    return t->bufs[i].data + t->offset;
+}
+
+static size_t packet_len(const tun_gro_table *t, size_t i)
+{
+    return t->bufs[i].len + (t->payloads ? t->payloads[i].len : 0);
+}
+
+/* The payload of packet i, whose headers are hdrs bytes. */
+static const uint8_t *payload_at(const tun_gro_table *t, size_t i,
+                                 size_t hdrs)
+{
+    if (t->payloads && t->payloads[i].len)
+        return t->payloads[i].data;
+    return packet_at(t, i) + hdrs;
+}
+
+/* Packet i's TCP/UDP checksum is right. */
+static bool l4_valid(const tun_gro_table *t, size_t i, const tun_pkt *pk)
+{
+    const uint8_t *p = packet_at(t, i);
+    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, len = packet_len(t, i);
     uint32_t sum = tun_pkt_pseudo_sum(p, pk, len - l3);
-    return tun_csum_fold(tun_csum_add(sum, p + l3, len - l3)) == 0xffff;
+    sum = tun_csum_add(sum, p + l3, pk->l4_len);
+    sum = tun_csum_add(sum, payload_at(t, i, hdrs), len - hdrs);
+    return tun_csum_fold(sum) == 0xffff;
 }
 
 enum append_result { APPEND_DONE, APPEND_NO, APPEND_BAD_PACKET };
 
+/* Whether packet i of the latest batch carries a partial checksum: it is
+ * merged without verification (the opt-in of tun_offload_coalesce_flagged). */
+static bool is_partial(const tun_gro_table *t, size_t i)
+{
+    return t->pflags && (t->pflags[i] & TUN_PACKET_CSUM_PARTIAL);
+}
+
 /* Append packet p (len bytes, the next one of the run's group) to the run
- * whose first packet is in first: verify it and count it in, leaving it
- * where it is. */
-static enum append_result append(struct gro_run *run, const tun_buf *first,
-                                 size_t offset, uint32_t index,
-                                 const uint8_t *p, size_t len,
+ * whose first packet is in first: verify it (unless its checksum is
+ * partial) and count it in, leaving it where it is. */
+static enum append_result append(const tun_gro_table *t, struct gro_run *run,
+                                 const tun_buf *first, size_t offset,
+                                 uint32_t index, const uint8_t *p, size_t len,
                                  const tun_pkt *pk)
 {
     const uint8_t *h = first->data + offset;
@@ -265,22 +304,24 @@ static enum append_result append(struct gro_run *run, const tun_buf *first,
                                      : run->segs >= GRO_UDP_SEGS_MAX)
         return APPEND_NO;
     if (!run->verified) { /* once per run, when a second packet joins */
-        if (!l4_valid(h, first->len, pk)) {
+        if (!is_partial(t, run->first) && !l4_valid(t, run->first, pk)) {
             run->open = false; /* sent alone; p may start a run */
             return APPEND_NO;
         }
         run->verified = true;
         run->l4_shared = tun_pkt_l4_shared_sum(h, pk);
     }
-    /* p's headers are the first packet's (the matches above checked) but
-     * for the fields its own sum adds, and its checksum. */
-    size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
-                                                : TUN_UDP_CSUM_OFFSET;
-    uint32_t sum = tun_pkt_l4_own_sum(run->l4_shared, tp, pk, len - l3);
-    sum = tun_csum_add16(sum, tun_get16(tp + field));
-    sum = tun_csum_add(sum, p + hdrs, payload);
-    if (tun_csum_fold(sum) != 0xffff)
-        return APPEND_BAD_PACKET;
+    if (!is_partial(t, index)) {
+        /* p's headers are the first packet's (the matches above checked)
+         * but for the fields its own sum adds, and its checksum. */
+        size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
+                                                    : TUN_UDP_CSUM_OFFSET;
+        uint32_t sum = tun_pkt_l4_own_sum(run->l4_shared, tp, pk, len - l3);
+        sum = tun_csum_add16(sum, tun_get16(tp + field));
+        sum = tun_csum_add(sum, payload_at(t, index, hdrs), payload);
+        if (tun_csum_fold(sum) != 0xffff)
+            return APPEND_BAD_PACKET;
+    }
     run->last = index;
     if (index < run->head)
         run->head = index;
@@ -376,7 +417,7 @@ static void finish_run(struct gro_run *run, tun_buf *bufs, size_t offset)
 }
 
 static int check_args(const tun_gro_table *t, const tun_buf *bufs,
-                      size_t count, size_t offset)
+                      const tun_slice *payloads, size_t count, size_t offset)
 {
     if (!t || (count && !bufs))
         return tun_fail(TUN_EINVAL, "GRO: NULL pointer");
@@ -396,6 +437,13 @@ static int check_args(const tun_gro_table *t, const tun_buf *bufs,
                             "GRO: packet %zu (offset %zu + %zu bytes) does not "
                             "fit its %zu-byte buffer",
                             i, offset, bufs[i].len, bufs[i].capacity);
+    for (size_t i = 0; payloads && i < count; i++)
+        if ((!payloads[i].data && payloads[i].len) ||
+            payloads[i].len > TUN_PACKET_MAX)
+            return tun_fail(TUN_EINVAL,
+                            "GRO: payload %zu (%zu bytes) is NULL or larger "
+                            "than any packet",
+                            i, payloads[i].len);
     return 0;
 }
 
@@ -486,10 +534,10 @@ static size_t group_runs(tun_gro_table *t, struct gro_group *g,
     struct gro_run *run = NULL;
     for (uint32_t i = g->first; i != GRO_NONE; i = t->next[i]) {
         const uint8_t *p = bufs[i].data + offset;
-        size_t len = bufs[i].len;
+        size_t len = packet_len(t, i);
         if (run && run->open) {
-            enum append_result r = append(run, &bufs[run->first], offset, i,
-                                          p, len, &t->pkts[i]);
+            enum append_result r = append(t, run, &bufs[run->first], offset,
+                                          i, p, len, &t->pkts[i]);
             if (r == APPEND_DONE)
                 continue;
             if (r == APPEND_BAD_PACKET) { /* sent alone */
@@ -503,19 +551,25 @@ static size_t group_runs(tun_gro_table *t, struct gro_group *g,
     return nruns;
 }
 
-int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
-                         size_t offset, unsigned flags)
+int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
+                                tun_slice *payloads, const uint8_t *pflags,
+                                size_t count, size_t offset, unsigned flags)
 {
-    int rc = check_args(t, bufs, count, offset);
+    int rc = check_args(t, bufs, payloads, count, offset);
     if (rc < 0)
         return rc;
+    t->pflags = pflags;
+    t->payloads = payloads;
+    t->bufs = bufs;
+    t->offset = offset;
     /* First each flow's candidates are put in groups, then each group is
      * cut into runs in order of sequence numbers. */
     size_t ngroups = 0, nruns = 0, nout = 0;
     for (size_t i = 0; i < count; i++) {
         const uint8_t *p = bufs[i].data + offset;
         tun_pkt *pk = &t->pkts[i];
-        enum gro_kind kind = classify(p, bufs[i].len, flags, pk);
+        enum gro_kind kind = classify(p, bufs[i].len, packet_len(t, i), flags,
+                                      pk);
         t->sent_with[i] = (uint32_t)i;
         t->run_of[i] = 0;
         if (kind == KIND_OTHER)
@@ -539,20 +593,38 @@ int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
         t->run_of[run->head] = (uint32_t)r + 1;
     }
     for (size_t i = 0; i < count; i++)
-        if (t->sent_with[i] == i && bufs[i].len) {
+        if (t->sent_with[i] == i && packet_len(t, i)) {
             t->listed[nout++] = i;
-            memset(bufs[i].data + offset - TUN_VNET_HDR_LEN, 0,
-                   TUN_VNET_HDR_LEN);
+            /* A packet alone: a zero header, or one that has the kernel
+             * finish its partial checksum. */
+            uint8_t *p = bufs[i].data + offset;
+            tun_vnet_hdr vh = {0};
+            if (is_partial(t, i))
+                (void)tun_vnet_partial_target(p, bufs[i].len,
+                                              packet_len(t, i), &vh);
+            tun_vnet_hdr_encode(p - TUN_VNET_HDR_LEN, &vh);
         }
     for (size_t r = 0; r < nruns; r++)
         if (t->runs[r].segs > 1)
             finish_run(&t->runs[r], bufs, offset);
     t->nruns = nruns;
-    t->bufs = bufs;
     t->count = count;
-    t->offset = offset;
     t->nout = nout;
     return (int)nout;
+}
+
+int tun_offload_coalesce_flagged(tun_gro_table *t, tun_buf *bufs,
+                                 const uint8_t *pflags, size_t count,
+                                 size_t offset, unsigned flags)
+{
+    return tun_offload_coalesce_slices(t, bufs, NULL, pflags, count, offset,
+                                       flags);
+}
+
+int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
+                         size_t offset, unsigned flags)
+{
+    return tun_offload_coalesce_flagged(t, bufs, NULL, count, offset, flags);
 }
 
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
@@ -577,21 +649,27 @@ size_t tun_offload_write_slices(const tun_gro_table *t, size_t k,
 {
     if (!t || !out || k >= t->nout)
         return 0;
-    size_t i = t->listed[k], offset = t->offset;
-    const tun_buf *bufs = t->bufs;
-    const uint8_t *start = bufs[i].data + offset - TUN_VNET_HDR_LEN;
-    out[0] = (tun_slice){start, TUN_VNET_HDR_LEN + bufs[i].len};
+    size_t i = t->listed[k];
+    const uint8_t *start = packet_at(t, i) - TUN_VNET_HDR_LEN;
+    out[0] = (tun_slice){start, TUN_VNET_HDR_LEN + t->bufs[i].len};
     const struct gro_run *run = merged_run(t, i);
-    if (!run)
+    if (!run) { /* alone: its bytes, and its payload slice if any */
+        if (t->payloads && t->payloads[i].len) {
+            out[1] = t->payloads[i];
+            return 2;
+        }
         return 1;
+    }
     /* The head's headers, then every payload in order of sequence numbers,
-     * the head's own one too. */
+     * the head's own one too; payloads that lie end to end (cut from one
+     * super-packet, or right behind the headers) make one slice. */
     size_t hdrs = run_hdrs_len(run), n = 1;
     out[0].len = TUN_VNET_HDR_LEN + hdrs;
     for (uint32_t j = run->first;; j = t->next[j]) {
-        tun_slice s = {bufs[j].data + offset + hdrs, bufs[j].len - hdrs};
-        if (n == 1 && j == i)
-            out[0].len += s.len; /* right behind its headers */
+        tun_slice s = {payload_at(t, j, hdrs), packet_len(t, j) - hdrs};
+        tun_slice *prev = &out[n - 1];
+        if (prev->data + prev->len == s.data)
+            prev->len += s.len;
         else
             out[n++] = s;
         if (j == run->last)
@@ -632,8 +710,11 @@ size_t tun_offload_write_failed(tun_gro_table *t, size_t k)
                    run_hdrs_len(run));
     }
     for (size_t i = at + 1; i < t->count; i++)
-        if (t->sent_with[i] < at)
+        if (t->sent_with[i] < at) {
             bufs[i].len = 0;
+            if (t->payloads)
+                t->payloads[i].len = 0;
+        }
     t->nout = k; /* those writes are gone */
     return at;
 }

@@ -15,7 +15,8 @@ static bool fits(const tun_buf *b, size_t offset, size_t need)
  * holds offset plus its segment and stores how many in *take. */
 static int check_room(const tun_buf *out, size_t count, size_t offset,
                       size_t first, size_t n, bool all, size_t hdrs,
-                      size_t payload, size_t gso, size_t *take)
+                      size_t payload, size_t gso, bool headers_only,
+                      size_t *take)
 {
     size_t k = n - first;
     if (k > count) {
@@ -28,7 +29,9 @@ static int check_room(const tun_buf *out, size_t count, size_t offset,
     }
     for (size_t i = 0; i < k; i++) {
         size_t at = (first + i) * gso;
-        size_t seg = hdrs + (payload - at < gso ? payload - at : gso);
+        size_t seg = hdrs + (headers_only       ? 0
+                             : payload - at < gso ? payload - at
+                                                  : gso);
         if (!fits(&out[i], offset, seg))
             return tun_fail(TUN_EMSGSIZE,
                             "GSO split: buffer %zu (capacity %zu) cannot hold "
@@ -66,15 +69,46 @@ int tun_vnet_complete(const tun_vnet_hdr *vh, uint8_t *dst, const uint8_t *src,
     return 0;
 }
 
-/* A packet that is not cut: into out[0] whole. */
+int tun_vnet_partial_target(const uint8_t *p, size_t avail, size_t len,
+                            tun_vnet_hdr *vh)
+{
+    tun_pkt pk;
+    if (tun_pkt_parse_headers(&pk, p, avail, len) < 0 || pk.fragment ||
+        (pk.proto != TUN_IPPROTO_TCP && pk.proto != TUN_IPPROTO_UDP))
+        return TUN_EINVAL;
+    *vh = (tun_vnet_hdr){.flags = TUN_VNET_F_NEEDS_CSUM,
+                         .csum_start = pk.l3_len,
+                         .csum_offset = pk.proto == TUN_IPPROTO_TCP
+                                            ? TUN_TCP_CSUM_OFFSET
+                                            : TUN_UDP_CSUM_OFFSET};
+    return 0;
+}
+
+/* A packet that is not cut: into out[0] whole. With pflags, a partial
+ * checksum at the TCP/UDP checksum field is kept and flagged. */
 static int pass_through(const tun_vnet_hdr *vh, const uint8_t *pkt,
-                        size_t len, tun_buf *out, size_t count, size_t offset)
+                        size_t len, tun_buf *out, uint8_t *pflags,
+                        size_t count, size_t offset)
 {
     size_t take = 0;
-    int rc = check_room(out, count, offset, 0, 1, true, len, 0, 1, &take);
-    if (rc < 0 || (rc = tun_vnet_complete(vh, out[0].data + offset, pkt,
-                                          len)) < 0)
+    int rc = check_room(out, count, offset, 0, 1, true, len, 0, 1, false,
+                        &take);
+    if (rc < 0)
         return rc;
+    tun_vnet_hdr target;
+    bool keep = pflags && (vh->flags & TUN_VNET_F_NEEDS_CSUM) &&
+                tun_vnet_partial_target(pkt, len, len, &target) == 0 &&
+                target.csum_start == vh->csum_start &&
+                target.csum_offset == vh->csum_offset;
+    uint8_t *dst = out[0].data + offset;
+    if (keep) {
+        if (dst != pkt)
+            memcpy(dst, pkt, len);
+    } else if ((rc = tun_vnet_complete(vh, dst, pkt, len)) < 0) {
+        return rc;
+    }
+    if (pflags)
+        pflags[0] = keep ? TUN_PACKET_CSUM_PARTIAL : 0;
     out[0].len = len;
     return 1;
 }
@@ -104,11 +138,15 @@ static void shared_sums(const uint8_t *pkt, const tun_pkt *pk,
 }
 
 /* Write segment i of n, carrying payload bytes [from, from + seg) of pkt,
- * to dst. Segments are written from the last to the first, so that when
- * pkt is the first output buffer its headers are read before they change. */
+ * to dst, or only its headers when `headers_only` (its payload stays in
+ * pkt); with `partial` its checksum field gets only the pseudo-header sum
+ * (the payload is never summed). Segments are written from the last to
+ * the first, so that when pkt is the first output buffer its headers are
+ * read before they change. */
 static void write_segment(const uint8_t *pkt, const tun_pkt *pk,
                           const struct shared_sums *ss, uint8_t *dst, size_t i,
-                          size_t n, size_t from, size_t seg)
+                          size_t n, size_t from, size_t seg, bool partial,
+                          bool headers_only)
 {
     size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, seglen = hdrs + seg;
     uint32_t l4_len = (uint32_t)(seglen - l3);
@@ -138,9 +176,17 @@ static void write_segment(const uint8_t *pkt, const tun_pkt *pk,
         tun_put16(l4 + 4, l4_len);
         field = TUN_UDP_CSUM_OFFSET;
     }
+    bool copy = !in_place && !headers_only;
+    if (partial) {
+        if (copy)
+            memcpy(dst + hdrs, pkt + from, seg);
+        tun_put16(l4 + field,
+                  tun_csum_fold(tun_pkt_pseudo_sum(dst, pk, l4_len)));
+        return;
+    }
     uint32_t sum = tun_pkt_l4_own_sum(ss->l4, l4, pk, l4_len);
-    sum = in_place ? tun_csum_add(sum, dst + hdrs, seg)
-                   : tun_csum_copy(sum, dst + hdrs, pkt + from, seg);
+    sum = copy ? tun_csum_copy(sum, dst + hdrs, pkt + from, seg)
+               : tun_csum_add(sum, pkt + from, seg);
     uint16_t c = tun_csum_finish(sum);
     /* UDP reserves 0 for "no checksum" (RFC 768). */
     if (c == 0 && pk->proto == TUN_IPPROTO_UDP)
@@ -151,8 +197,8 @@ static void write_segment(const uint8_t *pkt, const tun_pkt *pk,
 /* tun_gso_split() and tun_offload_split(): segments from `first` on, all
  * of them or an error when `all`. */
 static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
-                 size_t first, bool all, tun_buf *out, size_t count,
-                 size_t offset, size_t *total)
+                 size_t first, bool all, tun_buf *out, tun_slice *payloads,
+                 uint8_t *pflags, size_t count, size_t offset, size_t *total)
 {
     if (!vh || !pkt || (!out && count))
         return tun_fail(TUN_EINVAL, "GSO split: NULL pointer");
@@ -164,7 +210,9 @@ static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
     if (vh->gso_type == TUN_VNET_GSO_NONE) {
         if (first)
             return tun_fail(TUN_EINVAL, "GSO split: segment %zu of 1", first);
-        return pass_through(vh, pkt, len, out, count, offset);
+        if (payloads) /* whole in out[0]: nothing elsewhere */
+            payloads[0] = (tun_slice){NULL, 0};
+        return pass_through(vh, pkt, len, out, pflags, count, offset);
     }
 
     uint8_t proto;
@@ -213,16 +261,26 @@ static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
                         n);
     size_t take = 0;
     int rc = check_room(out, count, offset, first, n, all, hdrs, payload, gso,
-                        &take);
+                        payloads != NULL, &take);
     if (rc < 0)
         return rc;
+    /* Opt-in: the kernel's partial checksum stays partial (checked above
+     * to be at the TCP/UDP checksum field). */
+    bool partial = pflags && (vh->flags & TUN_VNET_F_NEEDS_CSUM);
     struct shared_sums ss;
     shared_sums(pkt, &pk, &ss);
     for (size_t k = take; k-- > 0;) {
         size_t i = first + k, from = hdrs + i * gso;
         size_t seg = len - from < gso ? len - from : gso;
-        write_segment(pkt, &pk, &ss, out[k].data + offset, i, n, from, seg);
+        write_segment(pkt, &pk, &ss, out[k].data + offset, i, n, from, seg,
+                      partial, payloads != NULL);
         out[k].len = hdrs + seg;
+        if (payloads) {
+            payloads[k] = (tun_slice){pkt + from, seg};
+            out[k].len = hdrs;
+        }
+        if (pflags)
+            pflags[k] = partial ? TUN_PACKET_CSUM_PARTIAL : 0;
     }
     return (int)take;
 }
@@ -231,12 +289,14 @@ int tun_gso_split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
                   tun_buf *out, size_t count, size_t offset)
 {
     size_t total;
-    return split(vh, pkt, len, 0, true, out, count, offset, &total);
+    return split(vh, pkt, len, 0, true, out, NULL, NULL, count, offset,
+                 &total);
 }
 
-int tun_offload_split(const uint8_t *vnet_hdr, const uint8_t *pkt,
-                      size_t len, size_t first, tun_buf *bufs, size_t count,
-                      size_t offset, size_t *total)
+int tun_offload_split_flagged(const uint8_t *vnet_hdr, const uint8_t *pkt,
+                              size_t len, size_t first, tun_buf *bufs,
+                              uint8_t *pflags, size_t count, size_t offset,
+                              size_t *total)
 {
     if (!vnet_hdr)
         return tun_fail(TUN_EINVAL, "GSO split: NULL pointer");
@@ -246,8 +306,34 @@ int tun_offload_split(const uint8_t *vnet_hdr, const uint8_t *pkt,
     bool in_place = bufs && count && first == 0 && bufs[0].data &&
                     pkt == bufs[0].data + offset;
     size_t n = 0;
-    int rc = split(&vh, pkt, len, first, in_place, bufs, count, offset, &n);
+    int rc = split(&vh, pkt, len, first, in_place, bufs, NULL, pflags, count,
+                   offset, &n);
     if (total)
         *total = n;
     return rc;
+}
+
+int tun_offload_split_slices(const uint8_t *vnet_hdr, const uint8_t *pkt,
+                             size_t len, size_t first, tun_buf *hdrs,
+                             tun_slice *payloads, uint8_t *pflags,
+                             size_t count, size_t offset, size_t *total)
+{
+    if (!vnet_hdr || !payloads)
+        return tun_fail(TUN_EINVAL, "GSO split: NULL pointer");
+    tun_vnet_hdr vh;
+    tun_vnet_hdr_decode(&vh, vnet_hdr);
+    size_t n = 0;
+    int rc = split(&vh, pkt, len, first, false, hdrs, payloads, pflags, count,
+                   offset, &n);
+    if (total)
+        *total = n;
+    return rc;
+}
+
+int tun_offload_split(const uint8_t *vnet_hdr, const uint8_t *pkt,
+                      size_t len, size_t first, tun_buf *bufs, size_t count,
+                      size_t offset, size_t *total)
+{
+    return tun_offload_split_flagged(vnet_hdr, pkt, len, first, bufs, NULL,
+                                     count, offset, total);
 }

@@ -55,4 +55,13 @@ int tun_gso_split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
 int tun_vnet_complete(const tun_vnet_hdr *vh, uint8_t *dst, const uint8_t *src,
                       size_t len);
 
+/* The header that makes the kernel finish the TCP/UDP checksum of the
+ * len-byte packet p (whose checksum field holds the pseudo-header sum), of
+ * which the first avail bytes (at least its headers) lie at p: NEEDS_CSUM,
+ * csum_start at the transport header, csum_offset at its checksum field,
+ * no GSO. Returns 0, or TUN_EINVAL (nothing stored) for a packet that is
+ * not a whole TCP or UDP packet. */
+int tun_vnet_partial_target(const uint8_t *p, size_t avail, size_t len,
+                            tun_vnet_hdr *vh);
+
 #endif

@@ -3,9 +3,12 @@
 #include "checksum.h"
 #include "tun.h"
 
-static int parse_ipv4(tun_pkt *pk, const uint8_t *p, size_t len)
+/* The parse of a packet of len bytes of which only the first avail lie at
+ * p (the headers of a packet whose payload lies elsewhere): nothing beyond
+ * avail is read. */
+static int parse_ipv4(tun_pkt *pk, const uint8_t *p, size_t avail, size_t len)
 {
-    if (len < TUN_IPV4_HDR_LEN)
+    if (len < TUN_IPV4_HDR_LEN || avail < TUN_IPV4_HDR_LEN)
         return TUN_EINVAL;
     size_t ihl = (size_t)(p[0] & 0x0f) * 4;
     if (ihl < TUN_IPV4_HDR_LEN || ihl > len || tun_get16(p + 2) != len)
@@ -18,9 +21,9 @@ static int parse_ipv4(tun_pkt *pk, const uint8_t *p, size_t len)
     return 0;
 }
 
-static int parse_ipv6(tun_pkt *pk, const uint8_t *p, size_t len)
+static int parse_ipv6(tun_pkt *pk, const uint8_t *p, size_t avail, size_t len)
 {
-    if (len < TUN_IPV6_HDR_LEN ||
+    if (len < TUN_IPV6_HDR_LEN || avail < TUN_IPV6_HDR_LEN ||
         (size_t)tun_get16(p + 4) + TUN_IPV6_HDR_LEN != len)
         return TUN_EINVAL;
     pk->version = 6;
@@ -30,17 +33,18 @@ static int parse_ipv6(tun_pkt *pk, const uint8_t *p, size_t len)
     return 0;
 }
 
-int tun_pkt_parse(tun_pkt *pk, const uint8_t *p, size_t len)
+int tun_pkt_parse_headers(tun_pkt *pk, const uint8_t *p, size_t avail,
+                          size_t len)
 {
     int rc;
-    if (len == 0)
+    if (len == 0 || avail == 0 || avail > len)
         return TUN_EINVAL;
     switch (p[0] >> 4) {
     case 4:
-        rc = parse_ipv4(pk, p, len);
+        rc = parse_ipv4(pk, p, avail, len);
         break;
     case 6:
-        rc = parse_ipv6(pk, p, len);
+        rc = parse_ipv6(pk, p, avail, len);
         break;
     default:
         return TUN_EINVAL;
@@ -52,18 +56,24 @@ int tun_pkt_parse(tun_pkt *pk, const uint8_t *p, size_t len)
         return 0;
     size_t l3 = pk->l3_len, rest = len - l3;
     if (pk->proto == TUN_IPPROTO_TCP) {
-        if (rest < TUN_TCP_HDR_LEN)
+        if (rest < TUN_TCP_HDR_LEN || avail < l3 + TUN_TCP_HDR_LEN)
             return TUN_EINVAL;
         size_t doff = (size_t)(p[l3 + 12] >> 4) * 4;
         if (doff < TUN_TCP_HDR_LEN || doff > rest)
             return TUN_EINVAL;
         pk->l4_len = (uint16_t)doff;
     } else if (pk->proto == TUN_IPPROTO_UDP) {
-        if (rest < TUN_UDP_HDR_LEN || tun_get16(p + l3 + 4) != rest)
+        if (rest < TUN_UDP_HDR_LEN || avail < l3 + TUN_UDP_HDR_LEN ||
+            tun_get16(p + l3 + 4) != rest)
             return TUN_EINVAL;
         pk->l4_len = TUN_UDP_HDR_LEN;
     }
     return 0;
+}
+
+int tun_pkt_parse(tun_pkt *pk, const uint8_t *p, size_t len)
+{
+    return tun_pkt_parse_headers(pk, p, len, len);
 }
 
 uint32_t tun_pkt_pseudo_sum(const uint8_t *p, const tun_pkt *pk,

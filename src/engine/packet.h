@@ -78,6 +78,11 @@ typedef struct tun_pkt {
  * packet is reported with their next header value as proto. Returns 0, or
  * TUN_EINVAL for anything inconsistent. Reads nothing beyond len. */
 int tun_pkt_parse(tun_pkt *pk, const uint8_t *p, size_t len);
+/* The same for a packet of len bytes of which only the first avail (its
+ * headers, at least) lie at p, the payload elsewhere; reads nothing beyond
+ * avail (the caller checks that the headers found end within it). */
+int tun_pkt_parse_headers(tun_pkt *pk, const uint8_t *p, size_t avail,
+                          size_t len);
 
 /* The TCP/UDP checksum in two parts, for packets that differ only in a few
  * header fields (the segments of one super-packet, the packets of one GRO

@@ -23,12 +23,13 @@ static int tun_offload_dropped(int rc)
 }
 
 /* Hand over segments of the kept packet from rx_next on. */
-static int tun_offload_recv_kept(tun_device *dev, tun_buf *bufs, size_t count,
-                                 size_t offset)
+static int tun_offload_recv_kept(tun_device *dev, tun_buf *bufs,
+                                 uint8_t *pflags, size_t count, size_t offset)
 {
     size_t total;
-    int n = tun_offload_split(dev->rx_vnet, dev->rx_buf, dev->rx_len,
-                              dev->rx_next, bufs, count, offset, &total);
+    int n = tun_offload_split_flagged(dev->rx_vnet, dev->rx_buf, dev->rx_len,
+                                      dev->rx_next, bufs, pflags, count,
+                                      offset, &total);
     if (n < 0) {
         dev->rx_next = 0;
         return tun_offload_dropped(n);
@@ -39,13 +40,13 @@ static int tun_offload_recv_kept(tun_device *dev, tun_buf *bufs, size_t count,
     return n;
 }
 
-int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
-                     size_t offset)
+int tun_offload_recv(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
+                     size_t count, size_t offset)
 {
     pthread_mutex_lock(&dev->rx_lock);
     int n;
     if (dev->rx_next) {
-        n = tun_offload_recv_kept(dev, bufs, count, offset);
+        n = tun_offload_recv_kept(dev, bufs, pflags, count, offset);
         pthread_mutex_unlock(&dev->rx_lock);
         return n;
     }
@@ -59,14 +60,14 @@ int tun_offload_recv(tun_device *dev, tun_buf *bufs, size_t count,
                               true);
     if (n >= 0) {
         size_t len = (size_t)n, total;
-        n = tun_offload_split(dev->rx_vnet, pkt, len, 0, bufs, count, offset,
-                              &total);
+        n = tun_offload_split_flagged(dev->rx_vnet, pkt, len, 0, bufs, pflags,
+                                      count, offset, &total);
         if (n == TUN_ENOBUFS && in_place) {
             /* More segments than buffers (nothing was written): keep the
              * packet and hand it over in parts, this call and the next. */
             memcpy(dev->rx_buf, pkt, len);
             dev->rx_len = len;
-            n = tun_offload_recv_kept(dev, bufs, count, offset);
+            n = tun_offload_recv_kept(dev, bufs, pflags, count, offset);
         } else if (n >= 0 && (size_t)n < total) {
             dev->rx_len = len; /* the rest, first thing in the next calls */
             dev->rx_next = (size_t)n;
@@ -97,11 +98,12 @@ static int tun_offload_write(tun_device *dev, const tun_gro_table *t,
 }
 
 int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
-                     size_t count, size_t offset)
+                     const uint8_t *pflags, size_t count, size_t offset)
 {
     unsigned flags = (dev->io.flags & TUN_FLAG_UDP_GSO) ? TUN_COALESCE_UDP
                                                         : 0;
-    int n = tun_offload_coalesce(table, bufs, count, offset, flags);
+    int n = tun_offload_coalesce_flagged(table, bufs, pflags, count, offset,
+                                         flags);
     if (n < 0)
         return n;
     for (size_t k = 0; k < (size_t)n; k++) {
@@ -116,7 +118,8 @@ int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
         if (merged && rc == TUN_EINVAL) {
             /* The kernel refused a super-packet whose packets it may take
              * one by one: send the rest of the batch unmerged. */
-            int sent = tun_send_plain(dev, bufs + at, count - at, offset);
+            int sent = tun_send_plain(dev, bufs + at, pflags ? pflags + at : NULL,
+                                      count - at, offset);
             if (sent < 0)
                 return at ? (int)at : sent;
             return (int)(at + (size_t)sent);

@@ -7,13 +7,30 @@
  * ends; the forwarder must have read super-packets and the kernel must have
  * received fewer packets than the forwarder handled (they were merged). The
  * partial-failure contract of tun_send_multiple(), and the same forwarder
- * over devices without offload, are checked too. */
+ * over devices without offload, are checked too.
+ *
+ * Checksums carried end to end: the same streams (TCP and UDP, IPv4 and
+ * IPv6) through a forwarder that keeps partial checksums
+ * (tun_recv_multiple_flagged(), tun_send_multiple_flagged()), and then
+ * onward: B routes them through a veth pair whose transmit checksum
+ * offload is off (the kernel finishes every checksum in software) to a
+ * third namespace C, where the receivers get the streams intact and a
+ * packet socket checks the TCP/UDP checksum of every packet that
+ * arrives. The same again with copy-free segments: the forwarder read()s
+ * each super-packet itself, cuts it with tun_offload_split_slices()
+ * (payloads left where they were read) and writes what
+ * tun_offload_coalesce_slices() makes with writev(). */
 #include "testutil.h"
 
 #include "unit/test_offload_packets.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/if_packet.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -26,6 +43,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,13 +65,19 @@
 #define CASE_SECONDS 60
 #endif
 
-static const char *const addr4[2] = {"10.77.0.1", "10.77.0.2"};
-static const char *const addr6[2] = {"fd77::1", "fd77::2"};
+/* Addresses of A's and B's devices, and of C's end of the veth pair. */
+static const char *const addr4[3] = {"10.77.0.1", "10.77.0.2", "10.78.0.2"};
+static const char *const addr6[3] = {"fd77::1", "fd77::2", "fd78::2"};
 static const char *const names[2] = {"toff0", "toff1"};
 
-/* The two namespaces (A: the test's own) and the two devices. */
-static int ns[2];
+/* The namespaces (A: the test's own; C, beyond B, made by the onward
+ * tests) and the two devices. */
+static int ns[3] = {-1, -1, -1};
 static tun_device *dev[2];
+/* The forwarder keeps partial checksums (the opt-in). */
+static bool carry_partial;
+/* ... and, with its own read() and writev(), copy-free segments. */
+static bool copy_free;
 
 static void enter(int which)
 {
@@ -146,9 +170,17 @@ static int open_plain(void **state)
 typedef struct lane {
     int from, to; /* device indices */
     tun_buf bufs[BATCH];
+    uint8_t pflags[BATCH]; /* with carry_partial */
+    /* copy_free: the payloads, in the super-packet read into super
+     * (header and packet, super_len bytes), of which segments next.. of
+     * total are still to be forwarded. */
+    tun_slice payloads[BATCH];
+    uint8_t *super;
+    size_t super_len, next, total;
     tun_gro_table *table;
     pthread_t thread;
     uint64_t reads, segments, max_segments, refused;
+    uint64_t partial; /* segments handed over with a partial checksum */
     int error;
 } lane;
 
@@ -162,8 +194,9 @@ static int send_all(lane *l, size_t count)
 {
     size_t done = 0;
     while (done < count) {
-        int rc = tun_send_multiple(dev[l->to], l->table, l->bufs + done,
-                                   count - done, OFFSET);
+        int rc = tun_send_multiple_flagged(
+            dev[l->to], l->table, l->bufs + done,
+            carry_partial ? l->pflags + done : NULL, count - done, OFFSET);
         if (rc > 0) {
             done += (size_t)rc;
         } else if (rc == TUN_EINVAL || rc == TUN_EMSGSIZE) {
@@ -179,6 +212,58 @@ static int send_all(lane *l, size_t count)
     return 0;
 }
 
+/* Copy-free: the next segments of the super-packet read from the lane's
+ * source (reading one when all were forwarded), cut with
+ * tun_offload_split_slices(); their count, TUN_EAGAIN, or an error. */
+static int copy_free_recv(lane *l)
+{
+    if (l->next == l->total) {
+        ssize_t n = read(tun_device_fd(dev[l->from]), l->super,
+                         TUN_OFFLOAD_BUF_SIZE);
+        if (n < 0)
+            return errno == EAGAIN ? TUN_EAGAIN : -errno;
+        l->super_len = (size_t)n;
+        l->next = 0;
+    }
+    size_t total = 0;
+    int n = tun_offload_split_slices(l->super, l->super + TUN_VNET_HDR_LEN,
+                                     l->super_len - TUN_VNET_HDR_LEN, l->next,
+                                     l->bufs, l->payloads, l->pflags, BATCH,
+                                     OFFSET, &total);
+    if (n < 0)
+        return n;
+    l->next += (size_t)n;
+    l->total = total;
+    return n;
+}
+
+/* Copy-free: coalesce the count segments with
+ * tun_offload_coalesce_slices() and write each write with one writev(). */
+static int copy_free_send(lane *l, size_t count)
+{
+    int fd = tun_device_fd(dev[l->to]);
+    int n = tun_offload_coalesce_slices(l->table, l->bufs, l->payloads,
+                                        l->pflags, count, OFFSET,
+                                        TUN_COALESCE_UDP);
+    for (int k = 0; k < n;) {
+        tun_slice slices[TUN_SLICES_MAX];
+        struct iovec iov[TUN_SLICES_MAX];
+        size_t parts = tun_offload_write_slices(l->table, (size_t)k, slices);
+        for (size_t i = 0; i < parts; i++)
+            iov[i] = (struct iovec){(void *)(uintptr_t)slices[i].data,
+                                    slices[i].len};
+        if (writev(fd, iov, (int)parts) >= 0) {
+            k++;
+        } else if (errno == EAGAIN) {
+            struct pollfd p = {fd, POLLOUT, 0};
+            poll(&p, 1, 10);
+        } else {
+            return -errno;
+        }
+    }
+    return n < 0 ? n : 0;
+}
+
 static void *lane_main(void *arg)
 {
     lane *l = arg;
@@ -189,10 +274,36 @@ static void *lane_main(void *arg)
         return NULL;
     }
     size_t used = 0;
-    while (!atomic_load(&stopping)) {
-        int n = tun_recv_multiple(dev[l->from], l->bufs + used, BATCH - used,
-                                  OFFSET);
+    while (!atomic_load(&stopping) && copy_free) {
+        int n = copy_free_recv(l);
+        if (n == TUN_EAGAIN) {
+            struct pollfd p = {tun_device_fd(dev[l->from]), POLLIN, 0};
+            poll(&p, 1, 10);
+            continue;
+        }
         if (n > 0) {
+            for (int i = 0; i < n; i++)
+                l->partial += l->pflags[i] == TUN_PACKET_CSUM_PARTIAL;
+            l->reads += l->next == (size_t)n;
+            l->segments += (uint64_t)n;
+            if ((uint64_t)n > l->max_segments)
+                l->max_segments = (uint64_t)n;
+            n = copy_free_send(l, (size_t)n);
+        }
+        if (n < 0) {
+            l->error = n;
+            break;
+        }
+    }
+    while (!atomic_load(&stopping) && !copy_free) {
+        int n = tun_recv_multiple_flagged(dev[l->from], l->bufs + used,
+                                          carry_partial ? l->pflags + used
+                                                        : NULL,
+                                          BATCH - used, OFFSET);
+        if (n > 0) {
+            for (int i = 0; carry_partial && i < n; i++)
+                l->partial += l->pflags[used + (size_t)i] ==
+                              TUN_PACKET_CSUM_PARTIAL;
             l->reads++;
             l->segments += (uint64_t)n;
             if ((uint64_t)n > l->max_segments)
@@ -229,6 +340,12 @@ static void forwarder_start(void)
         l->from = i;
         l->to = 1 - i;
         l->reads = l->segments = l->max_segments = l->refused = 0;
+        l->partial = 0;
+        l->next = l->total = 0;
+        if (!l->super) {
+            l->super = malloc(TUN_OFFLOAD_BUF_SIZE);
+            assert_non_null(l->super);
+        }
         l->error = 0;
         if (!l->table)
             assert_tun_ok(tun_gro_table_new(BATCH, &l->table));
@@ -264,6 +381,7 @@ static int close_devices(void **state)
     tun_close(dev[0]);
     tun_close(dev[1]);
     dev[0] = dev[1] = NULL;
+    carry_partial = copy_free = false;
     return 0;
 }
 
@@ -272,6 +390,7 @@ static void forwarder_free(void)
     for (int i = 0; i < 2; i++) {
         for (size_t k = 0; k < BATCH; k++)
             free(lanes[i].bufs[k].data);
+        free(lanes[i].super);
         tun_gro_table_free(lanes[i].table);
     }
     memset(lanes, 0, sizeof(lanes));
@@ -374,26 +493,28 @@ static void check_offload_worked(uint64_t received_before)
     assert_true(received * 2 < l->segments);
 }
 
-static void tcp_stream(int family, bool offload)
+/* A TCP stream from A to namespace `to` (B, or C beyond it) across the
+ * forwarder, of `total` bytes. */
+static void tcp_stream(int family, bool offload, int to, uint64_t total)
 {
     uint64_t received_before = received_packets(1);
     forwarder_start();
-    sink k = {.fd = make_socket(1, family, SOCK_STREAM, PORT),
+    sink k = {.fd = make_socket(to, family, SOCK_STREAM, PORT),
               .family = family};
     assert_int_equal(listen(k.fd, 1), 0);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, tcp_sink_main, &k), 0);
 
     int fd = make_socket(0, family, SOCK_STREAM, 0);
-    struct sockaddr_storage to;
-    socklen_t to_len = sockaddr_of(family, 1, PORT, &to);
-    if (connect(fd, (struct sockaddr *)&to, to_len) != 0) {
+    struct sockaddr_storage dst;
+    socklen_t to_len = sockaddr_of(family, to, PORT, &dst);
+    if (connect(fd, (struct sockaddr *)&dst, to_len) != 0) {
         int err = errno;
         shutdown(k.fd, SHUT_RDWR); /* the receiver stops waiting */
         pthread_join(t, NULL);
         fail_msg("connect: %s", strerror(err));
     }
-    uint64_t total = offload ? STREAM_BYTES : 16 * MIB, state = 42;
+    uint64_t state = 42;
     uint8_t *buf = malloc(MIB);
     assert_non_null(buf);
     tun_test_sha256 h;
@@ -439,13 +560,13 @@ static void tcp_stream(int family, bool offload)
 static void tcp_ipv4(void **state)
 {
     (void)state;
-    tcp_stream(AF_INET, true);
+    tcp_stream(AF_INET, true, 1, STREAM_BYTES);
 }
 
 static void tcp_ipv6(void **state)
 {
     (void)state;
-    tcp_stream(AF_INET6, true);
+    tcp_stream(AF_INET6, true, 1, STREAM_BYTES);
 }
 
 /* ---- UDP with UDP_SEGMENT -------------------------------------------------- */
@@ -492,13 +613,14 @@ static void *udp_sink_main(void *arg)
     return NULL;
 }
 
-static void udp_gso(void **state)
+/* Datagrams of `bytes` of stream in all from A to namespace `to` (B, or C
+ * beyond it) across the forwarder, sent with UDP_SEGMENT. */
+static void udp_stream(int family, int to, uint64_t bytes)
 {
-    (void)state;
     uint64_t received_before = received_packets(1);
     forwarder_start();
-    sink k = {.fd = make_socket(1, AF_INET, SOCK_DGRAM, PORT),
-              .family = AF_INET};
+    sink k = {.fd = make_socket(to, family, SOCK_DGRAM, PORT),
+              .family = family};
     int big = 64 * (int)MIB;
     assert_int_equal(setsockopt(k.fd, SOL_SOCKET, SO_RCVBUFFORCE, &big,
                                 sizeof(big)),
@@ -506,16 +628,16 @@ static void udp_gso(void **state)
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, udp_sink_main, &k), 0);
 
-    int fd = make_socket(0, AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_storage to;
-    socklen_t to_len = sockaddr_of(AF_INET, 1, PORT, &to);
-    assert_int_equal(connect(fd, (struct sockaddr *)&to, to_len), 0);
+    int fd = make_socket(0, family, SOCK_DGRAM, 0);
+    struct sockaddr_storage dst;
+    socklen_t to_len = sockaddr_of(family, to, PORT, &dst);
+    assert_int_equal(connect(fd, (struct sockaddr *)&dst, to_len), 0);
     int segment = UDP_DATAGRAM;
     assert_int_equal(setsockopt(fd, SOL_UDP, UDP_SEGMENT, &segment,
                                 sizeof(segment)),
                      0);
     static uint8_t buf[UDP_PER_SEND * UDP_DATAGRAM];
-    const uint64_t count = (STREAM_BYTES + UDP_PIECE - 1) / UDP_PIECE;
+    const uint64_t count = (bytes + UDP_PIECE - 1) / UDP_PIECE;
     uint64_t stream = 7;
     tun_test_sha256 h;
     tun_test_sha256_init(&h);
@@ -562,6 +684,22 @@ static void udp_gso(void **state)
     check_offload_worked(received_before);
 }
 
+static void udp_gso(void **state)
+{
+    (void)state;
+    udp_stream(AF_INET, 1, STREAM_BYTES);
+}
+
+/* A UDP/IPv4 flow from A's address to B's, port PORT. */
+static test_flow udp_flow_to_b(void)
+{
+    test_flow f = test_flow_make(4, TEST_UDP, 0);
+    inet_pton(AF_INET, addr4[0], f.src);
+    inet_pton(AF_INET, addr4[1], f.dst);
+    f.dport = PORT;
+    return f;
+}
+
 /* ---- tun_send_multiple() partial failure -------------------------------------- */
 
 /* Three datagrams of one flow from A to B and, between the second and the
@@ -578,10 +716,7 @@ static void send_partial_failure(void **state)
     assert_tun_ok(tun_gro_table_new(BATCH, &table));
     static uint8_t data[4][OFFSET + 2048];
     tun_buf bufs[4];
-    test_flow f = test_flow_make(4, TEST_UDP, 0);
-    inet_pton(AF_INET, addr4[0], f.src);
-    inet_pton(AF_INET, addr4[1], f.dst);
-    f.dport = PORT;
+    test_flow f = udp_flow_to_b();
     uint8_t payload[3][1000];
     for (int i = 0; i < 4; i++) {
         bufs[i] = (tun_buf){data[i], sizeof(data[i]), 0};
@@ -614,12 +749,286 @@ static void send_partial_failure(void **state)
     tun_gro_table_free(table);
 }
 
+/* Single datagrams with partial checksums, flagged: written with a table
+ * (alone: the kernel is asked to finish the checksum) and without one (the
+ * library completes it before the plain write); B's UDP socket, which
+ * drops a datagram whose checksum is wrong, gets each intact. */
+static void partial_single_packets(void **state)
+{
+    (void)state;
+    int rx = make_socket(1, AF_INET, SOCK_DGRAM, PORT);
+    tun_gro_table *table;
+    assert_tun_ok(tun_gro_table_new(BATCH, &table));
+    static uint8_t data[2][OFFSET + 2048];
+    test_flow f = udp_flow_to_b();
+    uint8_t payload[2][700];
+    for (int with_table = 1; with_table >= 0; with_table--) {
+        tun_buf bufs[2];
+        uint8_t pflags[2] = {TUN_PACKET_CSUM_PARTIAL,
+                             TUN_PACKET_CSUM_PARTIAL};
+        for (int i = 0; i < 2; i++) {
+            memset(payload[i], 'p' + i + 2 * with_table, sizeof(payload[i]));
+            /* Different ports: two flows, never merged. */
+            f.sport = (uint16_t)(4000 + i);
+            test_seg sg = {.df = true, .payload = payload[i],
+                           .payload_len = sizeof(payload[i])};
+            uint8_t *p = data[i] + OFFSET;
+            bufs[i] = (tun_buf){data[i], sizeof(data[i]),
+                                test_build(p, &f, &sg)};
+            test_put16(p + 26, test_pseudo(p, TEST_UDP, bufs[i].len - 20));
+        }
+        assert_int_equal(tun_send_multiple_flagged(dev[1],
+                                                   with_table ? table : NULL,
+                                                   bufs, pflags, 2, OFFSET),
+                         2);
+        for (int i = 0; i < 2; i++) {
+            uint8_t got[2048];
+            assert_int_equal(recv(rx, got, sizeof(got), 0),
+                             sizeof(payload[i]));
+            assert_memory_equal(got, payload[i], sizeof(payload[i]));
+        }
+    }
+    close(rx);
+    tun_gro_table_free(table);
+}
+
 /* ---- devices without offload ------------------------------------------------- */
 
 static void plain_devices(void **state)
 {
     (void)state;
-    tcp_stream(AF_INET, false);
+    tcp_stream(AF_INET, false, 1, 16 * MIB);
+}
+
+/* ---- checksums carried end to end ------------------------------------------ */
+
+#define PARTIAL_BYTES (64u * MIB)
+#define ONWARD_BYTES (32u * MIB)
+
+static int open_offload_partial(void **state)
+{
+    carry_partial = true;
+    return open_offload(state);
+}
+
+/* The lane from A to B handed packets over with partial checksums (and
+ * sent them on as such). */
+static void check_partial_carried(void)
+{
+    print_message("  A to B: %" PRIu64 " of %" PRIu64 " packets carried a "
+                  "partial checksum\n",
+                  lanes[0].partial, lanes[0].segments);
+    assert_true(lanes[0].partial > 0);
+}
+
+/* A stream's kind, passed to the cases below as cmocka's state. */
+typedef struct stream_kind {
+    int family, type;
+} stream_kind;
+
+static stream_kind tcp4_kind = {AF_INET, SOCK_STREAM};
+static stream_kind tcp6_kind = {AF_INET6, SOCK_STREAM};
+static stream_kind udp4_kind = {AF_INET, SOCK_DGRAM};
+static stream_kind udp6_kind = {AF_INET6, SOCK_DGRAM};
+
+/* A stream of the kind in *state from A to namespace `to` (B, or C beyond
+ * it) through the forwarder, which keeps partial checksums. */
+static void partial_stream(void **state, int to, uint64_t bytes)
+{
+    const stream_kind *k = *state;
+    if (k->type == SOCK_STREAM)
+        tcp_stream(k->family, true, to, bytes);
+    else
+        udp_stream(k->family, to, bytes);
+    check_partial_carried();
+}
+
+static void partial_to_b(void **state)
+{
+    partial_stream(state, 1, PARTIAL_BYTES);
+}
+
+/* Set an ethtool value of interface `name` (in the calling thread's
+ * namespace) with command `set`, and check it with `get`. */
+static void ethtool_value(const char *name, uint32_t set, uint32_t get,
+                          uint32_t value)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct ethtool_value ev = {.cmd = set, .data = value};
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    ifr.ifr_data = (char *)&ev;
+    if (ioctl(fd, SIOCETHTOOL, &ifr) != 0)
+        fail_msg("ethtool 0x%x on %s: %s", (unsigned)set, name,
+                 strerror(errno));
+    ev = (struct ethtool_value){.cmd = get};
+    assert_int_equal(ioctl(fd, SIOCETHTOOL, &ifr), 0);
+    assert_int_equal(ev.data, value);
+    close(fd);
+}
+
+/* C, beyond B: a veth pair (vfar0 in B, 10.78.0.1 and fd78::1; vfar1 in
+ * C, 10.78.0.2 and fd78::2) whose B end has transmit checksum offload off
+ * (as `ethtool -K vfar0 tx off`; TSO goes with it), so that B's kernel
+ * must finish the checksum of every packet it forwards there, in
+ * software. B forwards; C's default routes point back at B. Made once. */
+static void make_far_namespace(void)
+{
+    if (ns[2] >= 0)
+        return;
+    enter(1);
+    assert_int_equal(
+        tun_test_sh(NULL, 0, "ip link add vfar0 type veth peer name vfar1"),
+        0);
+    assert_int_equal(unshare(CLONE_NEWNET), 0);
+    ns[2] = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    assert_true(ns[2] >= 0);
+    set_sysctl("/proc/sys/net/ipv6/conf/default/accept_dad", "0");
+    set_sysctl("/proc/sys/net/ipv6/conf/all/accept_dad", "0");
+    enter(1);
+    assert_int_equal(tun_test_sh(NULL, 0,
+                                 "ip link set vfar1 netns /proc/%d/fd/%d",
+                                 (int)getpid(), ns[2]),
+                     0);
+    assert_int_equal(tun_test_sh(NULL, 0,
+                                 "ip addr add 10.78.0.1/24 dev vfar0 && "
+                                 "ip addr add fd78::1/64 dev vfar0 && "
+                                 "ip link set vfar0 up"),
+                     0);
+    set_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+    set_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+    ethtool_value("vfar0", ETHTOOL_STXCSUM, ETHTOOL_GTXCSUM, 0);
+    ethtool_value("vfar0", ETHTOOL_STSO, ETHTOOL_GTSO, 0);
+    enter(2);
+    assert_int_equal(tun_test_sh(NULL, 0,
+                                 "ip link set lo up && "
+                                 "ip addr add 10.78.0.2/24 dev vfar1 && "
+                                 "ip addr add fd78::2/64 dev vfar1 && "
+                                 "ip link set vfar1 up && "
+                                 "ip route add default via 10.78.0.1 && "
+                                 "ip -6 route add default via fd78::1"),
+                     0);
+    /* No GRO in C: the checker sees each packet as B sent it. */
+    ethtool_value("vfar1", ETHTOOL_SGRO, ETHTOOL_GGRO, 0);
+    enter(0);
+}
+
+/* Offload devices, a forwarder keeping partial checksums, and A's routes
+ * to C through the forwarder. */
+static int open_copy_free(void **state)
+{
+    copy_free = true;
+    return open_offload_partial(state);
+}
+
+static int open_offload_onward(void **state)
+{
+    make_far_namespace();
+    open_offload_partial(state);
+    assert_int_equal(tun_test_sh(NULL, 0,
+                                 "ip route add 10.78.0.0/24 dev toff0 && "
+                                 "ip -6 route add fd78::/64 dev toff0"),
+                     0);
+    return 0;
+}
+
+static int open_copy_free_onward(void **state)
+{
+    copy_free = true;
+    return open_offload_onward(state);
+}
+
+/* A packet socket on vfar1 in C that checks the TCP/UDP checksum (and the
+ * IPv4 header checksum) of every packet arriving for C's addresses, with
+ * the test's own sum. */
+typedef struct checker {
+    int fd;
+    pthread_t thread;
+    atomic_bool stop;
+    uint64_t checked, bad;
+} checker;
+
+/* Whether the IP packet p (n bytes) is TCP or UDP, not a fragment, for an
+ * address of C; its length in *len. */
+static bool for_far_end(const uint8_t *p, size_t n, size_t *len)
+{
+    uint8_t a4[4], a6[16];
+    inet_pton(AF_INET, addr4[2], a4);
+    inet_pton(AF_INET6, addr6[2], a6);
+    if (n >= 20 && p[0] >> 4 == 4) {
+        *len = test_get16(p + 2);
+        bool fragment = (test_get16(p + 6) & 0x3fff) != 0;
+        return !fragment && (p[9] == TEST_TCP || p[9] == TEST_UDP) &&
+               memcmp(p + 16, a4, 4) == 0 && *len <= n;
+    }
+    if (n >= 40 && p[0] >> 4 == 6) {
+        *len = 40 + (size_t)test_get16(p + 4);
+        return (p[6] == TEST_TCP || p[6] == TEST_UDP) &&
+               memcmp(p + 24, a6, 16) == 0 && *len <= n;
+    }
+    return false;
+}
+
+static void *checker_main(void *arg)
+{
+    checker *c = arg;
+    static uint8_t buf[65536];
+    while (!atomic_load(&c->stop)) {
+        struct sockaddr_ll from;
+        socklen_t from_len = sizeof(from);
+        ssize_t n = recvfrom(c->fd, buf, sizeof(buf), 0,
+                             (struct sockaddr *)&from, &from_len);
+        size_t len;
+        if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING ||
+            !for_far_end(buf, (size_t)n, &len))
+            continue;
+        c->checked++;
+        c->bad += !test_checksums_ok(buf, len);
+    }
+    return NULL;
+}
+
+static void checker_start(checker *c)
+{
+    enter(2);
+    c->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    assert_true(c->fd >= 0);
+    struct sockaddr_ll at = {.sll_family = AF_PACKET,
+                             .sll_protocol = htons(ETH_P_ALL),
+                             .sll_ifindex = (int)if_nametoindex("vfar1")};
+    assert_true(at.sll_ifindex > 0);
+    assert_int_equal(bind(c->fd, (struct sockaddr *)&at, sizeof(at)), 0);
+    enter(0);
+    int big = 64 * (int)MIB;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+    struct timeval tv = {0, 100000};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    c->checked = c->bad = 0;
+    atomic_store(&c->stop, false);
+    assert_int_equal(pthread_create(&c->thread, NULL, checker_main, c), 0);
+}
+
+static void checker_stop(checker *c)
+{
+    atomic_store(&c->stop, true);
+    pthread_join(c->thread, NULL);
+    close(c->fd);
+    print_message("  C: %" PRIu64 " packets checked, %" PRIu64
+                  " with a wrong checksum\n",
+                  c->checked, c->bad);
+    assert_true(c->checked > 0);
+    assert_int_equal(c->bad, 0);
+}
+
+/* The same onward to C, where every packet's checksums are checked. */
+static void partial_onward_to_c(void **state)
+{
+    checker c;
+    checker_start(&c);
+    partial_stream(state, 2, ONWARD_BYTES);
+    checker_stop(&c);
 }
 
 static void sha256_known_answers(void **state)
@@ -684,10 +1093,45 @@ int main(void)
                                         close_devices),
         cmocka_unit_test_setup_teardown(plain_devices, open_plain,
                                         close_devices),
+        cmocka_unit_test_setup_teardown(partial_single_packets, open_offload,
+                                        close_devices),
+        {"partial checksums to B, TCP/IPv4", partial_to_b, open_offload_partial,
+         close_devices, &tcp4_kind},
+        {"partial checksums to B, TCP/IPv6", partial_to_b, open_offload_partial,
+         close_devices, &tcp6_kind},
+        {"partial checksums to B, UDP/IPv4", partial_to_b, open_offload_partial,
+         close_devices, &udp4_kind},
+        {"partial checksums to B, UDP/IPv6", partial_to_b, open_offload_partial,
+         close_devices, &udp6_kind},
+        {"partial checksums onward to C, TCP/IPv4", partial_onward_to_c,
+         open_offload_onward, close_devices, &tcp4_kind},
+        {"partial checksums onward to C, TCP/IPv6", partial_onward_to_c,
+         open_offload_onward, close_devices, &tcp6_kind},
+        {"partial checksums onward to C, UDP/IPv4", partial_onward_to_c,
+         open_offload_onward, close_devices, &udp4_kind},
+        {"partial checksums onward to C, UDP/IPv6", partial_onward_to_c,
+         open_offload_onward, close_devices, &udp6_kind},
+        {"copy-free segments to B, TCP/IPv4", partial_to_b, open_copy_free,
+         close_devices, &tcp4_kind},
+        {"copy-free segments to B, TCP/IPv6", partial_to_b, open_copy_free,
+         close_devices, &tcp6_kind},
+        {"copy-free segments to B, UDP/IPv4", partial_to_b, open_copy_free,
+         close_devices, &udp4_kind},
+        {"copy-free segments to B, UDP/IPv6", partial_to_b, open_copy_free,
+         close_devices, &udp6_kind},
+        {"copy-free segments onward to C, TCP/IPv4", partial_onward_to_c,
+         open_copy_free_onward, close_devices, &tcp4_kind},
+        {"copy-free segments onward to C, TCP/IPv6", partial_onward_to_c,
+         open_copy_free_onward, close_devices, &tcp6_kind},
+        {"copy-free segments onward to C, UDP/IPv4", partial_onward_to_c,
+         open_copy_free_onward, close_devices, &udp4_kind},
+        {"copy-free segments onward to C, UDP/IPv6", partial_onward_to_c,
+         open_copy_free_onward, close_devices, &udp6_kind},
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     forwarder_free();
-    close(ns[0]);
-    close(ns[1]);
+    for (int i = 0; i < 3; i++)
+        if (ns[i] >= 0)
+            close(ns[i]);
     return failed;
 }

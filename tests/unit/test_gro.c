@@ -179,9 +179,10 @@ static size_t gather(size_t idx)
  * zero header and its bytes unchanged, or a super-packet header whose
  * completed checksum is right, its len and payload unchanged. Returns the
  * count. */
-static size_t coalesce(unsigned flags)
+static size_t coalesce_flagged(unsigned flags, const uint8_t *pflags)
 {
-    int n = tun_offload_coalesce(table, bufs, nbufs, OFFSET, flags);
+    int n = tun_offload_coalesce_flagged(table, bufs, pflags, nbufs, OFFSET,
+                                         flags);
     if (n < 0)
         fail_msg("tun_offload_coalesce: %s: %s", tun_err_name(n),
                  tun_last_error());
@@ -220,6 +221,11 @@ static size_t coalesce(unsigned flags)
     }
     assert_int_equal(k, (size_t)n);
     return (size_t)n;
+}
+
+static size_t coalesce(unsigned flags)
+{
+    return coalesce_flagged(flags, NULL);
 }
 
 /* out[k] is packet idx, sent as it came. */
@@ -1434,6 +1440,173 @@ static void test_write_failed(void **state)
     }
 }
 
+
+/* A super-packet of tcp_seg() (no TCP options for UDP) of the flow of
+ * that version and protocol, as Linux hands it over, in super_pkt, with
+ * 1000-byte segments; its header from the wire in wire. Returns its
+ * length. */
+static uint8_t super_pkt[65536];
+static uint8_t *const super = super_pkt;
+
+static size_t flow_super(int version, int proto, test_flow *f, test_seg *s,
+                         uint8_t *wire)
+{
+    *f = test_flow_make(version, proto, 0);
+    *s = tcp_seg();
+    if (proto == TEST_UDP)
+        s->opts_len = 0;
+    tun_vnet_hdr vh;
+    size_t len = test_build_super(super, f, s, 1000, &vh);
+    tun_vnet_hdr_encode(wire, &vh);
+    return len;
+}
+
+/* Checksums carried end to end: segments split with their partial
+ * checksums kept merge without verification into the super-packet the
+ * kernel handed over (by default the same batch fails verification and
+ * nothing merges); a flagged packet alone goes out asking the kernel to
+ * finish its checksum; a flagged packet that is not TCP/UDP goes out
+ * behind a zero header. */
+static void test_partial_checksums(void **state)
+{
+    (void)state;
+    uint8_t pflags[SCRATCH_PKTS];
+    for (int version = 4; version <= 6; version += 2)
+        for (int proto = TEST_TCP; proto <= TEST_UDP;
+             proto += TEST_UDP - TEST_TCP) {
+            test_flow f;
+            test_seg s;
+            uint8_t wire[TUN_VNET_HDR_LEN];
+            size_t len = flow_super(version, proto, &f, &s, wire);
+            int n = tun_offload_split_flagged(wire, super, len, 0, scratch,
+                                              pflags, SCRATCH_PKTS, 0, NULL);
+            assert_int_equal(n, 5);
+            for (int i = 0; i < n; i++) {
+                assert_int_equal(pflags[i], TUN_PACKET_CSUM_PARTIAL);
+                add_raw(scratch[i].data, scratch[i].len, 0);
+            }
+            assert_int_equal(coalesce_flagged(TUN_COALESCE_UDP, pflags), 1);
+            expect_super(0, 0, &f, &s, 1000);
+            reset();
+            /* The default verifies, and partial checksums fail. */
+            for (int i = 0; i < n; i++)
+                add_raw(scratch[i].data, scratch[i].len, 0);
+            expect_no_merge(TUN_COALESCE_UDP);
+            /* Alone: the kernel is asked to finish the checksum. */
+            add_raw(scratch[4].data, scratch[4].len, 0);
+            assert_int_equal(coalesce_flagged(TUN_COALESCE_UDP, pflags), 1);
+            tun_vnet_hdr got;
+            tun_vnet_hdr_decode(&got, bufs[0].data + OFFSET - TUN_VNET_HDR_LEN);
+            size_t l3 = version == 4 ? 20 : 40;
+            assert_int_equal(got.flags, TUN_VNET_F_NEEDS_CSUM);
+            assert_int_equal(got.gso_type, TUN_VNET_GSO_NONE);
+            assert_int_equal(got.csum_start, l3);
+            assert_int_equal(got.csum_offset, proto == TEST_TCP ? 16 : 6);
+            reset();
+        }
+    /* Flagged but not TCP/UDP: sent as it is. */
+    memset(packet, 0, 60);
+    add_raw(packet, 60, 0);
+    assert_int_equal(coalesce_flagged(0, pflags), 1);
+    expect_plain(0, 0);
+    reset();
+}
+
+/* Copy-free segments: a super-packet split with
+ * tun_offload_split_slices() (headers in small buffers, payloads left in
+ * it), with and without partial checksums, coalesces into the super-packet
+ * again, written as its headers and one payload slice (the payloads lie
+ * end to end); shuffled too. Mixed with a packet whole in its buffer, and
+ * after a failed write every packet that went out has length 0 in its
+ * buffer and its payload slice. */
+static void test_coalesce_slices(void **state)
+{
+    (void)state;
+    static uint8_t hdr_data[SCRATCH_PKTS][OFFSET + 128];
+    tun_buf hb[SCRATCH_PKTS];
+    tun_slice pl[SCRATCH_PKTS];
+    uint8_t pflags[SCRATCH_PKTS];
+    for (int version = 4; version <= 6; version += 2)
+        for (int proto = TEST_TCP; proto <= TEST_UDP;
+             proto += TEST_UDP - TEST_TCP)
+            for (int partial = 0; partial < 2; partial++) {
+                test_flow f;
+                test_seg s;
+                uint8_t wire[TUN_VNET_HDR_LEN];
+                size_t len = flow_super(version, proto, &f, &s, wire);
+                for (size_t i = 0; i < SCRATCH_PKTS; i++)
+                    hb[i] = (tun_buf){hdr_data[i], sizeof(hdr_data[i]), 0};
+                int n = tun_offload_split_slices(wire, super, len, 0, hb, pl,
+                                                 partial ? pflags : NULL,
+                                                 SCRATCH_PKTS, OFFSET, NULL);
+                assert_int_equal(n, 5);
+                /* TCP: the first two and the last two swapped (UDP merges
+                 * in batch order only). */
+                for (size_t i = 0; proto == TEST_TCP && i < 5; i += 3) {
+                    tun_buf tb = hb[i];
+                    hb[i] = hb[i + 1];
+                    hb[i + 1] = tb;
+                    tun_slice ts = pl[i];
+                    pl[i] = pl[i + 1];
+                    pl[i + 1] = ts;
+                }
+                assert_int_equal(tun_offload_coalesce_slices(
+                                     table, hb, pl, partial ? pflags : NULL,
+                                     5, OFFSET, TUN_COALESCE_UDP),
+                                 1);
+                tun_slice sl[TUN_SLICES_MAX];
+                assert_int_equal(tun_offload_write_slices(table, 0, sl), 2);
+                assert_ptr_equal(sl[1].data, super + len - 4500);
+                assert_int_equal(sl[1].len, 4500);
+                int got = tun_offload_write_gather(table, 0, gathered_write,
+                                                   sizeof(gathered_write));
+                assert_int_equal(got, TUN_VNET_HDR_LEN + len);
+                tun_vnet_hdr want;
+                test_build_super(expect, &f, &s, 1000, &want);
+                assert_memory_equal(gathered, expect, len);
+            }
+    /* A packet whole in its buffer, then a flow's two segments cut
+     * copy-free: two writes; the second fails, and the segments that went
+     * out in it are given back; a packet alone is its bytes and its
+     * payload slice. */
+    test_flow f = test_flow_make(4, TEST_TCP, 0);
+    test_seg s = tcp_seg();
+    s.payload_len = 2000;
+    tun_vnet_hdr vh;
+    uint8_t wire[TUN_VNET_HDR_LEN];
+    size_t len = test_build_super(super, &f, &s, 1000, &vh);
+    tun_vnet_hdr_encode(wire, &vh);
+    for (size_t i = 0; i < 3; i++)
+        hb[i] = (tun_buf){hdr_data[i], sizeof(hdr_data[i]), 0};
+    test_flow other = test_flow_make(6, TEST_UDP, 1);
+    test_seg u = {.payload = payload, .payload_len = 40};
+    hb[0].len = test_build(hdr_data[0] + OFFSET, &other, &u);
+    pl[0] = (tun_slice){NULL, 0};
+    assert_int_equal(tun_offload_split_slices(wire, super, len, 0, hb + 1,
+                                              pl + 1, NULL, 2, OFFSET, NULL),
+                     2);
+    assert_int_equal(tun_offload_coalesce_slices(table, hb, pl, NULL, 3,
+                                                 OFFSET, 0),
+                     2);
+    tun_slice sl[TUN_SLICES_MAX];
+    assert_int_equal(tun_offload_write_slices(table, 0, sl), 1);
+    assert_int_equal(sl[0].len, TUN_VNET_HDR_LEN + hb[0].len);
+    assert_int_equal(tun_offload_write_index(table, 1), 1);
+    assert_int_equal(tun_offload_write_failed(table, 1), 1);
+    assert_int_equal(pl[2].len, 1000); /* written with 1: given back */
+    /* With only the second segment: alone, header and payload slice. */
+    assert_int_equal(tun_offload_coalesce_slices(table, hb + 2, pl + 2, NULL,
+                                                 1, OFFSET, 0),
+                     1);
+    assert_int_equal(tun_offload_write_slices(table, 0, sl), 2);
+    assert_ptr_equal(sl[1].data, pl[2].data);
+    /* A payload slice of NULL data is refused. */
+    pl[2].data = NULL;
+    assert_int_equal(tun_offload_coalesce_slices(table, hb + 2, pl + 2, NULL,
+                                                 1, OFFSET, 0),
+                     TUN_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1463,6 +1636,8 @@ int main(void)
         cmocka_unit_test(test_reordered_barrier),
         cmocka_unit_test(test_shuffled_random_batches),
         cmocka_unit_test(test_write_failed),
+        cmocka_unit_test(test_partial_checksums),
+        cmocka_unit_test(test_coalesce_slices),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

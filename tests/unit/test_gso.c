@@ -615,6 +615,182 @@ static void test_split_in_parts(void **state)
     free_bufs(b, 10);
 }
 
+
+/* The four kinds of flow the opt-ins are tested with. */
+static const struct {
+    int version, proto;
+} kinds[] = {{4, TEST_TCP}, {6, TEST_TCP}, {4, TEST_UDP}, {6, TEST_UDP}};
+#define FLOW_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+/* The packet p (len bytes, checksums complete) as the opt-in hands it
+ * over: the pseudo-header sum in its TCP/UDP checksum field. */
+static void make_partial(uint8_t *p, size_t len)
+{
+    size_t l3 = p[0] >> 4 == 4 ? (size_t)(p[0] & 15) * 4 : 40;
+    unsigned proto = p[0] >> 4 == 4 ? p[9] : p[6];
+    test_put16(p + l3 + (proto == TEST_TCP ? 16 : 6),
+               test_pseudo(p, proto, len - l3));
+}
+
+/* Checksums carried end to end: tun_offload_split_flagged() gives every
+ * segment of a NEEDS_CSUM super-packet the partial checksum (and the
+ * flag), all else as the default split, whole or in parts, copied or in
+ * place; a header without NEEDS_CSUM gives full checksums and flag 0; a
+ * NULL flags array is the default split. */
+static void test_split_partial(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < FLOW_KINDS; k++) {
+        test_flow f = test_flow_make(kinds[k].version, kinds[k].proto, 0);
+        test_seg s = {.seq = 5, .flags = TEST_ACK | TEST_PSH, .id = 1,
+                      .payload = payload, .payload_len = 4300};
+        tun_vnet_hdr vh;
+        uint8_t wire[TUN_VNET_HDR_LEN];
+        size_t len = kernel_packet(&f, &s, 1000, &vh), n = 5, total;
+        tun_vnet_hdr_encode(wire, &vh);
+        tun_buf *b = alloc_bufs(n, OFFSET + TUN_PACKET_MAX);
+        uint8_t pflags[5];
+        /* Two at a time, all at once, all at once in place. */
+        static const size_t pers[] = {2, 5, 5};
+        for (size_t way = 0; way < 3; way++) {
+            size_t per = pers[way];
+            memset(pflags, 0xee, sizeof(pflags));
+            const uint8_t *pkt = super;
+            if (way == 2) {
+                memcpy(b[0].data + OFFSET, super, len);
+                pkt = b[0].data + OFFSET;
+            }
+            for (size_t first = 0; first < n;) {
+                int got = tun_offload_split_flagged(
+                    wire, pkt, len, first, b + first, pflags + first,
+                    per, OFFSET, &total);
+                assert_true(got > 0);
+                first += (size_t)got;
+            }
+            for (size_t i = 0; i < n; i++) {
+                test_seg g = test_segment(&s, i, n, 1000);
+                size_t elen = test_build(expect, &f, &g);
+                make_partial(expect, elen);
+                assert_int_equal(pflags[i], TUN_PACKET_CSUM_PARTIAL);
+                assert_int_equal(b[i].len, elen);
+                assert_memory_equal(b[i].data + OFFSET, expect, elen);
+            }
+        }
+        /* Without NEEDS_CSUM: full checksums, flag 0. */
+        test_build(super, &f, &s);
+        wire[0] = 0;
+        memset(pflags, 0xee, sizeof(pflags));
+        assert_int_equal(tun_offload_split_flagged(wire, super, len, 0, b,
+                                                   pflags, n, OFFSET, NULL),
+                         (int)n);
+        check_segments(&f, &s, 1000, b, n);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(pflags[i], 0);
+        /* NULL flags: the default split, checksums completed. */
+        len = kernel_packet(&f, &s, 1000, &vh);
+        tun_vnet_hdr_encode(wire, &vh);
+        assert_int_equal(tun_offload_split_flagged(wire, super, len, 0, b,
+                                                   NULL, n, OFFSET, NULL),
+                         (int)n);
+        check_segments(&f, &s, 1000, b, n);
+
+        /* One packet without GSO but with NEEDS_CSUM keeps its partial
+         * checksum (flagged); with the field elsewhere it is completed. */
+        s.payload_len = 700;
+        len = kernel_packet(&f, &s, 1000, &vh);
+        vh.gso_type = TUN_VNET_GSO_NONE;
+        tun_vnet_hdr_encode(wire, &vh);
+        assert_int_equal(tun_offload_split_flagged(wire, super, len, 0, b,
+                                                   pflags, 1, OFFSET, NULL),
+                         1);
+        assert_int_equal(pflags[0], TUN_PACKET_CSUM_PARTIAL);
+        assert_memory_equal(b[0].data + OFFSET, super, len);
+        vh.csum_offset = 4; /* not the TCP/UDP checksum field */
+        tun_vnet_hdr_encode(wire, &vh);
+        assert_int_equal(tun_offload_split_flagged(wire, super, len, 0, b,
+                                                   pflags, 1, OFFSET, NULL),
+                         1);
+        assert_int_equal(pflags[0], 0);
+        free_bufs(b, n);
+    }
+}
+
+/* Copy-free segments: tun_offload_split_slices() writes each segment's
+ * headers into its buffer and points its payload slice into the packet;
+ * headers + payload equal the segment of the default split (or of the
+ * partial one, with flags), whole or in parts; a packet without GSO is
+ * written whole with an empty payload slice. */
+static void test_split_slices(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < FLOW_KINDS; k++) {
+        test_flow f = test_flow_make(kinds[k].version, kinds[k].proto, 0);
+        test_seg s = {.seq = 9, .flags = TEST_ACK | TEST_PSH | TEST_FIN,
+                      .id = 4, .opts = kinds[k].proto == TEST_TCP ? ts_option
+                                                                  : NULL,
+                      .opts_len = kinds[k].proto == TEST_TCP
+                                      ? sizeof(ts_option)
+                                      : 0,
+                      .payload = payload, .payload_len = 4300};
+        tun_vnet_hdr vh;
+        uint8_t wire[TUN_VNET_HDR_LEN];
+        size_t len = kernel_packet(&f, &s, 1000, &vh), n = 5, total;
+        size_t hdrs = test_hdrs_len(&f, &s);
+        tun_vnet_hdr_encode(wire, &vh);
+        tun_buf *b = alloc_bufs(n, OFFSET + hdrs); /* room for headers only */
+        static uint8_t copy[8192];
+        memcpy(copy, super, len);
+        tun_slice pl[5];
+        uint8_t pflags[5];
+        for (int partial = 0; partial < 2; partial++) {
+            for (size_t per = 2; per <= n; per += n - 2) {
+                for (size_t first = 0; first < n;) {
+                    int got = tun_offload_split_slices(
+                        wire, super, len, first, b + first, pl + first,
+                        partial ? pflags + first : NULL, per, OFFSET, &total);
+                    assert_true(got > 0);
+                    assert_int_equal(total, n);
+                    first += (size_t)got;
+                }
+                for (size_t i = 0; i < n; i++) {
+                    test_seg g = test_segment(&s, i, n, 1000);
+                    size_t elen = test_build(expect, &f, &g);
+                    if (partial) {
+                        make_partial(expect, elen);
+                        assert_int_equal(pflags[i], TUN_PACKET_CSUM_PARTIAL);
+                    }
+                    assert_int_equal(b[i].len, hdrs);
+                    assert_memory_equal(b[i].data + OFFSET, expect, hdrs);
+                    assert_ptr_equal(pl[i].data, super + hdrs + i * 1000);
+                    assert_int_equal(pl[i].len, elen - hdrs);
+                    assert_memory_equal(pl[i].data, expect + hdrs,
+                                        elen - hdrs);
+                }
+            }
+        }
+        assert_memory_equal(copy, super, len); /* the packet: only read */
+        assert_int_equal(tun_offload_split_slices(wire, super, len, 0, b, NULL,
+                                                  NULL, n, OFFSET, NULL),
+                         TUN_EINVAL);
+        free_bufs(b, n);
+
+        /* Without GSO: whole into the first buffer. */
+        s.payload_len = 300;
+        len = kernel_packet(&f, &s, 1000, &vh);
+        vh.gso_type = TUN_VNET_GSO_NONE;
+        tun_vnet_hdr_encode(wire, &vh);
+        b = alloc_bufs(1, OFFSET + len);
+        assert_int_equal(tun_offload_split_slices(wire, super, len, 0, b, pl,
+                                                  NULL, 1, OFFSET, NULL),
+                         1);
+        assert_int_equal(b[0].len, len);
+        assert_null(pl[0].data);
+        assert_int_equal(pl[0].len, 0);
+        assert_true(test_checksums_ok(b[0].data + OFFSET, len));
+        free_bufs(b, 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +810,8 @@ int main(void)
         cmocka_unit_test(test_malformed_other),
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_split_in_parts),
+        cmocka_unit_test(test_split_partial),
+        cmocka_unit_test(test_split_slices),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

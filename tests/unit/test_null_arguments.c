@@ -67,6 +67,20 @@ static void device_calls_refuse_null(void **state)
     assert_refuses_null(tun_gro_table_new(TUN_IDEAL_BATCH_SIZE, NULL));
     assert_int_equal(tun_gro_table_new(TUN_IDEAL_BATCH_SIZE, &table), 0);
     assert_refuses_null(tun_send_multiple(NULL, table, &tb, 1, 0));
+    uint8_t pflags[1];
+    assert_refuses_null(tun_recv_multiple_flagged(NULL, &tb, pflags, 1, 0));
+    assert_refuses_null(
+        tun_send_multiple_flagged(NULL, table, &tb, pflags, 1, 0));
+    assert_refuses_null(tun_offload_split_flagged(NULL, data, 20, 0, &tb,
+                                                  pflags, 1, 0, NULL));
+    assert_refuses_null(
+        tun_offload_coalesce_flagged(NULL, &tb, pflags, 1, 10, 0));
+    tun_slice payload = {NULL, 0};
+    assert_refuses_null(tun_offload_split_slices(NULL, data, 20, 0, &tb,
+                                                 &payload, pflags, 1, 0,
+                                                 NULL));
+    assert_refuses_null(tun_offload_coalesce_slices(NULL, &tb, &payload,
+                                                    pflags, 1, 10, 0));
     tun_gro_table_free(table);
     tun_gro_table_free(NULL);
 }
