@@ -991,7 +991,8 @@ TUN_EXTERN void tun_events_close(tun_events *ev);
  * thread's namespace: make them from a thread in the new namespace (one
  * that setns() into netns_fd); from the old one they give TUN_ENODEV (or
  * find an interface that came to have the same index there), and a
- * tun_events object opened before the move reports TUN_EVENT_DELETED.
+ * tun_events object opened before the move, read from there, reports
+ * TUN_EVENT_DELETED (open a new one in the new namespace).
  * What needs only the descriptor keeps working from any thread: packet I/O
  * (tun_read(), tun_write() of packets within the MTU last seen, the batched
  * calls), tun_device_fd(), tun_interrupt(), tun_device_set_nonblocking(),
@@ -1007,15 +1008,17 @@ TUN_EXTERN int tun_device_set_netns(tun_device *dev, int netns_fd);
 
 /* Limit the bytes of the packets written through the interface that the
  * kernel may hold at once (TUNSETSNDBUF, on every queue of the interface):
- * a write that would exceed it waits for room (a non-blocking one gives
- * TUN_EAGAIN and the descriptor signals writable when there is room), which
- * gives writers real backpressure instead of the kernel's drops later on.
- * bytes is 1 or more; INT_MAX, the default, means no limit. The kernel
- * counts a packet from when it is written until the network stack has
- * taken it (handed it to a socket, a qdisc or a forwarding path), and lets
- * one packet through however large whenever nothing is held. Errors:
- * TUN_EINVAL (bytes below 1), TUN_ENODEV. Works on any handle, also one
- * from TUN_FD_RAW. */
+ * a write that finds the limit reached waits for room (a non-blocking one
+ * gives TUN_EAGAIN, and the descriptor signals writable when there is
+ * room), which holds writers back instead of letting packets pile up in
+ * the kernel. bytes is 1 or more; INT_MAX, the default, means no limit.
+ * The kernel charges a written packet to the buffer until its receive path
+ * takes the packet over, and lets one through whatever its size while
+ * nothing is charged. On the usual path that happens before the write
+ * returns, so the limit holds back only writes whose packets wait in a
+ * queue first (receive packet steering to another CPU's backlog, for
+ * example). Errors: TUN_EINVAL (bytes
+ * below 1), TUN_ENODEV. Works on any handle, also one from TUN_FD_RAW. */
 TUN_EXTERN int tun_device_set_sndbuf(tun_device *dev, int bytes);
 /* The send buffer of this handle's queue in *bytes (TUNGETSNDBUF): what
  * tun_device_set_sndbuf() set through any queue, else INT_MAX. */
@@ -1040,9 +1043,9 @@ TUN_EXTERN int tun_device_set_steering_ebpf(tun_device *dev, int prog_fd);
  * (those applications read; TUNSETFILTEREBPF): prog_fd is a
  * BPF_PROG_TYPE_SOCKET_FILTER program run on each packet as above; 0 drops
  * the packet (counted in tx_dropped of tun_device_get_stats()), a length
- * below the packet's cuts it to that length, anything else passes it
- * whole. prog_fd -1 detaches it. One filter per interface, as for
- * steering. Errors: as tun_device_set_steering_ebpf() (TUN_ENOTSUP before
+ * below the packet's cuts it to that length, one at least the packet's
+ * (0xffff, say) passes it whole. prog_fd -1 detaches it. One filter per
+ * interface, as for steering. Errors: as tun_device_set_steering_ebpf() (TUN_ENOTSUP before
  * Linux 4.19). */
 TUN_EXTERN int tun_device_set_filter_ebpf(tun_device *dev, int prog_fd);
 

@@ -144,22 +144,23 @@ static int tun_linux_set_ebpf(tun_device *dev, tun_ioctl_request request,
      * request (or the program is of a type the check could not read). */
     if (err == EINVAL)
         return tun_fail(TUN_ENOTSUP, "%s: %s refused descriptor %d: this "
-                        "kernel's tun driver has no eBPF %s (Linux 4.16+ for "
-                        "steering, 4.19+ for filters), or the descriptor is "
-                        "no BPF_PROG_TYPE_SOCKET_FILTER program", what,
-                        ioctl_name, prog_fd,
-                        request == (tun_ioctl_request)TUNSETSTEERINGEBPF ? "steering" : "filter");
+                        "kernel's tun driver has no such eBPF hook (Linux "
+                        "4.16+ for steering, 4.19+ for filters), or the "
+                        "descriptor is no BPF_PROG_TYPE_SOCKET_FILTER "
+                        "program", what, ioctl_name, prog_fd);
     return tun_fail_errno(err, "%s: %s %d", what, ioctl_name, prog_fd);
 }
 
 int tun_device_set_steering_ebpf(tun_device *dev, int prog_fd)
 {
-    return tun_linux_set_ebpf(dev, (tun_ioctl_request)TUNSETSTEERINGEBPF, "TUNSETSTEERINGEBPF",
+    return tun_linux_set_ebpf(dev, (tun_ioctl_request)TUNSETSTEERINGEBPF,
+                              "TUNSETSTEERINGEBPF",
                               "tun_device_set_steering_ebpf", prog_fd);
 }
 
 int tun_device_set_filter_ebpf(tun_device *dev, int prog_fd)
 {
-    return tun_linux_set_ebpf(dev, (tun_ioctl_request)TUNSETFILTEREBPF, "TUNSETFILTEREBPF",
-                              "tun_device_set_filter_ebpf", prog_fd);
+    return tun_linux_set_ebpf(dev, (tun_ioctl_request)TUNSETFILTEREBPF,
+                              "TUNSETFILTEREBPF", "tun_device_set_filter_ebpf",
+                              prog_fd);
 }

@@ -198,13 +198,24 @@ static void netns_move_keeps_packets_flowing(void **state)
     unsigned index;
     assert_tun_ok(tun_device_get_index(dev, &index));
 
+    tun_events *events;
+    assert_tun_ok(tun_events_open(dev, &events));
+
     assert_tun_ok(tun_device_set_netns(dev, away));
-    /* Gone from here: neither the system nor libtun finds it. */
+    /* Gone from here: neither the system nor libtun finds it, and the
+     * subscription made here says it is gone. */
     assert_here("hk1", 0);
     unsigned mtu;
     assert_int_equal(tun_device_get_mtu(dev, &mtu), TUN_ENODEV);
-    assert_int_not_equal(tun_test_sh(NULL, 0, "ip link show hk1 2>/dev/null"),
-                         0);
+    struct pollfd p = {.fd = tun_events_fd(events), .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 2000), 1);
+    tun_event event;
+    assert_tun_ok(tun_events_next(events, &event));
+    assert_int_equal(event.type, TUN_EVENT_DELETED);
+    assert_int_equal(tun_events_next(events, &event), TUN_EAGAIN);
+    tun_events_close(events);
+    assert_int_not_equal(
+        tun_test_sh(NULL, 0, "ip link show hk1 2>/dev/null"), 0);
 
     /* There, with its name and index, configured through the handle from
      * a thread in that namespace. */
@@ -313,7 +324,7 @@ static int load_drop_udp(void)
         INSN(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 2, IPPROTO_UDP),
         INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0), /* drop */
         INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
-        INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0xffff), /* pass */
+        INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0xffff), /* whole */
         INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
     };
     return load_prog(insns, sizeof(insns) / sizeof(insns[0]));
