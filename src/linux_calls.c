@@ -5,10 +5,7 @@
 #if !defined(__linux__)
 static int tun_linux_only(const void *dev, const char *call)
 {
-    if (!dev)
-        return tun_fail(TUN_EINVAL, "%s: NULL pointer", call);
-    return tun_fail(TUN_ENOTSUP, "%s: a Linux call, not supported on this "
-                    "platform", call);
+    return tun_fail_other_platform(dev, call, "Linux");
 }
 
 int tun_device_set_netns(tun_device *dev, int netns_fd)

@@ -56,6 +56,14 @@ static tun_device *open_tun(const char *name, bool multi_queue)
     return dev;
 }
 
+/* A multi-queue TUN device as above and its second queue in *queue1. */
+static tun_device *open_two_queues(const char *name, tun_device **queue1)
+{
+    tun_device *dev = open_tun(name, true);
+    assert_tun_ok(tun_clone_queue(dev, queue1));
+    return dev;
+}
+
 /* Give the device 10.0.0.1/24 and no IPv6 (so that the kernel sends
  * nothing through it by itself), and bring it up, in the calling thread's
  * namespace. */
@@ -252,9 +260,8 @@ static void netns_move_keeps_packets_flowing(void **state)
 static void sndbuf_set_and_get(void **state)
 {
     (void)state;
-    tun_device *dev = open_tun("hk2", true);
     tun_device *queue;
-    assert_tun_ok(tun_clone_queue(dev, &queue));
+    tun_device *dev = open_two_queues("hk2", &queue);
     int bytes = 0;
     assert_tun_ok(tun_device_get_sndbuf(dev, &bytes));
     assert_int_equal(bytes, INT_MAX);
@@ -396,9 +403,8 @@ static void filter_drops_udp_keeps_icmp(void **state)
 static void steering_picks_the_queue(void **state)
 {
     (void)state;
-    tun_device *dev = open_tun("hk4", true);
     tun_device *queue1;
-    assert_tun_ok(tun_clone_queue(dev, &queue1));
+    tun_device *dev = open_two_queues("hk4", &queue1);
     configure_quiet(dev, "hk4");
     int prog = load_constant(1);
     assert_tun_ok(tun_device_set_steering_ebpf(dev, prog));
