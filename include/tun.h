@@ -972,10 +972,12 @@ TUN_EXTERN void tun_events_close(tun_events *ev);
  *
  * What only Linux's tun driver offers. Every other platform answers each of
  * these with TUN_ENOTSUP (after the NULL checks, which give TUN_EINVAL).
- * Each is thread-safe and acts at once (the kernel serialises them with
- * packet I/O). The library never takes a descriptor passed in: the caller
+ * Each is thread-safe and acts at once, while other threads go on with
+ * packet I/O. The library never takes a descriptor passed in: the caller
  * keeps and closes it, and may close it right after the call (the kernel
- * holds its own reference to a namespace or program it uses).
+ * holds its own reference to a namespace or program it uses). The send
+ * buffer and eBPF calls need only the device's descriptor: they work on
+ * any handle, also one from TUN_FD_RAW.
  * ------------------------------------------------------------------------ */
 
 /* Move the interface into the network namespace of netns_fd (a descriptor
@@ -1002,8 +1004,13 @@ TUN_EXTERN void tun_events_close(tun_events *ev);
  * Needs CAP_NET_ADMIN in both namespaces. Errors: TUN_EBADF (netns_fd is
  * not open), TUN_EINVAL (negative, or not a network namespace descriptor:
  * nothing moved), TUN_EEXIST (the target namespace has an interface of the
- * same name, or one with the same index), TUN_EPERM, TUN_ENOTSUP (a
- * TUN_FD_RAW handle; not Linux). Linux 4.11+. */
+ * same name, or one with the same index), TUN_ENODEV, TUN_EPERM,
+ * TUN_ENOTSUP (a TUN_FD_RAW handle; not Linux). Linux 4.11+; kernels
+ * before 5.13 ignore IFLA_NEW_IFINDEX and give the interface a new index
+ * when its own is taken in the target namespace, where the handle's
+ * interface calls then miss it (TUN_ENODEV): there, move it only into a
+ * namespace without that index (a new one has only the loopback, index
+ * 1). */
 TUN_EXTERN int tun_device_set_netns(tun_device *dev, int netns_fd);
 
 /* Limit the bytes of the packets written through the interface that the
@@ -1017,8 +1024,7 @@ TUN_EXTERN int tun_device_set_netns(tun_device *dev, int netns_fd);
  * nothing is charged. On the usual path that happens before the write
  * returns, so the limit holds back only writes whose packets wait in a
  * queue first (receive packet steering to another CPU's backlog, for
- * example). Errors: TUN_EINVAL (bytes
- * below 1), TUN_ENODEV. Works on any handle, also one from TUN_FD_RAW. */
+ * example). Errors: TUN_EINVAL (bytes below 1), TUN_ENODEV. */
 TUN_EXTERN int tun_device_set_sndbuf(tun_device *dev, int bytes);
 /* The send buffer of this handle's queue in *bytes (TUNGETSNDBUF): what
  * tun_device_set_sndbuf() set through any queue, else INT_MAX. */
@@ -1032,11 +1038,13 @@ TUN_EXTERN int tun_device_get_sndbuf(tun_device *dev, int *bytes);
  * device, the Ethernet header on a TAP one) and its return value modulo the
  * number of enabled queues is the queue: packets go to the handle of that
  * queue (queue 0 is the handle tun_open() made, then one per
- * tun_clone_queue() in order). One program per interface, replaced by the
- * next call through any queue's handle, attached until detached or the
- * interface is deleted. Errors: TUN_EBADF (prog_fd not open), TUN_EINVAL
- * (prog_fd below -1, not a BPF program, or one of another type: nothing
- * changes), TUN_ENOTSUP (a kernel before Linux 4.16; not Linux),
+ * tun_clone_queue() in order, until a queue is detached or closed and the
+ * kernel renumbers the last one into its place). One program per
+ * interface, replaced by the next call through any queue's handle,
+ * attached until detached or the interface is deleted. Errors: TUN_EBADF
+ * (prog_fd not open), TUN_EINVAL (prog_fd below -1, not a BPF program, or
+ * one of another type: nothing changes), TUN_ENODEV (the interface was
+ * deleted), TUN_ENOTSUP (a kernel before Linux 4.16; not Linux),
  * TUN_EPERM. */
 TUN_EXTERN int tun_device_set_steering_ebpf(tun_device *dev, int prog_fd);
 /* Attach an eBPF filter to the packets the system sends into the interface
@@ -1045,8 +1053,8 @@ TUN_EXTERN int tun_device_set_steering_ebpf(tun_device *dev, int prog_fd);
  * the packet (counted in tx_dropped of tun_device_get_stats()), a length
  * below the packet's cuts it to that length, one at least the packet's
  * (0xffff, say) passes it whole. prog_fd -1 detaches it. One filter per
- * interface, as for steering. Errors: as tun_device_set_steering_ebpf() (TUN_ENOTSUP before
- * Linux 4.19). */
+ * interface, as for steering. Errors: as tun_device_set_steering_ebpf()
+ * (TUN_ENOTSUP before Linux 4.19). */
 TUN_EXTERN int tun_device_set_filter_ebpf(tun_device *dev, int prog_fd);
 
 /* ------------------------------------------------------------------------

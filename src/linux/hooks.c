@@ -8,6 +8,7 @@
 #include <linux/bpf.h>
 #include <linux/if_tun.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -67,6 +68,15 @@ int tun_device_set_netns(tun_device *dev, int netns_fd)
     return 0;
 }
 
+/* The reason of a failed ioctl on the descriptor, what naming it; the
+ * driver says EBADFD once the interface is gone. */
+static int tun_linux_ioctl_failed(int err, const char *what)
+{
+    if (err == EBADFD)
+        return tun_fail(TUN_ENODEV, "%s: the interface was deleted", what);
+    return tun_fail_errno(err, "%s", what);
+}
+
 int tun_device_set_sndbuf(tun_device *dev, int bytes)
 {
     if (!dev)
@@ -75,8 +85,8 @@ int tun_device_set_sndbuf(tun_device *dev, int bytes)
         return tun_fail(TUN_EINVAL, "tun_device_set_sndbuf: %d bytes (1 or "
                         "more; INT_MAX for no limit)", bytes);
     if (ioctl(dev->io.fd, TUNSETSNDBUF, &bytes) != 0)
-        return tun_fail_errno(errno, "tun_device_set_sndbuf: TUNSETSNDBUF "
-                              "%d", bytes);
+        return tun_linux_ioctl_failed(errno, "tun_device_set_sndbuf: "
+                                      "TUNSETSNDBUF");
     return 0;
 }
 
@@ -85,7 +95,8 @@ int tun_device_get_sndbuf(tun_device *dev, int *bytes)
     if (!dev || !bytes)
         return tun_fail(TUN_EINVAL, "tun_device_get_sndbuf: NULL pointer");
     if (ioctl(dev->io.fd, (tun_ioctl_request)TUNGETSNDBUF, bytes) != 0)
-        return tun_fail_errno(errno, "tun_device_get_sndbuf: TUNGETSNDBUF");
+        return tun_linux_ioctl_failed(errno, "tun_device_get_sndbuf: "
+                                      "TUNGETSNDBUF");
     return 0;
 }
 
@@ -148,7 +159,9 @@ static int tun_linux_set_ebpf(tun_device *dev, tun_ioctl_request request,
                         "4.16+ for steering, 4.19+ for filters), or the "
                         "descriptor is no BPF_PROG_TYPE_SOCKET_FILTER "
                         "program", what, ioctl_name, prog_fd);
-    return tun_fail_errno(err, "%s: %s %d", what, ioctl_name, prog_fd);
+    char step[128];
+    snprintf(step, sizeof(step), "%s: %s %d", what, ioctl_name, prog_fd);
+    return tun_linux_ioctl_failed(err, step);
 }
 
 int tun_device_set_steering_ebpf(tun_device *dev, int prog_fd)

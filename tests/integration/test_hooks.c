@@ -293,6 +293,22 @@ static void sndbuf_set_and_get(void **state)
     tun_close(dev);
 }
 
+/* Once the interface is deleted, the descriptor calls say so. */
+static void hooks_on_a_deleted_interface(void **state)
+{
+    (void)state;
+    tun_device *dev = open_tun("hk5", false);
+    assert_int_equal(tun_test_sh(NULL, 0, "ip link del hk5"), 0);
+    assert_int_equal(tun_device_set_sndbuf(dev, 4096), TUN_ENODEV);
+    assert_non_null(strstr(tun_last_error(), "deleted"));
+    assert_int_equal(tun_device_set_filter_ebpf(dev, -1), TUN_ENODEV);
+    assert_int_equal(tun_device_set_steering_ebpf(dev, -1), TUN_ENODEV);
+    int home = this_netns();
+    assert_int_equal(tun_device_set_netns(dev, home), TUN_ENODEV);
+    close(home);
+    tun_close(dev);
+}
+
 /* ---- eBPF -------------------------------------------------------------- */
 
 #define INSN(code_, dst_, src_, off_, imm_)                                    \
@@ -446,6 +462,7 @@ int main(void)
         cmocka_unit_test(netns_bad_input_changes_nothing),
         cmocka_unit_test(netns_move_keeps_packets_flowing),
         cmocka_unit_test(sndbuf_set_and_get),
+        cmocka_unit_test(hooks_on_a_deleted_interface),
         cmocka_unit_test(filter_drops_udp_keeps_icmp),
         cmocka_unit_test(steering_picks_the_queue),
     };
