@@ -1023,8 +1023,9 @@ TUN_EXTERN int tun_device_set_netns(tun_device *dev, int netns_fd);
  * takes the packet over, and lets one through whatever its size while
  * nothing is charged. On the usual path that happens before the write
  * returns, so the limit holds back only writes whose packets wait in a
- * queue first (receive packet steering to another CPU's backlog, for
- * example). Errors: TUN_EINVAL (bytes below 1), TUN_ENODEV. */
+ * queue first: a TAP device's frames that a bridge forwards into a slow
+ * queue (a qdisc), packets that receive packet steering leaves in another
+ * CPU's backlog. Errors: TUN_EINVAL (bytes below 1), TUN_ENODEV. */
 TUN_EXTERN int tun_device_set_sndbuf(tun_device *dev, int bytes);
 /* The send buffer of this handle's queue in *bytes (TUNGETSNDBUF): what
  * tun_device_set_sndbuf() set through any queue, else INT_MAX. */

@@ -293,6 +293,65 @@ static void sndbuf_set_and_get(void **state)
     tun_close(dev);
 }
 
+/* A 1000-byte Ethernet frame to 02:00:00:00:00:99 (an experimental
+ * EtherType), which the bridge of sndbuf_holds_writers_back() sends into
+ * its slow queue. */
+static size_t slow_frame(uint8_t *frame)
+{
+    static const uint8_t header[14] = {2, 0, 0, 0, 0, 0x99, 2, 0, 0, 0, 0, 1,
+                                       0x88, 0xb5};
+    memset(frame, 0x5a, 1000);
+    memcpy(frame, header, sizeof(header));
+    return 1000;
+}
+
+/* The limit holds back a writer whose frames wait in a queue: a TAP device
+ * bridged to a veth whose queue sends 1000 bits a second. Non-blocking
+ * writes stop with TUN_EAGAIN once the frames held fill the send buffer,
+ * and the descriptor signals writable again when the queue lets them go. */
+static void sndbuf_holds_writers_back(void **state)
+{
+    (void)state;
+    tun_config *cfg;
+    tun_device *dev;
+    assert_tun_ok(tun_config_new(&cfg));
+    assert_tun_ok(tun_config_set_name(cfg, "hk6"));
+    assert_tun_ok(tun_config_set_layer(cfg, TUN_LAYER_L2));
+    assert_tun_ok(tun_config_set_nonblocking(cfg, true));
+    assert_tun_ok(tun_open(cfg, &dev));
+    tun_config_free(cfg);
+    assert_int_equal(tun_test_sh(NULL, 0,
+        "ip link add hb0 type bridge && ip link set hb0 up && "
+        "ip link add hv0 type veth peer name hv1 && ip link set hv1 up && "
+        "tc qdisc add dev hv0 root tbf rate 1kbit burst 1600 limit 1000000 && "
+        "ip link set hv0 master hb0 up && ip link set hk6 master hb0 up && "
+        "bridge fdb add 02:00:00:00:00:99 dev hv0 master static"), 0);
+    uint8_t frame[1000];
+    size_t len = slow_frame(frame);
+
+    /* No limit (the default): the queue takes every frame. */
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(tun_write(dev, frame, len), (int)len);
+    assert_tun_ok(tun_device_set_sndbuf(dev, 16384));
+    assert_int_equal(tun_write(dev, frame, len), TUN_EAGAIN);
+    /* The held frames let go (the queue deleted): room again. */
+    struct pollfd p = {.fd = tun_device_fd(dev), .events = POLLOUT};
+    assert_int_equal(poll(&p, 1, 0), 0);
+    assert_int_equal(tun_test_sh(NULL, 0, "tc qdisc del dev hv0 root && "
+                                 "tc qdisc add dev hv0 root tbf rate 1kbit "
+                                 "burst 1600 limit 1000000"), 0);
+    assert_int_equal(poll(&p, 1, 2000), 1);
+    int written = 0, rc;
+    while ((rc = tun_write(dev, frame, len)) == (int)len)
+        written++;
+    assert_int_equal(rc, TUN_EAGAIN);
+    /* About 16384 bytes of frames, each charged with its buffer's size. */
+    assert_true(written >= 2 && written <= 16);
+    assert_int_equal(tun_test_sh(NULL, 0, "ip link del hb0 && "
+                                 "ip link del hv0"), 0);
+    tun_close(dev);
+}
+
 /* Once the interface is deleted, the descriptor calls say so. */
 static void hooks_on_a_deleted_interface(void **state)
 {
@@ -462,6 +521,7 @@ int main(void)
         cmocka_unit_test(netns_bad_input_changes_nothing),
         cmocka_unit_test(netns_move_keeps_packets_flowing),
         cmocka_unit_test(sndbuf_set_and_get),
+        cmocka_unit_test(sndbuf_holds_writers_back),
         cmocka_unit_test(hooks_on_a_deleted_interface),
         cmocka_unit_test(filter_drops_udp_keeps_icmp),
         cmocka_unit_test(steering_picks_the_queue),
