@@ -4,8 +4,8 @@
  * One header, read top to bottom: versions, errors, the diagnostic log,
  * addresses, the device configuration (builder), opening a device, packet
  * I/O, shutdown, run-time queries and changes, the control plane
- * (statistics, carrier, routes, events), multi-queue, and the offload
- * (batched) I/O.
+ * (statistics, carrier, routes, events), Linux kernel hooks (namespace,
+ * send buffer, eBPF), multi-queue, and the offload (batched) I/O.
  *
  * Conventions that hold for every function unless its comment says otherwise:
  * - A function returns 0 (or a length or count) on success and a negative
@@ -966,6 +966,97 @@ TUN_EXTERN tun_os_fd tun_events_fd(const tun_events *ev);
 TUN_EXTERN int tun_events_next(tun_events *ev, tun_event *event);
 /* End the subscription and free it; NULL is ignored. */
 TUN_EXTERN void tun_events_close(tun_events *ev);
+
+/* ------------------------------------------------------------------------
+ * Linux kernel hooks: network namespace, send buffer, eBPF programs
+ *
+ * What only Linux's tun driver offers. Every other platform answers each of
+ * these with TUN_ENOTSUP (after the NULL checks, which give TUN_EINVAL).
+ * Each is thread-safe and acts at once, while other threads go on with
+ * packet I/O. The library never takes a descriptor passed in: the caller
+ * keeps and closes it, and may close it right after the call (the kernel
+ * holds its own reference to a namespace or program it uses). The send
+ * buffer and eBPF calls need only the device's descriptor: they work on
+ * any handle, also one from TUN_FD_RAW.
+ * ------------------------------------------------------------------------ */
+
+/* Move the interface into the network namespace of netns_fd (a descriptor
+ * of /proc/PID/ns/net, /run/netns/NAME, or one a thread opened after
+ * unshare(CLONE_NEWNET)): rtnetlink RTM_SETLINK with IFLA_NET_NS_FD. The
+ * interface keeps its name and its index (IFLA_NEW_IFINDEX), so that this
+ * handle and the other queues' handles still name it. The kernel moves it
+ * down and drops its addresses and routes on the way: configure it again
+ * in the new namespace.
+ * Afterwards, as "Run-time queries and changes" says, the interface calls
+ * (tun_device_get_name(), the address, MTU, link, route, statistics and
+ * carrier calls, tun_events_open(), tun_clone_queue()) act in the calling
+ * thread's namespace: make them from a thread in the new namespace (one
+ * that setns() into netns_fd); from the old one they give TUN_ENODEV (or
+ * find an interface that came to have the same index there), and a
+ * tun_events object opened before the move, read from there, reports
+ * TUN_EVENT_DELETED (open a new one in the new namespace).
+ * What needs only the descriptor keeps working from any thread: packet I/O
+ * (tun_read(), tun_write() of packets within the MTU last seen, the batched
+ * calls), tun_device_fd(), tun_interrupt(), tun_device_set_nonblocking(),
+ * tun_device_get_flags(), tun_device_set_persist(),
+ * tun_device_set_carrier(), tun_queue_set_enabled(), the send buffer and
+ * eBPF calls below, and tun_close().
+ * Needs CAP_NET_ADMIN in both namespaces. Errors: TUN_EBADF (netns_fd is
+ * not open), TUN_EINVAL (negative, or not a network namespace descriptor:
+ * nothing moved), TUN_EEXIST (the target namespace has an interface of the
+ * same name, or one with the same index), TUN_ENODEV, TUN_EPERM,
+ * TUN_ENOTSUP (a TUN_FD_RAW handle; not Linux). Linux 4.11+; kernels
+ * before 5.13 ignore IFLA_NEW_IFINDEX and give the interface a new index
+ * when its own is taken in the target namespace, where the handle's
+ * interface calls then miss it (TUN_ENODEV): there, move it only into a
+ * namespace without that index (a new one has only the loopback, index
+ * 1). */
+TUN_EXTERN int tun_device_set_netns(tun_device *dev, int netns_fd);
+
+/* Limit the bytes of the packets written through the interface that the
+ * kernel may hold at once (TUNSETSNDBUF, on every queue of the interface):
+ * a write that finds the limit reached waits for room (a non-blocking one
+ * gives TUN_EAGAIN, and the descriptor signals writable when there is
+ * room), which holds writers back instead of letting packets pile up in
+ * the kernel. bytes is 1 or more; INT_MAX, the default, means no limit.
+ * The kernel charges a written packet to the buffer until its receive path
+ * takes the packet over, and lets one through whatever its size while
+ * nothing is charged. On the usual path that happens before the write
+ * returns, so the limit holds back only writes whose packets wait in a
+ * queue first: a TAP device's frames that a bridge forwards into a slow
+ * queue (a qdisc), packets that receive packet steering leaves in another
+ * CPU's backlog. Errors: TUN_EINVAL (bytes below 1), TUN_ENODEV. */
+TUN_EXTERN int tun_device_set_sndbuf(tun_device *dev, int bytes);
+/* The send buffer of this handle's queue in *bytes (TUNGETSNDBUF): what
+ * tun_device_set_sndbuf() set through any queue, else INT_MAX. */
+TUN_EXTERN int tun_device_get_sndbuf(tun_device *dev, int *bytes);
+
+/* Attach an eBPF program that picks the queue of a multi-queue interface
+ * for each packet the system sends into it (TUNSETSTEERINGEBPF), in place
+ * of the kernel's flow hash; prog_fd -1 detaches it (the hash again).
+ * prog_fd is a loaded BPF_PROG_TYPE_SOCKET_FILTER program (bpf(2)
+ * BPF_PROG_LOAD); it runs on each packet (the IP header first on a TUN
+ * device, the Ethernet header on a TAP one) and its return value modulo the
+ * number of enabled queues is the queue: packets go to the handle of that
+ * queue (queue 0 is the handle tun_open() made, then one per
+ * tun_clone_queue() in order, until a queue is detached or closed and the
+ * kernel renumbers the last one into its place). One program per
+ * interface, replaced by the next call through any queue's handle,
+ * attached until detached or the interface is deleted. Errors: TUN_EBADF
+ * (prog_fd not open), TUN_EINVAL (prog_fd below -1, not a BPF program, or
+ * one of another type: nothing changes), TUN_ENODEV (the interface was
+ * deleted), TUN_ENOTSUP (a kernel before Linux 4.16; not Linux),
+ * TUN_EPERM. */
+TUN_EXTERN int tun_device_set_steering_ebpf(tun_device *dev, int prog_fd);
+/* Attach an eBPF filter to the packets the system sends into the interface
+ * (those applications read; TUNSETFILTEREBPF): prog_fd is a
+ * BPF_PROG_TYPE_SOCKET_FILTER program run on each packet as above; 0 drops
+ * the packet (counted in tx_dropped of tun_device_get_stats()), a length
+ * below the packet's cuts it to that length, one at least the packet's
+ * (0xffff, say) passes it whole. prog_fd -1 detaches it. One filter per
+ * interface, as for steering. Errors: as tun_device_set_steering_ebpf()
+ * (TUN_ENOTSUP before Linux 4.19). */
+TUN_EXTERN int tun_device_set_filter_ebpf(tun_device *dev, int prog_fd);
 
 /* ------------------------------------------------------------------------
  * Multi-queue (Linux)

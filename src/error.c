@@ -135,6 +135,15 @@ int tun_fail_errno(int errnum, const char *fmt, ...)
     return -errnum;
 }
 
+int tun_fail_other_platform(const void *dev, const char *call,
+                            const char *platform)
+{
+    if (!dev)
+        return tun_fail(TUN_EINVAL, "%s: NULL device or pointer", call);
+    return tun_fail(TUN_ENOTSUP, "%s: a %s call, not supported on this "
+                    "platform", call, platform);
+}
+
 unsigned tun_version(void) { return TUN_VERSION_HEX; }
 
 const char *tun_version_string(void) { return TUN_VERSION_STRING; }

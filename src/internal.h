@@ -107,6 +107,13 @@ int tun_fail_errno(int errnum, const char *fmt, ...)
 #endif
     ;
 
+/* What the calls of one platform answer on the others (src/linux_calls.c,
+ * src/windows_calls.c): TUN_EINVAL when dev is NULL (a caller passes NULL
+ * as well for another NULL argument), else TUN_ENOTSUP naming the call and
+ * the platform it belongs to. */
+int tun_fail_other_platform(const void *dev, const char *call,
+                            const char *platform);
+
 /* Send a message to the handler of tun_set_log_handler() (src/log.c), if
  * one is set for that level; costs one atomic load when none is. Never on
  * the packet I/O path, never while holding a lock of a device. */

@@ -5,10 +5,7 @@
 #if !defined(_WIN32)
 static int tun_windows_only(const void *dev, const char *call)
 {
-    if (!dev)
-        return tun_fail(TUN_EINVAL, "%s: NULL device", call);
-    return tun_fail(TUN_ENOTSUP, "%s: a Windows call, not supported on this "
-                    "platform", call);
+    return tun_fail_other_platform(dev, call, "Windows");
 }
 
 int tun_device_get_luid(tun_device *dev, uint64_t *luid)

@@ -28,15 +28,6 @@
 #define TUN_ETH_FRAME_HEADER 18
 #define TUN_PACKET_INFO_SIZE 4
 
-/* glibc declares ioctl(int, unsigned long, ...), musl and bionic
- * ioctl(int, int, ...): a request with the top bit set (_IOR) must be
- * converted to the type the C library takes. */
-#ifdef __GLIBC__
-typedef unsigned long tun_ioctl_request;
-#else
-typedef int tun_ioctl_request;
-#endif
-
 /* ---- opening ---------------------------------------------------------- */
 
 /* Offer the kernel checksum and TCP segmentation offload, and UDP

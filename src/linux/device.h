@@ -6,6 +6,15 @@
 
 #include <pthread.h>
 
+/* glibc declares ioctl(int, unsigned long, ...), musl and bionic
+ * ioctl(int, int, ...): a request with the top bit set (_IOR) must be
+ * converted to the type the C library takes. */
+#ifdef __GLIBC__
+typedef unsigned long tun_ioctl_request;
+#else
+typedef int tun_ioctl_request;
+#endif
+
 struct tun_device {
     struct tun_unix_io io;   /* first: see src/unix/io.h */
     atomic_uint mtu;         /* last MTU seen; refreshed when a write looks

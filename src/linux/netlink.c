@@ -124,7 +124,8 @@ int tun_nl_build_link_set(void *buf, size_t size, uint32_t seq,
                           unsigned ifindex,
                           const struct tun_nl_link_change *chg)
 {
-    if (!chg || !nl_ifindex_ok(ifindex))
+    if (!chg || !nl_ifindex_ok(ifindex) ||
+        (chg->has_netns && chg->netns_fd < 0))
         return -EINVAL;
     size_t name_len = 0;
     if (chg->has_name) {
@@ -154,6 +155,10 @@ int tun_nl_build_link_set(void *buf, size_t size, uint32_t seq,
         rc = nl_put_attr(&b, IFLA_ADDRESS, chg->mac, sizeof(chg->mac));
     if (rc == 0 && chg->has_txqueuelen)
         rc = nl_put_u32(&b, IFLA_TXQLEN, chg->txqueuelen);
+    if (rc == 0 && chg->has_netns)
+        rc = nl_put_u32(&b, IFLA_NET_NS_FD, (uint32_t)chg->netns_fd);
+    if (rc == 0 && chg->has_netns)
+        rc = nl_put_u32(&b, IFLA_NEW_IFINDEX, ifindex);
     return rc < 0 ? rc : nl_end(&b);
 }
 
@@ -957,6 +962,10 @@ int tun_nl_link_set(unsigned ifindex, const struct tun_nl_link_change *chg)
     if (chg->has_txqueuelen) {
         nl_appendf(step, sizeof(step), "%stxqueuelen %u", sep,
                    chg->txqueuelen);
+        sep = ", ";
+    }
+    if (chg->has_netns) {
+        nl_appendf(step, sizeof(step), "%snetns fd %d", sep, chg->netns_fd);
         sep = ", ";
     }
     if (sep[0] == ',')

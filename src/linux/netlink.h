@@ -35,12 +35,16 @@ struct tun_nl_link {
 
 /* A link change: only the members whose has_ bit is set are sent. */
 struct tun_nl_link_change {
-    bool has_mtu, has_name, has_up, has_mac, has_txqueuelen;
+    bool has_mtu, has_name, has_up, has_mac, has_txqueuelen, has_netns;
     unsigned mtu;
     const char *name;
     bool up;
     uint8_t mac[6];
     unsigned txqueuelen;
+    /* Move the link into the network namespace of this descriptor
+     * (IFLA_NET_NS_FD), keeping its index there (IFLA_NEW_IFINDEX): the
+     * kernel refuses the move (-EBUSY) when the index is taken. */
+    int netns_fd;
 };
 
 /* ---- requests (open a socket, send, wait for the ACK or the dump) ---- */

@@ -109,6 +109,23 @@ static void builds_link_set(void **state)
     static const unsigned char attr[] = {0x14, 0x00, 0x03, 0x00};
     assert_memory_equal(buf + 32, attr, 4);
     assert_memory_equal(buf + 36, "fifteen-chars-x", 16);
+
+    /* A move: the namespace's descriptor and the index the link keeps. */
+    static const unsigned char move[] = {
+        0x30, 0x00, 0x00, 0x00, 0x13, 0x00, 0x05, 0x00,
+        0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x08, 0x00, 0x1c, 0x00, 0x05, 0x00, 0x00, 0x00, /* IFLA_NET_NS_FD 5 */
+        0x08, 0x00, 0x31, 0x00, 0x07, 0x00, 0x00, 0x00, /* IFLA_NEW_IFINDEX */
+    };
+    struct tun_nl_link_change m = {.has_netns = true, .netns_fd = 5};
+    memset(buf, GUARD, sizeof(buf));
+    assert_built(tun_nl_build_link_set(buf, sizeof(buf), 9, 7, &m), buf,
+                 sizeof(buf), move, sizeof(move));
+    m.netns_fd = -1;
+    assert_int_equal(tun_nl_build_link_set(buf, sizeof(buf), 9, 7, &m),
+                     -EINVAL);
 }
 
 static tun_address addr(const char *text, unsigned prefix, const char *peer)

@@ -122,6 +122,31 @@ static void windows_device_calls_elsewhere(void **state)
 #endif
 }
 
+/* The Linux kernel hooks refuse NULL everywhere, and answer TUN_ENOTSUP
+ * elsewhere, naming themselves (the device is never looked at there). */
+static void kernel_hook_calls(void **state)
+{
+    int bytes;
+    assert_refuses_null(tun_device_set_netns(NULL, 3));
+    assert_refuses_null(tun_device_set_sndbuf(NULL, 4096));
+    assert_refuses_null(tun_device_get_sndbuf(NULL, &bytes));
+    assert_refuses_null(tun_device_set_steering_ebpf(NULL, -1));
+    assert_refuses_null(tun_device_set_filter_ebpf(NULL, -1));
+#if defined(__linux__)
+    (void)state;
+#else
+    tun_device *dev = (tun_device *)(void *)&state;
+    assert_refuses_null(tun_device_get_sndbuf(dev, NULL));
+    assert_int_equal(tun_device_set_netns(dev, 3), TUN_ENOTSUP);
+    assert_non_null(strstr(tun_last_error(), "tun_device_set_netns"));
+    assert_non_null(strstr(tun_last_error(), "Linux"));
+    assert_int_equal(tun_device_set_sndbuf(dev, 4096), TUN_ENOTSUP);
+    assert_int_equal(tun_device_get_sndbuf(dev, &bytes), TUN_ENOTSUP);
+    assert_int_equal(tun_device_set_steering_ebpf(dev, 3), TUN_ENOTSUP);
+    assert_int_equal(tun_device_set_filter_ebpf(dev, -1), TUN_ENOTSUP);
+#endif
+}
+
 static void control_plane_calls_refuse_null(void **state)
 {
     (void)state;
@@ -166,6 +191,7 @@ int main(void)
         cmocka_unit_test(address_calls_refuse_null),
         cmocka_unit_test(windows_device_calls_elsewhere),
         cmocka_unit_test(control_plane_calls_refuse_null),
+        cmocka_unit_test(kernel_hook_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
