@@ -13,12 +13,12 @@
  *   windows_poll_responder -a 10.0.0.1/24     # then: ping 10.0.0.2
  * The options: windows_poll_responder --help.
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "../common/example.h"
 #include "../common/packet.h"
 #include "event_bridge.h"
+#include "responder_options.h"
 
 static const char help[] =
     "[-n NAME] [-a ADDR/PREFIX] [-t SECONDS]\n"
@@ -76,33 +76,12 @@ static int respond(tun_device *dev, event_bridge *bridge, SOCKET wake,
 
 int main(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"name", required_argument, NULL, 'n'},
-        {"address", required_argument, NULL, 'a'},
-        {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *name = NULL, *address = "10.0.0.1/24";
-    unsigned long seconds = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "n:a:t:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'n': name = optarg; break;
-        case 'a': address = optarg; break;
-        case 't':
-            if (example_parse_timeout(optarg, &seconds) != 0)
-                return EXAMPLE_EXIT_USAGE;
-            break;
-        case 'h': return example_help(argv[0], help);
-        default: return example_usage_error(argv[0]);
-        }
-    }
-    int status = example_no_operands(argc, argv, optind);
-    if (status != 0)
+    struct responder_options o;
+    int status = responder_parse_options(argc, argv, help, &o);
+    if (status >= 0)
         return status;
     tun_device *dev;
-    status = example_open_tun(name, address, &dev);
+    status = example_open_tun(o.name, o.address, &dev);
     if (status != 0)
         return status;
     event_bridge *bridge = NULL;
@@ -114,7 +93,7 @@ int main(int argc, char **argv)
              example_stop_on_signals(dev) != 0)
         status = 1;
     else
-        status = respond(dev, bridge, wake, seconds);
+        status = respond(dev, bridge, wake, o.seconds);
     example_stop_handling_signals();
     event_bridge_close(bridge);
     tun_close(dev);

@@ -10,18 +10,27 @@
  *
  * Run as Administrator, with wintun.dll beside the program:
  *   windows_uv_responder -a 10.0.0.1/24     # then: ping 10.0.0.2
- * Options:
- *   -n, --name NAME       adapter name or pattern (default: tun%d)
- *   -a, --address A/P     address of the device (default: 10.0.0.1/24)
- *   -t, --timeout S       stop after S seconds
+ * The options: windows_uv_responder --help.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 
 #include "../common/example.h"
 #include "../common/packet.h"
 #include "libuv_device.h"
+#include "responder_options.h"
+
+static const char help[] =
+    "[-n NAME] [-a ADDR/PREFIX] [-t SECONDS]\n"
+    "Answers ping to every other address of a wintun adapter's subnet from a\n"
+    "libuv loop, woken through a uv_async_t by a thread that waits on the\n"
+    "device. Run as Administrator, with wintun.dll beside the program.\n"
+    "Ctrl-C stops it.\n"
+    "  -n, --name NAME        adapter name or pattern (default: tun%d)\n"
+    "  -a, --address A/P      address of the device (default: 10.0.0.1/24)\n"
+    "  -t, --timeout S        stop after S seconds\n"
+    "  -h, --help             this text\n"
+    "Exit status: 0 done, 1 a run-time failure, 2 a usage error.\n";
 
 struct responder {
     libuv_device device;
@@ -96,35 +105,15 @@ static int respond(tun_device *dev, unsigned long seconds)
 
 int main(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"name", required_argument, NULL, 'n'},
-        {"address", required_argument, NULL, 'a'},
-        {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *name = NULL, *address = "10.0.0.1/24";
-    unsigned long seconds = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "n:a:t:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'n': name = optarg; break;
-        case 'a': address = optarg; break;
-        case 't':
-            if (example_parse_timeout(optarg, &seconds) != 0)
-                return 2;
-            break;
-        default:
-            fprintf(stderr, "usage: %s [-n NAME] [-a ADDR/PREFIX] "
-                    "[-t SECONDS]\n", argv[0]);
-            return opt == 'h' ? 0 : 2;
-        }
-    }
+    struct responder_options o;
+    int status = responder_parse_options(argc, argv, help, &o);
+    if (status >= 0)
+        return status;
     tun_device *dev;
-    int status = example_open_tun(name, address, &dev);
+    status = example_open_tun(o.name, o.address, &dev);
     if (status != 0)
         return status;
-    status = respond(dev, seconds);
+    status = respond(dev, o.seconds);
     tun_close(dev);
     return status;
 }
