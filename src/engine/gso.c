@@ -118,10 +118,11 @@ static int pass_through(const tun_vnet_hdr *vh, const uint8_t *pkt,
  * headers again (see tun_pkt_l4_shared_sum()). */
 struct shared_sums {
     uint32_t ip; /* IPv4 header without total length, ID and checksum */
-    uint32_t l4;
+    uint32_t l4; /* full checksums only */
+    uint32_t pseudo; /* partial checksums: the pseudo-header without length */
 };
 
-static void shared_sums(const uint8_t *pkt, const tun_pkt *pk,
+static void shared_sums(const uint8_t *pkt, const tun_pkt *pk, bool partial,
                         struct shared_sums *ss)
 {
     /* IPv4 total length, ID and checksum: each taken out by adding its
@@ -134,7 +135,10 @@ static void shared_sums(const uint8_t *pkt, const tun_pkt *pk,
             ss->ip = tun_csum_add16(ss->ip,
                                     ~(uint32_t)tun_get16(pkt + varying[k]));
     }
-    ss->l4 = tun_pkt_l4_shared_sum(pkt, pk);
+    if (partial)
+        ss->pseudo = tun_pkt_pseudo_sum(pkt, pk, 0);
+    else
+        ss->l4 = tun_pkt_l4_shared_sum(pkt, pk);
 }
 
 /* Write segment i of n, carrying payload bytes [from, from + seg) of pkt,
@@ -180,8 +184,7 @@ static void write_segment(const uint8_t *pkt, const tun_pkt *pk,
     if (partial) {
         if (copy)
             memcpy(dst + hdrs, pkt + from, seg);
-        tun_put16(l4 + field,
-                  tun_csum_fold(tun_pkt_pseudo_sum(dst, pk, l4_len)));
+        tun_put16(l4 + field, tun_csum_fold(tun_csum_add16(ss->pseudo, l4_len)));
         return;
     }
     uint32_t sum = tun_pkt_l4_own_sum(ss->l4, l4, pk, l4_len);
@@ -268,7 +271,7 @@ static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
      * to be at the TCP/UDP checksum field). */
     bool partial = pflags && (vh->flags & TUN_VNET_F_NEEDS_CSUM);
     struct shared_sums ss;
-    shared_sums(pkt, &pk, &ss);
+    shared_sums(pkt, &pk, partial, &ss);
     for (size_t k = take; k-- > 0;) {
         size_t i = first + k, from = hdrs + i * gso;
         size_t seg = len - from < gso ? len - from : gso;
