@@ -143,16 +143,80 @@ enum gro_kind {
     KIND_CANDIDATE, /* may start or join a run */
 };
 
-/* Packet p of len bytes, of which the first avail lie at p (all of them,
- * or exactly its headers when its payload lies elsewhere). */
-static enum gro_kind classify(const uint8_t *p, size_t avail, size_t len,
-                              unsigned flags, tun_pkt *pk)
+/* Whether `a` and `b` hold the same n bytes: fixed-size loads the compiler
+ * inlines, for the few header fields compared per packet. */
+static inline bool same4(const uint8_t *a, const uint8_t *b)
 {
-    if (tun_pkt_parse_headers(pk, p, avail, len) < 0 || pk->fragment)
-        return KIND_OTHER;
-    if (pk->proto != TUN_IPPROTO_TCP &&
-        !(pk->proto == TUN_IPPROTO_UDP && (flags & TUN_COALESCE_UDP)))
-        return KIND_OTHER;
+    uint32_t x, y;
+    memcpy(&x, a, sizeof(x));
+    memcpy(&y, b, sizeof(y));
+    return x == y;
+}
+
+static inline bool same8(const uint8_t *a, const uint8_t *b)
+{
+    uint64_t x, y;
+    memcpy(&x, a, sizeof(x));
+    memcpy(&y, b, sizeof(y));
+    return x == y;
+}
+
+/* The latest packet of a flow the coalescer looked at: a batch is mostly
+ * runs of one flow's packets, whose layout and flow are then known without
+ * parsing and hashing again. */
+struct gro_like {
+    const uint8_t *p; /* NULL: none */
+    tun_pkt pk;
+    uint32_t hash;
+    uint32_t *slot;
+};
+
+/* Whether packet p (len bytes, the first avail at p) has like's layout
+ * (version, header lengths, protocol, not a fragment) and flow (addresses,
+ * ports), its length fields matching len: what tun_pkt_parse_headers()
+ * would find, checked without it. */
+static bool same_layout(const struct gro_like *like, const uint8_t *p,
+                        size_t avail, size_t len)
+{
+    const uint8_t *q = like->p;
+    const tun_pkt *pk = &like->pk;
+    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len;
+    if (avail < hdrs || len < hdrs || p[0] != q[0])
+        return false;
+    if (pk->version == 4) {
+        /* Flags and fragment offset, TTL, protocol; addresses. */
+        if (tun_get16(p + 2) != len || !same4(p + 6, q + 6) ||
+            !same8(p + 12, q + 12))
+            return false;
+    } else if (tun_get16(p + 4) + (size_t)TUN_IPV6_HDR_LEN != len ||
+               p[6] != q[6] || !same8(p + 8, q + 8) ||
+               !same8(p + 16, q + 16) || !same8(p + 24, q + 24) ||
+               !same8(p + 32, q + 32)) {
+        return false;
+    }
+    if (!same4(p + l3, q + l3)) /* ports */
+        return false;
+    if (pk->proto == TUN_IPPROTO_TCP)
+        return p[l3 + 12] >> 4 == q[l3 + 12] >> 4; /* header length */
+    return tun_get16(p + l3 + 4) == len - l3; /* UDP length */
+}
+
+/* Packet p of len bytes, of which the first avail lie at p (all of them,
+ * or exactly its headers when its payload lies elsewhere); its layout is
+ * like's when `same` (same_layout()). */
+static enum gro_kind classify(const uint8_t *p, size_t avail, size_t len,
+                              unsigned flags, const struct gro_like *like,
+                              bool same, tun_pkt *pk)
+{
+    if (same) {
+        *pk = like->pk;
+    } else {
+        if (tun_pkt_parse_headers(pk, p, avail, len) < 0 || pk->fragment)
+            return KIND_OTHER;
+        if (pk->proto != TUN_IPPROTO_TCP &&
+            !(pk->proto == TUN_IPPROTO_UDP && (flags & TUN_COALESCE_UDP)))
+            return KIND_OTHER;
+    }
     size_t l3 = pk->l3_len;
     if (avail < len && avail != l3 + pk->l4_len)
         return KIND_OTHER; /* headers and payload cut elsewhere */
@@ -565,17 +629,21 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
     /* First each flow's candidates are put in groups, then each group is
      * cut into runs in order of sequence numbers. */
     size_t ngroups = 0, nruns = 0, nout = 0;
+    struct gro_like like = {.p = NULL};
     for (size_t i = 0; i < count; i++) {
         const uint8_t *p = bufs[i].data + offset;
         tun_pkt *pk = &t->pkts[i];
-        enum gro_kind kind = classify(p, bufs[i].len, packet_len(t, i), flags,
-                                      pk);
+        size_t avail = bufs[i].len, len = packet_len(t, i);
+        bool same = like.p && same_layout(&like, p, avail, len);
+        enum gro_kind kind = classify(p, avail, len, flags, &like, same, pk);
         t->sent_with[i] = (uint32_t)i;
         t->run_of[i] = 0;
         if (kind == KIND_OTHER)
             continue;
-        uint32_t hash = flow_hash(p, pk);
-        uint32_t *slot = flow_slot(t, bufs, offset, p, pk, hash);
+        uint32_t hash = same ? like.hash : flow_hash(p, pk);
+        uint32_t *slot = same ? like.slot
+                              : flow_slot(t, bufs, offset, p, pk, hash);
+        like = (struct gro_like){.p = p, .pk = *pk, .hash = hash, .slot = slot};
         if (kind == KIND_CANDIDATE)
             group_add(t, slot, &ngroups, hash, (uint32_t)i, p, pk);
         else if (*slot) /* nothing after it merges with anything before */
