@@ -169,6 +169,10 @@ struct gro_like {
     tun_pkt pk;
     uint32_t hash;
     uint32_t *slot;
+    /* IPv4 without options: tun_pkt_ipv4_shared_sum() of the header, once
+     * known, which a packet of the same layout shares (RFC 1624) */
+    bool ip_known;
+    uint32_t ip_shared;
 };
 
 /* Whether packet p (len bytes, the first avail at p) has like's layout
@@ -184,8 +188,8 @@ static bool same_layout(const struct gro_like *like, const uint8_t *p,
     if (avail < hdrs || len < hdrs || p[0] != q[0])
         return false;
     if (pk->version == 4) {
-        /* Flags and fragment offset, TTL, protocol; addresses. */
-        if (tun_get16(p + 2) != len || !same4(p + 6, q + 6) ||
+        /* TOS; flags and fragment offset, TTL, protocol; addresses. */
+        if (p[1] != q[1] || tun_get16(p + 2) != len || !same4(p + 6, q + 6) ||
             !same8(p + 12, q + 12))
             return false;
     } else if (tun_get16(p + 4) + (size_t)TUN_IPV6_HDR_LEN != len ||
@@ -201,16 +205,31 @@ static bool same_layout(const struct gro_like *like, const uint8_t *p,
     return tun_get16(p + l3 + 4) == len - l3; /* UDP length */
 }
 
+/* Whether the IPv4 header p (20 bytes) has a right checksum: summed only
+ * for the first packet of a layout, the others adding their own fields to
+ * what they share with it. */
+static bool ipv4_header_ok(struct gro_like *like, const uint8_t *p)
+{
+    if (!like->ip_known) {
+        like->ip_shared = tun_pkt_ipv4_shared_sum(p, TUN_IPV4_HDR_LEN);
+        like->ip_known = true;
+    }
+    uint32_t sum = tun_pkt_ipv4_own_sum(like->ip_shared, tun_get16(p + 2),
+                                        tun_get16(p + 4));
+    return tun_csum_fold(tun_csum_add16(sum, tun_get16(p + 10))) == 0xffff;
+}
+
 /* Packet p of len bytes, of which the first avail lie at p (all of them,
  * or exactly its headers when its payload lies elsewhere); its layout is
  * like's when `same` (same_layout()). */
 static enum gro_kind classify(const uint8_t *p, size_t avail, size_t len,
-                              unsigned flags, const struct gro_like *like,
-                              bool same, tun_pkt *pk)
+                              unsigned flags, struct gro_like *like, bool same,
+                              tun_pkt *pk)
 {
     if (same) {
         *pk = like->pk;
     } else {
+        like->ip_known = false; /* p's layout is another one */
         if (tun_pkt_parse_headers(pk, p, avail, len) < 0 || pk->fragment)
             return KIND_OTHER;
         if (pk->proto != TUN_IPPROTO_TCP &&
@@ -223,7 +242,7 @@ static enum gro_kind classify(const uint8_t *p, size_t avail, size_t len,
     if (len == l3 + pk->l4_len)
         return KIND_FLOW; /* no payload */
     if (pk->version == 4 &&
-        (l3 != TUN_IPV4_HDR_LEN || !tun_csum_ipv4_header_ok(p)))
+        (l3 != TUN_IPV4_HDR_LEN || !ipv4_header_ok(like, p)))
         return KIND_FLOW; /* IP options or a bad header checksum */
     if (pk->proto == TUN_IPPROTO_TCP) {
         uint8_t f = p[l3 + TUN_TCP_FLAGS];
@@ -292,6 +311,17 @@ static bool ip_match(const uint8_t *h, const uint8_t *p, unsigned version,
            (unsigned)tun_get16(p + 4) == ((tun_get16(h + 4) + segs) & 0xffff);
 }
 
+/* Equal TCP options: n bytes, a multiple of 4 (the header length is in
+ * words), compared inline (n is 12 for the usual timestamps, too short for
+ * a memcmp() call to pay). */
+static bool same_options(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (; n >= 8; n -= 8, a += 8, b += 8)
+        if (!same8(a, b))
+            return false;
+    return n == 0 || same4(a, b);
+}
+
 static bool tcp_match(const struct gro_run *run, const uint8_t *th,
                       const uint8_t *tp)
 {
@@ -300,11 +330,11 @@ static bool tcp_match(const struct gro_run *run, const uint8_t *th,
         (th[TUN_TCP_FLAGS] & ~TUN_TCP_CWR))
         return false;
     return tun_get32(tp + 4) == run->next_seq &&
-           memcmp(th + 8, tp + 8, 5) == 0 &&   /* ack, header length */
-           memcmp(th + 14, tp + 14, 2) == 0 && /* window */
-           memcmp(th + 18, tp + 18, 2) == 0 && /* urgent pointer */
-           memcmp(th + TUN_TCP_HDR_LEN, tp + TUN_TCP_HDR_LEN,
-                  run->l4_len - TUN_TCP_HDR_LEN) == 0; /* options */
+           same4(th + 8, tp + 8) && th[12] == tp[12] && /* ack, length */
+           tun_get16(th + 14) == tun_get16(tp + 14) && /* window */
+           tun_get16(th + 18) == tun_get16(tp + 18) && /* urgent pointer */
+           same_options(th + TUN_TCP_HDR_LEN, tp + TUN_TCP_HDR_LEN,
+                        run->l4_len - TUN_TCP_HDR_LEN);
 }
 
 /* Packet i of the latest batch: its bytes (headers first) at its buffer,
@@ -494,20 +524,20 @@ static int check_args(const tun_gro_table *t, const tun_buf *bufs,
                         "GRO: offset %zu leaves no room for the %d-byte "
                         "virtio-net header",
                         offset, TUN_VNET_HDR_LEN);
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         if (!bufs[i].data || bufs[i].capacity < offset ||
             bufs[i].capacity - offset < bufs[i].len)
             return tun_fail(TUN_EINVAL,
                             "GRO: packet %zu (offset %zu + %zu bytes) does not "
                             "fit its %zu-byte buffer",
                             i, offset, bufs[i].len, bufs[i].capacity);
-    for (size_t i = 0; payloads && i < count; i++)
-        if ((!payloads[i].data && payloads[i].len) ||
-            payloads[i].len > TUN_PACKET_MAX)
+        if (payloads && ((!payloads[i].data && payloads[i].len) ||
+                         payloads[i].len > TUN_PACKET_MAX))
             return tun_fail(TUN_EINVAL,
                             "GRO: payload %zu (%zu bytes) is NULL or larger "
                             "than any packet",
                             i, payloads[i].len);
+    }
     return 0;
 }
 
@@ -629,7 +659,7 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
     /* First each flow's candidates are put in groups, then each group is
      * cut into runs in order of sequence numbers. */
     size_t ngroups = 0, nruns = 0, nout = 0;
-    struct gro_like like = {.p = NULL};
+    struct gro_like like = {.p = NULL, .ip_known = false};
     for (size_t i = 0; i < count; i++) {
         const uint8_t *p = bufs[i].data + offset;
         tun_pkt *pk = &t->pkts[i];
@@ -643,7 +673,10 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
         uint32_t hash = same ? like.hash : flow_hash(p, pk);
         uint32_t *slot = same ? like.slot
                               : flow_slot(t, bufs, offset, p, pk, hash);
-        like = (struct gro_like){.p = p, .pk = *pk, .hash = hash, .slot = slot};
+        like.p = p; /* its IPv4 shared sum, if any, classify() left */
+        like.pk = *pk;
+        like.hash = hash;
+        like.slot = slot;
         if (kind == KIND_CANDIDATE)
             group_add(t, slot, &ngroups, hash, (uint32_t)i, p, pk);
         else if (*slot) /* nothing after it merges with anything before */

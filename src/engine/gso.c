@@ -125,16 +125,7 @@ struct shared_sums {
 static void shared_sums(const uint8_t *pkt, const tun_pkt *pk, bool partial,
                         struct shared_sums *ss)
 {
-    /* IPv4 total length, ID and checksum: each taken out by adding its
-     * complement. */
-    static const uint8_t varying[] = {2, 4, 10};
-    ss->ip = 0;
-    if (pk->version == 4) {
-        ss->ip = tun_csum_add(0, pkt, pk->l3_len);
-        for (size_t k = 0; k < sizeof(varying); k++)
-            ss->ip = tun_csum_add16(ss->ip,
-                                    ~(uint32_t)tun_get16(pkt + varying[k]));
-    }
+    ss->ip = pk->version == 4 ? tun_pkt_ipv4_shared_sum(pkt, pk->l3_len) : 0;
     if (partial)
         ss->pseudo = tun_pkt_pseudo_sum(pkt, pk, 0);
     else
@@ -161,8 +152,8 @@ static void write_segment(const uint8_t *pkt, const tun_pkt *pk,
         uint32_t id = (tun_get16(pkt + 4) + (uint32_t)i) & 0xffff;
         tun_put16(dst + 2, (uint32_t)seglen);
         tun_put16(dst + 4, id);
-        tun_put16(dst + 10, tun_csum_finish(tun_csum_add16(
-                                tun_csum_add16(ss->ip, (uint32_t)seglen), id)));
+        tun_put16(dst + 10, tun_csum_finish(tun_pkt_ipv4_own_sum(
+                                ss->ip, (uint32_t)seglen, id)));
     } else {
         tun_put16(dst + 4, l4_len);
     }
