@@ -645,6 +645,13 @@ static size_t group_runs(tun_gro_table *t, struct gro_group *g,
     return nruns;
 }
 
+/* The run of several packets that listed packet i heads, or NULL. */
+static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
+{
+    uint32_t r = t->run_of[i];
+    return r && t->runs[r - 1].segs > 1 ? &t->runs[r - 1] : NULL;
+}
+
 int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
                                 tun_slice *payloads, const uint8_t *pflags,
                                 size_t count, size_t offset, unsigned flags)
@@ -693,9 +700,12 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
         t->sent_with[run->last] = run->head;
         t->run_of[run->head] = (uint32_t)r + 1;
     }
+    t->nruns = nruns;
     for (size_t i = 0; i < count; i++)
         if (t->sent_with[i] == i && packet_len(t, i)) {
             t->listed[nout++] = i;
+            if (merged_run(t, i))
+                continue; /* finish_run() writes its header */
             /* A packet alone: a zero header, or one that has the kernel
              * finish its partial checksum. */
             uint8_t *p = bufs[i].data + offset;
@@ -708,7 +718,6 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
     for (size_t r = 0; r < nruns; r++)
         if (t->runs[r].segs > 1)
             finish_run(&t->runs[r], bufs, offset);
-    t->nruns = nruns;
     t->count = count;
     t->nout = nout;
     return (int)nout;
@@ -731,13 +740,6 @@ int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
 {
     return t->sent_with[i];
-}
-
-/* The run of several packets that listed packet i heads, or NULL. */
-static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
-{
-    uint32_t r = t->run_of[i];
-    return r && t->runs[r - 1].segs > 1 ? &t->runs[r - 1] : NULL;
 }
 
 size_t tun_offload_write_index(const tun_gro_table *t, size_t k)

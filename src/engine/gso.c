@@ -27,11 +27,11 @@ static int check_room(const tun_buf *out, size_t count, size_t offset,
                             k, count);
         k = count;
     }
+    /* Every segment carries gso payload bytes but the last, the rest. */
+    size_t most = hdrs + (headers_only ? 0 : gso);
+    size_t last = hdrs + (headers_only ? 0 : payload - (n - 1) * gso);
     for (size_t i = 0; i < k; i++) {
-        size_t at = (first + i) * gso;
-        size_t seg = hdrs + (headers_only       ? 0
-                             : payload - at < gso ? payload - at
-                                                  : gso);
+        size_t seg = first + i + 1 < n ? most : last;
         if (!fits(&out[i], offset, seg))
             return tun_fail(TUN_EMSGSIZE,
                             "GSO split: buffer %zu (capacity %zu) cannot hold "
