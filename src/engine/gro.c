@@ -48,7 +48,8 @@ struct gro_run {
                           where it goes out and its headers are written */
     uint32_t len;      /* bytes of the super-packet */
     uint32_t next_seq; /* TCP: the sequence number that must come next */
-    /* tun_pkt_l4_shared_sum() of the first packet, once a second joins */
+    /* tun_pkt_l4_shared_sum() of the first packet, once a packet whose
+     * checksum is verified joins */
     uint32_t l4_shared;
     uint16_t gso_size; /* payload bytes of the first packet */
     uint16_t segs;     /* packets in the run */
@@ -57,6 +58,7 @@ struct gro_run {
     uint8_t l4_len;  /* transport header bytes */
     bool open;       /* more packets may join */
     bool verified;   /* the first packet's TCP/UDP checksum was checked */
+    bool l4_shared_known;
     bool psh;        /* a merged packet had PSH */
     uint8_t saved[GRO_HDRS_MAX]; /* the head's headers, for undo */
 };
@@ -403,9 +405,12 @@ static enum append_result append(const tun_gro_table *t, struct gro_run *run,
             return APPEND_NO;
         }
         run->verified = true;
-        run->l4_shared = tun_pkt_l4_shared_sum(h, pk);
     }
     if (!is_partial(t, index)) {
+        if (!run->l4_shared_known) { /* not needed when all are partial */
+            run->l4_shared = tun_pkt_l4_shared_sum(h, pk);
+            run->l4_shared_known = true;
+        }
         /* p's headers are the first packet's (the matches above checked)
          * but for the fields its own sum adds, and its checksum. */
         size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
