@@ -58,7 +58,7 @@ struct gro_run {
     uint8_t l4_len;  /* transport header bytes */
     bool open;       /* more packets may join */
     bool verified;   /* the first packet's TCP/UDP checksum was checked */
-    bool l4_shared_known;
+    bool l4_shared_known; /* l4_shared is set */
     bool psh;        /* a merged packet had PSH */
     uint8_t saved[GRO_HDRS_MAX]; /* the head's headers, for undo */
 };
