@@ -267,8 +267,3 @@ uint32_t tun_csum_copy_with(tun_csum_impl impl, uint32_t sum, void *dst,
 {
     return csum_run(impl, sum, dst, src, len);
 }
-
-uint16_t tun_csum_fold(uint32_t sum)
-{
-    return fold64(sum);
-}

@@ -28,8 +28,14 @@ static inline uint32_t tun_csum_add16(uint32_t sum, uint32_t value)
     return s + (s < sum); /* end-around carry */
 }
 
-/* The folded 16-bit one's complement sum. */
-uint16_t tun_csum_fold(uint32_t sum);
+/* The folded 16-bit one's complement sum. Inline: split and merge fold a
+ * few sums per packet. Two steps fold any 32-bit sum (the first leaves at
+ * most 0x1fffe). */
+static inline uint16_t tun_csum_fold(uint32_t sum)
+{
+    sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)((sum & 0xffff) + (sum >> 16));
+}
 
 /* The value a checksum field takes: the complement of the folded sum. */
 static inline uint16_t tun_csum_finish(uint32_t sum)
@@ -37,22 +43,10 @@ static inline uint16_t tun_csum_finish(uint32_t sum)
     return (uint16_t)~tun_csum_fold(sum);
 }
 
-/* Whether the 20-byte IPv4 header at p (no options) has a right checksum.
- * For the one header of every packet a merge looks at: words summed in the
- * machine's order, which folds to 0xffff exactly when the big-endian sum
- * does (a byte swap leaves 0xffff as it is), without tun_csum_add()'s loops
- * for any length. */
-static inline bool tun_csum_ipv4_header_ok(const uint8_t *p)
+/* Take a 16-bit value out of sum (RFC 1624): add its complement. */
+static inline uint32_t tun_csum_sub16(uint32_t sum, uint32_t value)
 {
-    uint64_t s = 0;
-    for (size_t i = 0; i < 20; i += 4) {
-        uint32_t word;
-        memcpy(&word, p + i, sizeof(word));
-        s += word;
-    }
-    s = (s & 0xffffffff) + (s >> 32); /* end-around carries */
-    s = (s & 0xffffffff) + (s >> 32);
-    return tun_csum_fold((uint32_t)s) == 0xffff;
+    return tun_csum_add16(sum, ~value);
 }
 
 /* The implementations tun_csum_add() and tun_csum_copy() choose from,

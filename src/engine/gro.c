@@ -48,7 +48,8 @@ struct gro_run {
                           where it goes out and its headers are written */
     uint32_t len;      /* bytes of the super-packet */
     uint32_t next_seq; /* TCP: the sequence number that must come next */
-    /* tun_pkt_l4_shared_sum() of the first packet, once a second joins */
+    /* tun_pkt_l4_shared_sum() of the first packet, once a packet whose
+     * checksum is verified joins */
     uint32_t l4_shared;
     uint16_t gso_size; /* payload bytes of the first packet */
     uint16_t segs;     /* packets in the run */
@@ -57,6 +58,7 @@ struct gro_run {
     uint8_t l4_len;  /* transport header bytes */
     bool open;       /* more packets may join */
     bool verified;   /* the first packet's TCP/UDP checksum was checked */
+    bool l4_shared_known; /* l4_shared is set */
     bool psh;        /* a merged packet had PSH */
     uint8_t saved[GRO_HDRS_MAX]; /* the head's headers, for undo */
 };
@@ -143,23 +145,106 @@ enum gro_kind {
     KIND_CANDIDATE, /* may start or join a run */
 };
 
-/* Packet p of len bytes, of which the first avail lie at p (all of them,
- * or exactly its headers when its payload lies elsewhere). */
-static enum gro_kind classify(const uint8_t *p, size_t avail, size_t len,
-                              unsigned flags, tun_pkt *pk)
+/* Whether `a` and `b` hold the same n bytes: fixed-size loads the compiler
+ * inlines, for the few header fields compared per packet. */
+static inline bool same4(const uint8_t *a, const uint8_t *b)
 {
-    if (tun_pkt_parse_headers(pk, p, avail, len) < 0 || pk->fragment)
-        return KIND_OTHER;
-    if (pk->proto != TUN_IPPROTO_TCP &&
-        !(pk->proto == TUN_IPPROTO_UDP && (flags & TUN_COALESCE_UDP)))
-        return KIND_OTHER;
+    uint32_t x, y;
+    memcpy(&x, a, sizeof(x));
+    memcpy(&y, b, sizeof(y));
+    return x == y;
+}
+
+static inline bool same8(const uint8_t *a, const uint8_t *b)
+{
+    uint64_t x, y;
+    memcpy(&x, a, sizeof(x));
+    memcpy(&y, b, sizeof(y));
+    return x == y;
+}
+
+/* The latest packet of a flow the coalescer looked at: a batch is mostly
+ * runs of one flow's packets, whose layout and flow are then known without
+ * parsing and hashing again. */
+struct gro_like {
+    const uint8_t *p; /* NULL: none */
+    tun_pkt pk;
+    uint32_t hash;
+    uint32_t *slot;
+    /* IPv4 without options: tun_pkt_ipv4_shared_sum() of the header, once
+     * known, which a packet of the same layout shares (RFC 1624) */
+    bool ip_known;
+    uint32_t ip_shared;
+};
+
+/* Whether packet p (len bytes, the first avail at p) has like's layout
+ * (version, header lengths, protocol, not a fragment) and flow (addresses,
+ * ports), its length fields matching len: what tun_pkt_parse_headers()
+ * would find, checked without it. */
+static bool same_layout(const struct gro_like *like, const uint8_t *p,
+                        size_t avail, size_t len)
+{
+    const uint8_t *q = like->p;
+    const tun_pkt *pk = &like->pk;
+    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len;
+    if (avail < hdrs || len < hdrs || p[0] != q[0])
+        return false;
+    if (pk->version == 4) {
+        /* TOS; flags and fragment offset, TTL, protocol; addresses. */
+        if (p[1] != q[1] || tun_get16(p + 2) != len || !same4(p + 6, q + 6) ||
+            !same8(p + 12, q + 12))
+            return false;
+    } else if (tun_get16(p + 4) + (size_t)TUN_IPV6_HDR_LEN != len ||
+               p[6] != q[6] || !same8(p + 8, q + 8) ||
+               !same8(p + 16, q + 16) || !same8(p + 24, q + 24) ||
+               !same8(p + 32, q + 32)) {
+        return false;
+    }
+    if (!same4(p + l3, q + l3)) /* ports */
+        return false;
+    if (pk->proto == TUN_IPPROTO_TCP)
+        return p[l3 + 12] >> 4 == q[l3 + 12] >> 4; /* header length */
+    return tun_get16(p + l3 + 4) == len - l3; /* UDP length */
+}
+
+/* Whether the IPv4 header p (20 bytes) has a right checksum: summed only
+ * for the first packet of a layout, the others adding their own fields to
+ * what they share with it. */
+static bool ipv4_header_ok(struct gro_like *like, const uint8_t *p)
+{
+    if (!like->ip_known) {
+        like->ip_shared = tun_pkt_ipv4_shared_sum(p, TUN_IPV4_HDR_LEN);
+        like->ip_known = true;
+    }
+    uint32_t sum = tun_pkt_ipv4_own_sum(like->ip_shared, tun_get16(p + 2),
+                                        tun_get16(p + 4));
+    return tun_csum_fold(tun_csum_add16(sum, tun_get16(p + 10))) == 0xffff;
+}
+
+/* Packet p of len bytes, of which the first avail lie at p (all of them,
+ * or exactly its headers when its payload lies elsewhere); its layout is
+ * like's when `same` (same_layout()). */
+static enum gro_kind classify(const uint8_t *p, size_t avail, size_t len,
+                              unsigned flags, struct gro_like *like, bool same,
+                              tun_pkt *pk)
+{
+    if (same) {
+        *pk = like->pk;
+    } else {
+        like->ip_known = false; /* p's layout is another one */
+        if (tun_pkt_parse_headers(pk, p, avail, len) < 0 || pk->fragment)
+            return KIND_OTHER;
+        if (pk->proto != TUN_IPPROTO_TCP &&
+            !(pk->proto == TUN_IPPROTO_UDP && (flags & TUN_COALESCE_UDP)))
+            return KIND_OTHER;
+    }
     size_t l3 = pk->l3_len;
     if (avail < len && avail != l3 + pk->l4_len)
         return KIND_OTHER; /* headers and payload cut elsewhere */
     if (len == l3 + pk->l4_len)
         return KIND_FLOW; /* no payload */
     if (pk->version == 4 &&
-        (l3 != TUN_IPV4_HDR_LEN || !tun_csum_ipv4_header_ok(p)))
+        (l3 != TUN_IPV4_HDR_LEN || !ipv4_header_ok(like, p)))
         return KIND_FLOW; /* IP options or a bad header checksum */
     if (pk->proto == TUN_IPPROTO_TCP) {
         uint8_t f = p[l3 + TUN_TCP_FLAGS];
@@ -228,6 +313,17 @@ static bool ip_match(const uint8_t *h, const uint8_t *p, unsigned version,
            (unsigned)tun_get16(p + 4) == ((tun_get16(h + 4) + segs) & 0xffff);
 }
 
+/* Equal TCP options: n bytes, a multiple of 4 (the header length is in
+ * words), compared inline (n is 12 for the usual timestamps, too short for
+ * a memcmp() call to pay). */
+static bool same_options(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (; n >= 8; n -= 8, a += 8, b += 8)
+        if (!same8(a, b))
+            return false;
+    return n == 0 || same4(a, b);
+}
+
 static bool tcp_match(const struct gro_run *run, const uint8_t *th,
                       const uint8_t *tp)
 {
@@ -236,11 +332,11 @@ static bool tcp_match(const struct gro_run *run, const uint8_t *th,
         (th[TUN_TCP_FLAGS] & ~TUN_TCP_CWR))
         return false;
     return tun_get32(tp + 4) == run->next_seq &&
-           memcmp(th + 8, tp + 8, 5) == 0 &&   /* ack, header length */
-           memcmp(th + 14, tp + 14, 2) == 0 && /* window */
-           memcmp(th + 18, tp + 18, 2) == 0 && /* urgent pointer */
-           memcmp(th + TUN_TCP_HDR_LEN, tp + TUN_TCP_HDR_LEN,
-                  run->l4_len - TUN_TCP_HDR_LEN) == 0; /* options */
+           same4(th + 8, tp + 8) && th[12] == tp[12] && /* ack, length */
+           tun_get16(th + 14) == tun_get16(tp + 14) && /* window */
+           tun_get16(th + 18) == tun_get16(tp + 18) && /* urgent pointer */
+           same_options(th + TUN_TCP_HDR_LEN, tp + TUN_TCP_HDR_LEN,
+                        run->l4_len - TUN_TCP_HDR_LEN);
 }
 
 /* Packet i of the latest batch: its bytes (headers first) at its buffer,
@@ -309,9 +405,12 @@ static enum append_result append(const tun_gro_table *t, struct gro_run *run,
             return APPEND_NO;
         }
         run->verified = true;
-        run->l4_shared = tun_pkt_l4_shared_sum(h, pk);
     }
     if (!is_partial(t, index)) {
+        if (!run->l4_shared_known) { /* not needed when all are partial */
+            run->l4_shared = tun_pkt_l4_shared_sum(h, pk);
+            run->l4_shared_known = true;
+        }
         /* p's headers are the first packet's (the matches above checked)
          * but for the fields its own sum adds, and its checksum. */
         size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
@@ -430,20 +529,20 @@ static int check_args(const tun_gro_table *t, const tun_buf *bufs,
                         "GRO: offset %zu leaves no room for the %d-byte "
                         "virtio-net header",
                         offset, TUN_VNET_HDR_LEN);
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         if (!bufs[i].data || bufs[i].capacity < offset ||
             bufs[i].capacity - offset < bufs[i].len)
             return tun_fail(TUN_EINVAL,
                             "GRO: packet %zu (offset %zu + %zu bytes) does not "
                             "fit its %zu-byte buffer",
                             i, offset, bufs[i].len, bufs[i].capacity);
-    for (size_t i = 0; payloads && i < count; i++)
-        if ((!payloads[i].data && payloads[i].len) ||
-            payloads[i].len > TUN_PACKET_MAX)
+        if (payloads && ((!payloads[i].data && payloads[i].len) ||
+                         payloads[i].len > TUN_PACKET_MAX))
             return tun_fail(TUN_EINVAL,
                             "GRO: payload %zu (%zu bytes) is NULL or larger "
                             "than any packet",
                             i, payloads[i].len);
+    }
     return 0;
 }
 
@@ -551,6 +650,13 @@ static size_t group_runs(tun_gro_table *t, struct gro_group *g,
     return nruns;
 }
 
+/* The run of several packets that listed packet i heads, or NULL. */
+static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
+{
+    uint32_t r = t->run_of[i];
+    return r && t->runs[r - 1].segs > 1 ? &t->runs[r - 1] : NULL;
+}
+
 int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
                                 tun_slice *payloads, const uint8_t *pflags,
                                 size_t count, size_t offset, unsigned flags)
@@ -565,17 +671,24 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
     /* First each flow's candidates are put in groups, then each group is
      * cut into runs in order of sequence numbers. */
     size_t ngroups = 0, nruns = 0, nout = 0;
+    struct gro_like like = {.p = NULL, .ip_known = false};
     for (size_t i = 0; i < count; i++) {
         const uint8_t *p = bufs[i].data + offset;
         tun_pkt *pk = &t->pkts[i];
-        enum gro_kind kind = classify(p, bufs[i].len, packet_len(t, i), flags,
-                                      pk);
+        size_t avail = bufs[i].len, len = packet_len(t, i);
+        bool same = like.p && same_layout(&like, p, avail, len);
+        enum gro_kind kind = classify(p, avail, len, flags, &like, same, pk);
         t->sent_with[i] = (uint32_t)i;
         t->run_of[i] = 0;
         if (kind == KIND_OTHER)
             continue;
-        uint32_t hash = flow_hash(p, pk);
-        uint32_t *slot = flow_slot(t, bufs, offset, p, pk, hash);
+        uint32_t hash = same ? like.hash : flow_hash(p, pk);
+        uint32_t *slot = same ? like.slot
+                              : flow_slot(t, bufs, offset, p, pk, hash);
+        like.p = p; /* its IPv4 shared sum, if any, classify() left */
+        like.pk = *pk;
+        like.hash = hash;
+        like.slot = slot;
         if (kind == KIND_CANDIDATE)
             group_add(t, slot, &ngroups, hash, (uint32_t)i, p, pk);
         else if (*slot) /* nothing after it merges with anything before */
@@ -592,9 +705,12 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
         t->sent_with[run->last] = run->head;
         t->run_of[run->head] = (uint32_t)r + 1;
     }
+    t->nruns = nruns;
     for (size_t i = 0; i < count; i++)
         if (t->sent_with[i] == i && packet_len(t, i)) {
             t->listed[nout++] = i;
+            if (merged_run(t, i))
+                continue; /* finish_run() writes its header */
             /* A packet alone: a zero header, or one that has the kernel
              * finish its partial checksum. */
             uint8_t *p = bufs[i].data + offset;
@@ -607,7 +723,6 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
     for (size_t r = 0; r < nruns; r++)
         if (t->runs[r].segs > 1)
             finish_run(&t->runs[r], bufs, offset);
-    t->nruns = nruns;
     t->count = count;
     t->nout = nout;
     return (int)nout;
@@ -630,13 +745,6 @@ int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
 {
     return t->sent_with[i];
-}
-
-/* The run of several packets that listed packet i heads, or NULL. */
-static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
-{
-    uint32_t r = t->run_of[i];
-    return r && t->runs[r - 1].segs > 1 ? &t->runs[r - 1] : NULL;
 }
 
 size_t tun_offload_write_index(const tun_gro_table *t, size_t k)

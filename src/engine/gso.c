@@ -27,11 +27,11 @@ static int check_room(const tun_buf *out, size_t count, size_t offset,
                             k, count);
         k = count;
     }
+    /* Every segment carries gso payload bytes but the last, the rest. */
+    size_t most = hdrs + (headers_only ? 0 : gso);
+    size_t last = hdrs + (headers_only ? 0 : payload - (n - 1) * gso);
     for (size_t i = 0; i < k; i++) {
-        size_t at = (first + i) * gso;
-        size_t seg = hdrs + (headers_only       ? 0
-                             : payload - at < gso ? payload - at
-                                                  : gso);
+        size_t seg = first + i + 1 < n ? most : last;
         if (!fits(&out[i], offset, seg))
             return tun_fail(TUN_EMSGSIZE,
                             "GSO split: buffer %zu (capacity %zu) cannot hold "
@@ -118,23 +118,18 @@ static int pass_through(const tun_vnet_hdr *vh, const uint8_t *pkt,
  * headers again (see tun_pkt_l4_shared_sum()). */
 struct shared_sums {
     uint32_t ip; /* IPv4 header without total length, ID and checksum */
-    uint32_t l4;
+    uint32_t l4; /* full checksums only */
+    uint32_t pseudo; /* partial checksums: the pseudo-header without length */
 };
 
-static void shared_sums(const uint8_t *pkt, const tun_pkt *pk,
+static void shared_sums(const uint8_t *pkt, const tun_pkt *pk, bool partial,
                         struct shared_sums *ss)
 {
-    /* IPv4 total length, ID and checksum: each taken out by adding its
-     * complement. */
-    static const uint8_t varying[] = {2, 4, 10};
-    ss->ip = 0;
-    if (pk->version == 4) {
-        ss->ip = tun_csum_add(0, pkt, pk->l3_len);
-        for (size_t k = 0; k < sizeof(varying); k++)
-            ss->ip = tun_csum_add16(ss->ip,
-                                    ~(uint32_t)tun_get16(pkt + varying[k]));
-    }
-    ss->l4 = tun_pkt_l4_shared_sum(pkt, pk);
+    ss->ip = pk->version == 4 ? tun_pkt_ipv4_shared_sum(pkt, pk->l3_len) : 0;
+    if (partial)
+        ss->pseudo = tun_pkt_pseudo_sum(pkt, pk, 0);
+    else
+        ss->l4 = tun_pkt_l4_shared_sum(pkt, pk);
 }
 
 /* Write segment i of n, carrying payload bytes [from, from + seg) of pkt,
@@ -157,8 +152,8 @@ static void write_segment(const uint8_t *pkt, const tun_pkt *pk,
         uint32_t id = (tun_get16(pkt + 4) + (uint32_t)i) & 0xffff;
         tun_put16(dst + 2, (uint32_t)seglen);
         tun_put16(dst + 4, id);
-        tun_put16(dst + 10, tun_csum_finish(tun_csum_add16(
-                                tun_csum_add16(ss->ip, (uint32_t)seglen), id)));
+        tun_put16(dst + 10, tun_csum_finish(tun_pkt_ipv4_own_sum(
+                                ss->ip, (uint32_t)seglen, id)));
     } else {
         tun_put16(dst + 4, l4_len);
     }
@@ -180,8 +175,7 @@ static void write_segment(const uint8_t *pkt, const tun_pkt *pk,
     if (partial) {
         if (copy)
             memcpy(dst + hdrs, pkt + from, seg);
-        tun_put16(l4 + field,
-                  tun_csum_fold(tun_pkt_pseudo_sum(dst, pk, l4_len)));
+        tun_put16(l4 + field, tun_csum_fold(tun_csum_add16(ss->pseudo, l4_len)));
         return;
     }
     uint32_t sum = tun_pkt_l4_own_sum(ss->l4, l4, pk, l4_len);
@@ -268,7 +262,7 @@ static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
      * to be at the TCP/UDP checksum field). */
     bool partial = pflags && (vh->flags & TUN_VNET_F_NEEDS_CSUM);
     struct shared_sums ss;
-    shared_sums(pkt, &pk, &ss);
+    shared_sums(pkt, &pk, partial, &ss);
     for (size_t k = take; k-- > 0;) {
         size_t i = first + k, from = hdrs + i * gso;
         size_t seg = len - from < gso ? len - from : gso;

@@ -840,6 +840,21 @@ static void test_bad_checksums(void **state)
     expect_plain(1, 2);
     expect_super(2, 3, &f, &b, 1000);
     reset();
+
+    /* The same with every packet flagged partial: only the TCP/UDP
+     * checksum goes unverified, the IPv4 header checksum (checked from the
+     * sum the packets before it share) still keeps it out of the run. */
+    add_segments(&f, &s, 0, 5, 5, 1000);
+    bufs[2].data[OFFSET + 11] ^= 1;
+    uint8_t pflags[5];
+    memset(pflags, TUN_PACKET_CSUM_PARTIAL, sizeof(pflags));
+    assert_int_equal(tun_offload_coalesce_flagged(table, bufs, pflags, nbufs,
+                                                  OFFSET, 0),
+                     3);
+    assert_int_equal(tun_offload_write_index(table, 0), 0);
+    assert_int_equal(tun_offload_write_index(table, 1), 2);
+    assert_int_equal(tun_offload_write_index(table, 2), 3);
+    reset();
 }
 
 /* A change to a valid packet that makes it malformed. */
