@@ -1502,6 +1502,68 @@ TUN_EXTERN int tun_offload_coalesce_slices(tun_gro_table *table,
                                            const uint8_t *pflags, size_t count,
                                            size_t offset, unsigned flags);
 
+/* tun_recv_multiple_flagged() with copy-free segments: read one packet
+ * from the device into the caller's read_buf (read_size bytes; on an
+ * offload device its TUN_VNET_HDR_LEN-byte header first, then the packet:
+ * TUN_OFFLOAD_BUF_SIZE always suffices) and hand it over split as
+ * tun_offload_split_slices() splits it: segment i's headers at
+ * hdrs[i].data + offset (length in hdrs[i].len), its payload as
+ * payloads[i], a pointer into read_buf; pflags (NULL: full checksums)
+ * as in tun_recv_multiple_flagged(). Returns how many segments it handed
+ * over (at least 1). A packet without GSO, and every packet of a device
+ * without offload (any layer, any platform; read_buf is then not used),
+ * is written whole into hdrs[0] with payloads[0] empty (NULL, 0), so each
+ * buffer needs room for offset plus the largest plain packet (the MTU).
+ *
+ * A super-packet with more segments than count is handed over in parts:
+ * count segments now, the rest first thing in the next calls on this
+ * handle, which then read nothing and must be given the same read_buf
+ * (TUN_EINVAL otherwise, nothing handed over); nothing is lost.
+ *
+ * Ownership and lifetime: read_buf, hdrs, payloads and pflags stay the
+ * caller's. The payload slices are valid until the caller changes
+ * read_buf or passes it to a call that reads into it (the call after the
+ * last part of a super-packet was handed over); the calls handing over
+ * the rest of one super-packet leave the earlier slices valid. read_buf
+ * must not overlap any header buffer.
+ *
+ * Blocking, errors and thread-safety as tun_recv_multiple(), and
+ * TUN_EINVAL for a NULL dev, read_buf, hdrs or payloads, or a read_buf of
+ * no more than TUN_VNET_HDR_LEN bytes (nothing read); TUN_EMSGSIZE: a
+ * packet larger than read_buf (offload) or the first buffer (without),
+ * dropped. Several threads may call it on one handle, each with its own
+ * read_buf (the parts of one super-packet all go to the thread whose
+ * read_buf holds it; the others get TUN_EINVAL until it is handed over:
+ * one queue per thread avoids that). Allocates nothing. */
+TUN_EXTERN int tun_recv_slices(tun_device *dev, uint8_t *read_buf,
+                               size_t read_size, tun_buf *hdrs,
+                               tun_slice *payloads, uint8_t *pflags,
+                               size_t count, size_t offset);
+
+/* tun_send_multiple_flagged() for packets whose payload may be elsewhere
+ * (as tun_recv_slices() hands them over): packet i is the hdrs[i].len
+ * bytes at hdrs[i].data + offset followed by payloads[i] (empty: the
+ * packet is all in its buffer). On an offload device with a table the
+ * batch is merged as tun_offload_coalesce_slices() merges it and each
+ * write goes out as one gather write of its slices: no payload is copied
+ * (a run cut from one super-packet goes out as its headers and one
+ * slice). Without offload, or with a NULL table, each packet is written
+ * as tun_send_multiple_flagged() writes it, which needs every payload
+ * slice empty. hdrs, payloads, pflags and the bytes they point at are
+ * read during the call only (they stay the caller's); the contents of the
+ * header buffers and hdrs[].len are then as after tun_send_multiple().
+ *
+ * Returns, partial failure (packets already sent inside a super-packet
+ * get length 0 in hdrs and payloads), errors and thread-safety as
+ * tun_send_multiple_flagged(), and TUN_EINVAL (nothing written) for a NULL
+ * payloads, a payload slice with NULL data and a length, or longer than
+ * TUN_PACKET_MAX, or a non-empty one without offload or with a NULL table.
+ * Allocates nothing. */
+TUN_EXTERN int tun_send_slices(tun_device *dev, tun_gro_table *table,
+                               tun_buf *hdrs, tun_slice *payloads,
+                               const uint8_t *pflags, size_t count,
+                               size_t offset);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,20 +19,24 @@ int tun_recv_multiple(tun_device *dev, tun_buf *bufs, size_t count,
     return tun_recv_multiple_flagged(dev, bufs, NULL, count, offset);
 }
 
-int tun_recv_multiple_flagged(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
-                              size_t count, size_t offset)
+/* The receiving calls' checks of their buffers (name: the call's). */
+static int check_recv_bufs(const char *name, const tun_buf *bufs,
+                           size_t count, size_t offset)
 {
-    if (!dev || !bufs)
-        return tun_fail(TUN_EINVAL, "tun_recv_multiple: NULL pointer");
     if (count == 0)
-        return tun_fail(TUN_EINVAL, "tun_recv_multiple: no buffers");
+        return tun_fail(TUN_EINVAL, "%s: no buffers", name);
     for (size_t i = 0; i < count; i++)
         if (!bufs[i].data || bufs[i].capacity <= offset)
-            return tun_fail(TUN_EINVAL, "tun_recv_multiple: buffer %zu "
-                            "(capacity %zu) has no room after offset %zu", i,
+            return tun_fail(TUN_EINVAL, "%s: buffer %zu (capacity %zu) has "
+                            "no room after offset %zu", name, i,
                             bufs[i].capacity, offset);
-    if (is_offload(dev))
-        return tun_offload_recv(dev, bufs, pflags, count, offset);
+    return 0;
+}
+
+/* Without offload: one packet read into bufs[0], as tun_read() reads it. */
+static int recv_plain(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
+                      size_t offset)
+{
     tun_buf *b = &bufs[0];
     int n = tun_read(dev, b->data + offset, b->capacity - offset);
     if (n < 0)
@@ -41,6 +45,41 @@ int tun_recv_multiple_flagged(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
     if (pflags)
         pflags[0] = 0;
     return 1;
+}
+
+int tun_recv_multiple_flagged(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
+                              size_t count, size_t offset)
+{
+    if (!dev || !bufs)
+        return tun_fail(TUN_EINVAL, "tun_recv_multiple: NULL pointer");
+    int rc = check_recv_bufs("tun_recv_multiple", bufs, count, offset);
+    if (rc < 0)
+        return rc;
+    if (is_offload(dev))
+        return tun_offload_recv(dev, bufs, pflags, count, offset);
+    return recv_plain(dev, bufs, pflags, offset);
+}
+
+int tun_recv_slices(tun_device *dev, uint8_t *read_buf, size_t read_size,
+                    tun_buf *hdrs, tun_slice *payloads, uint8_t *pflags,
+                    size_t count, size_t offset)
+{
+    if (!dev || !read_buf || !hdrs || !payloads)
+        return tun_fail(TUN_EINVAL, "tun_recv_slices: NULL pointer");
+    if (read_size <= TUN_VNET_HDR_LEN)
+        return tun_fail(TUN_EINVAL, "tun_recv_slices: a %zu-byte read "
+                        "buffer (TUN_OFFLOAD_BUF_SIZE always suffices)",
+                        read_size);
+    int rc = check_recv_bufs("tun_recv_slices", hdrs, count, offset);
+    if (rc < 0)
+        return rc;
+    if (is_offload(dev))
+        return tun_offload_recv_slices(dev, read_buf, read_size, hdrs,
+                                       payloads, pflags, count, offset);
+    rc = recv_plain(dev, hdrs, pflags, offset);
+    if (rc > 0)
+        payloads[0] = (tun_slice){NULL, 0};
+    return rc;
 }
 
 /* One packet with tun_write(); a partial checksum (pflags) is completed
@@ -79,32 +118,65 @@ int tun_send_multiple(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
     return tun_send_multiple_flagged(dev, table, bufs, NULL, count, offset);
 }
 
+/* The sending calls: their checks, then the plain path or the backend's
+ * (payloads: NULL, or a slice per packet after its buffer's bytes). */
+static int send_batch(const char *name, tun_device *dev,
+                      tun_gro_table *table, tun_buf *bufs,
+                      tun_slice *payloads, const uint8_t *pflags,
+                      size_t count, size_t offset)
+{
+    if (!dev || (count && !bufs))
+        return tun_fail(TUN_EINVAL, "%s: NULL pointer", name);
+    if (count > (size_t)INT_MAX)
+        return tun_fail(TUN_EINVAL, "%s: %zu packets", name, count);
+    bool plain = !table || !is_offload(dev);
+    for (size_t i = 0; i < count; i++) {
+        if (!bufs[i].data || bufs[i].capacity < offset ||
+            bufs[i].capacity - offset < bufs[i].len)
+            return tun_fail(TUN_EINVAL, "%s: packet %zu (offset %zu + %zu "
+                            "bytes) does not fit its %zu-byte buffer", name,
+                            i, offset, bufs[i].len, bufs[i].capacity);
+        if (!payloads || payloads[i].len == 0)
+            continue;
+        if (!payloads[i].data || payloads[i].len > TUN_PACKET_MAX)
+            return tun_fail(TUN_EINVAL, "%s: packet %zu's payload slice "
+                            "(%zu bytes) is NULL or too long", name, i,
+                            payloads[i].len);
+        if (plain)
+            return tun_fail(TUN_EINVAL, "%s: packet %zu has its payload "
+                            "elsewhere, which needs an offload device and a "
+                            "GRO table", name, i);
+    }
+    if (plain)
+        return tun_send_plain(dev, bufs, pflags, count, offset);
+    if (offset < TUN_VNET_HDR_LEN)
+        return tun_fail(TUN_EINVAL, "%s: offset %zu leaves no room for the "
+                        "%d-byte virtio-net header", name, offset,
+                        TUN_VNET_HDR_LEN);
+    if (count > tun_gro_table_capacity(table))
+        return tun_fail(TUN_EINVAL, "%s: %zu packets exceed the GRO table's "
+                        "capacity %zu", name, count,
+                        tun_gro_table_capacity(table));
+    return tun_offload_send(dev, table, bufs, payloads, pflags, count,
+                            offset);
+}
+
 int tun_send_multiple_flagged(tun_device *dev, tun_gro_table *table,
                               tun_buf *bufs, const uint8_t *pflags,
                               size_t count, size_t offset)
 {
-    if (!dev || (count && !bufs))
-        return tun_fail(TUN_EINVAL, "tun_send_multiple: NULL pointer");
-    if (count > (size_t)INT_MAX)
-        return tun_fail(TUN_EINVAL, "tun_send_multiple: %zu packets", count);
-    for (size_t i = 0; i < count; i++)
-        if (!bufs[i].data || bufs[i].capacity < offset ||
-            bufs[i].capacity - offset < bufs[i].len)
-            return tun_fail(TUN_EINVAL, "tun_send_multiple: packet %zu "
-                            "(offset %zu + %zu bytes) does not fit its "
-                            "%zu-byte buffer", i, offset, bufs[i].len,
-                            bufs[i].capacity);
-    if (!table || !is_offload(dev))
-        return tun_send_plain(dev, bufs, pflags, count, offset);
-    if (offset < TUN_VNET_HDR_LEN)
-        return tun_fail(TUN_EINVAL, "tun_send_multiple: offset %zu leaves no "
-                        "room for the %d-byte virtio-net header", offset,
-                        TUN_VNET_HDR_LEN);
-    if (count > tun_gro_table_capacity(table))
-        return tun_fail(TUN_EINVAL, "tun_send_multiple: %zu packets exceed "
-                        "the GRO table's capacity %zu", count,
-                        tun_gro_table_capacity(table));
-    return tun_offload_send(dev, table, bufs, pflags, count, offset);
+    return send_batch("tun_send_multiple", dev, table, bufs, NULL, pflags,
+                      count, offset);
+}
+
+int tun_send_slices(tun_device *dev, tun_gro_table *table, tun_buf *hdrs,
+                    tun_slice *payloads, const uint8_t *pflags, size_t count,
+                    size_t offset)
+{
+    if (!payloads)
+        return tun_fail(TUN_EINVAL, "tun_send_slices: NULL pointer");
+    return send_batch("tun_send_slices", dev, table, hdrs, payloads, pflags,
+                      count, offset);
 }
 
 #if !defined(__linux__)
@@ -118,11 +190,22 @@ int tun_offload_recv(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
     return tun_fail(TUN_ENOTSUP, "offload: not on this platform");
 }
 
-int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
-                     const uint8_t *pflags, size_t count, size_t offset)
+int tun_offload_recv_slices(tun_device *dev, uint8_t *read_buf,
+                            size_t read_size, tun_buf *hdrs,
+                            tun_slice *payloads, uint8_t *pflags,
+                            size_t count, size_t offset)
 {
-    (void)dev, (void)table, (void)bufs, (void)pflags, (void)count,
-        (void)offset;
+    (void)dev, (void)read_buf, (void)read_size, (void)hdrs, (void)payloads,
+        (void)pflags, (void)count, (void)offset;
+    return tun_fail(TUN_ENOTSUP, "offload: not on this platform");
+}
+
+int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
+                     tun_slice *payloads, const uint8_t *pflags, size_t count,
+                     size_t offset)
+{
+    (void)dev, (void)table, (void)bufs, (void)payloads, (void)pflags,
+        (void)count, (void)offset;
     return tun_fail(TUN_ENOTSUP, "offload: not on this platform");
 }
 #endif

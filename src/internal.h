@@ -167,7 +167,14 @@ int tun_send_plain(tun_device *dev, tun_buf *bufs, const uint8_t *pflags,
 int tun_offload_recv(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
                      size_t count, size_t offset);
 int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
-                     const uint8_t *pflags, size_t count, size_t offset);
+                     tun_slice *payloads, const uint8_t *pflags, size_t count,
+                     size_t offset);
+/* tun_recv_slices() on an offload device (read_size > TUN_VNET_HDR_LEN;
+ * payloads not NULL). */
+int tun_offload_recv_slices(tun_device *dev, uint8_t *read_buf,
+                            size_t read_size, tun_buf *hdrs,
+                            tun_slice *payloads, uint8_t *pflags,
+                            size_t count, size_t offset);
 
 /* The TUN_FLAG_* bits fixed when the handle dev (not NULL) was made, read
  * without a system call, for the per-packet paths; tun_device_get_flags()

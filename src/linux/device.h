@@ -31,6 +31,13 @@ struct tun_device {
     size_t rx_len;
     size_t rx_next;
     pthread_mutex_t rx_lock;
+    /* Offload only, for tun_recv_slices(): the caller's read buffer that
+     * holds a super-packet (rx_slices_len bytes after its header) of which
+     * segments from rx_slices_next on are still to hand over (NULL: none);
+     * under rx_lock. */
+    const uint8_t *rx_slices_buf;
+    size_t rx_slices_len;
+    size_t rx_slices_next;
     bool no_auto_route;      /* addresses go without their subnet route
                                 (tun_config_set_auto_route()) */
 };

@@ -79,6 +79,56 @@ int tun_offload_recv(tun_device *dev, tun_buf *bufs, uint8_t *pflags,
     return n;
 }
 
+/* Hand over segments of the super-packet in read_buf (header, then packet)
+ * from rx_slices_next on, keeping the place when some are left. */
+static int tun_offload_recv_slices_kept(tun_device *dev,
+                                        const uint8_t *read_buf,
+                                        tun_buf *hdrs, tun_slice *payloads,
+                                        uint8_t *pflags, size_t count,
+                                        size_t offset)
+{
+    size_t total;
+    int n = tun_offload_split_slices(read_buf, read_buf + TUN_VNET_HDR_LEN,
+                                     dev->rx_slices_len,
+                                     dev->rx_slices_next, hdrs, payloads,
+                                     pflags, count, offset, &total);
+    if (n < 0) {
+        dev->rx_slices_buf = NULL;
+        return tun_offload_dropped(n);
+    }
+    dev->rx_slices_next += (size_t)n;
+    dev->rx_slices_buf = dev->rx_slices_next < total ? read_buf : NULL;
+    return n;
+}
+
+int tun_offload_recv_slices(tun_device *dev, uint8_t *read_buf,
+                            size_t read_size, tun_buf *hdrs,
+                            tun_slice *payloads, uint8_t *pflags,
+                            size_t count, size_t offset)
+{
+    pthread_mutex_lock(&dev->rx_lock);
+    int n;
+    if (dev->rx_slices_buf && dev->rx_slices_buf != read_buf) {
+        n = tun_fail(TUN_EINVAL, "tun_recv_slices: the rest of a "
+                     "super-packet is still in another read buffer: pass "
+                     "that one until it is handed over");
+    } else if (dev->rx_slices_buf) {
+        n = tun_offload_recv_slices_kept(dev, read_buf, hdrs, payloads,
+                                         pflags, count, offset);
+    } else {
+        n = tun_linux_read_packet(dev, read_buf, read_buf + TUN_VNET_HDR_LEN,
+                                  read_size - TUN_VNET_HDR_LEN, -1, true);
+        if (n >= 0) {
+            dev->rx_slices_len = (size_t)n;
+            dev->rx_slices_next = 0;
+            n = tun_offload_recv_slices_kept(dev, read_buf, hdrs, payloads,
+                                             pflags, count, offset);
+        }
+    }
+    pthread_mutex_unlock(&dev->rx_lock);
+    return n;
+}
+
 _Static_assert(TUN_SLICES_MAX <= IOV_MAX,
                "a super-packet's slices must fit one writev()");
 
@@ -97,13 +147,39 @@ static int tun_offload_write(tun_device *dev, const tun_gro_table *t,
     return rc < 0 ? rc : 0;
 }
 
+/* The rest of a batch after the kernel refused a super-packet, unmerged.
+ * A packet with its payload elsewhere goes out as its own write of the
+ * coalescer (its slices, partial checksum left to the kernel); the others
+ * as tun_write() sends them. Returns as tun_send_multiple(). */
+static int tun_offload_send_unmerged(tun_device *dev, tun_gro_table *table,
+                                     tun_buf *bufs, tun_slice *payloads,
+                                     const uint8_t *pflags, size_t count,
+                                     size_t offset)
+{
+    if (!payloads)
+        return tun_send_plain(dev, bufs, pflags, count, offset);
+    for (size_t i = 0; i < count; i++) {
+        int n = tun_offload_coalesce_slices(table, bufs + i, payloads + i,
+                                            pflags ? pflags + i : NULL, 1,
+                                            offset, 0);
+        int rc = n == 1 ? tun_offload_write(dev, table, 0) : n;
+        if (rc < 0) {
+            if (n == 1)
+                tun_offload_write_failed(table, 0);
+            return i ? (int)i : rc;
+        }
+    }
+    return (int)count;
+}
+
 int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
-                     const uint8_t *pflags, size_t count, size_t offset)
+                     tun_slice *payloads, const uint8_t *pflags, size_t count,
+                     size_t offset)
 {
     unsigned flags = (dev->io.flags & TUN_FLAG_UDP_GSO) ? TUN_COALESCE_UDP
                                                         : 0;
-    int n = tun_offload_coalesce_flagged(table, bufs, pflags, count, offset,
-                                         flags);
+    int n = tun_offload_coalesce_slices(table, bufs, payloads, pflags, count,
+                                        offset, flags);
     if (n < 0)
         return n;
     for (size_t k = 0; k < (size_t)n; k++) {
@@ -118,8 +194,9 @@ int tun_offload_send(tun_device *dev, tun_gro_table *table, tun_buf *bufs,
         if (merged && rc == TUN_EINVAL) {
             /* The kernel refused a super-packet whose packets it may take
              * one by one: send the rest of the batch unmerged. */
-            int sent = tun_send_plain(dev, bufs + at, pflags ? pflags + at : NULL,
-                                      count - at, offset);
+            int sent = tun_offload_send_unmerged(
+                dev, table, bufs + at, payloads ? payloads + at : NULL,
+                pflags ? pflags + at : NULL, count - at, offset);
             if (sent < 0)
                 return at ? (int)at : sent;
             return (int)(at + (size_t)sent);
