@@ -16,10 +16,11 @@
  * offload is off (the kernel finishes every checksum in software) to a
  * third namespace C, where the receivers get the streams intact and a
  * packet socket checks the TCP/UDP checksum of every packet that
- * arrives. The same again with copy-free segments: the forwarder read()s
- * each super-packet itself, cuts it with tun_offload_split_slices()
- * (payloads left where they were read) and writes what
- * tun_offload_coalesce_slices() makes with writev(). */
+ * arrives. The same again with copy-free segments: the forwarder takes
+ * each super-packet's segments with tun_recv_slices() (payloads left where
+ * they were read, fewer segments a call than a super-packet makes, so that
+ * it comes in parts) and sends them with tun_send_slices(); and these two
+ * calls over devices without offload. */
 #include "testutil.h"
 
 #include "unit/test_offload_packets.h"
@@ -54,6 +55,8 @@
 #define MIB (1024u * 1024u)
 #define STREAM_BYTES (256u * MIB)
 #define BATCH TUN_IDEAL_BATCH_SIZE
+/* Segments per tun_recv_slices(): fewer than a 64 KiB super-packet makes. */
+#define COPY_FREE_COUNT 16
 #define OFFSET TUN_VNET_HDR_LEN
 #define PORT 7001
 #define IO_TIMEOUT_S 20 /* no socket call waits longer */
@@ -76,7 +79,7 @@ static int ns[3] = {-1, -1, -1};
 static tun_device *dev[2];
 /* The forwarder keeps partial checksums (the opt-in). */
 static bool carry_partial;
-/* ... and, with its own read() and writev(), copy-free segments. */
+/* ... and copy-free segments (tun_recv_slices(), tun_send_slices()). */
 static bool copy_free;
 
 static void enter(int which)
@@ -171,12 +174,13 @@ typedef struct lane {
     int from, to; /* device indices */
     tun_buf bufs[BATCH];
     uint8_t pflags[BATCH]; /* with carry_partial */
-    /* copy_free: the payloads, in the super-packet read into super
-     * (header and packet, super_len bytes), of which segments next.. of
-     * total are still to be forwarded. */
+    /* copy_free: the payloads, in the super-packet read into super; where
+     * the last call's last payload ended, and how many calls went on with
+     * the super-packet of the call before. */
     tun_slice payloads[BATCH];
     uint8_t *super;
-    size_t super_len, next, total;
+    const uint8_t *payload_end;
+    uint64_t continued;
     tun_gro_table *table;
     pthread_t thread;
     uint64_t reads, segments, max_segments, refused;
@@ -212,56 +216,47 @@ static int send_all(lane *l, size_t count)
     return 0;
 }
 
-/* Copy-free: the next segments of the super-packet read from the lane's
- * source (reading one when all were forwarded), cut with
- * tun_offload_split_slices(); their count, TUN_EAGAIN, or an error. */
+/* Copy-free: the next segments of a super-packet read from the lane's
+ * source with tun_recv_slices(), at most COPY_FREE_COUNT at a time so that
+ * a super-packet comes in parts; counts the calls that went on with the
+ * super-packet of the call before (their first payload follows that
+ * call's last). Their count, TUN_EAGAIN, or an error. */
 static int copy_free_recv(lane *l)
 {
-    if (l->next == l->total) {
-        ssize_t n = read(tun_device_fd(dev[l->from]), l->super,
-                         TUN_OFFLOAD_BUF_SIZE);
-        if (n < 0)
-            return errno == EAGAIN ? TUN_EAGAIN : -errno;
-        l->super_len = (size_t)n;
-        l->next = 0;
-    }
-    size_t total = 0;
-    int n = tun_offload_split_slices(l->super, l->super + TUN_VNET_HDR_LEN,
-                                     l->super_len - TUN_VNET_HDR_LEN, l->next,
-                                     l->bufs, l->payloads, l->pflags, BATCH,
-                                     OFFSET, &total);
-    if (n < 0)
+    int n = tun_recv_slices(dev[l->from], l->super, TUN_OFFLOAD_BUF_SIZE,
+                            l->bufs, l->payloads, l->pflags, COPY_FREE_COUNT,
+                            OFFSET);
+    if (n <= 0)
         return n;
-    l->next += (size_t)n;
-    l->total = total;
+    if (l->payloads[0].data && l->payloads[0].data == l->payload_end)
+        l->continued++;
+    const tun_slice *last = &l->payloads[n - 1];
+    l->payload_end = last->data ? last->data + last->len : NULL;
     return n;
 }
 
-/* Copy-free: coalesce the count segments with
- * tun_offload_coalesce_slices() and write each write with one writev(). */
+/* Copy-free: send the count segments with tun_send_slices(), following its
+ * contract as send_all() does. */
 static int copy_free_send(lane *l, size_t count)
 {
-    int fd = tun_device_fd(dev[l->to]);
-    int n = tun_offload_coalesce_slices(l->table, l->bufs, l->payloads,
-                                        l->pflags, count, OFFSET,
-                                        TUN_COALESCE_UDP);
-    for (int k = 0; k < n;) {
-        tun_slice slices[TUN_SLICES_MAX];
-        struct iovec iov[TUN_SLICES_MAX];
-        size_t parts = tun_offload_write_slices(l->table, (size_t)k, slices);
-        for (size_t i = 0; i < parts; i++)
-            iov[i] = (struct iovec){(void *)(uintptr_t)slices[i].data,
-                                    slices[i].len};
-        if (writev(fd, iov, (int)parts) >= 0) {
-            k++;
-        } else if (errno == EAGAIN) {
-            struct pollfd p = {fd, POLLOUT, 0};
+    size_t done = 0;
+    while (done < count) {
+        int rc = tun_send_slices(dev[l->to], l->table, l->bufs + done,
+                                 l->payloads + done, l->pflags + done,
+                                 count - done, OFFSET);
+        if (rc > 0) {
+            done += (size_t)rc;
+        } else if (rc == TUN_EINVAL || rc == TUN_EMSGSIZE) {
+            l->refused++;
+            done++;
+        } else if (rc == TUN_EAGAIN) {
+            struct pollfd p = {tun_device_fd(dev[l->to]), POLLOUT, 0};
             poll(&p, 1, 10);
         } else {
-            return -errno;
+            return rc;
         }
     }
-    return n < 0 ? n : 0;
+    return 0;
 }
 
 static void *lane_main(void *arg)
@@ -284,7 +279,7 @@ static void *lane_main(void *arg)
         if (n > 0) {
             for (int i = 0; i < n; i++)
                 l->partial += l->pflags[i] == TUN_PACKET_CSUM_PARTIAL;
-            l->reads += l->next == (size_t)n;
+            l->reads++;
             l->segments += (uint64_t)n;
             if ((uint64_t)n > l->max_segments)
                 l->max_segments = (uint64_t)n;
@@ -341,7 +336,8 @@ static void forwarder_start(void)
         l->to = 1 - i;
         l->reads = l->segments = l->max_segments = l->refused = 0;
         l->partial = 0;
-        l->next = l->total = 0;
+        l->payload_end = NULL;
+        l->continued = 0;
         if (!l->super) {
             l->super = malloc(TUN_OFFLOAD_BUF_SIZE);
             assert_non_null(l->super);
@@ -800,6 +796,16 @@ static void plain_devices(void **state)
     tcp_stream(AF_INET, false, 1, 16 * MIB);
 }
 
+/* tun_recv_slices() and tun_send_slices() on devices without offload: each
+ * packet whole in its buffer, payload slices empty. */
+static void plain_devices_copy_free(void **state)
+{
+    (void)state;
+    copy_free = true;
+    tcp_stream(AF_INET, false, 1, 16 * MIB);
+    assert_int_equal(lanes[0].continued, 0);
+}
+
 /* ---- checksums carried end to end ------------------------------------------ */
 
 #define PARTIAL_BYTES (64u * MIB)
@@ -843,9 +849,20 @@ static void partial_stream(void **state, int to, uint64_t bytes)
     check_partial_carried();
 }
 
+/* With copy-free segments, super-packets came in parts. */
+static void check_copy_free_parts(void)
+{
+    if (!copy_free)
+        return;
+    print_message("  A to B: %" PRIu64 " calls went on with a super-packet\n",
+                  lanes[0].continued);
+    assert_true(lanes[0].continued > 0);
+}
+
 static void partial_to_b(void **state)
 {
     partial_stream(state, 1, PARTIAL_BYTES);
+    check_copy_free_parts();
 }
 
 /* Set an ethtool value of interface `name` (in the calling thread's
@@ -1092,6 +1109,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(send_partial_failure, open_offload,
                                         close_devices),
         cmocka_unit_test_setup_teardown(plain_devices, open_plain,
+                                        close_devices),
+        cmocka_unit_test_setup_teardown(plain_devices_copy_free, open_plain,
                                         close_devices),
         cmocka_unit_test_setup_teardown(partial_single_packets, open_offload,
                                         close_devices),
