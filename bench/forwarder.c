@@ -30,7 +30,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,12 +49,9 @@ typedef struct batch {
     uint8_t pflags[BATCH]; /* per packet: TUN_PACKET_CSUM_PARTIAL or 0 */
     size_t count;
     /* Copy-free mode: the packets' payloads (empty: all in the buffer),
-     * cut from the super-packet read into `super` (virtio-net header and
-     * packet, super_len bytes), of which segments next.. of total are still
-     * to be handed over. */
+     * slices of the super-packet tun_recv_slices() read into `super`. */
     tun_slice payloads[BATCH];
     uint8_t *super;
-    size_t super_len, next, total;
 } batch;
 
 struct lane;
@@ -252,71 +248,42 @@ static int offload_send(lane *l, batch *b)
     return 0;
 }
 
-/* Copy-free segments with checksums carried end to end, the library's
- * engine on its own with this file's I/O: a read() of a super-packet, cut
- * with tun_offload_split_slices() (headers rebuilt, payloads left where
- * they were read, partial checksums kept), merged again with
- * tun_offload_coalesce_slices() and written with one writev() per write
- * (a run cut from one super-packet: its headers and one payload slice). */
+/* Copy-free segments with checksums carried end to end:
+ * tun_recv_slices() reads a super-packet into the batch's `super` buffer
+ * and hands its segments over as rebuilt headers and payload slices into
+ * it (partial checksums kept); tun_send_slices() merges them again and
+ * writes each write as one gather write (a run cut from one super-packet:
+ * its headers and one payload slice). */
 static int copyfree_recv(lane *l, batch *b)
 {
-    int fd = tun_device_fd(l->from);
-    for (;;) {
-        if (b->next == b->total) { /* everything handed over: read */
-            ssize_t n = read(fd, b->super, TUN_OFFLOAD_BUF_SIZE);
-            if (n < 0) {
-                int rc = errno == EAGAIN ? wait_fd(fd, POLLIN)
-                         : errno == EINTR ? 0
-                                          : -errno;
-                if (rc < 0)
-                    return rc;
-                continue;
-            }
-            b->super_len = (size_t)n;
-            b->next = 0;
-        }
-        size_t total = 0;
-        int n = b->super_len < TUN_VNET_HDR_LEN
-                    ? TUN_EINVAL
-                    : tun_offload_split_slices(
-                          b->super, b->super + TUN_VNET_HDR_LEN,
-                          b->super_len - TUN_VNET_HDR_LEN, b->next, b->bufs,
-                          b->payloads, b->pflags, BATCH - 1, OFFSET, &total);
-        if (n < 0) { /* a packet the engine refuses: dropped */
-            b->next = b->total = 0;
-            continue;
-        }
-        b->next += (size_t)n;
-        b->total = total;
-        b->count = (size_t)n;
+    int n = tun_recv_slices(l->from, b->super, TUN_OFFLOAD_BUF_SIZE, b->bufs,
+                            b->payloads, b->pflags, BATCH - 1, OFFSET);
+    if (n < 0)
         return n;
-    }
+    b->count = (size_t)n;
+    return n;
 }
 
 static int copyfree_send(lane *l, batch *b)
 {
-    int fd = tun_device_fd(l->to);
-    int n = tun_offload_coalesce_slices(l->gro, b->bufs, b->payloads,
-                                        b->pflags, b->count, OFFSET,
-                                        l->coalesce_flags);
-    for (int k = 0; k < n;) {
-        tun_slice slices[TUN_SLICES_MAX];
-        struct iovec iov[TUN_SLICES_MAX];
-        size_t parts = tun_offload_write_slices(l->gro, (size_t)k, slices);
-        for (size_t s = 0; s < parts; s++)
-            iov[s] = (struct iovec){(void *)(uintptr_t)slices[s].data,
-                                    slices[s].len};
-        if (writev(fd, iov, (int)parts) >= 0 || errno == EINVAL) {
-            k++; /* EINVAL: refused by the kernel, dropped as a router would */
-            continue;
+    size_t done = 0;
+    while (done < b->count) {
+        int n = tun_send_slices(l->to, l->gro, b->bufs + done,
+                                b->payloads + done, b->pflags + done,
+                                b->count - done, OFFSET);
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n == TUN_EINVAL || n == TUN_EMSGSIZE) {
+            done++; /* refused by the kernel: dropped, as a router would */
+        } else if (n == TUN_EAGAIN) {
+            int rc = wait_fd(tun_device_fd(l->to), POLLOUT);
+            if (rc < 0)
+                return rc;
+        } else if (n < 0) {
+            return n;
         }
-        int rc = errno == EAGAIN ? wait_fd(fd, POLLOUT)
-                 : errno == EINTR ? 0
-                                  : -errno;
-        if (rc < 0)
-            return rc;
     }
-    return n < 0 ? n : 0;
+    return 0;
 }
 
 static const io_kind raw_io = {false, raw_recv, raw_send, false};
@@ -535,9 +502,8 @@ static const mode modes[] = {
      "tun_recv_multiple_flagged(), tun_send_multiple_flagged()), a thread "
      "per direction"},
     {"offload-copyfree", &copyfree_io, shape_threads, false, false,
-     "offload with copy-free segments and partial checksums: read(), "
-     "tun_offload_split_slices(), tun_offload_coalesce_slices(), writev(), "
-     "a thread per direction"},
+     "offload with copy-free segments and partial checksums: "
+     "tun_recv_slices(), tun_send_slices(), a thread per direction"},
 };
 
 /* ---- setup --------------------------------------------------------------- */

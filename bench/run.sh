@@ -56,7 +56,7 @@ MODES=(
     "offload-epoll|offload|libtun offload on non-blocking devices, one thread waiting in epoll"
     "offload-channel|offload|libtun offload, per direction a reading and a writing thread handing batches over through a ring of pooled buffers"
     "offload-partial|offload|libtun sync offload keeping partial checksums (checksums carried end to end, for authenticated tunnels): the flagged calls, a thread per direction"
-    "offload-copyfree|offload|libtun engine with copy-free segments and partial checksums: read(), tun_offload_split_slices(), tun_offload_coalesce_slices(), writev(), a thread per direction"
+    "offload-copyfree|offload|libtun engine with copy-free segments and partial checksums: tun_recv_slices(), tun_send_slices(), a thread per direction"
 )
 
 die() {
