@@ -81,6 +81,10 @@ static void device_calls_refuse_null(void **state)
                                                  NULL));
     assert_refuses_null(tun_offload_coalesce_slices(NULL, &tb, &payload,
                                                     pflags, 1, 10, 0));
+    assert_refuses_null(tun_recv_slices(NULL, data, sizeof(data), &tb,
+                                        &payload, pflags, 1, 0));
+    assert_refuses_null(
+        tun_send_slices(NULL, table, &tb, &payload, pflags, 1, 0));
     tun_gro_table_free(table);
     tun_gro_table_free(NULL);
 }
