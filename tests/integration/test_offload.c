@@ -787,6 +787,109 @@ static void partial_single_packets(void **state)
     tun_gro_table_free(table);
 }
 
+/* tun_recv_slices() with fewer buffers than a super-packet's segments: a
+ * UDP_SEGMENT send of SLICED_SEGMENTS datagrams from A is handed over by
+ * dev[0] in parts (a call with another read buffer meanwhile is refused),
+ * the payloads end to end in the read buffer; tun_send_slices() writes all
+ * of them to dev[1] and B's socket gets each datagram intact. The calls'
+ * own argument checks too. */
+#define SLICED_SEGMENTS 10
+#define SLICED_FIRST 3
+static void slices_in_parts(void **state)
+{
+    (void)state;
+    int rx = make_socket(1, AF_INET, SOCK_DGRAM, PORT);
+    int tx = make_socket(0, AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_storage dst;
+    socklen_t dst_len = sockaddr_of(AF_INET, 1, PORT, &dst);
+    assert_int_equal(connect(tx, (struct sockaddr *)&dst, dst_len), 0);
+    int segment = 1000;
+    assert_int_equal(setsockopt(tx, SOL_UDP, UDP_SEGMENT, &segment,
+                                sizeof(segment)),
+                     0);
+    static uint8_t sent[SLICED_SEGMENTS * 1000];
+    for (size_t i = 0; i < sizeof(sent); i++)
+        sent[i] = (uint8_t)(i * 7 + i / 1000);
+    assert_int_equal(send(tx, sent, sizeof(sent), 0), sizeof(sent));
+
+    static uint8_t read_buf[TUN_OFFLOAD_BUF_SIZE], other[TUN_OFFLOAD_BUF_SIZE];
+    static uint8_t data[SLICED_SEGMENTS][OFFSET + 1500];
+    tun_buf hdrs[SLICED_SEGMENTS];
+    tun_slice payloads[SLICED_SEGMENTS];
+    uint8_t pflags[SLICED_SEGMENTS];
+    for (int i = 0; i < SLICED_SEGMENTS; i++)
+        hdrs[i] = (tun_buf){data[i], sizeof(data[i]), 0};
+    assert_int_equal(tun_recv_slices(dev[0], read_buf, TUN_VNET_HDR_LEN, hdrs,
+                                     payloads, pflags, 1, OFFSET),
+                     TUN_EINVAL);
+    /* Other packets (IPv6 neighbour discovery) may come first: whole, with
+     * an empty slice. */
+    int n;
+    double start = now();
+    do {
+        n = tun_recv_slices(dev[0], read_buf, sizeof(read_buf), hdrs,
+                            payloads, pflags, SLICED_FIRST, OFFSET);
+        if (n == TUN_EAGAIN) {
+            struct pollfd p = {tun_device_fd(dev[0]), POLLIN, 0};
+            poll(&p, 1, 100);
+        } else if (n > 0 && !payloads[0].data) {
+            assert_int_equal(n, 1);
+        }
+    } while ((n == TUN_EAGAIN || (n > 0 && !payloads[0].data)) &&
+             now() - start < CASE_SECONDS);
+    assert_int_equal(n, SLICED_FIRST);
+    assert_int_equal(tun_recv_slices(dev[0], other, sizeof(other), hdrs,
+                                     payloads, pflags, 1, OFFSET),
+                     TUN_EINVAL);
+    n = tun_recv_slices(dev[0], read_buf, sizeof(read_buf),
+                        hdrs + SLICED_FIRST, payloads + SLICED_FIRST,
+                        pflags + SLICED_FIRST, SLICED_SEGMENTS, OFFSET);
+    assert_int_equal(n, SLICED_SEGMENTS - SLICED_FIRST);
+    for (int i = 0; i < SLICED_SEGMENTS; i++) {
+        assert_int_equal(payloads[i].len, 1000);
+        assert_memory_equal(payloads[i].data, sent + i * 1000, 1000);
+        assert_true(payloads[i].data > read_buf &&
+                    payloads[i].data < read_buf + sizeof(read_buf));
+        if (i)
+            assert_ptr_equal(payloads[i].data,
+                             payloads[i - 1].data + payloads[i - 1].len);
+        assert_int_equal(hdrs[i].len, 28); /* IPv4 and UDP headers */
+    }
+
+    tun_gro_table *table;
+    assert_tun_ok(tun_gro_table_new(BATCH, &table));
+    /* A payload elsewhere needs a table (and an offload device). */
+    assert_int_equal(tun_send_slices(dev[1], NULL, hdrs, payloads, pflags,
+                                     SLICED_SEGMENTS, OFFSET),
+                     TUN_EINVAL);
+    assert_int_equal(tun_send_slices(dev[1], table, hdrs, payloads, pflags,
+                                     SLICED_SEGMENTS, OFFSET),
+                     SLICED_SEGMENTS);
+    for (int i = 0; i < SLICED_SEGMENTS; i++) {
+        uint8_t got[2048];
+        assert_int_equal(recv(rx, got, sizeof(got), 0), 1000);
+        assert_memory_equal(got, sent + i * 1000, 1000);
+    }
+    /* The next call reads again (nothing was kept). */
+    assert_int_equal(send(tx, sent, 500, 0), 500);
+    start = now();
+    do {
+        n = tun_recv_slices(dev[0], other, sizeof(other), hdrs, payloads,
+                            pflags, 1, OFFSET);
+        if (n == TUN_EAGAIN) {
+            struct pollfd p = {tun_device_fd(dev[0]), POLLIN, 0};
+            poll(&p, 1, 100);
+        }
+    } while ((n == TUN_EAGAIN || (n > 0 && hdrs[0].len != 528)) &&
+             now() - start < CASE_SECONDS);
+    assert_int_equal(n, 1);
+    assert_null(payloads[0].data); /* no GSO: whole in its buffer */
+    assert_memory_equal(data[0] + OFFSET + 28, sent, 500);
+    close(tx);
+    close(rx);
+    tun_gro_table_free(table);
+}
+
 /* ---- devices without offload ------------------------------------------------- */
 
 static void plain_devices(void **state)
@@ -803,6 +906,15 @@ static void plain_devices_copy_free(void **state)
     copy_free = true;
     tcp_stream(AF_INET, false, 1, 16 * MIB);
     assert_int_equal(lanes[0].continued, 0);
+    uint8_t header[OFFSET + 28] = {0}, payload[8] = {0};
+    tun_buf hdr = {header, sizeof(header), 28};
+    tun_slice elsewhere = {payload, sizeof(payload)};
+    tun_gro_table *table;
+    assert_tun_ok(tun_gro_table_new(1, &table));
+    assert_int_equal(
+        tun_send_slices(dev[1], table, &hdr, &elsewhere, NULL, 1, OFFSET),
+        TUN_EINVAL);
+    tun_gro_table_free(table);
 }
 
 /* ---- checksums carried end to end ------------------------------------------ */
@@ -1112,6 +1224,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(plain_devices_copy_free, open_plain,
                                         close_devices),
         cmocka_unit_test_setup_teardown(partial_single_packets, open_offload,
+                                        close_devices),
+        cmocka_unit_test_setup_teardown(slices_in_parts, open_offload,
                                         close_devices),
         {"partial checksums to B, TCP/IPv4", partial_to_b, open_offload_partial,
          close_devices, &tcp4_kind},
