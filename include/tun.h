@@ -1517,8 +1517,9 @@ TUN_EXTERN int tun_offload_coalesce_slices(tun_gro_table *table,
  *
  * A super-packet with more segments than count is handed over in parts:
  * count segments now, the rest first thing in the next calls on this
- * handle, which then read nothing and must be given the same read_buf
- * (TUN_EINVAL otherwise, nothing handed over); nothing is lost.
+ * handle, which then read nothing and must be given the same read_buf;
+ * nothing is lost. A call with another read_buf meanwhile drops the rest
+ * and returns TUN_EINVAL (the call after it reads again).
  *
  * Ownership and lifetime: read_buf, hdrs, payloads and pflags stay the
  * caller's. The payload slices are valid until the caller changes
@@ -1532,9 +1533,10 @@ TUN_EXTERN int tun_offload_coalesce_slices(tun_gro_table *table,
  * no more than TUN_VNET_HDR_LEN bytes (nothing read); TUN_EMSGSIZE: a
  * packet larger than read_buf (offload) or the first buffer (without),
  * dropped. Several threads may call it on one handle, each with its own
- * read_buf (the parts of one super-packet all go to the thread whose
- * read_buf holds it; the others get TUN_EINVAL until it is handed over:
- * one queue per thread avoids that). Allocates nothing. */
+ * read_buf, only when count covers every super-packet
+ * (TUN_IDEAL_BATCH_SIZE does for segments of 512 bytes or more: nothing
+ * is then kept between calls); otherwise give each thread its own queue
+ * (tun_clone_queue()). Allocates nothing. */
 TUN_EXTERN int tun_recv_slices(tun_device *dev, uint8_t *read_buf,
                                size_t read_size, tun_buf *hdrs,
                                tun_slice *payloads, uint8_t *pflags,

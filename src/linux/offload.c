@@ -109,9 +109,11 @@ int tun_offload_recv_slices(tun_device *dev, uint8_t *read_buf,
     pthread_mutex_lock(&dev->rx_lock);
     int n;
     if (dev->rx_slices_buf && dev->rx_slices_buf != read_buf) {
+        /* Dropped, so that a caller who moved on is not refused forever. */
+        dev->rx_slices_buf = NULL;
         n = tun_fail(TUN_EINVAL, "tun_recv_slices: the rest of a "
-                     "super-packet is still in another read buffer: pass "
-                     "that one until it is handed over");
+                     "super-packet was in another read buffer (pass that "
+                     "one until it is handed over); it was dropped");
     } else if (dev->rx_slices_buf) {
         n = tun_offload_recv_slices_kept(dev, read_buf, hdrs, payloads,
                                          pflags, count, offset);
