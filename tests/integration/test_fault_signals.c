@@ -69,16 +69,43 @@ static unsigned long hammer_stop(struct hammer *h)
     return atomic_exchange(&delivered, 0);
 }
 
+/* Wait until *done, then stop the hammer, and only then join its target:
+ * pthread_kill() of a thread already joined is undefined (musl's crashes),
+ * and a thread that returned but is not joined yet is still a target. */
+static unsigned long hammer_stop_join(struct hammer *h, atomic_bool *done)
+{
+    while (!atomic_load(done))
+        usleep(1000);
+    unsigned long signals = hammer_stop(h);
+    pthread_join(h->target, NULL);
+    return signals;
+}
+
+struct hammered {
+    void *(*fn)(void *);
+    void *arg;
+    atomic_bool done;
+};
+
+static void *hammered_main(void *arg)
+{
+    struct hammered *t = arg;
+    t->fn(t->arg);
+    atomic_store(&t->done, true);
+    return NULL;
+}
+
 /* Run fn(arg) in a thread, under signals until it returns. Returns how
  * many signals it handled. */
 static unsigned long run_hammered(void *(*fn)(void *), void *arg)
 {
+    struct hammered t = {.fn = fn, .arg = arg};
+    atomic_init(&t.done, false);
     pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, fn, arg), 0);
+    assert_int_equal(pthread_create(&th, NULL, hammered_main, &t), 0);
     struct hammer h;
     hammer_start(&h, th);
-    pthread_join(th, NULL);
-    return hammer_stop(&h);
+    return hammer_stop_join(&h, &t.done);
 }
 
 /* The payload of packet `seq`: its number, then bytes derived from it; the
@@ -379,6 +406,7 @@ struct blocked {
     tun_device *dev;
     int rc;
     atomic_llong returned_at;
+    atomic_bool done;
 };
 
 static void *blocked_main(void *arg)
@@ -389,6 +417,7 @@ static void *blocked_main(void *arg)
         b->rc = tun_read(b->dev, buf, sizeof(buf));
     } while (b->rc >= 0);
     atomic_store(&b->returned_at, tun_test_now_ms());
+    atomic_store(&b->done, true);
     return NULL;
 }
 
@@ -398,6 +427,7 @@ static void interrupt_under_signals(void **state)
     tun_device *dev = tun_test_open_tun("tsig4", "10.25.0.1", false);
     struct blocked b = {.dev = dev};
     atomic_init(&b.returned_at, 0);
+    atomic_init(&b.done, false);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, blocked_main, &b), 0);
     struct hammer h;
@@ -406,8 +436,7 @@ static void interrupt_under_signals(void **state)
     assert_int_equal(atomic_load(&b.returned_at), 0); /* signals: no return */
     int64_t asked = tun_test_now_ms();
     assert_tun_ok(tun_interrupt(dev));
-    pthread_join(th, NULL);
-    hammer_stop(&h);
+    hammer_stop_join(&h, &b.done);
     assert_int_equal(b.rc, TUN_ECANCELED);
     assert_true(atomic_load(&b.returned_at) - asked < 100);
     tun_close(dev);
