@@ -225,18 +225,20 @@ static int offload_recv(lane *l, batch *b)
     return n;
 }
 
-static int offload_send(lane *l, batch *b)
+/* Send b from packet done on, one call of send_from: how many it sent. */
+typedef int send_from_fn(lane *l, batch *b, size_t done);
+
+/* The batch sending loop of the offload modes: a packet the kernel refuses
+ * is dropped, as a router would; a full queue is waited for. */
+static int send_batch(lane *l, batch *b, send_from_fn *send_from)
 {
     size_t done = 0;
     while (done < b->count) {
-        uint8_t *pflags = partial_flags(b);
-        int n = tun_send_multiple_flagged(l->to, l->gro, b->bufs + done,
-                                          pflags ? pflags + done : NULL,
-                                          b->count - done, OFFSET);
+        int n = send_from(l, b, done);
         if (n > 0) {
             done += (size_t)n;
         } else if (n == TUN_EINVAL || n == TUN_EMSGSIZE) {
-            done++; /* refused by the kernel: dropped, as a router would */
+            done++;
         } else if (n == TUN_EAGAIN) {
             int rc = wait_fd(tun_device_fd(l->to), POLLOUT);
             if (rc < 0)
@@ -246,6 +248,19 @@ static int offload_send(lane *l, batch *b)
         }
     }
     return 0;
+}
+
+static int offload_send_from(lane *l, batch *b, size_t done)
+{
+    uint8_t *pflags = partial_flags(b);
+    return tun_send_multiple_flagged(l->to, l->gro, b->bufs + done,
+                                     pflags ? pflags + done : NULL,
+                                     b->count - done, OFFSET);
+}
+
+static int offload_send(lane *l, batch *b)
+{
+    return send_batch(l, b, offload_send_from);
 }
 
 /* Copy-free segments with checksums carried end to end:
@@ -264,26 +279,15 @@ static int copyfree_recv(lane *l, batch *b)
     return n;
 }
 
+static int copyfree_send_from(lane *l, batch *b, size_t done)
+{
+    return tun_send_slices(l->to, l->gro, b->bufs + done, b->payloads + done,
+                           b->pflags + done, b->count - done, OFFSET);
+}
+
 static int copyfree_send(lane *l, batch *b)
 {
-    size_t done = 0;
-    while (done < b->count) {
-        int n = tun_send_slices(l->to, l->gro, b->bufs + done,
-                                b->payloads + done, b->pflags + done,
-                                b->count - done, OFFSET);
-        if (n > 0) {
-            done += (size_t)n;
-        } else if (n == TUN_EINVAL || n == TUN_EMSGSIZE) {
-            done++; /* refused by the kernel: dropped, as a router would */
-        } else if (n == TUN_EAGAIN) {
-            int rc = wait_fd(tun_device_fd(l->to), POLLOUT);
-            if (rc < 0)
-                return rc;
-        } else if (n < 0) {
-            return n;
-        }
-    }
-    return 0;
+    return send_batch(l, b, copyfree_send_from);
 }
 
 static const io_kind raw_io = {false, raw_recv, raw_send, false};
