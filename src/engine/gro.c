@@ -791,12 +791,18 @@ int tun_offload_write_gather(const tun_gro_table *t, size_t k, uint8_t *dst,
     tun_slice slices[TUN_SLICES_MAX];
     size_t n = tun_offload_write_slices(t, k, slices), len = 0;
     if (!n || !dst)
-        return tun_fail(TUN_EINVAL, "GRO: no write %zu to gather", k);
+        return tun_fail(TUN_EINVAL,
+                        "tun_offload_write_gather: no write %zu (NULL "
+                        "argument, or k not below tun_offload_coalesce()'s "
+                        "result)",
+                        k);
     for (size_t s = 0; s < n; s++)
         len += slices[s].len;
     if (len > cap)
         return tun_fail(TUN_ENOBUFS,
-                        "GRO: write %zu is %zu bytes, more than the %zu given",
+                        "tun_offload_write_gather: write %zu is %zu bytes, "
+                        "more than the %zu given (TUN_OFFLOAD_BUF_SIZE "
+                        "suffices)",
                         k, len, cap);
     for (size_t s = 0, at = 0; s < n; at += slices[s++].len)
         memcpy(dst + at, slices[s].data, slices[s].len);
