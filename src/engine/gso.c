@@ -287,24 +287,35 @@ int tun_gso_split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
                  &total);
 }
 
-int tun_offload_split_flagged(const uint8_t *vnet_hdr, const uint8_t *pkt,
-                              size_t len, size_t first, tun_buf *bufs,
-                              uint8_t *pflags, size_t count, size_t offset,
-                              size_t *total)
+/* The public split calls: split() of the encoded header, *total (when
+ * asked for) the packet's segment count. */
+static int split_encoded(const uint8_t *vnet_hdr, const uint8_t *pkt,
+                         size_t len, size_t first, bool in_place, tun_buf *out,
+                         tun_slice *payloads, uint8_t *pflags, size_t count,
+                         size_t offset, size_t *total)
 {
     if (!vnet_hdr)
         return tun_fail(TUN_EINVAL, "GSO split: NULL pointer");
     tun_vnet_hdr vh;
     tun_vnet_hdr_decode(&vh, vnet_hdr);
-    /* In place, all segments or none: the first one overwrites the packet. */
-    bool in_place = bufs && count && first == 0 && bufs[0].data &&
-                    pkt == bufs[0].data + offset;
     size_t n = 0;
-    int rc = split(&vh, pkt, len, first, in_place, bufs, NULL, pflags, count,
-                   offset, &n);
+    int rc = split(&vh, pkt, len, first, in_place, out, payloads, pflags,
+                   count, offset, &n);
     if (total)
         *total = n;
     return rc;
+}
+
+int tun_offload_split_flagged(const uint8_t *vnet_hdr, const uint8_t *pkt,
+                              size_t len, size_t first, tun_buf *bufs,
+                              uint8_t *pflags, size_t count, size_t offset,
+                              size_t *total)
+{
+    /* In place, all segments or none: the first one overwrites the packet. */
+    bool in_place = bufs && count && first == 0 && bufs[0].data &&
+                    pkt == bufs[0].data + offset;
+    return split_encoded(vnet_hdr, pkt, len, first, in_place, bufs, NULL,
+                         pflags, count, offset, total);
 }
 
 int tun_offload_split_slices(const uint8_t *vnet_hdr, const uint8_t *pkt,
@@ -312,16 +323,10 @@ int tun_offload_split_slices(const uint8_t *vnet_hdr, const uint8_t *pkt,
                              tun_slice *payloads, uint8_t *pflags,
                              size_t count, size_t offset, size_t *total)
 {
-    if (!vnet_hdr || !payloads)
+    if (!payloads)
         return tun_fail(TUN_EINVAL, "GSO split: NULL pointer");
-    tun_vnet_hdr vh;
-    tun_vnet_hdr_decode(&vh, vnet_hdr);
-    size_t n = 0;
-    int rc = split(&vh, pkt, len, first, false, hdrs, payloads, pflags, count,
-                   offset, &n);
-    if (total)
-        *total = n;
-    return rc;
+    return split_encoded(vnet_hdr, pkt, len, first, false, hdrs, payloads,
+                         pflags, count, offset, total);
 }
 
 int tun_offload_split(const uint8_t *vnet_hdr, const uint8_t *pkt,
