@@ -1169,7 +1169,8 @@ typedef struct tun_gro_table tun_gro_table;
  * TUN_IDEAL_BATCH_SIZE is typical). Free it with tun_gro_table_free().
  * Errors: TUN_EINVAL (capacity out of range), TUN_ENOMEM. Thread-safe. */
 TUN_EXTERN int tun_gro_table_new(size_t capacity, tun_gro_table **out);
-/* Free a table; NULL is ignored. */
+/* Free a table; NULL is ignored. Not while another thread uses it, nor
+ * while its writes are still to be read. */
 TUN_EXTERN void tun_gro_table_free(tun_gro_table *table);
 
 /* Write the packets bufs[0..count) (packet i is bufs[i].len bytes at
