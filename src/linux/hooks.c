@@ -117,6 +117,8 @@ static int tun_linux_check_bpf_prog(int prog_fd, const char *what)
         if (errno == EBADF || errno == EBADFD)
             return tun_fail(TUN_EBADF, "%s: descriptor %d is not open", what,
                             prog_fd);
+        /* bpf() closed to this process (or absent): the check cannot be
+         * made here, so the TUNSET*EBPF ioctl's own answer decides. */
         if (errno == EPERM || errno == ENOSYS)
             return 0;
         return tun_fail(TUN_EINVAL, "%s: descriptor %d is not a BPF "
