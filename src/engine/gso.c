@@ -5,11 +5,6 @@
 
 #include <string.h>
 
-static bool fits(const tun_buf *b, size_t offset, size_t need)
-{
-    return b->data && b->capacity >= offset && b->capacity - offset >= need;
-}
-
 /* Which segments go out: from `first` of the n, as many as the count
  * buffers take (all or an error, when `all`). Checks that each buffer
  * holds offset plus its segment and stores how many in *take. */
@@ -30,9 +25,11 @@ static int check_room(const tun_buf *out, size_t count, size_t offset,
     /* Every segment carries gso payload bytes but the last, the rest. */
     size_t most = hdrs + (headers_only ? 0 : gso);
     size_t last = hdrs + (headers_only ? 0 : payload - (n - 1) * gso);
+    size_t final = first + k == n ? k - 1 : k; /* k: not taken */
     for (size_t i = 0; i < k; i++) {
-        size_t seg = first + i + 1 < n ? most : last;
-        if (!fits(&out[i], offset, seg))
+        size_t seg = i == final ? last : most;
+        if (!out[i].data || offset > SIZE_MAX - seg ||
+            out[i].capacity < offset + seg)
             return tun_fail(TUN_EMSGSIZE,
                             "GSO split: buffer %zu (capacity %zu) cannot hold "
                             "offset %zu plus a %zu-byte segment",
@@ -113,72 +110,113 @@ static int pass_through(const tun_vnet_hdr *vh, const uint8_t *pkt,
     return 1;
 }
 
-/* What the checksums of every segment share, summed once per super-packet,
- * so that a segment adds only its own fields instead of summing its
- * headers again (see tun_pkt_l4_shared_sum()). */
-struct shared_sums {
-    uint32_t ip; /* IPv4 header without total length, ID and checksum */
-    uint32_t l4; /* full checksums only */
-    uint32_t pseudo; /* partial checksums: the pseudo-header without length */
+/* The longest headers a segment repeats: IPv4 with options, or IPv6, and
+ * the longest TCP header. */
+#define SEG_HDRS_MAX (60 + 60)
+
+/* What the segments of one super-packet share, worked out once so that
+ * writing a segment is a copy of its headers and a few stores. The
+ * segments differ only in the IPv4 identification and header checksum,
+ * the TCP sequence number and the TCP/UDP checksum; the first and the last
+ * one in their length fields and TCP flags too. */
+struct seg_plan {
+    uint8_t hdrs[SEG_HDRS_MAX]; /* a middle segment's headers */
+    const tun_pkt *pk;
+    size_t hdrs_len, gso, n;
+    uint32_t id;     /* IPv4: the packet's identification */
+    uint32_t seq;    /* TCP: the packet's sequence number */
+    uint32_t ip_sum; /* IPv4 header without total length, ID and checksum */
+    uint32_t l4_sum; /* full checksums: tun_pkt_l4_shared_sum(); partial:
+                        the pseudo-header without the length */
+    uint8_t flags;   /* TCP: the packet's flags */
+    bool partial;    /* the checksum field keeps the pseudo-header sum */
 };
 
-static void shared_sums(const uint8_t *pkt, const tun_pkt *pk, bool partial,
-                        struct shared_sums *ss)
+/* The length fields of a segment of seglen bytes, and with a partial
+ * checksum its checksum field, which depends on nothing else. */
+static void set_lengths(uint8_t *h, const tun_pkt *pk, size_t seglen,
+                        const struct seg_plan *sp)
 {
-    ss->ip = pk->version == 4 ? tun_pkt_ipv4_shared_sum(pkt, pk->l3_len) : 0;
-    if (partial)
-        ss->pseudo = tun_pkt_pseudo_sum(pkt, pk, 0);
-    else
-        ss->l4 = tun_pkt_l4_shared_sum(pkt, pk);
-}
-
-/* Write segment i of n, carrying payload bytes [from, from + seg) of pkt,
- * to dst, or only its headers when `headers_only` (its payload stays in
- * pkt); with `partial` its checksum field gets only the pseudo-header sum
- * (the payload is never summed). Segments are written from the last to
- * the first, so that when pkt is the first output buffer its headers are
- * read before they change. */
-static void write_segment(const uint8_t *pkt, const tun_pkt *pk,
-                          const struct shared_sums *ss, uint8_t *dst, size_t i,
-                          size_t n, size_t from, size_t seg, bool partial,
-                          bool headers_only)
-{
-    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, seglen = hdrs + seg;
+    size_t l3 = pk->l3_len;
     uint32_t l4_len = (uint32_t)(seglen - l3);
-    bool in_place = dst == pkt;
-    if (!in_place)
-        memcpy(dst, pkt, hdrs);
-    if (pk->version == 4) {
-        uint32_t id = (tun_get16(pkt + 4) + (uint32_t)i) & 0xffff;
-        tun_put16(dst + 2, (uint32_t)seglen);
-        tun_put16(dst + 4, id);
-        tun_put16(dst + 10, tun_csum_finish(tun_pkt_ipv4_own_sum(
-                                ss->ip, (uint32_t)seglen, id)));
-    } else {
-        tun_put16(dst + 4, l4_len);
-    }
-    uint8_t *l4 = dst + l3;
-    size_t field;
-    if (pk->proto == TUN_IPPROTO_TCP) {
-        size_t gso_offset = from - hdrs; /* payload bytes before this one */
-        tun_put32(l4 + 4, tun_get32(pkt + l3 + 4) + (uint32_t)gso_offset);
-        if (i + 1 < n)
-            l4[TUN_TCP_FLAGS] &= (uint8_t)~(TUN_TCP_FIN | TUN_TCP_PSH);
-        if (i > 0)
-            l4[TUN_TCP_FLAGS] &= (uint8_t)~TUN_TCP_CWR;
-        field = TUN_TCP_CSUM_OFFSET;
-    } else {
-        tun_put16(l4 + 4, l4_len);
+    if (pk->version == 4)
+        tun_put16(h + 2, (uint32_t)seglen);
+    else
+        tun_put16(h + 4, l4_len);
+    size_t field = TUN_TCP_CSUM_OFFSET;
+    if (pk->proto == TUN_IPPROTO_UDP) {
+        tun_put16(h + l3 + 4, l4_len);
         field = TUN_UDP_CSUM_OFFSET;
     }
-    bool copy = !in_place && !headers_only;
-    if (partial) {
+    if (sp->partial)
+        tun_put16(h + l3 + field,
+                  tun_csum_fold(tun_csum_add16(sp->l4_sum, l4_len)));
+}
+
+static void plan_segments(struct seg_plan *sp, const uint8_t *pkt,
+                          const tun_pkt *pk, size_t gso, size_t n,
+                          bool partial)
+{
+    size_t l3 = pk->l3_len;
+    sp->pk = pk;
+    sp->hdrs_len = l3 + pk->l4_len;
+    sp->gso = gso;
+    sp->n = n;
+    sp->partial = partial;
+    sp->id = tun_get16(pkt + 4);
+    bool tcp = pk->proto == TUN_IPPROTO_TCP;
+    sp->seq = tcp ? tun_get32(pkt + l3 + 4) : 0;
+    sp->flags = tcp ? pkt[l3 + TUN_TCP_FLAGS] : 0;
+    sp->ip_sum = pk->version == 4 ? tun_pkt_ipv4_shared_sum(pkt, l3) : 0;
+    sp->l4_sum = partial ? tun_pkt_pseudo_sum(pkt, pk, 0)
+                         : tun_pkt_l4_shared_sum(pkt, pk);
+    memcpy(sp->hdrs, pkt, sp->hdrs_len);
+    set_lengths(sp->hdrs, pk, sp->hdrs_len + gso, sp);
+    if (tcp) /* FIN and PSH last, CWR first */
+        sp->hdrs[l3 + TUN_TCP_FLAGS] &=
+            (uint8_t)~(TUN_TCP_FIN | TUN_TCP_PSH | TUN_TCP_CWR);
+}
+
+/* Write segment i, carrying payload bytes [from, from + seg) of pkt, to
+ * dst, or only its headers when `headers_only` (its payload stays in pkt);
+ * with a partial checksum the payload is never summed. dst may be pkt
+ * itself (the first segment in place): the headers come from the plan. */
+static void write_segment(const struct seg_plan *sp, const uint8_t *pkt,
+                          uint8_t *dst, size_t i, size_t from, size_t seg,
+                          bool headers_only)
+{
+    const tun_pkt *pk = sp->pk;
+    size_t l3 = pk->l3_len, hdrs = sp->hdrs_len, seglen = hdrs + seg;
+    uint8_t *l4 = dst + l3;
+    memcpy(dst, sp->hdrs, hdrs);
+    if (i == 0 || i + 1 == sp->n) { /* the plan holds a middle one */
+        set_lengths(dst, pk, seglen, sp);
+        if (pk->proto == TUN_IPPROTO_TCP) {
+            uint8_t keep = (uint8_t)~0;
+            if (i + 1 < sp->n)
+                keep &= (uint8_t)~(TUN_TCP_FIN | TUN_TCP_PSH);
+            if (i > 0)
+                keep &= (uint8_t)~TUN_TCP_CWR;
+            l4[TUN_TCP_FLAGS] = sp->flags & keep;
+        }
+    }
+    if (pk->version == 4) {
+        uint32_t id = (sp->id + (uint32_t)i) & 0xffff;
+        tun_put16(dst + 4, id);
+        tun_put16(dst + 10, tun_csum_finish(tun_pkt_ipv4_own_sum(
+                                sp->ip_sum, (uint32_t)seglen, id)));
+    }
+    if (pk->proto == TUN_IPPROTO_TCP)
+        tun_put32(l4 + 4, sp->seq + (uint32_t)(from - hdrs));
+    bool copy = dst != pkt && !headers_only;
+    if (sp->partial) {
         if (copy)
             memcpy(dst + hdrs, pkt + from, seg);
-        tun_put16(l4 + field, tun_csum_fold(tun_csum_add16(ss->pseudo, l4_len)));
         return;
     }
-    uint32_t sum = tun_pkt_l4_own_sum(ss->l4, l4, pk, l4_len);
+    size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
+                                                : TUN_UDP_CSUM_OFFSET;
+    uint32_t sum = tun_pkt_l4_own_sum(sp->l4_sum, l4, pk, seglen - l3);
     sum = copy ? tun_csum_copy(sum, dst + hdrs, pkt + from, seg)
                : tun_csum_add(sum, pkt + from, seg);
     uint16_t c = tun_csum_finish(sum);
@@ -261,13 +299,13 @@ static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
     /* Opt-in: the kernel's partial checksum stays partial (checked above
      * to be at the TCP/UDP checksum field). */
     bool partial = pflags && (vh->flags & TUN_VNET_F_NEEDS_CSUM);
-    struct shared_sums ss;
-    shared_sums(pkt, &pk, partial, &ss);
-    for (size_t k = take; k-- > 0;) {
+    struct seg_plan sp;
+    plan_segments(&sp, pkt, &pk, gso, n, partial);
+    for (size_t k = 0; k < take; k++) {
         size_t i = first + k, from = hdrs + i * gso;
         size_t seg = len - from < gso ? len - from : gso;
-        write_segment(pkt, &pk, &ss, out[k].data + offset, i, n, from, seg,
-                      partial, payloads != NULL);
+        write_segment(&sp, pkt, out[k].data + offset, i, from, seg,
+                      payloads != NULL);
         out[k].len = hdrs + seg;
         if (payloads) {
             payloads[k] = (tun_slice){pkt + from, seg};
