@@ -63,6 +63,20 @@ struct gro_run {
     uint8_t saved[GRO_HDRS_MAX]; /* the head's headers, for undo */
 };
 
+/* What the coalescer notes of each packet of the latest batch. */
+struct gro_pkt {
+    size_t len;         /* bytes, headers and payload */
+    tun_pkt pk;         /* layout (packets of a flow) */
+    uint32_t next;      /* the next one of its group */
+    uint32_t key;       /* its place in its group's order */
+    uint32_t sent_with; /* the listed one it went out in */
+    uint32_t run_of;    /* 1 + the run it heads; 0 for none */
+    /* 1 + the packet whose group it joined having that packet's headers
+     * but for the fields each packet of a run has its own (follows()), or
+     * 0 */
+    uint32_t follows;
+};
+
 struct tun_gro_table {
     size_t capacity;
     size_t mask;     /* slot count - 1; twice the capacity or more */
@@ -71,11 +85,7 @@ struct tun_gro_table {
     struct gro_run *runs;
     size_t nruns;        /* runs of the latest call */
     size_t *listed;      /* the latest call's packets to send */
-    uint32_t *sent_with; /* per packet: the listed one it went out in */
-    uint32_t *next;      /* per packet: the next one of its group */
-    uint32_t *key;       /* per packet: its place in its group's order */
-    tun_pkt *pkts;       /* per packet: its layout */
-    uint32_t *run_of; /* per packet: 1 + the run it heads; 0 for none */
+    struct gro_pkt *pkt; /* per packet */
     /* The latest call's batch, which the writes are read from. */
     tun_buf *bufs;
     const uint8_t *pflags; /* its per-packet flags, or NULL */
@@ -100,14 +110,9 @@ int tun_gro_table_new(size_t capacity, tun_gro_table **out)
         t->groups = calloc(capacity, sizeof(*t->groups));
         t->runs = calloc(capacity, sizeof(*t->runs));
         t->listed = calloc(capacity, sizeof(*t->listed));
-        t->sent_with = calloc(capacity, sizeof(*t->sent_with));
-        t->next = calloc(capacity, sizeof(*t->next));
-        t->key = calloc(capacity, sizeof(*t->key));
-        t->pkts = calloc(capacity, sizeof(*t->pkts));
-        t->run_of = calloc(capacity, sizeof(*t->run_of));
+        t->pkt = calloc(capacity, sizeof(*t->pkt));
     }
-    if (!t || !t->slots || !t->groups || !t->runs || !t->listed ||
-        !t->sent_with || !t->next || !t->key || !t->pkts || !t->run_of) {
+    if (!t || !t->slots || !t->groups || !t->runs || !t->listed || !t->pkt) {
         tun_gro_table_free(t);
         return tun_fail(TUN_ENOMEM, "GRO table: out of memory for %zu packets",
                         capacity);
@@ -126,11 +131,7 @@ void tun_gro_table_free(tun_gro_table *t)
     free(t->groups);
     free(t->runs);
     free(t->listed);
-    free(t->sent_with);
-    free(t->next);
-    free(t->key);
-    free(t->pkts);
-    free(t->run_of);
+    free(t->pkt);
     free(t);
 }
 
@@ -163,18 +164,36 @@ static inline bool same8(const uint8_t *a, const uint8_t *b)
     return x == y;
 }
 
+static inline uint64_t load8(const uint8_t *p)
+{
+    uint64_t x;
+    memcpy(&x, p, sizeof(x));
+    return x;
+}
+
 /* The latest packet of a flow the coalescer looked at: a batch is mostly
  * runs of one flow's packets, whose layout and flow are then known without
- * parsing and hashing again. */
+ * parsing and hashing again, and whose headers are this packet's but for a
+ * few fields. */
 struct gro_like {
     const uint8_t *p; /* NULL: none */
+    uint32_t index;   /* p's in the batch */
     tun_pkt pk;
     uint32_t hash;
     uint32_t *slot;
-    /* IPv4 without options: tun_pkt_ipv4_shared_sum() of the header, once
-     * known, which a packet of the same layout shares (RFC 1624) */
+    bool candidate; /* p joined its flow's open group */
+    /* IPv4 without options: tun_pkt_ipv4_shared_sum() of the header,
+     * folded, once known, which a packet of the same layout shares (RFC
+     * 1624) */
     bool ip_known;
-    uint32_t ip_shared;
+    uint16_t ip_shared;
+    /* The header bytes a packet that follows p must have equal to p's
+     * (follows()), for the layout of mask_len header bytes of IP version
+     * mask_version and protocol mask_proto; mask_len 0: none yet. */
+    size_t mask_len;
+    uint8_t mask_version;
+    uint8_t mask_proto;
+    uint8_t mask[GRO_HDRS_MAX];
 };
 
 /* Whether packet p (len bytes, the first avail at p) has like's layout
@@ -209,16 +228,80 @@ static bool same_layout(const struct gro_like *like, const uint8_t *p,
 
 /* Whether the IPv4 header p (20 bytes) has a right checksum: summed only
  * for the first packet of a layout, the others adding their own fields to
- * what they share with it. */
-static bool ipv4_header_ok(struct gro_like *like, const uint8_t *p)
+ * what they share with it. Four 16-bit values: their plain sum cannot
+ * overflow, so the end-around carries are all left to the fold. */
+static inline bool ipv4_header_ok(struct gro_like *like, const uint8_t *p)
 {
     if (!like->ip_known) {
-        like->ip_shared = tun_pkt_ipv4_shared_sum(p, TUN_IPV4_HDR_LEN);
+        like->ip_shared =
+            tun_csum_fold(tun_pkt_ipv4_shared_sum(p, TUN_IPV4_HDR_LEN));
         like->ip_known = true;
     }
-    uint32_t sum = tun_pkt_ipv4_own_sum(like->ip_shared, tun_get16(p + 2),
-                                        tun_get16(p + 4));
-    return tun_csum_fold(tun_csum_add16(sum, tun_get16(p + 10))) == 0xffff;
+    uint32_t sum = (uint32_t)like->ip_shared + tun_get16(p + 2) +
+                   tun_get16(p + 4) + tun_get16(p + 10);
+    return tun_csum_fold(sum) == 0xffff;
+}
+
+/* The mask of follows() for like's layout, hdrs header bytes: all but the
+ * fields each packet of a run has its own (the IP and UDP lengths, IPv4
+ * identification and header checksum, TCP sequence number, PSH and CWR,
+ * and the TCP/UDP checksum). */
+static void build_mask(struct gro_like *like, size_t hdrs)
+{
+    uint8_t *m = like->mask, *l4 = m + like->pk.l3_len;
+    memset(m, 0xff, hdrs);
+    if (like->pk.version == 4) {
+        memset(m + 2, 0, 4);
+        memset(m + 10, 0, 2);
+    } else {
+        memset(m + 4, 0, 2);
+    }
+    memset(l4 + 4, 0, 4); /* TCP sequence number; UDP length, checksum */
+    if (like->pk.proto == TUN_IPPROTO_TCP) {
+        l4[TUN_TCP_FLAGS] = (uint8_t)~(TUN_TCP_PSH | TUN_TCP_CWR);
+        memset(l4 + TUN_TCP_CSUM_OFFSET, 0, 2);
+    }
+    like->mask_len = hdrs;
+    like->mask_version = like->pk.version;
+    like->mask_proto = like->pk.proto;
+}
+
+/* Whether packet p (len bytes, the first avail at p) is a candidate whose
+ * headers are those of like's packet, a candidate, but for the fields each
+ * packet of a run has its own: then it is of the same flow and layout
+ * (its length fields are checked here), it has payload and a right IPv4
+ * header checksum, and it has no CWR (which starts a run); such a packet
+ * joins like's group, and when it comes right after like's packet in a
+ * run, append() checks only its own fields. A batch of one flow's
+ * segments costs a comparison of words per packet. */
+static bool follows(struct gro_like *like, const uint8_t *p, size_t avail,
+                    size_t len)
+{
+    const tun_pkt *pk = &like->pk;
+    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len;
+    if (!like->candidate || avail < hdrs || len <= hdrs ||
+        (avail != len && avail != hdrs))
+        return false;
+    if (like->mask_len != hdrs || like->mask_version != pk->version ||
+        like->mask_proto != pk->proto)
+        build_mask(like, hdrs);
+    const uint8_t *q = like->p, *m = like->mask;
+    uint64_t diff = 0;
+    size_t k = 0;
+    for (; k + 8 <= hdrs; k += 8)
+        diff |= (load8(p + k) ^ load8(q + k)) & load8(m + k);
+    if (k < hdrs) /* the rest, in a word overlapping the one before */
+        diff |= (load8(p + hdrs - 8) ^ load8(q + hdrs - 8)) &
+                load8(m + hdrs - 8);
+    if (diff)
+        return false;
+    if (pk->version == 4 ? tun_get16(p + 2) != len || !ipv4_header_ok(like, p)
+                         : tun_get16(p + 4) + (size_t)TUN_IPV6_HDR_LEN != len)
+        return false;
+    if (pk->proto == TUN_IPPROTO_TCP)
+        return !(p[l3 + TUN_TCP_FLAGS] & TUN_TCP_CWR);
+    return tun_get16(p + l3 + 4) == len - l3 &&
+           tun_get16(p + l3 + TUN_UDP_CSUM_OFFSET) != 0;
 }
 
 /* Packet p of len bytes, of which the first avail lie at p (all of them,
@@ -348,7 +431,7 @@ static const uint8_t *packet_at(const tun_gro_table *t, size_t i)
 
 static size_t packet_len(const tun_gro_table *t, size_t i)
 {
-    return t->bufs[i].len + (t->payloads ? t->payloads[i].len : 0);
+    return t->pkt[i].len;
 }
 
 /* The payload of packet i, whose headers are hdrs bytes. */
@@ -380,25 +463,45 @@ static bool is_partial(const tun_gro_table *t, size_t i)
     return t->pflags && (t->pflags[i] & TUN_PACKET_CSUM_PARTIAL);
 }
 
-/* Append packet p (len bytes, the next one of the run's group) to the run
- * whose first packet is in first: verify it (unless its checksum is
- * partial) and count it in, leaving it where it is. */
-static enum append_result append(const tun_gro_table *t, struct gro_run *run,
-                                 const tun_buf *first, size_t offset,
-                                 uint32_t index, const uint8_t *p, size_t len,
-                                 const tun_pkt *pk)
+/* Whether packet p, which follows() the run's last packet q, may join the
+ * run: only its own fields are left to check (see ip_match(), tcp_match();
+ * with the rest of its headers equal to q's, and q's to the first
+ * packet's where they must be, the IPv4 identification follows q's and
+ * the flags are the first packet's). */
+static bool follower_match(const struct gro_run *run, const uint8_t *q,
+                           const uint8_t *p, size_t l3)
 {
-    const uint8_t *h = first->data + offset;
-    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, payload = len - hdrs;
-    const uint8_t *th = h + l3;
+    if (run->version == 4 && !(p[6] & TUN_IPV4_DF) &&
+        tun_get16(p + 4) != ((tun_get16(q + 4) + 1u) & 0xffff))
+        return false;
+    if (run->proto == TUN_IPPROTO_TCP)
+        return tun_get32(p + l3 + 4) == run->next_seq;
+    return run->segs < GRO_UDP_SEGS_MAX;
+}
+
+/* Append packet i of the latest batch (the next one of the run's group) to
+ * the run: check the rules, verify it (unless its checksum is partial) and
+ * count it in, leaving it where it is. */
+static enum append_result append(const tun_gro_table *t, struct gro_run *run,
+                                 uint32_t i)
+{
+    const struct gro_pkt *e = &t->pkt[i];
+    const uint8_t *h = packet_at(t, run->first), *p = packet_at(t, i);
+    const tun_pkt *pk = &e->pk;
+    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, payload = e->len - hdrs;
     const uint8_t *tp = p + l3;
     if (payload > run->gso_size || run->len + payload > TUN_IP_MAX_LEN ||
-        run->segs >= TUN_GRO_SEGS_MAX ||
-        !ip_match(h, p, pk->version, run->segs))
+        run->segs >= TUN_GRO_SEGS_MAX)
         return APPEND_NO;
-    if (pk->proto == TUN_IPPROTO_TCP ? !tcp_match(run, th, tp)
-                                     : run->segs >= GRO_UDP_SEGS_MAX)
+    if (e->follows == run->last + 1) {
+        if (!follower_match(run, packet_at(t, run->last), p, l3))
+            return APPEND_NO;
+    } else if (!ip_match(h, p, pk->version, run->segs) ||
+               (pk->proto == TUN_IPPROTO_TCP
+                    ? !tcp_match(run, h + l3, tp)
+                    : run->segs >= GRO_UDP_SEGS_MAX)) {
         return APPEND_NO;
+    }
     if (!run->verified) { /* once per run, when a second packet joins */
         if (!is_partial(t, run->first) && !l4_valid(t, run->first, pk)) {
             run->open = false; /* sent alone; p may start a run */
@@ -406,7 +509,7 @@ static enum append_result append(const tun_gro_table *t, struct gro_run *run,
         }
         run->verified = true;
     }
-    if (!is_partial(t, index)) {
+    if (!is_partial(t, i)) {
         if (!run->l4_shared_known) { /* not needed when all are partial */
             run->l4_shared = tun_pkt_l4_shared_sum(h, pk);
             run->l4_shared_known = true;
@@ -415,15 +518,15 @@ static enum append_result append(const tun_gro_table *t, struct gro_run *run,
          * but for the fields its own sum adds, and its checksum. */
         size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
                                                     : TUN_UDP_CSUM_OFFSET;
-        uint32_t sum = tun_pkt_l4_own_sum(run->l4_shared, tp, pk, len - l3);
+        uint32_t sum = tun_pkt_l4_own_sum(run->l4_shared, tp, pk, e->len - l3);
         sum = tun_csum_add16(sum, tun_get16(tp + field));
-        sum = tun_csum_add(sum, payload_at(t, index, hdrs), payload);
+        sum = tun_csum_add(sum, payload_at(t, i, hdrs), payload);
         if (tun_csum_fold(sum) != 0xffff)
             return APPEND_BAD_PACKET;
     }
-    run->last = index;
-    if (index < run->head)
-        run->head = index;
+    run->last = i;
+    if (i < run->head)
+        run->head = i;
     run->len += (uint32_t)payload;
     run->segs++;
     if (payload < run->gso_size)
@@ -516,7 +619,7 @@ static void finish_run(struct gro_run *run, tun_buf *bufs, size_t offset)
 }
 
 static int check_args(const tun_gro_table *t, const tun_buf *bufs,
-                      const tun_slice *payloads, size_t count, size_t offset)
+                      size_t count, size_t offset)
 {
     if (!t || (count && !bufs))
         return tun_fail(TUN_EINVAL, "GRO: NULL pointer");
@@ -529,28 +632,31 @@ static int check_args(const tun_gro_table *t, const tun_buf *bufs,
                         "GRO: offset %zu leaves no room for the %d-byte "
                         "virtio-net header",
                         offset, TUN_VNET_HDR_LEN);
-    for (size_t i = 0; i < count; i++) {
-        if (!bufs[i].data || bufs[i].capacity < offset ||
-            bufs[i].capacity - offset < bufs[i].len)
-            return tun_fail(TUN_EINVAL,
-                            "GRO: packet %zu (offset %zu + %zu bytes) does not "
-                            "fit its %zu-byte buffer",
-                            i, offset, bufs[i].len, bufs[i].capacity);
-        if (payloads && ((!payloads[i].data && payloads[i].len) ||
-                         payloads[i].len > TUN_PACKET_MAX))
-            return tun_fail(TUN_EINVAL,
-                            "GRO: payload %zu (%zu bytes) is NULL or larger "
-                            "than any packet",
-                            i, payloads[i].len);
-    }
     return 0;
 }
 
-/* Sort the list from `list` along next[] by key, keeping the batch order of
- * equal keys: a merge sort of the linked list, bottom up, so that it needs
- * no memory but the links. Returns the new first packet. */
-static uint32_t sort_by_key(uint32_t *next, const uint32_t *key,
-                            uint32_t list)
+/* Packet i's buffer and payload slice (if any) are usable. */
+static int check_packet(const tun_buf *b, const tun_slice *payload, size_t i,
+                        size_t offset)
+{
+    if (!b->data || b->capacity < offset || b->capacity - offset < b->len)
+        return tun_fail(TUN_EINVAL,
+                        "GRO: packet %zu (offset %zu + %zu bytes) does not "
+                        "fit its %zu-byte buffer",
+                        i, offset, b->len, b->capacity);
+    if (payload && ((!payload->data && payload->len) ||
+                    payload->len > TUN_PACKET_MAX))
+        return tun_fail(TUN_EINVAL,
+                        "GRO: payload %zu (%zu bytes) is NULL or larger "
+                        "than any packet",
+                        i, payload->len);
+    return 0;
+}
+
+/* Sort the list from `list` along the packets' next by key, keeping the
+ * batch order of equal keys: a merge sort of the linked list, bottom up,
+ * so that it needs no memory but the links. Returns the new first packet. */
+static uint32_t sort_by_key(struct gro_pkt *pkt, uint32_t list)
 {
     for (size_t width = 1;; width *= 2) {
         uint32_t p = list, tail = GRO_NONE;
@@ -562,60 +668,68 @@ static uint32_t sort_by_key(uint32_t *next, const uint32_t *key,
             size_t np = 0, nq = width;
             while (np < width && q != GRO_NONE) {
                 np++;
-                q = next[q];
+                q = pkt[q].next;
             }
             while (np > 0 || (nq > 0 && q != GRO_NONE)) {
                 uint32_t e;
-                if (np > 0 && (nq == 0 || q == GRO_NONE || key[p] <= key[q])) {
+                if (np > 0 &&
+                    (nq == 0 || q == GRO_NONE || pkt[p].key <= pkt[q].key)) {
                     e = p;
-                    p = next[p];
+                    p = pkt[p].next;
                     np--;
                 } else {
                     e = q;
-                    q = next[q];
+                    q = pkt[q].next;
                     nq--;
                 }
                 if (tail == GRO_NONE)
                     list = e;
                 else
-                    next[tail] = e;
+                    pkt[tail].next = e;
                 tail = e;
             }
             p = q;
         }
-        next[tail] = GRO_NONE;
+        pkt[tail].next = GRO_NONE;
         if (merges <= 1)
             return list;
     }
 }
 
-/* Add candidate i to its flow's open group, or start one there. */
-static void group_add(tun_gro_table *t, uint32_t *slot, size_t *ngroups,
-                      uint32_t hash, uint32_t i, const uint8_t *p,
-                      const tun_pkt *pk)
+/* Start a group of the flow at slot with candidate i (packet p). */
+static void group_start(tun_gro_table *t, uint32_t *slot, size_t *ngroups,
+                        uint32_t hash, uint32_t i, const uint8_t *p,
+                        const tun_pkt *pk)
 {
-    struct gro_group *g = *slot ? &t->groups[*slot - 1] : NULL;
-    uint32_t seq = pk->proto == TUN_IPPROTO_TCP ? tun_get32(p + pk->l3_len + 4)
-                                                : 0;
-    t->next[i] = GRO_NONE;
-    if (!g || g->closed) {
-        g = &t->groups[(*ngroups)++];
-        *g = (struct gro_group){.first = i,
-                                .last = i,
-                                .slot = (uint32_t)(slot - t->slots),
-                                .hash = hash,
-                                .base_seq = seq,
-                                .top_key = GRO_KEY_BIAS,
-                                .version = pk->version,
-                                .proto = pk->proto,
-                                .sorted = true};
-        *slot = (uint32_t)*ngroups;
-        t->key[i] = GRO_KEY_BIAS;
-        return;
-    }
-    uint32_t key = seq - g->base_seq + GRO_KEY_BIAS;
-    t->key[i] = key;
-    t->next[g->last] = i;
+    struct gro_group *g = &t->groups[(*ngroups)++];
+    *g = (struct gro_group){
+        .first = i,
+        .last = i,
+        .slot = (uint32_t)(slot - t->slots),
+        .hash = hash,
+        .base_seq = pk->proto == TUN_IPPROTO_TCP
+                        ? tun_get32(p + pk->l3_len + 4)
+                        : 0,
+        .top_key = GRO_KEY_BIAS,
+        .version = pk->version,
+        .proto = pk->proto,
+        .sorted = true};
+    *slot = (uint32_t)*ngroups;
+    t->pkt[i].next = GRO_NONE;
+    t->pkt[i].key = GRO_KEY_BIAS;
+}
+
+/* Add candidate i (packet p, at l4 its transport header) to group g. */
+static inline void group_add(tun_gro_table *t, struct gro_group *g,
+                             uint32_t i, const uint8_t *l4)
+{
+    struct gro_pkt *e = &t->pkt[i];
+    uint32_t key = GRO_KEY_BIAS;
+    if (g->proto == TUN_IPPROTO_TCP)
+        key += tun_get32(l4 + 4) - g->base_seq;
+    e->next = GRO_NONE;
+    e->key = key;
+    t->pkt[g->last].next = i;
     g->last = i;
     if (key < g->top_key)
         g->sorted = false;
@@ -623,20 +737,23 @@ static void group_add(tun_gro_table *t, uint32_t *slot, size_t *ngroups,
         g->top_key = key;
 }
 
+/* The open group of the flow at slot, if any. */
+static struct gro_group *open_group(tun_gro_table *t, const uint32_t *slot)
+{
+    struct gro_group *g = *slot ? &t->groups[*slot - 1] : NULL;
+    return g && !g->closed ? g : NULL;
+}
+
 /* Cut a group, in order of sequence numbers, into runs from t->runs[nruns]
  * on; returns the new number of runs. */
-static size_t group_runs(tun_gro_table *t, struct gro_group *g,
-                         const tun_buf *bufs, size_t offset, size_t nruns)
+static size_t group_runs(tun_gro_table *t, struct gro_group *g, size_t nruns)
 {
     if (!g->sorted)
-        g->first = sort_by_key(t->next, t->key, g->first);
+        g->first = sort_by_key(t->pkt, g->first);
     struct gro_run *run = NULL;
-    for (uint32_t i = g->first; i != GRO_NONE; i = t->next[i]) {
-        const uint8_t *p = bufs[i].data + offset;
-        size_t len = packet_len(t, i);
+    for (uint32_t i = g->first; i != GRO_NONE; i = t->pkt[i].next) {
         if (run && run->open) {
-            enum append_result r = append(t, run, &bufs[run->first], offset,
-                                          i, p, len, &t->pkts[i]);
+            enum append_result r = append(t, run, i);
             if (r == APPEND_DONE)
                 continue;
             if (r == APPEND_BAD_PACKET) { /* sent alone */
@@ -645,7 +762,7 @@ static size_t group_runs(tun_gro_table *t, struct gro_group *g,
             }
         }
         run = &t->runs[nruns++];
-        start_run(run, i, p, len, &t->pkts[i]);
+        start_run(run, i, packet_at(t, i), t->pkt[i].len, &t->pkt[i].pk);
     }
     return nruns;
 }
@@ -653,61 +770,102 @@ static size_t group_runs(tun_gro_table *t, struct gro_group *g,
 /* The run of several packets that listed packet i heads, or NULL. */
 static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
 {
-    uint32_t r = t->run_of[i];
+    uint32_t r = t->pkt[i].run_of;
     return r && t->runs[r - 1].segs > 1 ? &t->runs[r - 1] : NULL;
+}
+
+/* Put each flow's candidates of the batch in groups (the first pass of
+ * tun_offload_coalesce_slices()), checking each packet's buffer on the
+ * way; returns the number of groups, or an error with every flow table
+ * slot free again. */
+static int make_groups(tun_gro_table *t, unsigned flags)
+{
+    const tun_buf *bufs = t->bufs;
+    size_t ngroups = 0;
+    struct gro_like like = {.p = NULL, .mask_len = 0};
+    for (size_t i = 0; i < t->count; i++) {
+        const tun_slice *payload = t->payloads ? &t->payloads[i] : NULL;
+        int rc = check_packet(&bufs[i], payload, i, t->offset);
+        if (rc < 0) {
+            for (size_t g = 0; g < ngroups; g++)
+                t->slots[t->groups[g].slot] = 0;
+            return rc;
+        }
+        struct gro_pkt *e = &t->pkt[i];
+        const uint8_t *p = bufs[i].data + t->offset;
+        size_t avail = bufs[i].len, len = avail + (payload ? payload->len : 0);
+        e->len = len;
+        e->sent_with = (uint32_t)i;
+        e->run_of = 0;
+        e->follows = 0;
+        if (follows(&like, p, avail, len)) {
+            e->pk = like.pk;
+            e->follows = like.index + 1;
+            group_add(t, &t->groups[*like.slot - 1], (uint32_t)i,
+                      p + e->pk.l3_len);
+        } else {
+            bool same = like.p && same_layout(&like, p, avail, len);
+            enum gro_kind kind =
+                classify(p, avail, len, flags, &like, same, &e->pk);
+            if (kind == KIND_OTHER)
+                continue;
+            uint32_t hash = same ? like.hash : flow_hash(p, &e->pk);
+            uint32_t *slot =
+                same ? like.slot
+                     : flow_slot(t, bufs, t->offset, p, &e->pk, hash);
+            like.pk = e->pk; /* its IPv4 shared sum, if any, classify() left */
+            like.hash = hash;
+            like.slot = slot;
+            like.candidate = kind == KIND_CANDIDATE;
+            struct gro_group *g = open_group(t, slot);
+            if (like.candidate && g)
+                group_add(t, g, (uint32_t)i, p + e->pk.l3_len);
+            else if (like.candidate)
+                group_start(t, slot, &ngroups, hash, (uint32_t)i, p, &e->pk);
+            else if (*slot) /* nothing after it merges with anything before */
+                t->groups[*slot - 1].closed = true;
+        }
+        like.p = p;
+        like.index = (uint32_t)i;
+    }
+    return (int)ngroups;
 }
 
 int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
                                 tun_slice *payloads, const uint8_t *pflags,
                                 size_t count, size_t offset, unsigned flags)
 {
-    int rc = check_args(t, bufs, payloads, count, offset);
+    int rc = check_args(t, bufs, count, offset);
     if (rc < 0)
         return rc;
     t->pflags = pflags;
     t->payloads = payloads;
     t->bufs = bufs;
     t->offset = offset;
+    t->count = count;
+    t->nout = 0;
     /* First each flow's candidates are put in groups, then each group is
      * cut into runs in order of sequence numbers. */
-    size_t ngroups = 0, nruns = 0, nout = 0;
-    struct gro_like like = {.p = NULL, .ip_known = false};
-    for (size_t i = 0; i < count; i++) {
-        const uint8_t *p = bufs[i].data + offset;
-        tun_pkt *pk = &t->pkts[i];
-        size_t avail = bufs[i].len, len = packet_len(t, i);
-        bool same = like.p && same_layout(&like, p, avail, len);
-        enum gro_kind kind = classify(p, avail, len, flags, &like, same, pk);
-        t->sent_with[i] = (uint32_t)i;
-        t->run_of[i] = 0;
-        if (kind == KIND_OTHER)
-            continue;
-        uint32_t hash = same ? like.hash : flow_hash(p, pk);
-        uint32_t *slot = same ? like.slot
-                              : flow_slot(t, bufs, offset, p, pk, hash);
-        like.p = p; /* its IPv4 shared sum, if any, classify() left */
-        like.pk = *pk;
-        like.hash = hash;
-        like.slot = slot;
-        if (kind == KIND_CANDIDATE)
-            group_add(t, slot, &ngroups, hash, (uint32_t)i, p, pk);
-        else if (*slot) /* nothing after it merges with anything before */
-            t->groups[*slot - 1].closed = true;
+    int ngroups = make_groups(t, flags);
+    if (ngroups < 0) {
+        t->count = 0; /* no writes to read */
+        return ngroups;
     }
-    for (size_t g = 0; g < ngroups; g++) {
-        nruns = group_runs(t, &t->groups[g], bufs, offset, nruns);
+    size_t nruns = 0, nout = 0;
+    for (size_t g = 0; g < (size_t)ngroups; g++) {
+        nruns = group_runs(t, &t->groups[g], nruns);
         t->slots[t->groups[g].slot] = 0; /* empty for the next call */
     }
     for (size_t r = 0; r < nruns; r++) {
         const struct gro_run *run = &t->runs[r];
-        for (uint32_t j = run->first; j != run->last; j = t->next[j])
-            t->sent_with[j] = run->head;
-        t->sent_with[run->last] = run->head;
-        t->run_of[run->head] = (uint32_t)r + 1;
+        for (uint32_t j = run->first; j != run->last; j = t->pkt[j].next)
+            t->pkt[j].sent_with = run->head;
+        t->pkt[run->last].sent_with = run->head;
+        t->pkt[run->head].run_of = (uint32_t)r + 1;
     }
     t->nruns = nruns;
     for (size_t i = 0; i < count; i++)
-        if (t->sent_with[i] == i && packet_len(t, i)) {
+        if (t->pkt[i].sent_with == i && t->pkt[i].len) {
             t->listed[nout++] = i;
             if (merged_run(t, i))
                 continue; /* finish_run() writes its header */
@@ -716,14 +874,13 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
             uint8_t *p = bufs[i].data + offset;
             tun_vnet_hdr vh = {0};
             if (is_partial(t, i))
-                (void)tun_vnet_partial_target(p, bufs[i].len,
-                                              packet_len(t, i), &vh);
+                (void)tun_vnet_partial_target(p, bufs[i].len, t->pkt[i].len,
+                                              &vh);
             tun_vnet_hdr_encode(p - TUN_VNET_HDR_LEN, &vh);
         }
     for (size_t r = 0; r < nruns; r++)
         if (t->runs[r].segs > 1)
             finish_run(&t->runs[r], bufs, offset);
-    t->count = count;
     t->nout = nout;
     return (int)nout;
 }
@@ -744,7 +901,7 @@ int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
 
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
 {
-    return t->sent_with[i];
+    return t->pkt[i].sent_with;
 }
 
 size_t tun_offload_write_index(const tun_gro_table *t, size_t k)
@@ -773,7 +930,7 @@ size_t tun_offload_write_slices(const tun_gro_table *t, size_t k,
      * super-packet, or right behind the headers) make one slice. */
     size_t hdrs = run_hdrs_len(run), n = 1;
     out[0].len = TUN_VNET_HDR_LEN + hdrs;
-    for (uint32_t j = run->first;; j = t->next[j]) {
+    for (uint32_t j = run->first;; j = t->pkt[j].next) {
         tun_slice s = {payload_at(t, j, hdrs), packet_len(t, j) - hdrs};
         tun_slice *prev = &out[n - 1];
         if (prev->data + prev->len == s.data)
@@ -824,7 +981,7 @@ size_t tun_offload_write_failed(tun_gro_table *t, size_t k)
                    run_hdrs_len(run));
     }
     for (size_t i = at + 1; i < t->count; i++)
-        if (t->sent_with[i] < at) {
+        if (t->pkt[i].sent_with < at) {
             bufs[i].len = 0;
             if (t->payloads)
                 t->payloads[i].len = 0;
