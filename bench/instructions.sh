@@ -97,11 +97,14 @@ else
     echo "| operation | instructions |"
     echo "|---|---|"
 fi
+declare -A now_of before_of # by "operation case"
 for c in "${cases[@]}"; do
     read -r fn op arg label <<<"$c"
     now=$(count "$build" "$fn" "$op" "$arg")
+    now_of["$op $arg"]=$now
     if [ -n "$baseline" ]; then
         before=$(count "$baseline" "$fn" "$op" "$arg")
+        before_of["$op $arg"]=$before
         awk -v l="$label" -v a="$before" -v b="$now" \
             'BEGIN { printf "| %s | %d | %d | %.3f |\n", l, a, b, b / a }'
     else
@@ -111,9 +114,26 @@ done
 for c in "${partial_cases[@]}"; do
     read -r fn op arg label <<<"$c"
     now=$(count "$build" "$fn" "$op" "$arg")
+    now_of["$op $arg"]=$now
     if [ -n "$baseline" ]; then
         echo "| $label | | $now | |"
     else
         echo "| $label | $now |"
     fi
 done
+
+# The engine's work per 64 KiB super-packet that a forwarder splits and
+# merges again (TCP/IPv4): copy-free with partial checksums against the
+# default path (full checksums, segments copied), of the baseline build
+# when there is one.
+reference=$build
+default=$((now_of["split tcp4"] + now_of["coalesce tcp4"]))
+if [ -n "$baseline" ]; then
+    reference=$baseline
+    default=$((before_of["split tcp4"] + before_of["coalesce tcp4"]))
+fi
+awk -v d=$default \
+    -v c=$((now_of["split-slices-partial tcp4"] + now_of["coalesce-slices-partial tcp4"])) \
+    -v r="$reference" -v b="$build" 'BEGIN {
+    printf "\nSplit + merge of one TCP/IPv4 super-packet: default path (%s) %d, " \
+           "copy-free with partial checksums (%s) %d: %.3fx\n", r, d, b, c, c / d }'

@@ -129,36 +129,32 @@ static int send_batch(const char *name, tun_device *dev,
         return tun_fail(TUN_EINVAL, "%s: NULL pointer", name);
     if (count > (size_t)INT_MAX)
         return tun_fail(TUN_EINVAL, "%s: %zu packets", name, count);
-    bool plain = !table || !is_offload(dev);
+    if (table && is_offload(dev)) {
+        if (offset < TUN_VNET_HDR_LEN)
+            return tun_fail(TUN_EINVAL, "%s: offset %zu leaves no room for "
+                            "the %d-byte virtio-net header", name, offset,
+                            TUN_VNET_HDR_LEN);
+        if (count > tun_gro_table_capacity(table))
+            return tun_fail(TUN_EINVAL, "%s: %zu packets exceed the GRO "
+                            "table's capacity %zu", name, count,
+                            tun_gro_table_capacity(table));
+        /* The coalescer checks each packet's buffer and payload slice
+         * before it writes anything. */
+        return tun_offload_send(dev, table, bufs, payloads, pflags, count,
+                                offset);
+    }
     for (size_t i = 0; i < count; i++) {
         if (!bufs[i].data || bufs[i].capacity < offset ||
             bufs[i].capacity - offset < bufs[i].len)
             return tun_fail(TUN_EINVAL, "%s: packet %zu (offset %zu + %zu "
                             "bytes) does not fit its %zu-byte buffer", name,
                             i, offset, bufs[i].len, bufs[i].capacity);
-        if (!payloads || payloads[i].len == 0)
-            continue;
-        if (!payloads[i].data || payloads[i].len > TUN_PACKET_MAX)
-            return tun_fail(TUN_EINVAL, "%s: packet %zu's payload slice "
-                            "(%zu bytes) is NULL or too long", name, i,
-                            payloads[i].len);
-        if (plain)
+        if (payloads && payloads[i].len)
             return tun_fail(TUN_EINVAL, "%s: packet %zu has its payload "
                             "elsewhere, which needs an offload device and a "
                             "GRO table", name, i);
     }
-    if (plain)
-        return tun_send_plain(dev, bufs, pflags, count, offset);
-    if (offset < TUN_VNET_HDR_LEN)
-        return tun_fail(TUN_EINVAL, "%s: offset %zu leaves no room for the "
-                        "%d-byte virtio-net header", name, offset,
-                        TUN_VNET_HDR_LEN);
-    if (count > tun_gro_table_capacity(table))
-        return tun_fail(TUN_EINVAL, "%s: %zu packets exceed the GRO table's "
-                        "capacity %zu", name, count,
-                        tun_gro_table_capacity(table));
-    return tun_offload_send(dev, table, bufs, payloads, pflags, count,
-                            offset);
+    return tun_send_plain(dev, bufs, pflags, count, offset);
 }
 
 int tun_send_multiple_flagged(tun_device *dev, tun_gro_table *table,
