@@ -69,8 +69,7 @@ struct gro_pkt {
     tun_pkt pk;         /* layout (packets of a flow) */
     uint32_t next;      /* the next one of its group */
     uint32_t key;       /* its place in its group's order */
-    uint32_t sent_with; /* the listed one it went out in */
-    uint32_t run_of;    /* 1 + the run it heads; 0 for none */
+    uint32_t run;       /* 1 + the run it is in; 0: none, sent alone */
     /* 1 + the packet whose group it joined having that packet's headers
      * but for the fields each packet of a run has its own (follows()), or
      * 0 */
@@ -188,11 +187,8 @@ struct gro_like {
     bool ip_known;
     uint16_t ip_shared;
     /* The header bytes a packet that follows p must have equal to p's
-     * (follows()), for the layout of mask_len header bytes of IP version
-     * mask_version and protocol mask_proto; mask_len 0: none yet. */
-    size_t mask_len;
-    uint8_t mask_version;
-    uint8_t mask_proto;
+     * (follows()), once known for pk's layout */
+    bool mask_known;
     uint8_t mask[GRO_HDRS_MAX];
 };
 
@@ -261,9 +257,7 @@ static void build_mask(struct gro_like *like, size_t hdrs)
         l4[TUN_TCP_FLAGS] = (uint8_t)~(TUN_TCP_PSH | TUN_TCP_CWR);
         memset(l4 + TUN_TCP_CSUM_OFFSET, 0, 2);
     }
-    like->mask_len = hdrs;
-    like->mask_version = like->pk.version;
-    like->mask_proto = like->pk.proto;
+    like->mask_known = true;
 }
 
 /* Whether packet p (len bytes, the first avail at p) is a candidate whose
@@ -282,17 +276,18 @@ static bool follows(struct gro_like *like, const uint8_t *p, size_t avail,
     if (!like->candidate || avail < hdrs || len <= hdrs ||
         (avail != len && avail != hdrs))
         return false;
-    if (like->mask_len != hdrs || like->mask_version != pk->version ||
-        like->mask_proto != pk->proto)
+    if (!like->mask_known)
         build_mask(like, hdrs);
     const uint8_t *q = like->p, *m = like->mask;
+    /* Two words a step; the last bytes in a word (or two) ending with the
+     * headers, overlapping words already compared. */
     uint64_t diff = 0;
-    size_t k = 0;
-    for (; k + 8 <= hdrs; k += 8)
-        diff |= (load8(p + k) ^ load8(q + k)) & load8(m + k);
-    if (k < hdrs) /* the rest, in a word overlapping the one before */
-        diff |= (load8(p + hdrs - 8) ^ load8(q + hdrs - 8)) &
-                load8(m + hdrs - 8);
+    size_t k = 0, end = hdrs - 16;
+    for (; k < end; k += 16)
+        diff |= ((load8(p + k) ^ load8(q + k)) & load8(m + k)) |
+                ((load8(p + k + 8) ^ load8(q + k + 8)) & load8(m + k + 8));
+    diff |= ((load8(p + end) ^ load8(q + end)) & load8(m + end)) |
+            ((load8(p + end + 8) ^ load8(q + end + 8)) & load8(m + end + 8));
     if (diff)
         return false;
     if (pk->version == 4 ? tun_get16(p + 2) != len || !ipv4_header_ok(like, p)
@@ -315,6 +310,7 @@ static enum gro_kind classify(const uint8_t *p, size_t avail, size_t len,
         *pk = like->pk;
     } else {
         like->ip_known = false; /* p's layout is another one */
+        like->mask_known = false;
         if (tun_pkt_parse_headers(pk, p, avail, len) < 0 || pk->fragment)
             return KIND_OTHER;
         if (pk->proto != TUN_IPPROTO_TCP &&
@@ -482,10 +478,10 @@ static bool follower_match(const struct gro_run *run, const uint8_t *q,
 /* Append packet i of the latest batch (the next one of the run's group) to
  * the run: check the rules, verify it (unless its checksum is partial) and
  * count it in, leaving it where it is. */
-static enum append_result append(const tun_gro_table *t, struct gro_run *run,
+static enum append_result append(tun_gro_table *t, struct gro_run *run,
                                  uint32_t i)
 {
-    const struct gro_pkt *e = &t->pkt[i];
+    struct gro_pkt *e = &t->pkt[i];
     const uint8_t *h = packet_at(t, run->first), *p = packet_at(t, i);
     const tun_pkt *pk = &e->pk;
     size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, payload = e->len - hdrs;
@@ -524,6 +520,7 @@ static enum append_result append(const tun_gro_table *t, struct gro_run *run,
         if (tun_csum_fold(sum) != 0xffff)
             return APPEND_BAD_PACKET;
     }
+    e->run = (uint32_t)(run - t->runs) + 1;
     run->last = i;
     if (i < run->head)
         run->head = i;
@@ -763,15 +760,24 @@ static size_t group_runs(tun_gro_table *t, struct gro_group *g, size_t nruns)
         }
         run = &t->runs[nruns++];
         start_run(run, i, packet_at(t, i), t->pkt[i].len, &t->pkt[i].pk);
+        t->pkt[i].run = (uint32_t)nruns;
     }
     return nruns;
+}
+
+/* The packet that packet i went out with: its run's head, or itself. */
+static inline size_t sent_with(const tun_gro_table *t, size_t i)
+{
+    uint32_t r = t->pkt[i].run;
+    return r ? t->runs[r - 1].head : i;
 }
 
 /* The run of several packets that listed packet i heads, or NULL. */
 static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
 {
-    uint32_t r = t->pkt[i].run_of;
-    return r && t->runs[r - 1].segs > 1 ? &t->runs[r - 1] : NULL;
+    uint32_t r = t->pkt[i].run;
+    const struct gro_run *run = r ? &t->runs[r - 1] : NULL;
+    return run && run->segs > 1 && run->head == i ? run : NULL;
 }
 
 /* Put each flow's candidates of the batch in groups (the first pass of
@@ -782,7 +788,7 @@ static int make_groups(tun_gro_table *t, unsigned flags)
 {
     const tun_buf *bufs = t->bufs;
     size_t ngroups = 0;
-    struct gro_like like = {.p = NULL, .mask_len = 0};
+    struct gro_like like = {.p = NULL, .mask_known = false};
     for (size_t i = 0; i < t->count; i++) {
         const tun_slice *payload = t->payloads ? &t->payloads[i] : NULL;
         int rc = check_packet(&bufs[i], payload, i, t->offset);
@@ -795,8 +801,7 @@ static int make_groups(tun_gro_table *t, unsigned flags)
         const uint8_t *p = bufs[i].data + t->offset;
         size_t avail = bufs[i].len, len = avail + (payload ? payload->len : 0);
         e->len = len;
-        e->sent_with = (uint32_t)i;
-        e->run_of = 0;
+        e->run = 0;
         e->follows = 0;
         if (follows(&like, p, avail, len)) {
             e->pk = like.pk;
@@ -856,28 +861,23 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
         nruns = group_runs(t, &t->groups[g], nruns);
         t->slots[t->groups[g].slot] = 0; /* empty for the next call */
     }
-    for (size_t r = 0; r < nruns; r++) {
-        const struct gro_run *run = &t->runs[r];
-        for (uint32_t j = run->first; j != run->last; j = t->pkt[j].next)
-            t->pkt[j].sent_with = run->head;
-        t->pkt[run->last].sent_with = run->head;
-        t->pkt[run->head].run_of = (uint32_t)r + 1;
-    }
     t->nruns = nruns;
-    for (size_t i = 0; i < count; i++)
-        if (t->pkt[i].sent_with == i && t->pkt[i].len) {
-            t->listed[nout++] = i;
-            if (merged_run(t, i))
-                continue; /* finish_run() writes its header */
-            /* A packet alone: a zero header, or one that has the kernel
-             * finish its partial checksum. */
-            uint8_t *p = bufs[i].data + offset;
-            tun_vnet_hdr vh = {0};
-            if (is_partial(t, i))
-                (void)tun_vnet_partial_target(p, bufs[i].len, t->pkt[i].len,
-                                              &vh);
-            tun_vnet_hdr_encode(p - TUN_VNET_HDR_LEN, &vh);
-        }
+    for (size_t i = 0; i < count; i++) {
+        const struct gro_pkt *e = &t->pkt[i];
+        const struct gro_run *run = e->run ? &t->runs[e->run - 1] : NULL;
+        if (!e->len || (run && run->head != i))
+            continue; /* nothing to send, or goes out with its run's head */
+        t->listed[nout++] = i;
+        if (run && run->segs > 1)
+            continue; /* finish_run() writes its header */
+        /* A packet alone: a zero header, or one that has the kernel
+         * finish its partial checksum. */
+        uint8_t *p = bufs[i].data + offset;
+        tun_vnet_hdr vh = {0};
+        if (is_partial(t, i))
+            (void)tun_vnet_partial_target(p, bufs[i].len, e->len, &vh);
+        tun_vnet_hdr_encode(p - TUN_VNET_HDR_LEN, &vh);
+    }
     for (size_t r = 0; r < nruns; r++)
         if (t->runs[r].segs > 1)
             finish_run(&t->runs[r], bufs, offset);
@@ -901,7 +901,7 @@ int tun_offload_coalesce(tun_gro_table *t, tun_buf *bufs, size_t count,
 
 size_t tun_gro_sent_with(const tun_gro_table *t, size_t i)
 {
-    return t->pkt[i].sent_with;
+    return sent_with(t, i);
 }
 
 size_t tun_offload_write_index(const tun_gro_table *t, size_t k)
@@ -981,7 +981,7 @@ size_t tun_offload_write_failed(tun_gro_table *t, size_t k)
                    run_hdrs_len(run));
     }
     for (size_t i = at + 1; i < t->count; i++)
-        if (t->pkt[i].sent_with < at) {
+        if (sent_with(t, i) < at) {
             bufs[i].len = 0;
             if (t->payloads)
                 t->payloads[i].len = 0;
