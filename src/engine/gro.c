@@ -65,11 +65,13 @@ struct gro_run {
 
 /* What the coalescer notes of each packet of the latest batch. */
 struct gro_pkt {
+    const uint8_t *p;   /* its bytes (headers first) in its buffer */
     size_t len;         /* bytes, headers and payload */
     tun_pkt pk;         /* layout (packets of a flow) */
     uint32_t next;      /* the next one of its group */
     uint32_t key;       /* its place in its group's order */
     uint32_t run;       /* 1 + the run it is in; 0: none, sent alone */
+    bool heads;         /* it heads its run: the run goes out from it */
     /* 1 + the packet whose group it joined having that packet's headers
      * but for the fields each packet of a run has its own (follows()), or
      * 0 */
@@ -422,7 +424,7 @@ static bool tcp_match(const struct gro_run *run, const uint8_t *th,
  * and its payload there or in its payload slice. */
 static const uint8_t *packet_at(const tun_gro_table *t, size_t i)
 {
-    return t->bufs[i].data + t->offset;
+    return t->pkt[i].p;
 }
 
 static size_t packet_len(const tun_gro_table *t, size_t i)
@@ -801,7 +803,9 @@ static int make_groups(tun_gro_table *t, unsigned flags)
         const uint8_t *p = bufs[i].data + t->offset;
         size_t avail = bufs[i].len, len = avail + (payload ? payload->len : 0);
         e->len = len;
+        e->p = p;
         e->run = 0;
+        e->heads = false;
         e->follows = 0;
         if (follows(&like, p, avail, len)) {
             e->pk = like.pk;
@@ -862,13 +866,14 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
         t->slots[t->groups[g].slot] = 0; /* empty for the next call */
     }
     t->nruns = nruns;
+    for (size_t r = 0; r < nruns; r++)
+        t->pkt[t->runs[r].head].heads = true;
     for (size_t i = 0; i < count; i++) {
         const struct gro_pkt *e = &t->pkt[i];
-        const struct gro_run *run = e->run ? &t->runs[e->run - 1] : NULL;
-        if (!e->len || (run && run->head != i))
+        if (!e->len || (e->run && !e->heads))
             continue; /* nothing to send, or goes out with its run's head */
         t->listed[nout++] = i;
-        if (run && run->segs > 1)
+        if (e->run && t->runs[e->run - 1].segs > 1)
             continue; /* finish_run() writes its header */
         /* A packet alone: a zero header, or one that has the kernel
          * finish its partial checksum. */
