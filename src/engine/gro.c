@@ -788,19 +788,23 @@ static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
  * slot free again. */
 static int make_groups(tun_gro_table *t, unsigned flags)
 {
+    /* Locals: the compiler must assume that a byte stored anywhere may
+     * change the table's fields. */
     const tun_buf *bufs = t->bufs;
-    size_t ngroups = 0;
+    const tun_slice *payloads = t->payloads;
+    struct gro_pkt *pkt = t->pkt;
+    size_t count = t->count, offset = t->offset, ngroups = 0;
     struct gro_like like = {.p = NULL, .mask_known = false};
-    for (size_t i = 0; i < t->count; i++) {
-        const tun_slice *payload = t->payloads ? &t->payloads[i] : NULL;
-        int rc = check_packet(&bufs[i], payload, i, t->offset);
+    for (size_t i = 0; i < count; i++) {
+        const tun_slice *payload = payloads ? &payloads[i] : NULL;
+        int rc = check_packet(&bufs[i], payload, i, offset);
         if (rc < 0) {
             for (size_t g = 0; g < ngroups; g++)
                 t->slots[t->groups[g].slot] = 0;
             return rc;
         }
-        struct gro_pkt *e = &t->pkt[i];
-        const uint8_t *p = bufs[i].data + t->offset;
+        struct gro_pkt *e = &pkt[i];
+        const uint8_t *p = bufs[i].data + offset;
         size_t avail = bufs[i].len, len = avail + (payload ? payload->len : 0);
         e->len = len;
         e->p = p;
@@ -808,10 +812,10 @@ static int make_groups(tun_gro_table *t, unsigned flags)
         e->heads = false;
         e->follows = 0;
         if (follows(&like, p, avail, len)) {
-            e->pk = like.pk;
             e->follows = like.index + 1;
             group_add(t, &t->groups[*like.slot - 1], (uint32_t)i,
-                      p + e->pk.l3_len);
+                      p + like.pk.l3_len);
+            e->pk = like.pk;
         } else {
             bool same = like.p && same_layout(&like, p, avail, len);
             enum gro_kind kind =
@@ -821,7 +825,7 @@ static int make_groups(tun_gro_table *t, unsigned flags)
             uint32_t hash = same ? like.hash : flow_hash(p, &e->pk);
             uint32_t *slot =
                 same ? like.slot
-                     : flow_slot(t, bufs, t->offset, p, &e->pk, hash);
+                     : flow_slot(t, bufs, offset, p, &e->pk, hash);
             like.pk = e->pk; /* its IPv4 shared sum, if any, classify() left */
             like.hash = hash;
             like.slot = slot;
