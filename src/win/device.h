@@ -165,6 +165,12 @@ int tun_win_wait(tun_device *dev, HANDLE ready, ULONGLONG deadline);
 
 /* ---- ipconfig.c --------------------------------------------------------- */
 
+/* Wait until the system has bound the IP families it runs to the interface
+ * of a just created adapter (TUN_WIN_BIND_FIRST_MS for the first, then
+ * TUN_WIN_BIND_REST_MS for the other): 0, or TUN_ETIMEDOUT when neither
+ * came. Without it an MTU, metric or address set right after creation may
+ * find no IP interface. */
+int tun_ip_wait_bound(const NET_LUID *luid);
 /* The MTU of each family, 0 for a family the interface does not run. */
 int tun_ip_get_mtus(const NET_LUID *luid, unsigned *ipv4, unsigned *ipv6);
 /* IPv4's MTU, else IPv6's; TUN_ENODEV when it runs neither. */

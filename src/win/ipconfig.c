@@ -54,29 +54,112 @@ static DWORD tun_ip_interface(const NET_LUID *luid, ADDRESS_FAMILY family,
     return GetIpInterfaceEntry(row);
 }
 
-/* From the table rather than GetIpInterfaceEntry(): the same rows, and
+/* One walk of the IP interface table: the MTU of each family on the
+ * interface (0: the family does not run there) and, in *in_system when
+ * asked for, the families that run on any interface (TUN_WIN_FAMILY_*).
+ * From the table rather than GetIpInterfaceEntry(): the same rows, and
  * ERROR_NOT_SUPPORTED (documented for a system without the IP stacks asked
  * for) means that no family runs here. Wine answers so: its IP Helper has no
  * IP interface rows, and the write path runs under wine too. */
-int tun_ip_get_mtus(const NET_LUID *luid, unsigned *ipv4, unsigned *ipv6)
+static int tun_ip_interfaces(const NET_LUID *luid, unsigned *ipv4,
+                             unsigned *ipv6, unsigned *in_system)
 {
     MIB_IPINTERFACE_TABLE *table;
+    unsigned families = 0;
     *ipv4 = *ipv6 = 0;
     DWORD err = GetIpInterfaceTable(AF_UNSPEC, &table);
-    if (err == ERROR_NOT_SUPPORTED)
-        return 0;
-    if (err != NO_ERROR)
+    if (err != NO_ERROR && err != ERROR_NOT_SUPPORTED)
         return tun_win_fail(err, "GetIpInterfaceTable");
-    for (ULONG i = 0; i < table->NumEntries; i++) {
+    for (ULONG i = 0; err == NO_ERROR && i < table->NumEntries; i++) {
         const MIB_IPINTERFACE_ROW *row = &table->Table[i];
-        if (row->InterfaceLuid.Value != luid->Value)
-            continue;
-        if (row->Family == AF_INET)
-            *ipv4 = row->NlMtu;
-        else if (row->Family == AF_INET6)
-            *ipv6 = row->NlMtu;
+        bool v4 = row->Family == AF_INET;
+        families |= v4 ? TUN_WIN_FAMILY_IPV4 : TUN_WIN_FAMILY_IPV6;
+        if (row->InterfaceLuid.Value == luid->Value)
+            *(v4 ? ipv4 : ipv6) = row->NlMtu;
     }
-    FreeMibTable(table);
+    if (err == NO_ERROR)
+        FreeMibTable(table);
+    if (in_system)
+        *in_system = families;
+    return 0;
+}
+
+int tun_ip_get_mtus(const NET_LUID *luid, unsigned *ipv4, unsigned *ipv6)
+{
+    return tun_ip_interfaces(luid, ipv4, ipv6, NULL);
+}
+
+static VOID WINAPI tun_ip_on_interface(PVOID changed, PMIB_IPINTERFACE_ROW row,
+                                       MIB_NOTIFICATION_TYPE type)
+{
+    (void)row, (void)type;
+    SetEvent(changed);
+}
+
+/* Where the wait for the interface's IP families stands (see
+ * tun_win_bind_state_of()), start being when it began; *first is set when
+ * a family first shows, *on_adapter to the families there. */
+static int tun_ip_bind_state(const NET_LUID *luid, ULONGLONG start,
+                             ULONGLONG *first, unsigned *on_adapter,
+                             tun_win_bind_state *state)
+{
+    unsigned ipv4, ipv6, in_system;
+    int rc = tun_ip_interfaces(luid, &ipv4, &ipv6, &in_system);
+    if (rc < 0)
+        return rc;
+    *on_adapter = (ipv4 ? TUN_WIN_FAMILY_IPV4 : 0) |
+                  (ipv6 ? TUN_WIN_FAMILY_IPV6 : 0);
+    ULONGLONG now = GetTickCount64();
+    if (*on_adapter && !*first)
+        *first = now;
+    *state = tun_win_bind_state_of(*on_adapter, in_system, now - start,
+                                   *on_adapter ? *first - start : 0);
+    return 0;
+}
+
+int tun_ip_wait_bound(const NET_LUID *luid)
+{
+    ULONGLONG start = GetTickCount64(), first = 0;
+    unsigned on_adapter;
+    tun_win_bind_state state;
+    int rc = tun_ip_bind_state(luid, start, &first, &on_adapter, &state);
+    if (rc < 0 || state == TUN_WIN_BOUND)
+        return rc;
+    /* Woken by every IP interface change (an auto-reset event), and
+     * checked again after registering, so that a change just before is
+     * seen; the wait is bounded so that the deadlines are seen too. */
+    HANDLE changed = CreateEventW(NULL, FALSE, FALSE, NULL), notify = NULL;
+    if (!changed)
+        return tun_win_fail(GetLastError(), "CreateEvent for the adapter's "
+                            "IP interfaces");
+    DWORD err = NotifyIpInterfaceChange(AF_UNSPEC, tun_ip_on_interface,
+                                        changed, FALSE, &notify);
+    if (err != NO_ERROR)
+        rc = tun_win_fail(err, "NotifyIpInterfaceChange");
+    else
+        tun_log(TUN_LOG_DEBUG, "waiting for the system to bind IPv4 and IPv6 "
+                "to the new adapter");
+    while (rc == 0 &&
+           (rc = tun_ip_bind_state(luid, start, &first, &on_adapter,
+                                   &state)) == 0 &&
+           state == TUN_WIN_BIND_WAIT)
+        WaitForSingleObject(changed, 100);
+    if (notify)
+        CancelMibChangeNotify2(notify); /* waits for a callback running */
+    CloseHandle(changed);
+    if (rc < 0)
+        return rc;
+    if (state == TUN_WIN_BIND_NONE)
+        return tun_fail(TUN_ETIMEDOUT, "the system bound neither IPv4 nor "
+                        "IPv6 to the new adapter within %u ms (check the "
+                        "protocols bound to it in its properties)",
+                        TUN_WIN_BIND_FIRST_MS);
+    if (state == TUN_WIN_BIND_PARTIAL)
+        tun_log(TUN_LOG_INFO, "the new adapter runs %s only: the system did "
+                "not bind %s to it within %u ms",
+                on_adapter == TUN_WIN_FAMILY_IPV4 ? "IPv4" : "IPv6",
+                on_adapter == TUN_WIN_FAMILY_IPV4 ? "IPv6" : "IPv4",
+                TUN_WIN_BIND_REST_MS);
     return 0;
 }
 

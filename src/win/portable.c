@@ -252,3 +252,17 @@ int tun_win_dns_list(const tun_address *servers, size_t count, uint8_t family,
     }
     return (int)used;
 }
+
+tun_win_bind_state tun_win_bind_state_of(unsigned on_adapter,
+                                         unsigned in_system,
+                                         uint64_t waited_ms,
+                                         uint64_t first_ms)
+{
+    if ((on_adapter & in_system) == in_system)
+        return TUN_WIN_BOUND;
+    if (!on_adapter)
+        return waited_ms < TUN_WIN_BIND_FIRST_MS ? TUN_WIN_BIND_WAIT
+                                                 : TUN_WIN_BIND_NONE;
+    return waited_ms - first_ms < TUN_WIN_BIND_REST_MS ? TUN_WIN_BIND_WAIT
+                                                       : TUN_WIN_BIND_PARTIAL;
+}

@@ -102,4 +102,34 @@ int tun_win_dns_add(tun_address *list, size_t *count, const char *addr);
 int tun_win_dns_list(const tun_address *servers, size_t count, uint8_t family,
                      char *out, size_t size);
 
+/* Waiting for a new adapter's IP interfaces: Windows binds its IPv4 and
+ * IPv6 stacks to an adapter some time after wintun creates it, and until
+ * then setting an MTU, a metric or an address finds no IP interface.
+ * Families as bits: */
+#define TUN_WIN_FAMILY_IPV4 1u
+#define TUN_WIN_FAMILY_IPV6 2u
+/* How long tun_open() waits for the first family, and then for the other
+ * one (a family the system runs but the adapter never gets, as when an
+ * administrator unbinds it, costs this much). */
+#define TUN_WIN_BIND_FIRST_MS 10000u
+#define TUN_WIN_BIND_REST_MS 1000u
+
+typedef enum tun_win_bind_state {
+    TUN_WIN_BOUND,        /* every family the system runs is on the adapter
+                             (or the system reports none: nothing to wait
+                             for) */
+    TUN_WIN_BIND_WAIT,    /* keep waiting */
+    TUN_WIN_BIND_PARTIAL, /* one family came, the other did not in time:
+                             configure what is there */
+    TUN_WIN_BIND_NONE     /* no family came in time */
+} tun_win_bind_state;
+
+/* The state after waited_ms of waiting, the first family (if any) having
+ * come after first_ms (ignored while on_adapter is 0); on_adapter and
+ * in_system are the families on the adapter and on any interface. */
+tun_win_bind_state tun_win_bind_state_of(unsigned on_adapter,
+                                         unsigned in_system,
+                                         uint64_t waited_ms,
+                                         uint64_t first_ms);
+
 #endif

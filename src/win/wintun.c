@@ -223,6 +223,8 @@ int tun_wintun_open(const tun_config *cfg, tun_device *dev, bool *existed)
     if ((rc = tun_wintun_get_adapter(cfg, w, existed)) < 0)
         goto fail;
     w->get_adapter_luid(w->adapter, &dev->luid);
+    if (!*existed && (rc = tun_ip_wait_bound(&dev->luid)) < 0)
+        goto fail;
     DWORD capacity = cfg->wintun_ring_capacity ? cfg->wintun_ring_capacity
                                                : TUN_WINTUN_RING_DEFAULT;
     tun_log(TUN_LOG_DEBUG, "WintunStartSession with a %lu-byte ring",

@@ -172,6 +172,44 @@ static void metrics_and_dns_servers_are_checked(void **state)
     assert_int_equal(list[1].family, TUN_INET6);
 }
 
+/* tun_open() waits for the system to bind IPv4 and IPv6 to a new wintun
+ * adapter: until every family the system runs is there, the first for
+ * TUN_WIN_BIND_FIRST_MS, the other for TUN_WIN_BIND_REST_MS after it. */
+static void new_adapters_wait_for_their_ip_families(void **state)
+{
+    (void)state;
+    const unsigned v4 = TUN_WIN_FAMILY_IPV4, v6 = TUN_WIN_FAMILY_IPV6,
+                   both = v4 | v6;
+    /* Nothing to wait for: every family there, or none reported (wine). */
+    assert_int_equal(tun_win_bind_state_of(both, both, 0, 0), TUN_WIN_BOUND);
+    assert_int_equal(tun_win_bind_state_of(v4, v4, 5, 0), TUN_WIN_BOUND);
+    assert_int_equal(tun_win_bind_state_of(0, 0, 0, 0), TUN_WIN_BOUND);
+    /* None yet: wait up to the first deadline, then give up. */
+    assert_int_equal(tun_win_bind_state_of(0, both, 0, 0), TUN_WIN_BIND_WAIT);
+    assert_int_equal(tun_win_bind_state_of(0, both, TUN_WIN_BIND_FIRST_MS - 1,
+                                           0),
+                     TUN_WIN_BIND_WAIT);
+    assert_int_equal(tun_win_bind_state_of(0, both, TUN_WIN_BIND_FIRST_MS, 0),
+                     TUN_WIN_BIND_NONE);
+    /* One came (at 300 ms): the other gets TUN_WIN_BIND_REST_MS more,
+     * whenever the first came, even past the first deadline. */
+    assert_int_equal(tun_win_bind_state_of(v6, both, 300, 300),
+                     TUN_WIN_BIND_WAIT);
+    assert_int_equal(tun_win_bind_state_of(v4, both,
+                                           300 + TUN_WIN_BIND_REST_MS - 1,
+                                           300),
+                     TUN_WIN_BIND_WAIT);
+    assert_int_equal(tun_win_bind_state_of(v4, both,
+                                           300 + TUN_WIN_BIND_REST_MS, 300),
+                     TUN_WIN_BIND_PARTIAL);
+    assert_int_equal(tun_win_bind_state_of(v4, both,
+                                           TUN_WIN_BIND_FIRST_MS + 10,
+                                           TUN_WIN_BIND_FIRST_MS),
+                     TUN_WIN_BIND_WAIT);
+    /* The adapter's families count only where the system runs them. */
+    assert_int_equal(tun_win_bind_state_of(both, v4, 0, 0), TUN_WIN_BOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +220,7 @@ int main(void)
         cmocka_unit_test(ring_capacity_is_a_power_of_two_in_range),
         cmocka_unit_test(dns_lists_per_family),
         cmocka_unit_test(metrics_and_dns_servers_are_checked),
+        cmocka_unit_test(new_adapters_wait_for_their_ip_families),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
