@@ -444,8 +444,9 @@ typedef int tun_os_fd;
  * then outlives the handle; one a crashed process left is reused so), L2
  * opens an existing tap-windows6 adapter; the steps are MTU, metric,
  * addresses, DNS servers, media status, after a created wintun adapter's
- * IP interfaces appear (up to 10 s; TUN_ETIMEDOUT when the system binds
- * neither IPv4 nor IPv6 to it). Creating
+ * IP interfaces appear (up to 10 s for the first family, TUN_ETIMEDOUT
+ * when the system binds neither IPv4 nor IPv6 to it, 1 s more for the
+ * other). Creating
  * needs Administrator (TUN_EPERM); a missing wintun.dll or TAP adapter is
  * TUN_ENOENT with what to install; an adapter name taken by another kind of
  * adapter, or an adapter another program holds, is TUN_EBUSY.

@@ -56,31 +56,39 @@ static DWORD tun_ip_interface(const NET_LUID *luid, ADDRESS_FAMILY family,
 
 /* One walk of the IP interface table: the MTU of each family on the
  * interface (0: the family does not run there) and, in *in_system when
- * asked for, the families that run on any interface (TUN_WIN_FAMILY_*).
- * From the table rather than GetIpInterfaceEntry(): the same rows, and
- * ERROR_NOT_SUPPORTED (documented for a system without the IP stacks asked
- * for) means that no family runs here. Wine answers so: its IP Helper has no
- * IP interface rows, and the write path runs under wine too. */
+ * asked for, the families the system runs (TUN_WIN_FAMILY_*): those of
+ * its interfaces but the loopback, which keeps IPv6 when an administrator
+ * turns it off everywhere else (DisabledComponents), or the loopback's when
+ * there is no other interface. From the table rather than
+ * GetIpInterfaceEntry(): the same rows, and ERROR_NOT_SUPPORTED (no IP
+ * transport configured) or ERROR_NOT_FOUND (no rows) mean that no family
+ * runs here. Wine answers so: its IP Helper has no IP interface rows, and
+ * the write path runs under wine too. */
 static int tun_ip_interfaces(const NET_LUID *luid, unsigned *ipv4,
                              unsigned *ipv6, unsigned *in_system)
 {
     MIB_IPINTERFACE_TABLE *table;
-    unsigned families = 0;
+    unsigned families = 0, loopback = 0;
     *ipv4 = *ipv6 = 0;
     DWORD err = GetIpInterfaceTable(AF_UNSPEC, &table);
-    if (err != NO_ERROR && err != ERROR_NOT_SUPPORTED)
+    if (err != NO_ERROR && err != ERROR_NOT_SUPPORTED &&
+        err != ERROR_NOT_FOUND)
         return tun_win_fail(err, "GetIpInterfaceTable");
     for (ULONG i = 0; err == NO_ERROR && i < table->NumEntries; i++) {
         const MIB_IPINTERFACE_ROW *row = &table->Table[i];
         bool v4 = row->Family == AF_INET;
-        families |= v4 ? TUN_WIN_FAMILY_IPV4 : TUN_WIN_FAMILY_IPV6;
+        unsigned family = v4 ? TUN_WIN_FAMILY_IPV4 : TUN_WIN_FAMILY_IPV6;
+        if (row->InterfaceLuid.Info.IfType == IF_TYPE_SOFTWARE_LOOPBACK)
+            loopback |= family;
+        else
+            families |= family;
         if (row->InterfaceLuid.Value == luid->Value)
             *(v4 ? ipv4 : ipv6) = row->NlMtu;
     }
     if (err == NO_ERROR)
         FreeMibTable(table);
     if (in_system)
-        *in_system = families;
+        *in_system = families ? families : loopback;
     return 0;
 }
 
@@ -134,11 +142,11 @@ int tun_ip_wait_bound(const NET_LUID *luid)
                             "IP interfaces");
     DWORD err = NotifyIpInterfaceChange(AF_UNSPEC, tun_ip_on_interface,
                                         changed, FALSE, &notify);
-    if (err != NO_ERROR)
-        rc = tun_win_fail(err, "NotifyIpInterfaceChange");
-    else
-        tun_log(TUN_LOG_DEBUG, "waiting for the system to bind IPv4 and IPv6 "
-                "to the new adapter");
+    if (err != NO_ERROR) /* the bounded wait below looks anyway */
+        tun_log(TUN_LOG_DEBUG, "NotifyIpInterfaceChange: error %lu; looking "
+                "every 100 ms instead", (unsigned long)err);
+    tun_log(TUN_LOG_DEBUG, "waiting for the system to bind IPv4 and IPv6 to "
+            "the new adapter");
     while (rc == 0 &&
            (rc = tun_ip_bind_state(luid, start, &first, &on_adapter,
                                    &state)) == 0 &&

@@ -260,6 +260,8 @@ tun_win_bind_state tun_win_bind_state_of(unsigned on_adapter,
 {
     if ((on_adapter & in_system) == in_system)
         return TUN_WIN_BOUND;
+    if (first_ms > waited_ms) /* a caller's slip: count the rest from now */
+        first_ms = waited_ms;
     if (!on_adapter)
         return waited_ms < TUN_WIN_BIND_FIRST_MS ? TUN_WIN_BIND_WAIT
                                                  : TUN_WIN_BIND_NONE;

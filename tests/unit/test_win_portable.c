@@ -206,6 +206,9 @@ static void new_adapters_wait_for_their_ip_families(void **state)
                                            TUN_WIN_BIND_FIRST_MS + 10,
                                            TUN_WIN_BIND_FIRST_MS),
                      TUN_WIN_BIND_WAIT);
+    /* A first family seen "after" the time waited starts the rest now. */
+    assert_int_equal(tun_win_bind_state_of(v4, both, 300, 500),
+                     TUN_WIN_BIND_WAIT);
     /* The adapter's families count only where the system runs them. */
     assert_int_equal(tun_win_bind_state_of(both, v4, 0, 0), TUN_WIN_BOUND);
 }
