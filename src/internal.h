@@ -202,6 +202,10 @@ int tun_check_route_metric(const tun_route *r);
  * gateway and metric where `pattern` sets them (a pattern's metric 0 and
  * missing gateway match any). */
 bool tun_route_matches(const tun_route *pattern, const tun_route *r);
+/* Whether a and b go to the same destination prefix the same way (on the
+ * link, or through the same gateway), whatever their metrics: one route
+ * where the system keys routes so (Windows). */
+bool tun_route_same_path(const tun_route *a, const tun_route *b);
 /* tun_route_format() into a buffer that always suffices, for reasons. */
 const char *tun_route_text(const tun_route *r, char text[TUN_ROUTESTRLEN]);
 /* The change notifications of each backend, behind tun_events_*()

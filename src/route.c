@@ -80,6 +80,15 @@ bool tun_route_matches(const tun_route *pattern, const tun_route *r)
              memcmp(pattern->gateway, r->gateway, bytes) == 0));
 }
 
+bool tun_route_same_path(const tun_route *a, const tun_route *b)
+{
+    size_t bytes = tun_route_bytes(a);
+    return a->family == b->family && a->prefix == b->prefix &&
+           memcmp(a->dest, b->dest, bytes) == 0 &&
+           a->has_gateway == b->has_gateway &&
+           (!a->has_gateway || memcmp(a->gateway, b->gateway, bytes) == 0);
+}
+
 int tun_route_parse(tun_route *out, const char *dest, unsigned prefix,
                     const char *gateway, unsigned metric)
 {

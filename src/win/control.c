@@ -181,7 +181,7 @@ static int tun_win_remove_route(tun_device *dev, const tun_route *r)
     tun_win_route_of(&match, &removed);
     AcquireSRWLockExclusive(&dev->added_lock);
     for (size_t i = 0; i < dev->route_count; i++) {
-        if (tun_route_matches(&dev->routes[i], &removed)) {
+        if (tun_route_same_path(&dev->routes[i], &removed)) {
             dev->routes[i] = dev->routes[--dev->route_count];
             break;
         }

@@ -85,6 +85,15 @@ static int tun_win_remove_address(tun_device *dev, const tun_address *a)
     return rc;
 }
 
+/* DNS servers live in the registry under the adapter's GUID, so they
+ * outlive an adapter that goes: a later adapter with the same GUID (a
+ * configured one) would get them. Cleared before a created adapter goes. */
+static void tun_win_forget_dns(tun_device *dev)
+{
+    if (atomic_load(&dev->dns_set))
+        tun_ip_set_dns(&dev->luid, NULL, 0);
+}
+
 /* Take back what this handle configured on an adapter that stays. */
 static void tun_win_unconfigure(tun_device *dev)
 {
@@ -92,8 +101,7 @@ static void tun_win_unconfigure(tun_device *dev)
     while (dev->added_count > 0)
         if (tun_win_remove_address(dev, &dev->added[dev->added_count - 1]) < 0)
             dev->added_count--; /* already gone: forget it */
-    if (atomic_load(&dev->dns_set))
-        tun_ip_set_dns(&dev->luid, NULL, 0);
+    tun_win_forget_dns(dev);
     if (dev->flags & TUN_FLAG_L2)
         tun_tap_set_media(dev, false);
 }
@@ -177,6 +185,8 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
          * there before, take back what this call set. */
         if (existed)
             tun_win_unconfigure(dev);
+        else
+            tun_win_forget_dns(dev);
         if (dev->flags & TUN_FLAG_L2)
             tun_tap_close(dev);
         else
@@ -210,6 +220,8 @@ void tun_close(tun_device *dev)
             tun_win_unconfigure(dev);
         tun_tap_close(dev);
     } else {
+        if (atomic_load(&dev->clean_at_close))
+            tun_win_forget_dns(dev);
         tun_wintun_close(dev);
     }
     tun_win_free(dev);

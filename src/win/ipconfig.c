@@ -171,16 +171,31 @@ int tun_ip_wait_bound(const NET_LUID *luid)
     return 0;
 }
 
+/* The interface's row of the interface table (not of an IP family). */
+static int tun_ip_if_row(const NET_LUID *luid, MIB_IF_ROW2 *row)
+{
+    memset(row, 0, sizeof(*row));
+    row->InterfaceLuid = *luid;
+    DWORD err = GetIfEntry2(row);
+    return err == NO_ERROR ? 0 : tun_win_fail(err, "GetIfEntry2");
+}
+
 int tun_ip_get_mtu(const NET_LUID *luid, unsigned *mtu)
 {
     unsigned ipv4, ipv6;
     int rc = tun_ip_get_mtus(luid, &ipv4, &ipv6);
     if (rc < 0)
         return rc;
-    if (!ipv4 && !ipv6)
-        return tun_fail(TUN_ENODEV, "the interface runs neither IPv4 nor "
-                        "IPv6, so it has no IP MTU");
-    *mtu = ipv4 ? ipv4 : ipv6;
+    if (ipv4 || ipv6) {
+        *mtu = ipv4 ? ipv4 : ipv6;
+        return 0;
+    }
+    /* An adapter with neither IP protocol bound (a TAP adapter bridged at
+     * layer 2) still has its link's MTU; only a missing adapter fails. */
+    MIB_IF_ROW2 row;
+    if ((rc = tun_ip_if_row(luid, &row)) < 0)
+        return rc;
+    *mtu = row.Mtu;
     return 0;
 }
 
@@ -471,11 +486,8 @@ int tun_ip_get_index(const NET_LUID *luid, unsigned *index)
 int tun_ip_get_up(const NET_LUID *luid, bool *up)
 {
     MIB_IF_ROW2 row;
-    memset(&row, 0, sizeof(row));
-    row.InterfaceLuid = *luid;
-    DWORD err = GetIfEntry2(&row);
-    if (err != NO_ERROR)
-        return tun_win_fail(err, "GetIfEntry2");
-    *up = row.OperStatus == IfOperStatusUp;
-    return 0;
+    int rc = tun_ip_if_row(luid, &row);
+    if (rc == 0)
+        *up = row.OperStatus == IfOperStatusUp;
+    return rc;
 }

@@ -52,8 +52,12 @@ int tun_tap_set_media(tun_device *dev, bool connected)
 int tun_tap_get_mac(tun_device *dev, uint8_t mac[6])
 {
     uint8_t out[6];
-    int rc = tun_tap_ioctl(dev->tap.file, TUN_TAP_IOCTL_GET_MAC, NULL, 0, out,
-                           sizeof(out), "TAP_WIN_IOCTL_GET_MAC");
+    /* The buffer as input too: some builds of the driver refuse an empty
+     * input buffer (STATUS_INVALID_PARAMETER). */
+    memset(out, 0, sizeof(out));
+    int rc = tun_tap_ioctl(dev->tap.file, TUN_TAP_IOCTL_GET_MAC, out,
+                           sizeof(out), out, sizeof(out),
+                           "TAP_WIN_IOCTL_GET_MAC");
     if (rc < 0)
         return rc;
     if (rc != 6)

@@ -130,6 +130,27 @@ static void matches_as_removal_does(void **state)
     assert_false(tun_route_matches(&t, &listed));
 }
 
+/* Where routes are keyed by prefix and next hop (Windows), an on-link
+ * route and one through a gateway are two, whatever the metrics. */
+static void same_path_is_prefix_and_next_hop(void **state)
+{
+    (void)state;
+    tun_route onlink = parsed("10.1.0.0", 16, NULL, 0);
+    tun_route via = parsed("10.1.0.0", 16, "10.0.0.254", 5);
+    tun_route via_again = parsed("10.1.0.0", 16, "10.0.0.254", 0);
+    tun_route via_other = parsed("10.1.0.0", 16, "10.0.0.253", 5);
+    tun_route onlink_metric = parsed("10.1.0.0", 16, NULL, 25);
+    assert_false(tun_route_same_path(&onlink, &via));
+    assert_false(tun_route_same_path(&via, &onlink));
+    assert_true(tun_route_same_path(&via, &via_again));
+    assert_false(tun_route_same_path(&via, &via_other));
+    assert_true(tun_route_same_path(&onlink, &onlink_metric));
+    tun_route wider = parsed("10.0.0.0", 8, NULL, 0);
+    assert_false(tun_route_same_path(&onlink, &wider));
+    tun_route v6 = parsed("fd00:2::", 48, NULL, 0);
+    assert_false(tun_route_same_path(&onlink, &v6));
+}
+
 static void config_keeps_routes_once(void **state)
 {
     (void)state;
@@ -170,6 +191,7 @@ int main(void)
         cmocka_unit_test(parses_and_formats),
         cmocka_unit_test(refuses_bad_routes),
         cmocka_unit_test(matches_as_removal_does),
+        cmocka_unit_test(same_path_is_prefix_and_next_hop),
         cmocka_unit_test(config_keeps_routes_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
