@@ -23,6 +23,7 @@ struct tun_events {
     void *source;
     struct tun_events_state state;
     bool deleted; /* TUN_EVENT_DELETED was queued: nothing more comes */
+    bool pending; /* a change was heard of whose state is not read yet */
     tun_event *queue;
     size_t queue_head;
     size_t queue_count;
@@ -189,11 +190,17 @@ int tun_events_next(tun_events *ev, tun_event *event)
 {
     if (!ev || !event)
         return tun_fail(TUN_EINVAL, "tun_events_next: NULL pointer");
-    if (ev->queue_count == 0 && !ev->deleted) {
+    if (ev->queue_count == 0) {
+        /* Drained after the deletion too: the system tells of every
+         * interface, and a descriptor left readable would spin the loop. */
         int rc = tun_backend_events_drain(ev->source, ev->dev);
         if (rc < 0)
             return tun_fail(rc, "tun_events_next: %s", tun_last_error());
-        if (rc > 0) {
+        ev->pending |= rc > 0 && !ev->deleted;
+        if (ev->pending) {
+            /* Pending until the state is read: a failed read (dumps
+             * interrupted by changes, no memory) is tried again next
+             * call, not lost with the notifications drained. */
             struct tun_events_state now;
             rc = tun_events_read(ev->dev, &now);
             if (rc == TUN_ENODEV || rc == TUN_ENOENT) {
@@ -204,6 +211,7 @@ int tun_events_next(tun_events *ev, tun_event *event)
             }
             if (rc < 0)
                 return tun_fail(rc, "tun_events_next: %s", tun_last_error());
+            ev->pending = false;
         }
     }
     if (ev->queue_count == 0)
