@@ -867,7 +867,8 @@ TUN_EXTERN int tun_route_format(const tun_route *r, char *buf, size_t size);
  * routing socket, on the interface (RTA_IFP, or the interface itself as
  * gateway for a route without one); Windows: CreateIpForwardEntry2.
  * Errors name the route and the system's reason: TUN_EEXIST (the same
- * route is there), TUN_ENETUNREACH (the gateway is not reachable through
+ * route is there; on Linux also a route to the same destination with the
+ * same metric through another interface), TUN_ENETUNREACH (the gateway is not reachable through
  * the device: add an address whose subnet holds it first), TUN_ENETDOWN
  * (Linux refuses IPv4 routes through a device that is down), TUN_EPERM,
  * TUN_EINVAL (a route tun_route_parse() would refuse; nothing is changed),

@@ -68,11 +68,17 @@ int tun_check_route_metric(const tun_route *r)
     return 0;
 }
 
+/* Linux's main table is number 254 (RT_TABLE_MAIN), which 0 names too. */
+static uint32_t tun_route_table(const tun_route *r)
+{
+    return r->table == 254 ? 0 : r->table;
+}
+
 bool tun_route_matches(const tun_route *pattern, const tun_route *r)
 {
     size_t bytes = tun_route_bytes(pattern);
     return pattern->family == r->family && pattern->prefix == r->prefix &&
-           pattern->table == r->table &&
+           tun_route_table(pattern) == tun_route_table(r) &&
            memcmp(pattern->dest, r->dest, bytes) == 0 &&
            (!pattern->metric || pattern->metric == r->metric) &&
            (!pattern->has_gateway ||

@@ -610,8 +610,11 @@ int tun_nl_parse_route(const struct nlmsghdr *hdr, size_t len,
     }
     if (rc < 0)
         return rc;
+    /* RTM_F_CLONED: a cached clone (an IPv6 PMTU exception or redirect
+     * before 4.15), not a route anybody added. */
     if (oif != ifindex || rtm.rtm_type != RTN_UNICAST ||
-        table == RT_TABLE_LOCAL || rtm.rtm_src_len != 0 || several_hops)
+        table == RT_TABLE_LOCAL || rtm.rtm_src_len != 0 || several_hops ||
+        (rtm.rtm_flags & RTM_F_CLONED))
         return 0;
 
     tun_route r;
@@ -1244,13 +1247,18 @@ int tun_nl_route_add(unsigned ifindex, const tun_route *r)
     if ((rc = nl_check_ifindex(ifindex, step)) < 0)
         return rc;
     rc = nl_route_request(RTM_NEWROUTE, ifindex, r, step);
+    /* NLM_F_EXCL refuses a route to the same prefix with the same metric
+     * in the table, through whichever interface. */
     if (rc == -EEXIST)
-        return tun_fail(rc, "%s (the route is there already)",
+        return tun_fail(rc, "%s (a route to this destination with this "
+                        "metric is there already, perhaps through another "
+                        "interface: remove it or choose another metric)",
                         tun_last_error());
-    if (rc == -ENETUNREACH)
-        return tun_fail(rc, "%s (the gateway is not reachable through the "
-                        "interface: add an address whose subnet holds it "
-                        "first)", tun_last_error());
+    /* IPv6 reports an unreachable gateway as EHOSTUNREACH. */
+    if (rc == -ENETUNREACH || rc == -EHOSTUNREACH)
+        return tun_fail(-ENETUNREACH, "%s (the gateway is not reachable "
+                        "through the interface: add an address whose subnet "
+                        "holds it first)", tun_last_error());
     if (rc == -ENETDOWN)
         return tun_fail(rc, "%s (bring the interface up first)",
                         tun_last_error());

@@ -86,8 +86,17 @@ int tun_unix_add_config_routes(tun_device *dev, const tun_config *cfg,
 void tun_unix_remove_config_routes(tun_device *dev, const tun_config *cfg,
                                    size_t added)
 {
-    while (added-- > 0)
-        tun_backend_change_route(dev, &cfg->routes[added], false);
+    while (added-- > 0) {
+        tun_route r = cfg->routes[added];
+#if defined(__linux__)
+        /* The route that was added: Linux gives an IPv6 route of metric 0
+         * metric 1024 (IP6_RT_PRIO_USER), and metric 0 would match another
+         * route to the prefix, of a lower metric, that was there before. */
+        if (r.family == TUN_INET6 && r.metric == 0)
+            r.metric = 1024;
+#endif
+        tun_backend_change_route(dev, &r, false);
+    }
 }
 
 int tun_unix_notification_error(int err, int *concerned, const char *what)

@@ -262,6 +262,10 @@ static void routes_match_ip(void **state)
     assert_int_equal(tun_device_add_route(dev, &far), TUN_ENETUNREACH);
     assert_non_null(strstr(tun_last_error(), "10.3.0.0/16 via 192.168.9.9"));
     assert_ip_lacks("route show table all", "10.3.0.0");
+    /* IPv6 says EHOSTUNREACH for the same: the same code and hint. */
+    tun_route far6 = route_of("fd08::", 32, "fd99::9", 0);
+    assert_int_equal(tun_device_add_route(dev, &far6), TUN_ENETUNREACH);
+    assert_non_null(strstr(tun_last_error(), "not reachable"));
     tun_route r1 = route_of("10.1.0.0", 16, NULL, 5);
     tun_route r2 = route_of("10.2.0.0", 16, "10.0.0.2", 0);
     tun_route r3 = route_of("fd00:2::", 48, "fd00::2", 100);
@@ -372,6 +376,31 @@ static void config_routes_come_with_open(void **state)
     assert_int_equal(tun_test_count_links(), links);
     assert_ip_lacks("link show", "ctl4");
     tun_config_free(cfg);
+}
+
+/* A failed open takes back exactly the routes it added: on a persistent
+ * device that already has a route to the same IPv6 prefix (of a lower
+ * metric, which a removal of "metric 0" would find first), that one stays. */
+static void failed_open_removes_only_its_routes(void **state)
+{
+    (void)state;
+    assert_int_equal(tun_test_sh(NULL, 0, "ip tuntap add dev ctl9 mode tun && "
+                                 "ip link set ctl9 up && ip -6 route add "
+                                 "fd09::/32 dev ctl9 metric 100"), 0);
+    tun_config *cfg;
+    tun_device *dev;
+    assert_tun_ok(tun_config_new(&cfg));
+    assert_tun_ok(tun_config_set_name(cfg, "ctl9"));
+    tun_route v6 = route_of("fd09::", 32, NULL, 0);
+    tun_route far = route_of("10.8.0.0", 16, "192.168.9.9", 0);
+    assert_tun_ok(tun_config_add_route(cfg, &v6));
+    assert_tun_ok(tun_config_add_route(cfg, &far));
+    assert_int_equal(tun_open(cfg, &dev), TUN_ENETUNREACH);
+    tun_config_free(cfg);
+    assert_ip_shows("-6 route show dev ctl9", "\"metric\":100");
+    assert_ip_lacks("-6 route show dev ctl9", "\"metric\":1024");
+    assert_int_equal(tun_test_sh(NULL, 0, "ip tuntap del dev ctl9 mode tun"),
+                     0);
 }
 
 /* Without the automatic route an address brings no route with it, at open
@@ -485,6 +514,7 @@ int main(void)
         cmocka_unit_test(carrier_switches_as_ip_sees_it),
         cmocka_unit_test(routes_match_ip),
         cmocka_unit_test(config_routes_come_with_open),
+        cmocka_unit_test(failed_open_removes_only_its_routes),
         cmocka_unit_test(addresses_without_auto_route),
         cmocka_unit_test(without_privilege),
         cmocka_unit_test(raw_handles_and_null_arguments),

@@ -128,6 +128,9 @@ static void matches_as_removal_does(void **state)
     tun_route t = any;
     t.table = 7;
     assert_false(tun_route_matches(&t, &listed));
+    t.table = 254; /* Linux's main table, as 0 names it */
+    assert_true(tun_route_matches(&t, &listed));
+    assert_true(tun_route_matches(&any, &t));
 }
 
 /* Where routes are keyed by prefix and next hop (Windows), an on-link
