@@ -1011,10 +1011,12 @@ TUN_EXTERN void tun_events_close(tun_events *ev);
  * same name, or one with the same index), TUN_ENODEV, TUN_EPERM,
  * TUN_ENOTSUP (a TUN_FD_RAW handle; not Linux). Linux 4.11+; kernels
  * before 5.13 ignore IFLA_NEW_IFINDEX and give the interface a new index
- * when its own is taken in the target namespace, where the handle's
- * interface calls then miss it (TUN_ENODEV): there, move it only into a
- * namespace without that index (a new one has only the loopback, index
- * 1). */
+ * when its own is taken in the target namespace; the handle's interface
+ * calls made from there then address whatever interface holds the old
+ * index (TUN_ENODEV only when none does). There, move it only into a
+ * namespace where that index is free: a new namespace has the loopback
+ * (index 1) and, when their modules are loaded, the fallback tunnels
+ * (tunl0, sit0, ip6tnl0...) at the next indexes. */
 TUN_EXTERN int tun_device_set_netns(tun_device *dev, int netns_fd);
 
 /* Limit the bytes of the packets written through the interface that the
