@@ -218,8 +218,15 @@ static int tun_bsd_route_of(const uint8_t *msg, size_t len, unsigned ifindex,
 {
     struct rt_msghdr h;
     memcpy(&h, msg, sizeof(h));
-    if (h.rtm_version != RTM_VERSION || h.rtm_index != ifindex ||
-        !(h.rtm_flags & RTF_UP) || (h.rtm_flags & TUN_RTF_NOT_A_ROUTE))
+#if defined(__OpenBSD__)
+    /* OpenBSD takes RTF_UP off the routes of an interface that is down
+     * (RTP_DOWN) and still dumps them: they are the interface's routes. */
+    bool usable = true;
+#else
+    bool usable = (h.rtm_flags & RTF_UP) != 0;
+#endif
+    if (h.rtm_version != RTM_VERSION || h.rtm_index != ifindex || !usable ||
+        (h.rtm_flags & TUN_RTF_NOT_A_ROUTE))
         return 0;
 #if defined(__OpenBSD__)
     size_t start = h.rtm_hdrlen;
@@ -235,6 +242,12 @@ static int tun_bsd_route_of(const uint8_t *msg, size_t len, unsigned ifindex,
     if (rc == 1)
         r->metric = h.rtm_priority;
 #endif
+    /* A route to the link: macOS gives interface routes the interface's
+     * own address as gateway (rtinit()), without RTF_GATEWAY. */
+    if (rc == 1 && !(h.rtm_flags & RTF_GATEWAY)) {
+        r->has_gateway = 0;
+        memset(r->gateway, 0, sizeof(r->gateway));
+    }
     return rc < 0 ? 0 : rc;
 }
 

@@ -39,6 +39,13 @@ int tun_backend_events_open(tun_device *dev, void **source)
         close(fd);
         return tun_fail_errno(err, "routing socket: fcntl");
     }
+#if defined(SO_RERROR)
+    /* FreeBSD 13+ and NetBSD 9+ report a receive queue overflow (ENOBUFS
+     * on read, which counts as a change) only when asked; without it the
+     * lost messages go unnoticed. Best effort: the events still work. */
+    int on = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RERROR, &on, sizeof(on));
+#endif
     struct tun_bsd_events *ev = malloc(sizeof(*ev));
     if (!ev) {
         close(fd);
@@ -55,38 +62,44 @@ tun_os_fd tun_backend_events_fd(const void *source)
     return ev->fd;
 }
 
-/* The interface index a routing message names, 0 for other messages. */
-static unsigned tun_bsd_event_index(const uint8_t *msg, size_t len)
+/* Whether a routing message may concern interface ifindex: it names that
+ * index, or it says that messages were lost. */
+static bool tun_bsd_event_concerns(const uint8_t *msg, size_t len,
+                                   unsigned ifindex)
 {
     if (len < 4 || msg[2] != RTM_VERSION)
-        return 0;
+        return false;
     switch (msg[3]) {
     case RTM_IFINFO: {
         struct if_msghdr m;
         if (len < sizeof(m))
-            return 0;
+            return false;
         memcpy(&m, msg, sizeof(m));
-        return m.ifm_index;
+        return m.ifm_index == ifindex;
     }
     case RTM_NEWADDR:
     case RTM_DELADDR: {
         struct ifa_msghdr m;
         if (len < sizeof(m))
-            return 0;
+            return false;
         memcpy(&m, msg, sizeof(m));
-        return m.ifam_index;
+        return m.ifam_index == ifindex;
     }
 #if defined(RTM_IFANNOUNCE)
     case RTM_IFANNOUNCE: {
         struct if_announcemsghdr m;
         if (len < sizeof(m))
-            return 0;
+            return false;
         memcpy(&m, msg, sizeof(m));
-        return m.ifan_index;
+        return m.ifan_index == ifindex;
     }
 #endif
+#if defined(RTM_DESYNC)
+    case RTM_DESYNC: /* OpenBSD: the socket's queue overflowed */
+        return true;
+#endif
     default:
-        return 0;
+        return false;
     }
 }
 
@@ -105,7 +118,7 @@ int tun_backend_events_drain(void *source, tun_device *dev)
                 return rc < 0 ? rc : concerned;
             continue;
         }
-        if (tun_bsd_event_index(buf, (size_t)n) == dev->io.ifindex)
+        if (tun_bsd_event_concerns(buf, (size_t)n, dev->io.ifindex))
             concerned = 1;
     }
 }

@@ -290,6 +290,13 @@ int tun_ifc_route_send(int type, unsigned ifindex, const tun_route *r)
         tun_ifc_rt_put(&p, &sa, tun_ifc_sa_of(r->family, r->gateway, &sa));
     } else {
         tun_ifc_rt_put(&p, &link, sizeof(link));
+#if defined(__OpenBSD__)
+        /* OpenBSD takes a link-address gateway without RTF_CLONING for a
+         * neighbour (ARP/ND) entry (RTF_LLINFO): a network route to the
+         * link is a cloning one, as the kernel's own connected routes. */
+        if (r->prefix < full)
+            flags |= RTF_CLONING;
+#endif
     }
     if (r->prefix < full) {
         uint8_t mask[16];
@@ -548,6 +555,9 @@ static bool tun_ifc_entry(const struct ifaddrs *i, tun_address *out)
         memcmp(dst, zero, bytes) != 0 && memcmp(dst, addr, bytes) != 0) {
         out->has_peer = 1;
         memcpy(out->peer, dst, bytes);
+        if (bytes == 16 && out->peer[0] == 0xfe &&
+            (out->peer[1] & 0xc0) == 0x80)
+            out->peer[2] = out->peer[3] = 0; /* KAME, as above */
     }
     return true;
 }
