@@ -31,7 +31,8 @@ int tun_backend_set_carrier(tun_device *dev, bool on)
     if (errno == EINVAL)
         return tun_fail(TUN_ENOTSUP, "TUNSETCARRIER: this kernel has no "
                         "carrier switch for TUN/TAP devices (Linux 5.0+)");
-    return tun_fail_errno(errno, "TUNSETCARRIER %s", on ? "on" : "off");
+    return tun_linux_ioctl_failed(errno, on ? "TUNSETCARRIER on"
+                                            : "TUNSETCARRIER off");
 }
 
 int tun_backend_get_carrier(tun_device *dev, bool *on)

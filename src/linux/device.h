@@ -50,4 +50,9 @@ int tun_linux_read_packet(tun_device *dev, uint8_t vnet[TUN_VNET_HDR_LEN],
                           void *buf, size_t size, int timeout_ms,
                           bool honour_nonblocking);
 
+/* The reason of a failed ioctl on the device's descriptor (errno err),
+ * what naming the step: the tun driver says EBADFD once the interface was
+ * deleted, which is TUN_ENODEV. */
+int tun_linux_ioctl_failed(int err, const char *what);
+
 #endif

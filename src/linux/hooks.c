@@ -68,9 +68,7 @@ int tun_device_set_netns(tun_device *dev, int netns_fd)
     return 0;
 }
 
-/* The reason of a failed ioctl on the descriptor, what naming it; the
- * driver says EBADFD once the interface is gone. */
-static int tun_linux_ioctl_failed(int err, const char *what)
+int tun_linux_ioctl_failed(int err, const char *what)
 {
     if (err == EBADFD)
         return tun_fail(TUN_ENODEV, "%s: the interface was deleted", what);
@@ -125,8 +123,19 @@ static int tun_linux_check_bpf_prog(int prog_fd, const char *what)
                         "program (load one with bpf(BPF_PROG_LOAD))", what,
                         prog_fd);
     }
-    /* The BPF object of a map or link has no program type: info_len and
-     * type tell a program of another type from them alike. */
+    /* A map or link answers with its own info, whose first field is its
+     * type too (a hash map's is 1, a socket filter's number): only the
+     * descriptor's own name tells a program, where /proc is there. */
+    char link[64], target[32];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", prog_fd);
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        if (strcmp(target, "anon_inode:bpf-prog") != 0)
+            return tun_fail(TUN_EINVAL, "%s: descriptor %d is not a BPF "
+                            "program but %s (load one with "
+                            "bpf(BPF_PROG_LOAD))", what, prog_fd, target);
+    }
     if (info.type != BPF_PROG_TYPE_SOCKET_FILTER)
         return tun_fail(TUN_EINVAL, "%s: descriptor %d is not a BPF program "
                         "of type BPF_PROG_TYPE_SOCKET_FILTER (type %u), the "

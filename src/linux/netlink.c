@@ -1126,7 +1126,7 @@ static int nl_list_walk(int (*build)(void *buf, size_t size, uint32_t seq,
         if (rc != TUN_NL_RESTART)
             return rc;
         if (attempt + 1 < NL_DUMP_TRIES)
-            tun_log(TUN_LOG_WARNING, "%s: the addresses changed during the "
+            tun_log(TUN_LOG_WARNING, "%s: the table changed during the "
                     "dump (or replies were lost); starting over (attempt %d "
                     "of %d)", step, attempt + 2, NL_DUMP_TRIES);
     }

@@ -440,6 +440,19 @@ static void assert_ebpf_bad_input(int (*attach)(tun_device *, int),
     assert_non_null(strstr(tun_last_error(), "not a BPF program"));
     close(file);
     assert_int_equal(attach(dev, file), TUN_EBADF);
+    /* A BPF map whose type number is a socket filter's (hash maps are 1):
+     * a map, not a program. */
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.map_type = BPF_MAP_TYPE_HASH;
+    attr.key_size = 4;
+    attr.value_size = 4;
+    attr.max_entries = 1;
+    int map = (int)syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+    assert_true(map >= 0);
+    assert_int_equal(attach(dev, map), TUN_EINVAL);
+    assert_non_null(strstr(tun_last_error(), "not a BPF program"));
+    close(map);
 }
 
 static void filter_drops_udp_keeps_icmp(void **state)
