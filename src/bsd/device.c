@@ -74,12 +74,13 @@ static int tun_bsd_check_max_mtu(const tun_device *dev, unsigned mtu)
     return 0;
 }
 
-int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
+/* The steps of tun_bsd_configure(), counting the addresses and routes they
+ * add. */
+static int tun_bsd_configure_steps(tun_device *dev, const tun_config *cfg,
+                                   const char *name, size_t *added,
+                                   size_t *routes_added)
 {
-    char name[IFNAMSIZ];
-    int rc = tun_bsd_name(dev, name, "tun_open");
-    if (rc < 0)
-        return rc;
+    int rc;
     if (cfg->has_mac && (rc = tun_ifc_set_mac(name, cfg->mac)) < 0)
         return tun_fail(rc, "setting the MAC address of %s: %s", name,
                         tun_last_error());
@@ -88,8 +89,8 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
         return tun_fail(rc, "setting MTU %u on %s: %s", cfg->mtu, name,
                         tun_last_error());
     dev->no_auto_route = cfg->no_auto_route;
-    for (size_t i = 0; i < cfg->address_count; i++) {
-        const tun_address *a = &cfg->addresses[i];
+    for (*added = 0; *added < cfg->address_count; ++*added) {
+        const tun_address *a = &cfg->addresses[*added];
         rc = tun_ifc_add_address(name, dev->io.ifindex, dev->point_to_point,
                                  !dev->no_auto_route, a);
         if (rc < 0) {
@@ -105,8 +106,35 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
     if (cfg->up != TUN_LINK_INHERIT && (rc = tun_ifc_set_up(name, up)) < 0)
         return tun_fail(rc, "bringing %s %s: %s", name, up ? "up" : "down",
                         tun_last_error());
-    size_t routes_added;
-    return tun_unix_add_config_routes(dev, cfg, name, &routes_added);
+    return tun_unix_add_config_routes(dev, cfg, name, routes_added);
+}
+
+int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
+{
+    char name[IFNAMSIZ];
+    int rc = tun_bsd_name(dev, name, "tun_open");
+    if (rc < 0)
+        return rc;
+    size_t added = 0, routes_added = 0;
+    rc = tun_bsd_configure_steps(dev, cfg, name, &added, &routes_added);
+    if (rc < 0) {
+        /* An interface that was there before the open stays: take back
+         * the routes and addresses this call added, as on Linux (on one
+         * the open made, which goes, this is merely early). */
+        char reason[512];
+        snprintf(reason, sizeof(reason), "%s", tun_last_error());
+        tun_log(TUN_LOG_DEBUG, "undoing: removing the %zu route(s) and %zu "
+                "address(es) this call added to %s", routes_added, added,
+                name);
+        tun_unix_remove_config_routes(dev, cfg, routes_added);
+        while (added-- > 0)
+            if (tun_ifc_remove_address(name, dev->io.ifindex,
+                                       dev->point_to_point,
+                                       &cfg->addresses[added]) < 0)
+                tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+        return tun_fail(rc, "%s", reason);
+    }
+    return 0;
 }
 
 int tun_backend_get_persist(tun_device *dev, bool *persist)
