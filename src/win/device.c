@@ -61,8 +61,13 @@ static int tun_win_add_address(tun_device *dev, const tun_address *a)
             dev->added_capacity = capacity;
         }
     }
-    if (rc == 0 && (rc = tun_ip_add(&dev->luid, a)) == 0)
-        dev->added[dev->added_count++] = *a;
+    bool route_made;
+    if (rc == 0 && (rc = tun_ip_add(&dev->luid, a, &route_made)) == 0) {
+        /* Kept without its peer when the route to the peer was there
+         * before: removing the address then leaves that route alone. */
+        dev->added[dev->added_count] = *a;
+        dev->added[dev->added_count++].has_peer = route_made;
+    }
     ReleaseSRWLockExclusive(&dev->added_lock);
     return rc;
 }

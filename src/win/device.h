@@ -182,8 +182,10 @@ int tun_ip_set_ipv6_mtu(const NET_LUID *luid, unsigned mtu);
 int tun_ip_set_metric(const NET_LUID *luid, unsigned metric);
 int tun_ip_list(const NET_LUID *luid, tun_address *out, size_t capacity,
                 size_t *count);
-/* The address and, for a peer, the route to the peer's prefix. */
-int tun_ip_add(const NET_LUID *luid, const tun_address *a);
+/* The address and, for a peer, the route to the peer's prefix;
+ * *route_made says whether this call made that route (false when it was
+ * there already, which is then not this handle's to remove). */
+int tun_ip_add(const NET_LUID *luid, const tun_address *a, bool *route_made);
 int tun_ip_remove(const NET_LUID *luid, const tun_address *a);
 /* The forward-table row of route r through the interface (no next hop:
  * on the link), as Create/DeleteIpForwardEntry2 take it. */

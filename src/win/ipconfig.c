@@ -318,7 +318,7 @@ static void tun_ip_address_row(const NET_LUID *luid, const tun_address *a,
     tun_ip_sockaddr(a->family, a->addr, &row->Address);
 }
 
-int tun_ip_add(const NET_LUID *luid, const tun_address *a)
+int tun_ip_add(const NET_LUID *luid, const tun_address *a, bool *route_made)
 {
     char text[TUN_ADDRSTRLEN];
     MIB_UNICASTIPADDRESS_ROW row;
@@ -332,6 +332,7 @@ int tun_ip_add(const NET_LUID *luid, const tun_address *a)
     if (err != NO_ERROR)
         return tun_win_fail(err, "CreateUnicastIpAddressEntry %s",
                             tun_ip_text(a, text));
+    *route_made = false;
     if (!a->has_peer)
         return 0;
     MIB_IPFORWARD_ROW2 route;
@@ -342,6 +343,7 @@ int tun_ip_add(const NET_LUID *luid, const tun_address *a)
         return tun_win_fail(err, "CreateIpForwardEntry2 to the peer of %s",
                             tun_ip_text(a, text));
     }
+    *route_made = err == NO_ERROR;
     return 0;
 }
 
