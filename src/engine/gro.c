@@ -877,7 +877,7 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
         if (!e->len || (e->run && !e->heads))
             continue; /* nothing to send, or goes out with its run's head */
         t->listed[nout++] = i;
-        if (e->run && t->runs[e->run - 1].segs > 1)
+        if (merged_run(t, i))
             continue; /* finish_run() writes its header */
         /* A packet alone: a zero header, or one that has the kernel
          * finish its partial checksum. */
