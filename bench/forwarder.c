@@ -96,7 +96,7 @@ typedef struct lane {
     tun_gro_table *gro;
     unsigned coalesce_flags; /* copy-free mode: TUN_COALESCE_UDP or 0 */
     channel *ch; /* channel shape only */
-    _Atomic uint64_t packets, bytes;
+    _Atomic uint64_t batches, packets, bytes;
     int error; /* 0, or the code that stopped the lane */
 } lane;
 
@@ -125,6 +125,7 @@ static void count(lane *l, const batch *b)
     uint64_t bytes = 0;
     for (size_t i = 0; i < b->count; i++)
         bytes += b->bufs[i].len + b->payloads[i].len;
+    atomic_fetch_add_explicit(&l->batches, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&l->packets, b->count, memory_order_relaxed);
     atomic_fetch_add_explicit(&l->bytes, bytes, memory_order_relaxed);
 }
@@ -700,20 +701,22 @@ int main(int argc, char **argv)
     wake_channels();
     for (size_t i = 0; i < thread_count; i++)
         pthread_join(threads[i], NULL);
-    uint64_t sum[2][2] = {{0}};
+    uint64_t sum[2][3] = {{0}};
     for (size_t i = 0; i < lane_count; i++) {
         sum[i % 2][0] += lanes[i].packets;
         sum[i % 2][1] += lanes[i].bytes;
+        sum[i % 2][2] += lanes[i].batches;
         if (lanes[i].error)
             rc = -1;
         lane_free(&lanes[i]);
     }
     if (thread_count > 0)
         printf("{\"mode\":\"%s\",\"queues\":%zu,\"lanes\":{"
-               "\"a>b\":{\"packets\":%llu,\"bytes\":%llu},"
-               "\"b>a\":{\"packets\":%llu,\"bytes\":%llu}}}\n",
-               the_mode->name, queues, (unsigned long long)sum[0][0],
-               (unsigned long long)sum[0][1], (unsigned long long)sum[1][0],
+               "\"a>b\":{\"batches\":%llu,\"packets\":%llu,\"bytes\":%llu},"
+               "\"b>a\":{\"batches\":%llu,\"packets\":%llu,\"bytes\":%llu}}}\n",
+               the_mode->name, queues, (unsigned long long)sum[0][2],
+               (unsigned long long)sum[0][0], (unsigned long long)sum[0][1],
+               (unsigned long long)sum[1][2], (unsigned long long)sum[1][0],
                (unsigned long long)sum[1][1]);
     for (size_t q = 0; q < queues; q++) {
         tun_close(a[q]);

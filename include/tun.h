@@ -1154,12 +1154,13 @@ typedef struct tun_buf {
  * Blocks like tun_read() (or TUN_EAGAIN on a non-blocking device); an event
  * loop calls it until TUN_EAGAIN, as for tun_read(), which also collects
  * the parts of a super-packet. Errors: TUN_EINVAL (NULL pointer, count 0,
- * a buffer with NULL data or no room after offset; nothing is read),
+ * bufs[0] with NULL data or no room after offset; nothing is read),
  * TUN_EAGAIN, TUN_ECANCELED, TUN_ENODEV, and, for a packet that was read
  * and then dropped (nothing written past any buffer): TUN_EMSGSIZE (larger
- * than the buffer without offload; with offload, a buffer too small for
- * offset plus its segment), TUN_EIO (the kernel's header does not match
- * the packet). Thread-safe: several threads may call it on one handle
+ * than the buffer without offload; with offload, a buffer that a segment
+ * goes to with NULL data or too small for offset plus the segment: the
+ * buffers after bufs[0] are checked only as segments need them), TUN_EIO
+ * (the kernel's header does not match the packet). Thread-safe: several threads may call it on one handle
  * (each packet, or part of one, goes to one of them); one queue per thread
  * (tun_clone_queue()) scales better. Allocates nothing. */
 TUN_EXTERN int tun_recv_multiple(tun_device *dev, tun_buf *bufs, size_t count,

@@ -584,9 +584,9 @@ static void finish_run(struct gro_run *run, tun_buf *bufs, size_t offset)
                   .l3_len = (uint16_t)run_l3_len(run),
                   .l4_len = run->l4_len};
     size_t l3 = pk.l3_len;
-    memcpy(run->saved, h, l3 + run->l4_len);
+    tun_copy_hdrs(run->saved, h, l3 + run->l4_len);
     if (run->head != run->first) /* the fields that differ: see append() */
-        memcpy(h, bufs[run->first].data + offset, l3 + run->l4_len);
+        tun_copy_hdrs(h, bufs[run->first].data + offset, l3 + run->l4_len);
     if (run->psh)
         h[l3 + TUN_TCP_FLAGS] |= TUN_TCP_PSH;
     if (run->version == 4) {

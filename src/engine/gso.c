@@ -188,7 +188,7 @@ static void write_segment(const struct seg_plan *sp, const uint8_t *pkt,
     const tun_pkt *pk = sp->pk;
     size_t l3 = pk->l3_len, hdrs = sp->hdrs_len, seglen = hdrs + seg;
     uint8_t *l4 = dst + l3;
-    memcpy(dst, sp->hdrs, hdrs);
+    tun_copy_hdrs(dst, sp->hdrs, hdrs);
     if (i == 0 || i + 1 == sp->n) { /* the plan holds a middle one */
         set_lengths(dst, pk, seglen, sp);
         if (pk->proto == TUN_IPPROTO_TCP) {

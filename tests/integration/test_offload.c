@@ -793,7 +793,8 @@ static void partial_single_packets(void **state)
  * tun_send_slices() writes all of them to dev[1] and B's socket gets each
  * datagram intact. A second one is cut short by a call with another read
  * buffer (refused, the rest dropped) and the call after that reads the
- * next packet. The calls' own argument checks too. */
+ * next packet. The calls' own argument checks too, and that only the
+ * buffers segments go to are checked. */
 #define SLICED_SEGMENTS 10
 #define SLICED_FIRST 3
 static void slices_in_parts(void **state)
@@ -901,6 +902,28 @@ static void slices_in_parts(void **state)
     assert_int_equal(n, 1);
     assert_null(payloads[0].data); /* no GSO: whole in its buffer */
     assert_memory_equal(data[0] + OFFSET + 28, sent, 500);
+
+    /* Only the buffers that segments go to are checked: with a NULL
+     * second buffer a packet of one segment is handed over, and a
+     * super-packet that needs it is dropped (TUN_EMSGSIZE), nothing kept. */
+    hdrs[1].data = NULL;
+    for (int round = 0; round < 3; round++) {
+        bool whole = round != 1;
+        assert_int_equal(send(tx, sent, whole ? 500 : sizeof(sent), 0),
+                         whole ? 500 : (ssize_t)sizeof(sent));
+        start = now();
+        do {
+            hdrs[0].len = 0;
+            n = tun_recv_slices(dev[0], other, sizeof(other), hdrs, payloads,
+                                pflags, SLICED_SEGMENTS, OFFSET);
+            if (n == TUN_EAGAIN) {
+                struct pollfd p = {tun_device_fd(dev[0]), POLLIN, 0};
+                poll(&p, 1, 100);
+            }
+        } while ((n == TUN_EAGAIN || (n > 0 && hdrs[0].len != 528)) &&
+                 now() - start < CASE_SECONDS);
+        assert_int_equal(n, whole ? 1 : TUN_EMSGSIZE);
+    }
     close(tx);
     close(rx);
     tun_gro_table_free(table);
