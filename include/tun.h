@@ -952,8 +952,12 @@ typedef struct tun_events tun_events;
  * again and report the differences from the state it last saw, in this
  * order: deleted, rename, MTU, up/down, carrier, addresses removed, added;
  * so several changes between two reads may come as one (down then up
- * again is no event), and nothing is lost when the system's queue
- * overflows. *out is owned by the caller: tun_events_close() it before
+ * again is no event). When the system's queue overflows nothing is lost
+ * where the system says so (Linux, Windows, OpenBSD, FreeBSD 13+ and
+ * NetBSD 9+: the state is read again); macOS and older FreeBSD and NetBSD
+ * drop the messages that do not fit without a word, and a change lost
+ * there shows with the next notification about the interface. *out is
+ * owned by the caller: tun_events_close() it before
  * tun_close(dev). The object is not thread-safe (one thread uses it); dev
  * may be used meanwhile. Errors: TUN_EINVAL, TUN_ENOTSUP (a TUN_FD_RAW
  * handle; iOS and tvOS, whose SDKs lack the routing socket's messages),
