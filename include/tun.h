@@ -317,8 +317,9 @@ TUN_EXTERN int tun_config_set_txqueuelen(tun_config *cfg, unsigned len);
  * lets only the system make devices (VpnService): use tun_open_fd(). FreeBSD
  * drops the addresses at the last close. A tap-windows6 adapter always
  * outlives the handle (the driver's installer made it): without persist,
- * tun_close() takes back the addresses and DNS servers set through the
- * handle and disconnects its media.
+ * tun_close() takes back the addresses and routes added through the handle,
+ * puts back the DNS servers the adapter had before the handle first changed
+ * them (each family's) and disconnects its media.
  * Attaching to an interface that is already persistent (Linux, the BSDs)
  * with persist false leaves it persistent: libtun does not remove what it
  * did not make. tun_device_get_flags() tells (TUN_FLAG_PERSIST) and
@@ -759,8 +760,13 @@ TUN_EXTERN int tun_device_set_metric(tun_device *dev, unsigned metric);
 /* Replace the DNS servers Windows uses through the interface with these
  * count addresses (IPv4 and IPv6 mixed, at most TUN_DNS_MAX; as
  * tun_config_add_dns_server() does at open); count 0 clears them. Checked
- * whole before anything changes. Errors: TUN_EINVAL (not an address),
- * TUN_EEXIST (given twice), TUN_ENOSPC (more than TUN_DNS_MAX), TUN_EPERM. */
+ * whole before anything changes. The servers the adapter had, each
+ * family's, are read at the handle's first change and put back when
+ * tun_open() fails after setting them or a handle without persist closes
+ * (see tun_config_set_persist()). Errors:
+ * TUN_EINVAL (not an address), TUN_EEXIST (given twice), TUN_ENOSPC (more
+ * than TUN_DNS_MAX), TUN_ENOBUFS (the adapter's own list is too long to
+ * keep), TUN_EPERM. */
 TUN_EXTERN int tun_device_set_dns_servers(tun_device *dev,
                                           const char *const *servers,
                                           size_t count);

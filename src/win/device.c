@@ -90,13 +90,43 @@ static int tun_win_remove_address(tun_device *dev, const tun_address *a)
     return rc;
 }
 
-/* DNS servers live in the registry under the adapter's GUID, so they
- * outlive an adapter that goes: a later adapter with the same GUID (a
- * configured one) would get them. Cleared before a created adapter goes. */
-static void tun_win_forget_dns(tun_device *dev)
+/* ---- DNS servers this handle changed -------------------------------------- */
+
+/* Replace the DNS servers, each family's own kept first (at the handle's
+ * first change only) for tun_win_put_back_dns(). */
+static int tun_win_set_dns(tun_device *dev, const tun_address *servers,
+                           size_t count)
 {
-    if (atomic_load(&dev->dns_set))
-        tun_ip_set_dns(&dev->luid, NULL, 0);
+    AcquireSRWLockExclusive(&dev->added_lock);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < 2; i++) {
+        uint8_t family = tun_win_families[i];
+        char list[TUN_WIN_DNS_TEXT];
+        if (tun_win_dns_to_save(&dev->dns_saved, family) &&
+            (rc = tun_ip_get_dns_text(&dev->luid, family, list,
+                                      sizeof(list))) == 0)
+            rc = tun_win_dns_save(&dev->dns_saved, family, list);
+    }
+    if (rc == 0)
+        rc = tun_ip_set_dns(&dev->luid, servers, count);
+    ReleaseSRWLockExclusive(&dev->added_lock);
+    return rc;
+}
+
+/* Put back the servers of each family this handle changed, as the handle
+ * lets the adapter go: the adapter's own, or none on an adapter the handle
+ * created (Windows keeps them under its GUID, for a later adapter with the
+ * same configured GUID). Best effort. */
+static void tun_win_put_back_dns(tun_device *dev, bool created)
+{
+    for (int i = 0; i < 2; i++) {
+        uint8_t family = tun_win_families[i];
+        const char *list = tun_win_dns_to_restore(&dev->dns_saved, family,
+                                                  created);
+        if (list && tun_ip_set_dns_text(&dev->luid, family, list) < 0)
+            tun_log(TUN_LOG_WARNING, "putting back the IPv%d DNS servers "
+                    "\"%s\": %s", family, list, tun_last_error());
+    }
 }
 
 /* Take back what this handle configured on an adapter that stays. */
@@ -106,7 +136,7 @@ static void tun_win_unconfigure(tun_device *dev)
     while (dev->added_count > 0)
         if (tun_win_remove_address(dev, &dev->added[dev->added_count - 1]) < 0)
             dev->added_count--; /* already gone: forget it */
-    tun_win_forget_dns(dev);
+    tun_win_put_back_dns(dev, false);
     if (dev->flags & TUN_FLAG_L2)
         tun_tap_set_media(dev, false);
 }
@@ -132,11 +162,9 @@ static int tun_win_configure(const tun_config *cfg, tun_device *dev)
             return tun_fail(rc, "adding an address: %s%s", tun_last_error(),
                             rc == TUN_EEXIST ? " (already present)" : "");
     }
-    if (cfg->dns_count) {
-        atomic_store(&dev->dns_set, true);
-        if ((rc = tun_ip_set_dns(&dev->luid, cfg->dns, cfg->dns_count)) < 0)
-            return tun_fail(rc, "setting DNS servers: %s", tun_last_error());
-    }
+    if (cfg->dns_count &&
+        (rc = tun_win_set_dns(dev, cfg->dns, cfg->dns_count)) < 0)
+        return tun_fail(rc, "setting DNS servers: %s", tun_last_error());
     bool up = cfg->up == TUN_LINK_UP;
     if ((dev->flags & TUN_FLAG_L2) && cfg->up != TUN_LINK_INHERIT &&
         (rc = tun_tap_set_media(dev, up)) < 0)
@@ -167,7 +195,6 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
     atomic_init(&dev->nonblocking, cfg->nonblocking);
     atomic_init(&dev->mtu, 0u);
     atomic_init(&dev->mtu6, 0u);
-    atomic_init(&dev->dns_set, false);
     dev->interrupt = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (!dev->interrupt) {
         rc = tun_win_fail(GetLastError(), "CreateEvent for tun_interrupt()");
@@ -191,7 +218,7 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
         if (existed)
             tun_win_unconfigure(dev);
         else
-            tun_win_forget_dns(dev);
+            tun_win_put_back_dns(dev, true);
         if (dev->flags & TUN_FLAG_L2)
             tun_tap_close(dev);
         else
@@ -225,8 +252,8 @@ void tun_close(tun_device *dev)
             tun_win_unconfigure(dev);
         tun_tap_close(dev);
     } else {
-        if (atomic_load(&dev->clean_at_close))
-            tun_win_forget_dns(dev);
+        if (atomic_load(&dev->clean_at_close)) /* an adapter it created */
+            tun_win_put_back_dns(dev, true);
         tun_wintun_close(dev);
     }
     tun_win_free(dev);
@@ -536,14 +563,8 @@ int tun_device_set_dns_servers(tun_device *dev, const char *const *servers,
             return tun_fail(rc, "tun_device_set_dns_servers: %s",
                             tun_last_error());
     }
-    /* Marked before the change: a call that fails half-way (IPv4 set, IPv6
-     * not) still leaves servers that the close of a TAP handle clears. */
-    if (n > 0)
-        atomic_store(&dev->dns_set, true);
-    int rc = tun_ip_set_dns(&dev->luid, list, n);
-    if (rc == 0 && n == 0)
-        atomic_store(&dev->dns_set, false);
-    return tun_win_named(rc, "tun_device_set_dns_servers");
+    return tun_win_named(tun_win_set_dns(dev, list, n),
+                         "tun_device_set_dns_servers");
 }
 
 int tun_device_get_ipv6_mtu(tun_device *dev, unsigned *mtu)

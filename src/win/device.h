@@ -106,7 +106,9 @@ struct tun_device {
                             taken back with the addresses */
     size_t route_count;
     size_t route_capacity;
-    atomic_bool dns_set; /* DNS servers were set through this handle */
+    /* The adapter's own DNS servers before this handle first changed
+     * them (added_lock), put back when the handle lets the adapter go. */
+    tun_win_dns_saved dns_saved;
     atomic_bool clean_at_close; /* the adapter outlives the handle but must
                                    not keep what the handle configured; the
                                    opposite of TUN_FLAG_PERSIST once open */
@@ -195,6 +197,13 @@ void tun_ip_route_row(const NET_LUID *luid, const tun_route *r,
  * without a server in the list is cleared too). */
 int tun_ip_set_dns(const NET_LUID *luid, const tun_address *servers,
                    size_t count);
+/* One family's static DNS servers as Windows keeps them (separated by
+ * commas or spaces; "" for none), read into out (TUN_WIN_DNS_TEXT bytes),
+ * and written back. */
+int tun_ip_get_dns_text(const NET_LUID *luid, uint8_t family, char *out,
+                        size_t size);
+int tun_ip_set_dns_text(const NET_LUID *luid, uint8_t family,
+                        const char *list);
 int tun_ip_get_name(const NET_LUID *luid, char *buf, size_t size);
 int tun_ip_get_index(const NET_LUID *luid, unsigned *index);
 int tun_ip_get_up(const NET_LUID *luid, bool *up);

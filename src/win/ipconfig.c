@@ -392,9 +392,41 @@ typedef struct tun_dns_settings {
 typedef DWORD(WINAPI tun_set_dns_fn)(GUID iface,
                                      const tun_dns_settings *settings);
 
-/* One family's server list (wide, possibly empty) on the interface. */
-static int tun_ip_set_dns_family(const GUID *guid, bool ipv6, WCHAR *list)
+static int tun_ip_guid(const NET_LUID *luid, GUID *guid)
 {
+    DWORD err = ConvertInterfaceLuidToGuid(luid, guid);
+    return err == NO_ERROR ? 0
+                           : tun_win_fail(err, "ConvertInterfaceLuidToGuid");
+}
+
+/* The registry key of the family's TCP/IP parameters of the interface,
+ * whose NameServer value holds its static DNS servers: as text for the
+ * reasons, and wide. */
+#define TUN_IP_DNS_KEY 160
+static int tun_ip_dns_key(const GUID *guid, uint8_t family,
+                          char key[TUN_IP_DNS_KEY],
+                          WCHAR wide_key[TUN_IP_DNS_KEY])
+{
+    tun_win_guid g;
+    memcpy(&g, guid, sizeof(g));
+    char guid_text[TUN_WIN_GUID_TEXT];
+    tun_win_guid_format(&g, guid_text);
+    snprintf(key, TUN_IP_DNS_KEY,
+             "SYSTEM\\CurrentControlSet\\Services\\%s\\Parameters\\"
+             "Interfaces\\%s",
+             family == TUN_INET6 ? "Tcpip6" : "Tcpip", guid_text);
+    return tun_win_widen(key, wide_key, TUN_IP_DNS_KEY, "registry key");
+}
+
+/* Write one family's server list (possibly empty) on the interface. */
+static int tun_ip_set_dns_family(const GUID *guid, uint8_t family,
+                                 const char *list)
+{
+    WCHAR wide[TUN_WIN_DNS_TEXT];
+    int rc = tun_win_widen(list, wide, TUN_WIN_DNS_TEXT, "DNS server list");
+    if (rc < 0)
+        return rc;
+    bool ipv6 = family == TUN_INET6;
     HMODULE iphlpapi = GetModuleHandleW(L"iphlpapi.dll");
     tun_set_dns_fn *set_dns =
         iphlpapi ? (tun_set_dns_fn *)(void (*)(void))GetProcAddress(
@@ -405,7 +437,7 @@ static int tun_ip_set_dns_family(const GUID *guid, bool ipv6, WCHAR *list)
         memset(&s, 0, sizeof(s));
         s.Version = TUN_DNS_SETTINGS_VERSION1;
         s.Flags = TUN_DNS_SETTING_NAMESERVER | (ipv6 ? TUN_DNS_SETTING_IPV6 : 0);
-        s.NameServer = list;
+        s.NameServer = wide;
         DWORD err = set_dns(*guid, &s);
         if (err != NO_ERROR)
             return tun_win_fail(err, "SetInterfaceDnsSettings (%s)",
@@ -414,21 +446,13 @@ static int tun_ip_set_dns_family(const GUID *guid, bool ipv6, WCHAR *list)
     }
     /* Older Windows: the TCP/IP service's per-interface NameServer value,
      * which is what the network settings dialog writes. */
-    tun_win_guid g;
-    memcpy(&g, guid, sizeof(g));
-    char guid_text[TUN_WIN_GUID_TEXT], key[160];
-    tun_win_guid_format(&g, guid_text);
-    snprintf(key, sizeof(key),
-             "SYSTEM\\CurrentControlSet\\Services\\%s\\Parameters\\"
-             "Interfaces\\%s",
-             ipv6 ? "Tcpip6" : "Tcpip", guid_text);
-    WCHAR wide_key[160];
-    int rc = tun_win_widen(key, wide_key, 160, "registry key");
-    if (rc < 0)
+    char key[TUN_IP_DNS_KEY];
+    WCHAR wide_key[TUN_IP_DNS_KEY];
+    if ((rc = tun_ip_dns_key(guid, family, key, wide_key)) < 0)
         return rc;
-    DWORD bytes = (DWORD)((wcslen(list) + 1) * sizeof(WCHAR));
+    DWORD bytes = (DWORD)((wcslen(wide) + 1) * sizeof(WCHAR));
     LSTATUS st = RegSetKeyValueW(HKEY_LOCAL_MACHINE, wide_key, L"NameServer",
-                                 REG_SZ, list, bytes);
+                                 REG_SZ, wide, bytes);
     if (st != ERROR_SUCCESS)
         return tun_win_fail((DWORD)st, "writing NameServer under HKLM\\%s",
                             key);
@@ -439,28 +463,58 @@ int tun_ip_set_dns(const NET_LUID *luid, const tun_address *servers,
                    size_t count)
 {
     GUID guid;
-    DWORD err = ConvertInterfaceLuidToGuid(luid, &guid);
-    if (err != NO_ERROR)
-        return tun_win_fail(err, "ConvertInterfaceLuidToGuid");
-    static const uint8_t families[2] = {TUN_INET4, TUN_INET6};
-    for (int i = 0; i < 2; i++) {
-        char list[TUN_DNS_MAX * TUN_ADDRSTRLEN];
-        int n = tun_win_dns_list(servers, count, families[i], list,
-                                 sizeof(list));
-        if (n < 0)
-            return n;
+    int rc = tun_ip_guid(luid, &guid);
+    for (int i = 0; rc == 0 && i < 2; i++) {
         /* A family without a server gets an empty list: the call replaces
          * the interface's servers, so an earlier call's servers of that
          * family must not stay. */
-        WCHAR wide[TUN_DNS_MAX * TUN_ADDRSTRLEN];
-        int rc = tun_win_widen(list, wide, TUN_DNS_MAX * TUN_ADDRSTRLEN,
-                               "DNS server list");
-        if (rc == 0)
-            rc = tun_ip_set_dns_family(&guid, families[i] == TUN_INET6, wide);
-        if (rc < 0)
-            return rc;
+        char list[TUN_WIN_DNS_TEXT];
+        rc = tun_win_dns_list(servers, count, tun_win_families[i], list,
+                              sizeof(list));
+        if (rc >= 0)
+            rc = tun_ip_set_dns_family(&guid, tun_win_families[i], list);
     }
-    return 0;
+    return rc;
+}
+
+int tun_ip_set_dns_text(const NET_LUID *luid, uint8_t family,
+                        const char *list)
+{
+    GUID guid;
+    int rc = tun_ip_guid(luid, &guid);
+    return rc < 0 ? rc : tun_ip_set_dns_family(&guid, family, list);
+}
+
+/* From the family's NameServer value, the static servers the settings
+ * dialog and the fallback above write (and, unverified, where
+ * SetInterfaceDnsSettings keeps them). Not GetInterfaceDnsSettings: it takes
+ * no family (its Flags must be empty), so IPv6's list cannot be asked for. */
+int tun_ip_get_dns_text(const NET_LUID *luid, uint8_t family, char *out,
+                        size_t size)
+{
+    GUID guid;
+    char key[TUN_IP_DNS_KEY];
+    WCHAR wide_key[TUN_IP_DNS_KEY], wide[TUN_WIN_DNS_TEXT];
+    int rc = tun_ip_guid(luid, &guid);
+    if (rc == 0)
+        rc = tun_ip_dns_key(&guid, family, key, wide_key);
+    if (rc < 0)
+        return rc;
+    DWORD bytes = sizeof(wide);
+    LSTATUS st = RegGetValueW(HKEY_LOCAL_MACHINE, wide_key, L"NameServer",
+                              RRF_RT_REG_SZ, NULL, wide, &bytes);
+    if (st == ERROR_FILE_NOT_FOUND) {
+        out[0] = '\0'; /* no key or no value: no static server */
+        return 0;
+    }
+    if (st == ERROR_MORE_DATA)
+        return tun_fail(TUN_ENOBUFS, "NameServer under HKLM\\%s is longer "
+                        "than libtun can keep to put back (%d characters)",
+                        key, TUN_WIN_DNS_TEXT - 1);
+    if (st != ERROR_SUCCESS)
+        return tun_win_fail((DWORD)st, "reading NameServer under HKLM\\%s",
+                            key);
+    return tun_win_narrow(wide, out, size);
 }
 
 /* ---- identity and state --------------------------------------------------- */

@@ -253,6 +253,42 @@ int tun_win_dns_list(const tun_address *servers, size_t count, uint8_t family,
     return (int)used;
 }
 
+const uint8_t tun_win_families[2] = {TUN_INET4, TUN_INET6};
+
+/* The family's index in tun_win_dns_saved's arrays. */
+static int tun_win_dns_slot(uint8_t family)
+{
+    return family == tun_win_families[1];
+}
+
+bool tun_win_dns_to_save(const tun_win_dns_saved *saved, uint8_t family)
+{
+    return !saved->kept[tun_win_dns_slot(family)];
+}
+
+int tun_win_dns_save(tun_win_dns_saved *saved, uint8_t family,
+                     const char *servers)
+{
+    int slot = tun_win_dns_slot(family);
+    size_t len = strlen(servers);
+    if (len >= sizeof(saved->servers[slot]))
+        return tun_fail(TUN_ENOBUFS, "the adapter's IPv%d DNS servers (%zu "
+                        "bytes) are more than libtun can keep to put back "
+                        "(%zu)", family, len, sizeof(saved->servers[slot]) - 1);
+    memcpy(saved->servers[slot], servers, len + 1);
+    saved->kept[slot] = true;
+    return 0;
+}
+
+const char *tun_win_dns_to_restore(const tun_win_dns_saved *saved,
+                                   uint8_t family, bool created)
+{
+    int slot = tun_win_dns_slot(family);
+    if (!saved->kept[slot])
+        return NULL;
+    return created ? "" : saved->servers[slot];
+}
+
 tun_win_bind_state tun_win_bind_state_of(unsigned on_adapter,
                                          unsigned in_system,
                                          uint64_t waited_ms,

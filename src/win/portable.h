@@ -102,6 +102,35 @@ int tun_win_dns_add(tun_address *list, size_t *count, const char *addr);
 int tun_win_dns_list(const tun_address *servers, size_t count, uint8_t family,
                      char *out, size_t size);
 
+/* The two families, in the order of every per-family array. */
+extern const uint8_t tun_win_families[2];
+
+/* Room for one family's DNS server list as text, NUL included: libtun's
+ * own lists (TUN_DNS_MAX addresses) and an adapter's that it keeps. */
+#define TUN_WIN_DNS_TEXT (TUN_DNS_MAX * TUN_ADDRSTRLEN)
+
+/* The static DNS servers an adapter had before a handle first changed them,
+ * per family, as Windows keeps them (separated by commas or spaces), to be
+ * put back when the handle lets the adapter go. All zero: nothing kept. */
+typedef struct tun_win_dns_saved {
+    bool kept[2];
+    char servers[2][TUN_WIN_DNS_TEXT];
+} tun_win_dns_saved;
+
+/* Whether the family's servers are still to be read and kept: true until
+ * tun_win_dns_save() keeps them, so that only the first change saves. */
+bool tun_win_dns_to_save(const tun_win_dns_saved *saved, uint8_t family);
+/* Keep the family's servers as read before the handle's first change: 0,
+ * or TUN_ENOBUFS (nothing kept) when they do not fit. */
+int tun_win_dns_save(tun_win_dns_saved *saved, uint8_t family,
+                     const char *servers);
+/* What to write as the family's servers when the handle lets the adapter
+ * go: NULL to leave them (the handle never changed them), else the list
+ * kept, or "" on an adapter the handle created (it had none, and Windows
+ * would keep them for the next adapter with its GUID). */
+const char *tun_win_dns_to_restore(const tun_win_dns_saved *saved,
+                                   uint8_t family, bool created);
+
 /* Waiting for a new adapter's IP interfaces: Windows binds its IPv4 and
  * IPv6 stacks to an adapter some time after wintun creates it, and until
  * then setting an MTU, a metric or an address finds no IP interface.

@@ -1,6 +1,6 @@
 /* The Windows backend's OS-free logic (src/win/portable.c), run on every
  * platform: Win32 error mapping, GUID text, name patterns and limits, ring
- * sizes and DNS server lists. */
+ * sizes, DNS server lists and what a handle puts back of them. */
 #include "testutil.h"
 
 #include "win/portable.h"
@@ -172,6 +172,57 @@ static void metrics_and_dns_servers_are_checked(void **state)
     assert_int_equal(list[1].family, TUN_INET6);
 }
 
+/* A handle keeps each family's DNS servers as they were before its first
+ * change, and puts back exactly the families it changed: the adapter's own
+ * servers on one that was there before, none on one it created. */
+static void dns_servers_are_put_back_per_family(void **state)
+{
+    (void)state;
+    tun_win_dns_saved saved;
+    memset(&saved, 0, sizeof(saved));
+    /* Nothing changed: nothing to put back. */
+    assert_true(tun_win_dns_to_save(&saved, TUN_INET4));
+    assert_true(tun_win_dns_to_save(&saved, TUN_INET6));
+    assert_null(tun_win_dns_to_restore(&saved, TUN_INET4, false));
+    assert_null(tun_win_dns_to_restore(&saved, TUN_INET6, true));
+
+    /* IPv4 kept (as Windows wrote it, spaces and all); IPv6 not yet. */
+    assert_int_equal(tun_win_dns_save(&saved, TUN_INET4, "10.1.1.1 10.2.2.2"),
+                     0);
+    assert_false(tun_win_dns_to_save(&saved, TUN_INET4));
+    assert_true(tun_win_dns_to_save(&saved, TUN_INET6));
+    assert_string_equal(tun_win_dns_to_restore(&saved, TUN_INET4, false),
+                        "10.1.1.1 10.2.2.2");
+    assert_null(tun_win_dns_to_restore(&saved, TUN_INET6, false));
+
+    /* An adapter without IPv6 servers before: IPv6 is put back empty. */
+    assert_int_equal(tun_win_dns_save(&saved, TUN_INET6, ""), 0);
+    assert_false(tun_win_dns_to_save(&saved, TUN_INET6));
+    assert_string_equal(tun_win_dns_to_restore(&saved, TUN_INET6, false), "");
+    assert_string_equal(tun_win_dns_to_restore(&saved, TUN_INET4, false),
+                        "10.1.1.1 10.2.2.2");
+
+    /* A created adapter had none of its own: every changed family is
+     * cleared, whatever was read. */
+    assert_string_equal(tun_win_dns_to_restore(&saved, TUN_INET4, true), "");
+    assert_string_equal(tun_win_dns_to_restore(&saved, TUN_INET6, true), "");
+
+    /* A list too long to keep is refused and nothing is kept. */
+    tun_win_dns_saved fresh;
+    memset(&fresh, 0, sizeof(fresh));
+    char longer[TUN_WIN_DNS_TEXT + 1];
+    memset(longer, '1', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    assert_int_equal(tun_win_dns_save(&fresh, TUN_INET6, longer), TUN_ENOBUFS);
+    assert_non_null(strstr(tun_last_error(), "IPv6 DNS servers"));
+    assert_true(tun_win_dns_to_save(&fresh, TUN_INET6));
+    assert_null(tun_win_dns_to_restore(&fresh, TUN_INET6, false));
+    longer[TUN_WIN_DNS_TEXT - 1] = '\0'; /* the longest that fits */
+    assert_int_equal(tun_win_dns_save(&fresh, TUN_INET6, longer), 0);
+    assert_string_equal(tun_win_dns_to_restore(&fresh, TUN_INET6, false),
+                        longer);
+}
+
 /* tun_open() waits for the system to bind IPv4 and IPv6 to a new wintun
  * adapter: until every family the system runs is there, the first for
  * TUN_WIN_BIND_FIRST_MS, the other for TUN_WIN_BIND_REST_MS after it. */
@@ -223,6 +274,7 @@ int main(void)
         cmocka_unit_test(ring_capacity_is_a_power_of_two_in_range),
         cmocka_unit_test(dns_lists_per_family),
         cmocka_unit_test(metrics_and_dns_servers_are_checked),
+        cmocka_unit_test(dns_servers_are_put_back_per_family),
         cmocka_unit_test(new_adapters_wait_for_their_ip_families),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
