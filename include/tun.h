@@ -291,8 +291,10 @@ typedef enum tun_link_state {
                             BSDs adding an address brings it up (OpenBSD's
                             open does too); a wintun adapter is up while
                             open; a tap-windows6 adapter keeps its media
-                            status (tun-rs calls this inheriting the enable
-                            state) */
+                            status, disconnected since a handle last closed
+                            unless its "Media Status" property is "Always
+                            Connected" (tun-rs calls this inheriting the
+                            enable state) */
 } tun_link_state;
 /* Choose the state tun_open() leaves the interface in (default
  * TUN_LINK_UP). Windows: a wintun (L3) adapter is up while its handle is
@@ -319,7 +321,10 @@ TUN_EXTERN int tun_config_set_txqueuelen(tun_config *cfg, unsigned len);
  * outlives the handle (the driver's installer made it): without persist,
  * tun_close() takes back the addresses and routes added through the handle,
  * puts back the DNS servers the adapter had before the handle first changed
- * them (each family's) and disconnects its media.
+ * them (each family's) and disconnects its media. With persist the
+ * addresses, routes and DNS servers stay, but the link still goes down:
+ * tap-windows6 disconnects the media whenever its handle closes (an adapter
+ * whose "Media Status" property is "Always Connected" stays connected).
  * Attaching to an interface that is already persistent (Linux, the BSDs)
  * with persist false leaves it persistent: libtun does not remove what it
  * did not make. tun_device_get_flags() tells (TUN_FLAG_PERSIST) and
@@ -502,6 +507,9 @@ TUN_EXTERN int tun_find_utun_fd(int *fd);
 
 /* Close the handle: its descriptor (unless borrowed) and memory. The
  * interface disappears when its last queue closes, unless it is persistent.
+ * A tap-windows6 adapter stays, persistent or not, with its link down: its
+ * driver disconnects the media when the handle closes (see
+ * tun_config_set_persist() for what else stays).
  * NULL is ignored. Not safe while another thread is inside a call on the
  * same handle: tun_interrupt(), join that thread, then tun_close(). */
 TUN_EXTERN void tun_close(tun_device *dev);
@@ -678,8 +686,9 @@ TUN_EXTERN int tun_device_get_up(tun_device *dev, bool *up);
 /* Bring the interface up or down. Note that Linux removes the IPv6
  * addresses of an interface taken down (unless the sysctl
  * net.ipv6.conf.<name>.keep_addr_on_down is set); IPv4 addresses stay.
- * Windows: the media status of a tap-windows6 adapter; a wintun adapter is
- * up while its handle is open (up=false gives TUN_ENOTSUP). */
+ * Windows: the media status of a tap-windows6 adapter, which its driver
+ * sets to disconnected when the handle closes; a wintun adapter is up while
+ * its handle is open (up=false gives TUN_ENOTSUP). */
 TUN_EXTERN int tun_device_set_up(tun_device *dev, bool up);
 /* Ethernet address of a TAP device. Errors: TUN_ENOTSUP on an L3 device;
  * tun_device_set_mac(): TUN_EINVAL for a multicast or all-zero address,
@@ -737,8 +746,9 @@ TUN_EXTERN int tun_device_get_flags(tun_device *dev, unsigned *flags);
  * close of its node (OpenBSD's tunN opened without persist, NetBSD's cloned
  * tap) cannot become persistent: TUN_ENOTSUP. tap-windows6: whether
  * tun_close() takes back what the handle set (see
- * tun_config_set_persist()). TUN_ENOTSUP on macOS, iOS and wintun adapters,
- * and for a TUN_FD_RAW handle. Errors also: TUN_EPERM. Thread-safe. */
+ * tun_config_set_persist()); the link goes down at the close either way.
+ * TUN_ENOTSUP on macOS, iOS and wintun adapters, and for a TUN_FD_RAW
+ * handle. Errors also: TUN_EPERM. Thread-safe. */
 TUN_EXTERN int tun_device_set_persist(tun_device *dev, bool on);
 
 /* ------------------------------------------------------------------------
@@ -823,8 +833,9 @@ TUN_EXTERN int tun_device_get_stats(tun_device *dev, tun_stats *stats);
  * TUNSETCARRIER (Linux 5.0+, TUN_ENOTSUP before; the descriptor is the
  * privilege: a program that holds it needs no CAP_NET_ADMIN);
  * Windows: the media status of a tap-windows6 adapter (the same switch
- * tun_device_set_up() turns there); TUN_ENOTSUP on wintun, macOS and the
- * BSDs, whose drivers set the link state themselves. */
+ * tun_device_set_up() turns there; off again when the handle closes);
+ * TUN_ENOTSUP on wintun, macOS and the BSDs, whose drivers set the link
+ * state themselves. */
 TUN_EXTERN int tun_device_set_carrier(tun_device *dev, bool on);
 /* Whether the carrier is on. Linux: IFLA_CARRIER; FreeBSD, OpenBSD,
  * NetBSD: the link state (unknown counts as on); macOS: IFF_RUNNING;
