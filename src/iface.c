@@ -144,10 +144,20 @@ static void tun_iface_sa_bytes(const uint8_t *sa, size_t sa_len, size_t bytes,
     }
 }
 
-static void tun_iface_clear_scope(uint8_t *a, size_t bytes)
+bool tun_iface_zoned6(const uint8_t addr[16])
 {
-    if (bytes == 16 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
-        a[2] = a[3] = 0;
+    if (addr[0] == 0xfe)
+        return (addr[1] & 0xc0) == 0x80;
+    /* Multicast: the scope is the low nibble (RFC 4291, 2.7). */
+    return addr[0] == 0xff && ((addr[1] & 0x0f) == 1 || (addr[1] & 0x0f) == 2);
+}
+
+void tun_iface_set_zone6(uint8_t addr[16], unsigned zone)
+{
+    if (!tun_iface_zoned6(addr))
+        return;
+    addr[2] = (uint8_t)(zone >> 8);
+    addr[3] = (uint8_t)zone;
 }
 
 int tun_iface_route_sockaddrs(const uint8_t *p, size_t len, unsigned addrs,
@@ -188,7 +198,8 @@ int tun_iface_route_sockaddrs(const uint8_t *p, size_t len, unsigned addrs,
         return 0;
     }
     tun_iface_sa_bytes(sa[0], sa_len[0], bytes, r.dest);
-    tun_iface_clear_scope(r.dest, bytes);
+    if (bytes == 16)
+        tun_iface_set_zone6(r.dest, 0);
     int prefix = (int)bytes * 8;
     if (sa[2]) {
         uint8_t mask[16];
@@ -205,7 +216,8 @@ int tun_iface_route_sockaddrs(const uint8_t *p, size_t len, unsigned addrs,
         if (sa[1][1] != sa[0][1] || sa_len[1] < need)
             return 0;
         tun_iface_sa_bytes(sa[1], sa_len[1], bytes, r.gateway);
-        tun_iface_clear_scope(r.gateway, bytes);
+        if (bytes == 16)
+            tun_iface_set_zone6(r.gateway, 0);
         static const uint8_t zero[16];
         r.has_gateway = memcmp(r.gateway, zero, bytes) != 0;
     }

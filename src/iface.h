@@ -58,6 +58,19 @@ typedef bool tun_iface_fd_probe(void *arg, int fd);
 int tun_iface_find_fd(int limit, tun_iface_fd_probe *probe, void *arg,
                       int *fd);
 
+/* ---- IPv6 zones in KAME's embedded form ---------------------------------
+ * The KAME-derived stacks (macOS, FreeBSD, OpenBSD, NetBSD) keep the zone
+ * of an address of interface- or link-local scope (unicast fe80::/10,
+ * multicast scope 1 or 2 with any flags, as ff01:: and ff02::), the
+ * interface index, in bytes 2-3 of the address itself, in network order;
+ * NetBSD's, OpenBSD's and XNU's routing sockets take and give it so. */
+
+/* Whether addr (16 bytes) is of such a scope. */
+bool tun_iface_zoned6(const uint8_t addr[16]);
+/* Write zone (an interface index; 0 clears) into bytes 2-3 of addr when
+ * it is of such a scope; any other address stays as it is. */
+void tun_iface_set_zone6(uint8_t addr[16], unsigned zone);
+
 /* How a system lays out the addresses of a routing-socket message
  * (rt_msghdr and what follows it): each sockaddr starts with its length
  * and family bytes and is padded to `align` bytes (a zero length still
@@ -77,7 +90,7 @@ struct tun_rt_layout {
  * The destination (IPv4 or IPv6) and netmask give dest and prefix (no
  * netmask: a host route), an IP gateway of the same family has_gateway
  * (a link-level gateway means "on the link": none); metric and table are
- * 0. KAME's scope in bytes 2-3 of a link-local address is cleared. Returns
+ * 0. The embedded zone of a scoped IPv6 address is cleared. Returns
  * 1 with *out set, 0 for a route no tun_route describes (another family,
  * a gateway of another family, a netmask with holes), -EINVAL when a
  * sockaddr runs past len. */

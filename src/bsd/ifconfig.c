@@ -245,14 +245,25 @@ union tun_ifc_sa {
     struct sockaddr_in6 v6;
 };
 
+/* An IPv6 address of link- or interface-local scope (src/iface.h) gets
+ * zone, the route's interface, as each routing socket reads it: FreeBSD's
+ * from sin6_scope_id (rt_xaddrs() embeds it, sa6_embedscope()); NetBSD's,
+ * OpenBSD's and XNU's route_output() take the address as it comes, with
+ * the zone embedded as their route(8) writes it. A netmask takes zone 0. */
 static size_t tun_ifc_sa_of(uint8_t family, const uint8_t *bytes,
-                            union tun_ifc_sa *sa)
+                            unsigned zone, union tun_ifc_sa *sa)
 {
     if (family == TUN_INET4) {
         tun_ifc_sin(&sa->v4, bytes);
         return sizeof(sa->v4);
     }
     tun_ifc_sin6(&sa->v6, bytes);
+#if defined(__FreeBSD__)
+    if (tun_iface_zoned6(bytes))
+        sa->v6.sin6_scope_id = zone;
+#else
+    tun_iface_set_zone6(sa->v6.sin6_addr.s6_addr, zone);
+#endif
     return sizeof(sa->v6);
 }
 
@@ -284,10 +295,11 @@ int tun_ifc_route_send(int type, unsigned ifindex, const tun_route *r)
      * or the interface itself: route(8)'s "-interface"), netmask (none for
      * a host route), and with a next hop the interface as RTA_IFP. */
     uint8_t *p = msg.space;
-    tun_ifc_rt_put(&p, &sa, tun_ifc_sa_of(r->family, r->dest, &sa));
+    tun_ifc_rt_put(&p, &sa, tun_ifc_sa_of(r->family, r->dest, ifindex, &sa));
     if (r->has_gateway) {
         flags |= RTF_GATEWAY;
-        tun_ifc_rt_put(&p, &sa, tun_ifc_sa_of(r->family, r->gateway, &sa));
+        tun_ifc_rt_put(&p, &sa,
+                       tun_ifc_sa_of(r->family, r->gateway, ifindex, &sa));
     } else {
         tun_ifc_rt_put(&p, &link, sizeof(link));
 #if defined(__OpenBSD__)
@@ -302,7 +314,7 @@ int tun_ifc_route_send(int type, unsigned ifindex, const tun_route *r)
         uint8_t mask[16];
         tun_iface_prefix_mask(r->prefix, mask, full / 8);
         addrs |= RTA_NETMASK;
-        tun_ifc_rt_put(&p, &sa, tun_ifc_sa_of(r->family, mask, &sa));
+        tun_ifc_rt_put(&p, &sa, tun_ifc_sa_of(r->family, mask, 0, &sa));
     } else {
         flags |= RTF_HOST;
     }
@@ -546,18 +558,17 @@ static bool tun_ifc_entry(const struct ifaddrs *i, tun_address *out)
     memcpy(out->addr, addr, bytes);
     int prefix = mask ? tun_iface_mask_prefix(mask, bytes) : (int)bytes * 8;
     out->prefix = (uint8_t)(prefix < 0 ? (int)bytes * 8 : prefix);
-    /* KAME stacks embed the interface index in bytes 2-3 of a link-local
-     * address; the interface is known, so the plain address is shown. */
-    if (bytes == 16 && out->addr[0] == 0xfe && (out->addr[1] & 0xc0) == 0x80)
-        out->addr[2] = out->addr[3] = 0;
     static const uint8_t zero[16];
     if ((i->ifa_flags & IFF_POINTOPOINT) && dst &&
         memcmp(dst, zero, bytes) != 0 && memcmp(dst, addr, bytes) != 0) {
         out->has_peer = 1;
         memcpy(out->peer, dst, bytes);
-        if (bytes == 16 && out->peer[0] == 0xfe &&
-            (out->peer[1] & 0xc0) == 0x80)
-            out->peer[2] = out->peer[3] = 0; /* KAME, as above */
+    }
+    /* The interface is known: the addresses are shown without the zone a
+     * KAME stack embeds in them. */
+    if (bytes == 16) {
+        tun_iface_set_zone6(out->addr, 0);
+        tun_iface_set_zone6(out->peer, 0);
     }
     return true;
 }

@@ -53,7 +53,8 @@ int tun_ifc_list_addresses(const char *name, tun_address *out,
 extern const struct tun_rt_layout tun_ifc_rt_layout;
 /* Write one RTM_ADD or RTM_DELETE of route r through the interface: its
  * gateway with the interface as RTA_IFP, or the interface itself as the
- * gateway (on the link); a prefix of full length is a host route. OpenBSD
+ * gateway (on the link); a prefix of full length is a host route; a
+ * link-local destination or gateway has the interface as its zone. OpenBSD
  * takes the metric as the route's priority. Returns 0, the kernel's
  * refusal as -errno (no reason recorded: the caller names the route), or a
  * recorded failure to open the routing socket. */

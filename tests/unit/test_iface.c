@@ -1,6 +1,7 @@
 /* The OS-free helpers of the macOS and BSD backends (src/iface.c): unit
- * names, the family header's IP version test, prefixes and masks, and the
- * search for iOS's utun socket (the decisions and the descriptor scan). */
+ * names, the family header's IP version test, prefixes and masks, the
+ * search for iOS's utun socket (the decisions and the descriptor scan),
+ * routing messages and KAME's embedded IPv6 zones. */
 #include "testutil.h"
 
 #include "iface.h"
@@ -258,6 +259,15 @@ static void test_route_sockaddrs(void **state)
     n += put_sin(msg + n, 14, 30, mask48, 16, 4);
     assert_int_equal(tun_iface_route_sockaddrs(msg, n, 7, &apple, &r), 1);
     assert_route_text(&r, "fd00:2::/48 via fe80::1");
+    /* A route to a link-local multicast group keeps no zone either. */
+    static const uint8_t group6[16] = {0xff, 0x02, 0, 7, [15] = 0xfb},
+                         mask128[16] = {255, 255, 255, 255, 255, 255, 255, 255,
+                                        255, 255, 255, 255, 255, 255, 255, 255};
+    n = put_sin(msg, 28, 30, group6, 16, 4);
+    n += put_link(msg + n, 4);
+    n += put_sin(msg + n, 28, 30, mask128, 16, 4);
+    assert_int_equal(tun_iface_route_sockaddrs(msg, n, 7, &apple, &r), 1);
+    assert_route_text(&r, "ff02::fb/128");
     /* Not for a tun_route: another family, a gateway of the other family,
      * a mask with holes; no destination at all. */
     n = put_link(msg, 4);
@@ -284,6 +294,44 @@ static void test_route_sockaddrs(void **state)
     assert_route_text(&r, "10.1.0.0/16");
 }
 
+/* KAME's embedded zone: written into and cleared from bytes 2-3 of the
+ * link- and interface-local addresses only. */
+static void test_zone6(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t b0, b1;
+        bool zoned;
+    } cases[] = {
+        {0xfe, 0x80, true},  {0xfe, 0xbf, true},  /* fe80::/10 */
+        {0xfe, 0xc0, false}, {0xfe, 0x7f, false}, /* site-local, fe00:: */
+        {0xff, 0x01, true},  {0xff, 0x02, true},  /* interface, link */
+        {0xff, 0x12, true},  {0xff, 0x32, true},  /* flagged, link */
+        {0xff, 0x05, false}, {0xff, 0x0e, false}, /* site, global */
+        {0xfd, 0x00, false}, {0x20, 0x01, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t a[16] = {cases[i].b0, cases[i].b1, 0, 0, [15] = 1};
+        assert_int_equal(tun_iface_zoned6(a), cases[i].zoned);
+        tun_iface_set_zone6(a, 0x1234);
+        assert_int_equal(a[2], cases[i].zoned ? 0x12 : 0);
+        assert_int_equal(a[3], cases[i].zoned ? 0x34 : 0);
+        assert_int_equal(a[15], 1);
+        tun_iface_set_zone6(a, 0);
+        assert_int_equal(a[2] | a[3], 0);
+    }
+    /* An unscoped address keeps bytes 2-3 whatever the zone. */
+    uint8_t global[16] = {0x20, 0x01, 0x0d, 0xb8};
+    tun_iface_set_zone6(global, 0);
+    assert_int_equal(global[2], 0x0d);
+    assert_int_equal(global[3], 0xb8);
+    /* An index is 16 bits there, as the kernels store it. */
+    uint8_t ll[16] = {0xfe, 0x80};
+    tun_iface_set_zone6(ll, 7);
+    assert_int_equal(ll[2], 0);
+    assert_int_equal(ll[3], 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_find_fd),
         cmocka_unit_test(test_find_utun_fd_elsewhere),
         cmocka_unit_test(test_route_sockaddrs),
+        cmocka_unit_test(test_zone6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
