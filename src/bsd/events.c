@@ -4,6 +4,7 @@
  * RTM_IFANNOUNCE (arrival and departure) messages name the interface by
  * index. */
 #include "device.h"
+#include "ifconfig.h"
 #include "../unix/control.h"
 
 #include <fcntl.h>
@@ -29,12 +30,11 @@ int tun_backend_events_open(tun_device *dev, void **source)
     int rc = tun_unix_need_interface(dev, "tun_events_open");
     if (rc < 0)
         return rc;
-    int fd = socket(PF_ROUTE, SOCK_RAW, AF_UNSPEC);
+    int fd = tun_ifc_socket_cloexec(PF_ROUTE, SOCK_RAW, AF_UNSPEC);
     if (fd < 0)
         return tun_fail_errno(errno, "routing socket for notifications");
     int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
         int err = errno;
         close(fd);
         return tun_fail_errno(err, "routing socket: fcntl");

@@ -3,6 +3,7 @@
 #include "ifconfig.h"
 #include "../iface.h"
 
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if_dl.h>
 #include <netinet/in.h>
@@ -26,10 +27,28 @@
 #define ND6_INFINITE_LIFETIME 0xffffffffU
 #endif
 
+int tun_ifc_socket_cloexec(int domain, int type, int protocol)
+{
+#if defined(SOCK_CLOEXEC)
+    return socket(domain, type | SOCK_CLOEXEC, protocol);
+#else
+    /* A fork() and exec() of another thread between the two calls still
+     * takes the descriptor along: macOS offers nothing better. */
+    int s = socket(domain, type, protocol);
+    if (s >= 0 && fcntl(s, F_SETFD, FD_CLOEXEC) != 0) {
+        int err = errno;
+        close(s);
+        errno = err;
+        return -1;
+    }
+    return s;
+#endif
+}
+
 /* A datagram socket of the family the ioctl belongs to, or a reason. */
 static int tun_ifc_socket(int family, const char *what)
 {
-    int s = socket(family, SOCK_DGRAM, 0);
+    int s = tun_ifc_socket_cloexec(family, SOCK_DGRAM, 0);
     if (s < 0)
         return tun_fail_errno(errno, "%s: socket", what);
     return s;
@@ -332,7 +351,7 @@ int tun_ifc_route_send(int type, unsigned ifindex, const tun_route *r)
     msg.hdr.rtm_hdrlen = sizeof(msg.hdr);
     msg.hdr.rtm_priority = (uint8_t)r->metric;
 #endif
-    int s = socket(PF_ROUTE, SOCK_RAW, 0);
+    int s = tun_ifc_socket_cloexec(PF_ROUTE, SOCK_RAW, 0);
     if (s < 0)
         return tun_fail_errno(errno, "routing socket");
     ssize_t n = write(s, &msg, msg.hdr.rtm_msglen);

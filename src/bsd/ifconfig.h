@@ -9,6 +9,11 @@
 
 #include <net/if.h>
 
+/* socket() with the descriptor close-on-exec: atomically with SOCK_CLOEXEC
+ * where the system has it (FreeBSD, NetBSD, OpenBSD), else (macOS) by
+ * fcntl() right after. -1 with errno as socket(). */
+int tun_ifc_socket_cloexec(int domain, int type, int protocol);
+
 /* SIOCGIFFLAGS / SIOCSIFFLAGS: read, or set or clear IFF_UP. */
 int tun_ifc_get_up(const char *name, bool *up);
 int tun_ifc_set_up(const char *name, bool up);

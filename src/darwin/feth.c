@@ -56,7 +56,7 @@ static int tun_feth_set_peer(const char *b, const char *a)
     drv.ifd_cmd = TUN_IF_FAKE_S_CMD_SET_PEER;
     drv.ifd_len = sizeof(req);
     drv.ifd_data = &req;
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    int s = tun_ifc_socket_cloexec(AF_INET, SOCK_DGRAM, 0);
     if (s < 0)
         return tun_fail_errno(errno, "feth peer: socket");
     int rc = ioctl(s, TUN_DARWIN_SIOCSDRVSPEC, &drv);
@@ -118,7 +118,7 @@ static int tun_feth_open_bpf(const char *b, int *fd_out, size_t *size)
 /* An AF_NDRV socket that sends frames out of side B. */
 static int tun_feth_open_ndrv(const char *b, int *fd_out)
 {
-    int fd = socket(AF_NDRV, SOCK_RAW, 0);
+    int fd = tun_ifc_socket_cloexec(AF_NDRV, SOCK_RAW, 0);
     if (fd < 0)
         return tun_fail_errno(errno, "socket(AF_NDRV)");
     struct sockaddr_ndrv sa;
@@ -127,8 +127,7 @@ static int tun_feth_open_ndrv(const char *b, int *fd_out)
     sa.snd_family = AF_NDRV;
     snprintf((char *)sa.snd_name, sizeof(sa.snd_name), "%s", b);
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
         int err = errno;
         close(fd);
         return tun_fail_errno(err, "binding an AF_NDRV socket to %s", b);

@@ -5,6 +5,7 @@
 #include "compat.h"
 #include "feth.h"
 #include "../bsd/device.h"
+#include "../bsd/ifconfig.h"
 #include "../iface.h"
 
 #include <TargetConditionals.h>
@@ -27,12 +28,11 @@ static int tun_utun_name(int fd, char name[IFNAMSIZ])
 }
 
 #if !TARGET_OS_IPHONE
-/* Make a socket of ours non-blocking and close-on-exec. */
-static int tun_utun_fd_flags(int fd)
+/* Make a socket of ours non-blocking. */
+static int tun_utun_nonblocking(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
         return tun_fail_errno(errno, "fcntl on the utun socket");
     return 0;
 }
@@ -43,7 +43,7 @@ static int tun_utun_fd_flags(int fd)
 /* Connect a new utun socket to unit (-1: the next free one). */
 static int tun_utun_connect(long unit, int *fd_out, char name[IFNAMSIZ])
 {
-    int fd = socket(PF_SYSTEM, SOCK_DGRAM, SYSPROTO_CONTROL);
+    int fd = tun_ifc_socket_cloexec(PF_SYSTEM, SOCK_DGRAM, SYSPROTO_CONTROL);
     if (fd < 0)
         return tun_fail_errno(errno, "socket(PF_SYSTEM, SYSPROTO_CONTROL)");
     struct ctl_info info;
@@ -79,7 +79,7 @@ static int tun_utun_connect(long unit, int *fd_out, char name[IFNAMSIZ])
         close(fd);
         return tun_fail_errno(-rc, "getsockopt UTUN_OPT_IFNAME");
     }
-    if ((rc = tun_utun_fd_flags(fd)) < 0) {
+    if ((rc = tun_utun_nonblocking(fd)) < 0) {
         close(fd);
         return rc;
     }
