@@ -436,6 +436,9 @@ typedef int tun_os_fd;
  * device kept from an earlier handle).
  * If any step fails, nothing is left behind: a device this call created is
  * removed, every descriptor closed, memory freed, and *out is not written.
+ * On Linux, macOS and the BSDs an interface that was there before stays as
+ * it was: the addresses and routes this call added are removed, and its
+ * MAC, MTU and link state (Linux: transmit queue length too) set back.
  * Needs CAP_NET_ADMIN (or ownership of a persistent device).
  * Errors: TUN_EPERM (no CAP_NET_ADMIN), TUN_ENOENT (no /dev/net/tun: load
  * the tun module), TUN_EACCES (the permissions of /dev/net/tun itself refuse

@@ -109,29 +109,68 @@ static int tun_bsd_configure_steps(tun_device *dev, const tun_config *cfg,
     return tun_unix_add_config_routes(dev, cfg, name, routes_added);
 }
 
+/* The link settings tun_bsd_configure_steps() may change, as they were
+ * before: the MAC and MTU when cfg sets them, and the link state, which an
+ * address changes too (SIOCAIFADDR brings the interface up). */
+struct tun_bsd_link {
+    uint8_t mac[6];
+    unsigned mtu;
+    bool up;
+};
+
+static int tun_bsd_read_link(const tun_config *cfg, const char *name,
+                             struct tun_bsd_link *before)
+{
+    int rc = 0;
+    if (cfg->has_mac)
+        rc = tun_ifc_get_mac(name, before->mac);
+    if (rc == 0 && cfg->mtu)
+        rc = tun_ifc_get_mtu(name, &before->mtu);
+    if (rc == 0)
+        rc = tun_ifc_get_up(name, &before->up);
+    if (rc < 0)
+        return tun_fail(rc, "reading the settings of %s: %s", name,
+                        tun_last_error());
+    return 0;
+}
+
+static void tun_bsd_restore_link(const tun_config *cfg, const char *name,
+                                 const struct tun_bsd_link *before)
+{
+    if (cfg->has_mac && tun_ifc_set_mac(name, before->mac) < 0)
+        tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+    if (cfg->mtu && tun_ifc_set_mtu(name, before->mtu) < 0)
+        tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+    if (tun_ifc_set_up(name, before->up) < 0)
+        tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+}
+
 int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
 {
     char name[IFNAMSIZ];
     int rc = tun_bsd_name(dev, name, "tun_open");
-    if (rc < 0)
+    struct tun_bsd_link before;
+    if (rc < 0 || (rc = tun_bsd_read_link(cfg, name, &before)) < 0)
         return rc;
     size_t added = 0, routes_added = 0;
     rc = tun_bsd_configure_steps(dev, cfg, name, &added, &routes_added);
     if (rc < 0) {
         /* An interface that was there before the open stays: take back
-         * the routes and addresses this call added, as on Linux (on one
-         * the open made, which goes, this is merely early). */
+         * the routes and addresses this call added and the link settings
+         * it changed, as on Linux (on one the open made, which goes, this
+         * is merely early). */
         char reason[512];
         snprintf(reason, sizeof(reason), "%s", tun_last_error());
         tun_log(TUN_LOG_DEBUG, "undoing: removing the %zu route(s) and %zu "
-                "address(es) this call added to %s", routes_added, added,
-                name);
+                "address(es) this call added to %s, restoring its link "
+                "settings", routes_added, added, name);
         tun_unix_remove_config_routes(dev, cfg, routes_added);
         while (added-- > 0)
             if (tun_ifc_remove_address(name, dev->io.ifindex,
                                        dev->point_to_point,
                                        &cfg->addresses[added]) < 0)
                 tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+        tun_bsd_restore_link(cfg, name, &before);
         return tun_fail(rc, "%s", reason);
     }
     return 0;

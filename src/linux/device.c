@@ -289,6 +289,27 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
     return 0;
 }
 
+/* After a failed open, give an interface that was there before the link
+ * settings cfg changed back their values from before (the MAC only where
+ * it had one: TAP). */
+static void tun_linux_restore_link(const tun_config *cfg, unsigned ifindex,
+                                   const struct tun_nl_link *before)
+{
+    struct tun_nl_link_change chg;
+    memset(&chg, 0, sizeof(chg));
+    chg.has_mac = cfg->has_mac && before->has_mac;
+    memcpy(chg.mac, before->mac, 6);
+    chg.has_mtu = cfg->mtu != 0;
+    chg.mtu = before->mtu;
+    chg.has_txqueuelen = cfg->txqueuelen != 0;
+    chg.txqueuelen = before->txqueuelen;
+    chg.has_up = cfg->up != TUN_LINK_INHERIT;
+    chg.up = (before->flags & IFF_UP) != 0;
+    if ((chg.has_mac || chg.has_mtu || chg.has_txqueuelen || chg.has_up) &&
+        tun_nl_link_set(ifindex, &chg) < 0)
+        tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+}
+
 int tun_backend_open(const tun_config *cfg, tun_device **out)
 {
     int rc;
@@ -346,25 +367,40 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
         return rc;
     }
     dev->no_auto_route = cfg->no_auto_route;
+    /* What the configuration may change on an interface that outlives a
+     * failure, as it was. */
+    struct tun_nl_link before = {0};
+    if (existed && (rc = tun_nl_link_get(ifindex, &before)) < 0) {
+        rc = tun_fail(rc, "reading the settings of %s: %s", name,
+                      tun_last_error());
+        close(fd);
+        tun_device_free(dev);
+        return rc;
+    }
     size_t added = 0, routes_added = 0;
     rc = tun_linux_configure(cfg, dev, name, &added, &routes_added);
     if (rc < 0) {
         /* Closing the only descriptor of a non-persistent interface removes
          * it; on an interface that was there before, take back only the
-         * addresses this call added. */
+         * routes and addresses this call added, and the link settings it
+         * changed. */
+        char reason[512];
+        snprintf(reason, sizeof(reason), "%s", tun_last_error());
         if (existed) {
             tun_log(TUN_LOG_DEBUG, "undoing: removing the %zu address(es) "
-                    "this call added to %s", added, name);
+                    "this call added to %s, restoring its link settings",
+                    added, name);
             tun_unix_remove_config_routes(dev, cfg, routes_added);
             while (added-- > 0)
                 if (tun_nl_addr_del(ifindex, &cfg->addresses[added]) < 0)
                     tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+            tun_linux_restore_link(cfg, ifindex, &before);
         } else {
             tun_log(TUN_LOG_DEBUG, "undoing: removing %s", name);
         }
         close(fd);
         tun_device_free(dev);
-        return rc;
+        return tun_fail(rc, "%s", reason);
     }
     /* Learn the MTU now, in the namespace the device was made in: a write
      * checks against it, and the writing thread may live in another

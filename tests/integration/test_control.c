@@ -403,6 +403,49 @@ static void failed_open_removes_only_its_routes(void **state)
                      0);
 }
 
+/* A failed open leaves a persistent device's link settings as they were:
+ * its MTU, its MAC (TAP) and its link state, all of which the open had
+ * changed before its route step failed. */
+static void failed_open_restores_link_settings(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *mode;
+    } devices[] = {{"ctl10", "tun"}, {"ctl11", "tap"}};
+    static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0xbb};
+    for (size_t i = 0; i < 2; i++) {
+        const char *name = devices[i].name, *mode = devices[i].mode;
+        bool tap = strcmp(mode, "tap") == 0;
+        assert_int_equal(tun_test_sh(NULL, 0, "ip tuntap add dev %s mode %s "
+                                     "&& ip link set %s mtu 1400", name, mode,
+                                     name), 0);
+        if (tap)
+            assert_int_equal(tun_test_sh(NULL, 0, "ip link set %s address "
+                                         "02:00:00:00:00:aa", name), 0);
+        tun_config *cfg;
+        tun_device *dev;
+        assert_tun_ok(tun_config_new(&cfg));
+        assert_tun_ok(tun_config_set_name(cfg, name));
+        if (tap) {
+            assert_tun_ok(tun_config_set_layer(cfg, TUN_LAYER_L2));
+            assert_tun_ok(tun_config_set_mac(cfg, mac));
+        }
+        assert_tun_ok(tun_config_set_mtu(cfg, 1300));
+        tun_route far = route_of("10.8.0.0", 16, "192.168.9.9", 0);
+        assert_tun_ok(tun_config_add_route(cfg, &far));
+        assert_int_equal(tun_open(cfg, &dev), TUN_ENETUNREACH);
+        tun_config_free(cfg);
+        char args[64];
+        snprintf(args, sizeof(args), "link show dev %s", name);
+        assert_ip_shows(args, "\"mtu\":1400");
+        assert_ip_lacks(args, "\"UP\"");
+        if (tap)
+            assert_ip_shows(args, "\"address\":\"02:00:00:00:00:aa\"");
+        assert_int_equal(tun_test_sh(NULL, 0, "ip tuntap del dev %s mode %s",
+                                     name, mode), 0);
+    }
+}
+
 /* Without the automatic route an address brings no route with it, at open
  * and at run time; routes come only from the application. */
 static void addresses_without_auto_route(void **state)
@@ -515,6 +558,7 @@ int main(void)
         cmocka_unit_test(routes_match_ip),
         cmocka_unit_test(config_routes_come_with_open),
         cmocka_unit_test(failed_open_removes_only_its_routes),
+        cmocka_unit_test(failed_open_restores_link_settings),
         cmocka_unit_test(addresses_without_auto_route),
         cmocka_unit_test(without_privilege),
         cmocka_unit_test(raw_handles_and_null_arguments),
