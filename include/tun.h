@@ -436,9 +436,11 @@ typedef int tun_os_fd;
  * device kept from an earlier handle).
  * If any step fails, nothing is left behind: a device this call created is
  * removed, every descriptor closed, memory freed, and *out is not written.
- * On Linux, macOS and the BSDs an interface that was there before stays as
- * it was: the addresses and routes this call added are removed, and its
- * MAC, MTU and link state (Linux: transmit queue length too) set back.
+ * On Linux, macOS and the BSDs an interface that was there before stays:
+ * the addresses and routes this call added are removed, and its MAC and
+ * MTU set back (Linux: its transmit queue length and link state too; the
+ * BSD drivers take it down as the descriptor closes, FreeBSD's removing
+ * its addresses as well).
  * Needs CAP_NET_ADMIN (or ownership of a persistent device).
  * Errors: TUN_EPERM (no CAP_NET_ADMIN), TUN_ENOENT (no /dev/net/tun: load
  * the tun module), TUN_EACCES (the permissions of /dev/net/tun itself refuse
@@ -774,7 +776,9 @@ TUN_EXTERN int tun_device_set_metric(tun_device *dev, unsigned metric);
  * count addresses (IPv4 and IPv6 mixed, at most TUN_DNS_MAX; as
  * tun_config_add_dns_server() does at open); count 0 clears them. Checked
  * whole before anything changes. The servers the adapter had, each
- * family's, are read at the handle's first change and put back when
+ * family's, are read at the handle's first change (from the registry's
+ * NameServer value of the adapter's TCP/IP parameters, where Windows keeps
+ * static servers) and put back when
  * tun_open() fails after setting them or a handle without persist closes
  * (see tun_config_set_persist()). Errors:
  * TUN_EINVAL (not an address), TUN_EEXIST (given twice), TUN_ENOSPC (more

@@ -148,8 +148,13 @@ bool tun_iface_zoned6(const uint8_t addr[16])
 {
     if (addr[0] == 0xfe)
         return (addr[1] & 0xc0) == 0x80;
-    /* Multicast: the scope is the low nibble (RFC 4291, 2.7). */
-    return addr[0] == 0xff && ((addr[1] & 0x0f) == 1 || (addr[1] & 0x0f) == 2);
+    /* Multicast: the scope is the low nibble (RFC 4291, 2.7), except for
+     * unicast-prefix-based groups (flags 3), whose bytes 2-3 are the
+     * prefix length field (RFC 3306), never a zone (XNU's
+     * IN6_IS_ADDR_MC_LINKLOCAL leaves them out too). */
+    if (addr[0] != 0xff || (addr[1] & 0xf0) == 0x30)
+        return false;
+    return (addr[1] & 0x0f) == 1 || (addr[1] & 0x0f) == 2;
 }
 
 void tun_iface_set_zone6(uint8_t addr[16], unsigned zone)

@@ -61,7 +61,8 @@ int tun_iface_find_fd(int limit, tun_iface_fd_probe *probe, void *arg,
 /* ---- IPv6 zones in KAME's embedded form ---------------------------------
  * The KAME-derived stacks (macOS, FreeBSD, OpenBSD, NetBSD) keep the zone
  * of an address of interface- or link-local scope (unicast fe80::/10,
- * multicast scope 1 or 2 with any flags, as ff01:: and ff02::), the
+ * multicast scope 1 or 2, as ff01:: and ff02::, but for the
+ * unicast-prefix-based groups, ff3x::), the
  * interface index, in bytes 2-3 of the address itself, in network order;
  * NetBSD's, OpenBSD's and XNU's routing sockets take and give it so. */
 

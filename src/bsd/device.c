@@ -110,12 +110,13 @@ static int tun_bsd_configure_steps(tun_device *dev, const tun_config *cfg,
 }
 
 /* The link settings tun_bsd_configure_steps() may change, as they were
- * before: the MAC and MTU when cfg sets them, and the link state, which an
- * address changes too (SIOCAIFADDR brings the interface up). */
+ * before: the MAC and MTU when cfg sets them. Not the link state: the
+ * drivers set it themselves as the last descriptor closes (down; FreeBSD
+ * removes the addresses too, OpenBSD destroys an interface not marked to
+ * stay), and OpenBSD's open has already brought it up. */
 struct tun_bsd_link {
     uint8_t mac[6];
     unsigned mtu;
-    bool up;
 };
 
 static int tun_bsd_read_link(const tun_config *cfg, const char *name,
@@ -126,8 +127,6 @@ static int tun_bsd_read_link(const tun_config *cfg, const char *name,
         rc = tun_ifc_get_mac(name, before->mac);
     if (rc == 0 && cfg->mtu)
         rc = tun_ifc_get_mtu(name, &before->mtu);
-    if (rc == 0)
-        rc = tun_ifc_get_up(name, &before->up);
     if (rc < 0)
         return tun_fail(rc, "reading the settings of %s: %s", name,
                         tun_last_error());
@@ -140,8 +139,6 @@ static void tun_bsd_restore_link(const tun_config *cfg, const char *name,
     if (cfg->has_mac && tun_ifc_set_mac(name, before->mac) < 0)
         tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
     if (cfg->mtu && tun_ifc_set_mtu(name, before->mtu) < 0)
-        tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
-    if (tun_ifc_set_up(name, before->up) < 0)
         tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
 }
 

@@ -3,6 +3,7 @@
 #ifndef TUN_ENGINE_PACKET_H
 #define TUN_ENGINE_PACKET_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +68,7 @@ static inline void tun_put32(uint8_t *p, uint32_t v)
  * before: a few dozen bytes cost less so than a memcpy() call. */
 static inline void tun_copy_hdrs(uint8_t *dst, const uint8_t *src, size_t n)
 {
+    assert(n >= 16);
     for (size_t k = 0; k + 16 < n; k += 16)
         memcpy(dst + k, src + k, 16);
     memcpy(dst + n - 16, src + n - 16, 16);

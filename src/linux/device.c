@@ -291,23 +291,28 @@ static int tun_linux_configure(const tun_config *cfg, tun_device *dev,
 
 /* After a failed open, give an interface that was there before the link
  * settings cfg changed back their values from before (the MAC only where
- * it had one: TAP). */
+ * it had one: TAP), one message each: the kernel stops a message at the
+ * first attribute it refuses. */
 static void tun_linux_restore_link(const tun_config *cfg, unsigned ifindex,
                                    const struct tun_nl_link *before)
 {
-    struct tun_nl_link_change chg;
-    memset(&chg, 0, sizeof(chg));
-    chg.has_mac = cfg->has_mac && before->has_mac;
-    memcpy(chg.mac, before->mac, 6);
-    chg.has_mtu = cfg->mtu != 0;
-    chg.mtu = before->mtu;
-    chg.has_txqueuelen = cfg->txqueuelen != 0;
-    chg.txqueuelen = before->txqueuelen;
-    chg.has_up = cfg->up != TUN_LINK_INHERIT;
-    chg.up = (before->flags & IFF_UP) != 0;
-    if ((chg.has_mac || chg.has_mtu || chg.has_txqueuelen || chg.has_up) &&
-        tun_nl_link_set(ifindex, &chg) < 0)
-        tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+    struct tun_nl_link_change all;
+    memset(&all, 0, sizeof(all));
+    memcpy(all.mac, before->mac, 6);
+    all.mtu = before->mtu;
+    all.txqueuelen = before->txqueuelen;
+    all.up = (before->flags & IFF_UP) != 0;
+    for (int step = 0; step < 4; step++) {
+        struct tun_nl_link_change chg = all;
+        chg.has_mac = step == 0 && cfg->has_mac && before->has_mac;
+        chg.has_mtu = step == 1 && cfg->mtu != 0;
+        chg.has_txqueuelen = step == 2 && cfg->txqueuelen != 0;
+        chg.has_up = step == 3 && cfg->up != TUN_LINK_INHERIT;
+        if ((chg.has_mac || chg.has_mtu || chg.has_txqueuelen ||
+             chg.has_up) &&
+            tun_nl_link_set(ifindex, &chg) < 0)
+            tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
+    }
 }
 
 int tun_backend_open(const tun_config *cfg, tun_device **out)

@@ -3,6 +3,7 @@
 #include "device.h"
 #include "../iface.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,7 +215,10 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
     }
     if ((rc = tun_win_configure(cfg, dev)) < 0) {
         /* A created wintun adapter goes with its handle; on one that was
-         * there before, take back what this call set. */
+         * there before, take back what this call set. The undo's own
+         * failures must not replace the reason. */
+        char reason[512];
+        snprintf(reason, sizeof(reason), "%s", tun_last_error());
         if (existed)
             tun_win_unconfigure(dev);
         else
@@ -224,7 +228,7 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
         else
             tun_wintun_close(dev);
         tun_win_free(dev);
-        return rc;
+        return tun_fail(rc, "%s", reason);
     }
     if (existed && (!(dev->flags & TUN_FLAG_L2) || cfg->persist))
         dev->flags |= TUN_FLAG_PERSIST;
