@@ -47,8 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(buf, data + 4, len);
     /* The whole datagram as a batch of notifications. */
-    int concerns = tun_nl_event_concerns(buf, len, ifindex);
+    unsigned moved_to = 0;
+    int concerns = tun_nl_event_concerns(buf, len, ifindex, &moved_to);
     FUZZ_CHECK(concerns == 0 || concerns == 1 || concerns == -EINVAL);
+    FUZZ_CHECK(moved_to == 0 || concerns != 0);
     /* Message after message, at 4-byte steps, as long as a header fits. */
     for (size_t at = 0; len - at >= sizeof(struct nlmsghdr);) {
         /* buf is malloc-aligned and at a multiple of 4. */

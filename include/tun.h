@@ -1039,12 +1039,17 @@ TUN_EXTERN void tun_events_close(tun_events *ev);
  * same name, or one with the same index), TUN_ENODEV, TUN_EPERM,
  * TUN_ENOTSUP (a TUN_FD_RAW handle; not Linux). Linux 4.11+; kernels
  * before 5.13 ignore IFLA_NEW_IFINDEX and give the interface a new index
- * when its own is taken in the target namespace; the handle's interface
- * calls made from there then address whatever interface holds the old
- * index (TUN_ENODEV only when none does). There, move it only into a
- * namespace where that index is free: a new namespace has the loopback
- * (index 1) and, when their modules are loaded, the fallback tunnels
- * (tunl0, sit0, ip6tnl0...) at the next indexes. */
+ * when its own is taken in the target namespace. From 4.16 the kernel
+ * says which (IFLA_NEW_IFINDEX in the link's removal notice in the old
+ * namespace) and this handle uses the new index from then on; the handles
+ * of the interface's other queues keep the old one, and so does this
+ * one before 4.16: their interface calls made from the new namespace then
+ * address whatever interface holds the old index (TUN_ENODEV only when
+ * none does). There, move an interface with several queues only into a
+ * namespace where its index is free (a new namespace has the loopback,
+ * index 1, and, when their modules are loaded, the fallback tunnels tunl0,
+ * sit0, ip6tnl0... at the next indexes), or clone the queues after the
+ * move. */
 TUN_EXTERN int tun_device_set_netns(tun_device *dev, int netns_fd);
 
 /* Limit the bytes of the packets written through the interface that the

@@ -36,7 +36,7 @@ tun_os_fd tun_backend_events_fd(const void *source)
 int tun_backend_events_drain(void *source, tun_device *dev)
 {
     struct tun_linux_events *ev = source;
-    return tun_nl_events_drain(ev->fd, dev->io.ifindex);
+    return tun_nl_events_drain(ev->fd, dev->io.ifindex, NULL);
 }
 
 void tun_backend_events_close(void *source)

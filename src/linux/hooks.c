@@ -51,7 +51,28 @@ int tun_device_set_netns(tun_device *dev, int netns_fd)
     memset(&chg, 0, sizeof(chg));
     chg.has_netns = true;
     chg.netns_fd = netns_fd;
-    rc = tun_nl_link_set(dev->io.ifindex, &chg);
+    unsigned ifindex = dev->io.ifindex;
+    /* Kernels before 5.13 ignore IFLA_NEW_IFINDEX and renumber the link
+     * when its index is taken there; the RTM_DELLINK it leaves behind says
+     * the new one (4.16+). Without a socket to hear it the move still
+     * goes ahead, as before. */
+    int heard = -1;
+    if (tun_nl_events_open(&heard) < 0)
+        tun_log(TUN_LOG_DEBUG, "tun_device_set_netns: %s (a new index "
+                "will not be learnt)", tun_last_error());
+    rc = tun_nl_link_set(ifindex, &chg);
+    unsigned moved_to = 0;
+    if (heard >= 0) {
+        /* The notification is queued before the request's answer. */
+        if (rc == 0 && tun_nl_events_drain(heard, ifindex, &moved_to) >= 0 &&
+            moved_to && moved_to != ifindex) {
+            tun_log(TUN_LOG_INFO, "tun_device_set_netns: the kernel gave the "
+                    "interface index %u in its new namespace (it had %u)",
+                    moved_to, ifindex);
+            dev->io.ifindex = moved_to;
+        }
+        close(heard);
+    }
     /* Both are refusals before anything moved (net/core/dev.c). */
     if (rc == TUN_EBUSY)
         return tun_fail(TUN_EEXIST, "tun_device_set_netns: the target "

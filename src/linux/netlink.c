@@ -1322,7 +1322,24 @@ int tun_nl_route_list(unsigned ifindex, tun_route *out, size_t capacity,
 
 /* ---- change notifications ------------------------------------------------ */
 
-int tun_nl_event_concerns(const void *datagram, size_t len, unsigned ifindex)
+/* The IFLA_NEW_IFINDEX of a link message (already checked by
+ * nl_msg_header()) into *moved_to, if it has one. */
+static int nl_moved_index(const struct nlmsghdr *msg, const struct nlmsghdr *h,
+                          unsigned *moved_to)
+{
+    struct nl_attr_iter it;
+    struct nl_attr a;
+    int rc = nl_attr_start(&it, msg, h, sizeof(struct ifinfomsg));
+    if (rc < 0)
+        return rc;
+    while ((rc = nl_attr_next(&it, &a)) > 0)
+        if (a.type == IFLA_NEW_IFINDEX)
+            return nl_attr_u32(&a, moved_to);
+    return rc;
+}
+
+int tun_nl_event_concerns(const void *datagram, size_t len, unsigned ifindex,
+                          unsigned *moved_to)
 {
     const unsigned char *p = datagram;
     int found = 0;
@@ -1343,6 +1360,10 @@ int tun_nl_event_concerns(const void *datagram, size_t len, unsigned ifindex)
             memcpy(&index, p + at, sizeof(index));
             if (index == ifindex)
                 found = 1;
+            if (index == ifindex && moved_to &&
+                h.nlmsg_type == RTM_DELLINK &&
+                nl_moved_index((const void *)p, &h, moved_to) < 0)
+                return -EINVAL;
         }
         size_t step = nl_align(h.nlmsg_len);
         if (step > len)
@@ -1373,7 +1394,7 @@ int tun_nl_events_open(int *fd)
     return 0;
 }
 
-int tun_nl_events_drain(int fd, unsigned ifindex)
+int tun_nl_events_drain(int fd, unsigned ifindex, unsigned *moved_to)
 {
     union {
         struct nlmsghdr align;
@@ -1398,7 +1419,8 @@ int tun_nl_events_drain(int fd, unsigned ifindex)
             continue; /* not from the kernel */
         /* A datagram cut short or malformed may have been about us. */
         if ((mh.msg_flags & MSG_TRUNC) ||
-            tun_nl_event_concerns(buf.bytes, (size_t)got, ifindex) != 0)
+            tun_nl_event_concerns(buf.bytes, (size_t)got, ifindex,
+                                  moved_to) != 0)
             concerned = 1;
     }
 }

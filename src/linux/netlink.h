@@ -86,8 +86,8 @@ int tun_nl_route_list(unsigned ifindex, tun_route *out, size_t capacity,
 int tun_nl_events_open(int *fd);
 /* Read every pending notification from fd without blocking: 1 when one is
  * about link ifindex or some were lost (the socket overflowed), 0 when none
- * was, or a negative error. */
-int tun_nl_events_drain(int fd, unsigned ifindex);
+ * was, or a negative error; moved_to as in tun_nl_event_concerns(). */
+int tun_nl_events_drain(int fd, unsigned ifindex, unsigned *moved_to);
 
 /* ---- the receive loop (exposed so tests can drive it) ---- */
 
@@ -153,8 +153,11 @@ int tun_nl_parse_route(const struct nlmsghdr *hdr, size_t len,
 /* Whether a datagram of notifications (len bytes) holds a link or address
  * message (RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR) about
  * ifindex: 1 or 0; -EINVAL when a message is malformed (those before it
- * were read). */
-int tun_nl_event_concerns(const void *datagram, size_t len, unsigned ifindex);
+ * were read). With moved_to, the index an RTM_DELLINK of ifindex says the
+ * link has in the namespace it moved to (IFLA_NEW_IFINDEX, Linux 4.16+) is
+ * stored there. */
+int tun_nl_event_concerns(const void *datagram, size_t len, unsigned ifindex,
+                          unsigned *moved_to);
 /* Parse an NLMSG_ERROR message: returns its error (0 for an ACK, else
  * -errno) and copies the extended-ACK text (NLMSGERR_ATTR_MSG), if any, into
  * msg (always NUL-terminated; "" if none). -EINVAL if malformed. */

@@ -23,7 +23,9 @@ struct tun_unix_io {
                        Linux, a pipe's other end elsewhere) */
     atomic_bool interrupted;
     atomic_bool nonblocking;
-    unsigned ifindex; /* 0 for a TUN_FD_RAW descriptor */
+    /* 0 for a TUN_FD_RAW descriptor. Atomic: tun_device_set_netns() may
+     * learn a new one (Linux before 5.13) while other threads use it. */
+    atomic_uint ifindex;
     unsigned flags;   /* TUN_FLAG_* except NONBLOCK (see nonblocking) */
 };
 

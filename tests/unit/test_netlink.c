@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 static const struct nlmsghdr *msg_at(const void *bytes) { return bytes; }
 
@@ -1016,25 +1017,77 @@ static void finds_notifications_about_a_link(void **state)
 {
     (void)state;
     assert_int_equal(tun_nl_event_concerns(nl_rec_link_tun,
-                                           sizeof(nl_rec_link_tun), 2), 1);
+                                           sizeof(nl_rec_link_tun), 2, NULL),
+                     1);
     assert_int_equal(tun_nl_event_concerns(nl_rec_link_tun,
-                                           sizeof(nl_rec_link_tun), 3), 0);
+                                           sizeof(nl_rec_link_tun), 3, NULL),
+                     0);
     assert_int_equal(tun_nl_event_concerns(nl_rec_ip_addr_dump,
-                                           sizeof(nl_rec_ip_addr_dump), 2), 1);
+                                           sizeof(nl_rec_ip_addr_dump), 2,
+                                           NULL),
+                     1);
     assert_int_equal(tun_nl_event_concerns(nl_rec_ip_addr_dump,
-                                           sizeof(nl_rec_ip_addr_dump), 7), 0);
+                                           sizeof(nl_rec_ip_addr_dump), 7,
+                                           NULL),
+                     0);
     /* Routes are not link or address changes. */
     assert_int_equal(tun_nl_event_concerns(nl_rec_ip_route_dump,
-                                           sizeof(nl_rec_ip_route_dump), 2),
+                                           sizeof(nl_rec_ip_route_dump), 2,
+                                           NULL),
                      0);
-    assert_int_equal(tun_nl_event_concerns(nl_rec_ack, 10, 2), -EINVAL);
-    assert_int_equal(tun_nl_event_concerns(nl_rec_ack, 0, 2), 0);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ack, 10, 2, NULL), -EINVAL);
+    assert_int_equal(tun_nl_event_concerns(nl_rec_ack, 0, 2, NULL), 0);
     /* An address message cut before its index. */
     unsigned char cut[20];
     memcpy(cut, nl_rec_ip_addr_dump, sizeof(cut));
     uint32_t len = sizeof(cut);
     memcpy(cut, &len, 4);
-    assert_int_equal(tun_nl_event_concerns(cut, sizeof(cut), 2), -EINVAL);
+    assert_int_equal(tun_nl_event_concerns(cut, sizeof(cut), 2, NULL),
+                     -EINVAL);
+}
+
+/* A link moved to another namespace: its RTM_DELLINK there says the index
+ * it has in the new one (IFLA_NEW_IFINDEX), which kernels before 5.13 may
+ * have changed; read from a datagram and from a socket. */
+static void learns_where_a_link_moved(void **state)
+{
+    (void)state;
+    unsigned char moved[40] = {
+        40, 0, 0, 0, RTM_DELLINK, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        /* ifinfomsg: family, pad, type (2), index 2, flags, change */
+        0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        /* IFLA_NEW_IFINDEX (49): 9 */
+        8, 0, IFLA_NEW_IFINDEX, 0, 9, 0, 0, 0};
+    unsigned to = 0;
+    assert_int_equal(tun_nl_event_concerns(moved, sizeof(moved), 3, &to), 0);
+    assert_int_equal(to, 0);
+    assert_int_equal(tun_nl_event_concerns(moved, sizeof(moved), 2, &to), 1);
+    assert_int_equal(to, 9);
+    /* Older kernels send none: nothing learnt. */
+    to = 0;
+    assert_int_equal(tun_nl_event_concerns(moved, 32, 2, &to), -EINVAL);
+    moved[0] = 32;
+    assert_int_equal(tun_nl_event_concerns(moved, 32, 2, &to), 1);
+    assert_int_equal(to, 0);
+    /* An attribute of the wrong size is malformed. */
+    moved[0] = 38;
+    moved[32] = 6;
+    assert_int_equal(tun_nl_event_concerns(moved, 38, 2, &to), -EINVAL);
+    moved[0] = 40;
+    moved[32] = 8;
+
+    int pair[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, pair), 0);
+    assert_int_equal(send(pair[1], nl_rec_link_tun, sizeof(nl_rec_link_tun),
+                          0),
+                     (ssize_t)sizeof(nl_rec_link_tun));
+    assert_int_equal(send(pair[1], moved, sizeof(moved), 0),
+                     (ssize_t)sizeof(moved));
+    to = 0;
+    assert_int_equal(tun_nl_events_drain(pair[0], 2, &to), 1);
+    assert_int_equal(to, 9);
+    close(pair[0]);
+    close(pair[1]);
 }
 
 static void builds_route_dump(void **state)
@@ -1086,6 +1139,7 @@ int main(void)
         cmocka_unit_test(builds_route_dump),
         cmocka_unit_test(builds_addr_without_prefix_route),
         cmocka_unit_test(finds_notifications_about_a_link),
+        cmocka_unit_test(learns_where_a_link_moved),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
