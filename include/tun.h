@@ -1015,8 +1015,9 @@ TUN_EXTERN void tun_events_close(tun_events *ev);
 /* Move the interface into the network namespace of netns_fd (a descriptor
  * of /proc/PID/ns/net, /run/netns/NAME, or one a thread opened after
  * unshare(CLONE_NEWNET)): rtnetlink RTM_SETLINK with IFLA_NET_NS_FD. The
- * interface keeps its name and its index (IFLA_NEW_IFINDEX), so that this
- * handle and the other queues' handles still name it. The kernel moves it
+ * interface keeps its name and (Linux 5.13+, IFLA_NEW_IFINDEX; see the end
+ * for older kernels) its index, so that this handle and the other queues'
+ * handles still name it. The kernel moves it
  * down and drops its addresses and routes on the way: configure it again
  * in the new namespace.
  * Afterwards, as "Run-time queries and changes" says, the interface calls
@@ -1041,15 +1042,18 @@ TUN_EXTERN void tun_events_close(tun_events *ev);
  * before 5.13 ignore IFLA_NEW_IFINDEX and give the interface a new index
  * when its own is taken in the target namespace. From 4.16 the kernel
  * says which (IFLA_NEW_IFINDEX in the link's removal notice in the old
- * namespace) and this handle uses the new index from then on; the handles
- * of the interface's other queues keep the old one, and so does this
- * one before 4.16: their interface calls made from the new namespace then
+ * namespace) and this handle uses the new index from then on, provided it
+ * hears the notice (a socket overflow can lose it: logged); the handles
+ * of the interface's other queues keep the old one, and so does this one
+ * before 4.16: their interface calls made from the new namespace then
  * address whatever interface holds the old index (TUN_ENODEV only when
- * none does). There, move an interface with several queues only into a
- * namespace where its index is free (a new namespace has the loopback,
- * index 1, and, when their modules are loaded, the fallback tunnels tunl0,
- * sit0, ip6tnl0... at the next indexes), or clone the queues after the
- * move. */
+ * none does), and this handle's calls made from the old namespace may
+ * find an unrelated interface that has the new index there. On those
+ * kernels move an interface with several queues only
+ * into a namespace where its index is free (a new namespace has the
+ * loopback, index 1, and, when their modules are loaded, the fallback
+ * tunnels tunl0, sit0, ip6tnl0... at the next indexes), or clone its
+ * queues after the move from a thread in the new namespace. */
 TUN_EXTERN int tun_device_set_netns(tun_device *dev, int netns_fd);
 
 /* Limit the bytes of the packets written through the interface that the

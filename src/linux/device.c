@@ -532,21 +532,21 @@ static int tun_check_write_size(tun_device *dev, size_t len)
         return 0;
     struct tun_nl_link link;
     int rc = tun_nl_link_get(dev->io.ifindex, &link);
-    if (rc == -ENODEV) {
-        /* Netlink answers for this thread's network namespace; the
-         * descriptor knows whether the interface still exists anywhere. */
-        struct ifreq ifr;
-        memset(&ifr, 0, sizeof(ifr));
-        if (ioctl(dev->io.fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0)
-            return tun_fail(TUN_ENODEV, "write: the interface was deleted");
+    if (rc < 0 && rc != -ENODEV)
+        return rc;
+    /* Netlink answers for this thread's network namespace, where the index
+     * may name no interface or another one (the interface moved); the
+     * descriptor knows whether it still exists anywhere, and its name. */
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    if (ioctl(dev->io.fd, (tun_ioctl_request)TUNGETIFF, &ifr) != 0)
+        return tun_fail(TUN_ENODEV, "write: the interface was deleted");
+    if (rc == -ENODEV || strncmp(link.name, ifr.ifr_name, IFNAMSIZ) != 0)
         return tun_fail(TUN_EMSGSIZE, "write: %zu bytes exceed the MTU %u "
                         "last seen plus %zu bytes of link header (the "
                         "interface is in another network namespace than "
                         "this thread, where its MTU cannot be read again)",
                         len, mtu, dev->link_header);
-    }
-    if (rc < 0)
-        return rc;
     atomic_store_explicit(&dev->mtu, link.mtu, memory_order_relaxed);
     if (len <= link.mtu + dev->link_header)
         return 0;

@@ -19,7 +19,7 @@ int tun_backend_events_open(tun_device *dev, void **source)
     struct tun_linux_events *ev = malloc(sizeof(*ev));
     if (!ev)
         return tun_fail(TUN_ENOMEM, "tun_events_open: out of memory");
-    if ((rc = tun_nl_events_open(&ev->fd)) < 0) {
+    if ((rc = tun_nl_events_open(&ev->fd, true)) < 0) {
         free(ev);
         return rc;
     }

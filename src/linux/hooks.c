@@ -57,29 +57,35 @@ int tun_device_set_netns(tun_device *dev, int netns_fd)
      * the new one (4.16+). Without a socket to hear it the move still
      * goes ahead, as before. */
     int heard = -1;
-    if (tun_nl_events_open(&heard) < 0)
+    if (tun_nl_events_open(&heard, false) < 0)
         tun_log(TUN_LOG_DEBUG, "tun_device_set_netns: %s (a new index "
                 "will not be learnt)", tun_last_error());
     rc = tun_nl_link_set(ifindex, &chg);
-    unsigned moved_to = 0;
-    if (heard >= 0) {
-        /* The notification is queued before the request's answer. */
-        if (rc == 0 && tun_nl_events_drain(heard, ifindex, &moved_to) >= 0 &&
-            moved_to && moved_to != ifindex) {
+    if (heard >= 0 && rc == 0) {
+        /* The notice is queued before the request's answer. */
+        unsigned moved_to = 0;
+        (void)tun_nl_events_drain(heard, ifindex, &moved_to);
+        if (moved_to && moved_to != ifindex) {
             tun_log(TUN_LOG_INFO, "tun_device_set_netns: the kernel gave the "
                     "interface index %u in its new namespace (it had %u)",
                     moved_to, ifindex);
             dev->io.ifindex = moved_to;
+        } else if (!moved_to) {
+            tun_log(TUN_LOG_INFO, "tun_device_set_netns: the kernel's notice "
+                    "of the move was not heard (a kernel before 4.16, or a "
+                    "notice lost): if it gave the interface a new index, "
+                    "this handle still uses %u", ifindex);
         }
-        close(heard);
     }
+    if (heard >= 0)
+        close(heard);
     /* Both are refusals before anything moved (net/core/dev.c). */
     if (rc == TUN_EBUSY)
         return tun_fail(TUN_EEXIST, "tun_device_set_netns: the target "
                         "namespace has an interface with index %u, which "
                         "this interface keeps wherever it goes (the index "
                         "is what the handle knows it by): %s",
-                        dev->io.ifindex, tun_last_error());
+                        ifindex, tun_last_error());
     if (rc == TUN_EEXIST)
         return tun_fail(rc, "tun_device_set_netns: the target namespace has "
                         "an interface of this name (rename one of them "

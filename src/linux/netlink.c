@@ -1374,7 +1374,7 @@ int tun_nl_event_concerns(const void *datagram, size_t len, unsigned ifindex,
     return found;
 }
 
-int tun_nl_events_open(int *fd)
+int tun_nl_events_open(int *fd, bool addresses)
 {
     int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
                    NETLINK_ROUTE);
@@ -1382,13 +1382,15 @@ int tun_nl_events_open(int *fd)
         return tun_fail_errno(errno, "netlink socket for notifications");
     struct sockaddr_nl addr = {
         .nl_family = AF_NETLINK,
-        .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+        .nl_groups = RTMGRP_LINK |
+                     (addresses ? RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR : 0),
     };
     if (bind(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
         int e = errno;
         close(s);
-        return tun_fail_errno(e, "netlink bind to the link and address "
-                              "groups");
+        return tun_fail_errno(e, "netlink bind to the link%s group%s",
+                              addresses ? " and address" : "",
+                              addresses ? "s" : "");
     }
     *fd = s;
     return 0;

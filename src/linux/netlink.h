@@ -81,9 +81,9 @@ int tun_nl_route_list(unsigned ifindex, tun_route *out, size_t capacity,
 
 /* ---- change notifications ---- */
 
-/* A socket joined to the link and IPv4/IPv6 address groups, non-blocking,
- * in *fd; a reason on failure. */
-int tun_nl_events_open(int *fd);
+/* A socket joined to the link group and, with addresses, the IPv4/IPv6
+ * address groups, non-blocking, in *fd; a reason on failure. */
+int tun_nl_events_open(int *fd, bool addresses);
 /* Read every pending notification from fd without blocking: 1 when one is
  * about link ifindex or some were lost (the socket overflowed), 0 when none
  * was, or a negative error; moved_to as in tun_nl_event_concerns(). */

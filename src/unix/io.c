@@ -71,7 +71,7 @@ int tun_unix_device_new(size_t size, int fd, unsigned ifindex, unsigned flags,
         free(dev);
         return rc;
     }
-    io->ifindex = ifindex;
+    atomic_init(&io->ifindex, ifindex);
     io->flags = flags;
     *out = dev;
     return 0;

@@ -1058,23 +1058,41 @@ static void learns_where_a_link_moved(void **state)
         0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         /* IFLA_NEW_IFINDEX (49): 9 */
         8, 0, IFLA_NEW_IFINDEX, 0, 9, 0, 0, 0};
-    unsigned to = 0;
+    unsigned to = 77; /* left alone unless a notice says where */
     assert_int_equal(tun_nl_event_concerns(moved, sizeof(moved), 3, &to), 0);
-    assert_int_equal(to, 0);
+    assert_int_equal(to, 77);
     assert_int_equal(tun_nl_event_concerns(moved, sizeof(moved), 2, &to), 1);
     assert_int_equal(to, 9);
-    /* Older kernels send none: nothing learnt. */
-    to = 0;
+    /* A datagram cut short is malformed. */
+    to = 77;
     assert_int_equal(tun_nl_event_concerns(moved, 32, 2, &to), -EINVAL);
+    /* Older kernels send no IFLA_NEW_IFINDEX: nothing learnt. */
     moved[0] = 32;
     assert_int_equal(tun_nl_event_concerns(moved, 32, 2, &to), 1);
-    assert_int_equal(to, 0);
+    assert_int_equal(to, 77);
+    /* Only a removal says it: a link message carrying one is not a move. */
+    moved[0] = 40;
+    moved[4] = RTM_NEWLINK;
+    assert_int_equal(tun_nl_event_concerns(moved, 40, 2, &to), 1);
+    assert_int_equal(to, 77);
+    moved[4] = RTM_DELLINK;
     /* An attribute of the wrong size is malformed. */
     moved[0] = 38;
     moved[32] = 6;
     assert_int_equal(tun_nl_event_concerns(moved, 38, 2, &to), -EINVAL);
     moved[0] = 40;
     moved[32] = 8;
+    /* After other attributes, as the kernel sends it: the name, then it. */
+    unsigned char late[52];
+    memcpy(late, moved, 32);
+    static const unsigned char name[12] = {12, 0, IFLA_IFNAME, 0,
+                                           't', 'u', 'n', '0', 0, 0, 0, 0};
+    memcpy(late + 32, name, sizeof(name));
+    memcpy(late + 44, moved + 32, 8);
+    late[0] = sizeof(late);
+    to = 77;
+    assert_int_equal(tun_nl_event_concerns(late, sizeof(late), 2, &to), 1);
+    assert_int_equal(to, 9);
 
     int pair[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, pair), 0);
