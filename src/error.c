@@ -60,9 +60,15 @@ const char *tun_err_name(int err)
     return e ? e->name : "TUN_EUNKNOWN";
 }
 
-static _Thread_local char tun_error_reason[512];
+static _Thread_local char
+    tun_error_reason[sizeof(((tun_kept_reason *)0)->text)];
 
 const char *tun_last_error(void) { return tun_error_reason; }
+
+void tun_reason_keep(tun_kept_reason *kept)
+{
+    memcpy(kept->text, tun_error_reason, sizeof(kept->text));
+}
 
 static void tun_set_reason(const char *fmt, va_list ap, const char *suffix)
 #if defined(__GNUC__)

@@ -107,6 +107,14 @@ int tun_fail_errno(int errnum, const char *fmt, ...)
 #endif
     ;
 
+/* A failure's reason (tun_last_error()) kept while the steps that undo
+ * its work record their own: tun_reason_keep() before them, then
+ * `return tun_fail(err, "%s", kept.text);`. */
+typedef struct tun_kept_reason {
+    char text[512]; /* as long as any reason */
+} tun_kept_reason;
+void tun_reason_keep(tun_kept_reason *kept);
+
 /* What the calls of one platform answer on the others (src/linux_calls.c,
  * src/windows_calls.c): TUN_EINVAL when dev is NULL (a caller passes NULL
  * as well for another NULL argument), else TUN_ENOTSUP naming the call and

@@ -283,10 +283,10 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
     int fd;
     if ((rc = tun_bsd_open_device(driver, unit, &fd)) < 0) {
         if (created) {
-            char reason[512];
-            snprintf(reason, sizeof(reason), "%s", tun_last_error());
+            tun_kept_reason reason;
+            tun_reason_keep(&reason);
             tun_ifc_destroy(name);
-            return tun_fail(rc, "%s", reason);
+            return tun_fail(rc, "%s", reason.text);
         }
         return rc;
     }
@@ -329,14 +329,14 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
         rc = tun_bsd_configure(dev, cfg);
     }
     if (rc < 0) {
-        char reason[512];
-        snprintf(reason, sizeof(reason), "%s", tun_last_error());
+        tun_kept_reason reason;
+        tun_reason_keep(&reason);
         close(fd);
         if (dev)
             tun_unix_device_free(dev);
         if (made && if_nametoindex(name) != 0)
             tun_ifc_destroy(name);
-        return tun_fail(rc, "%s", reason);
+        return tun_fail(rc, "%s", reason.text);
     }
     dev->kernel_destroys = made && kernel_destroys;
     dev->transient = transient;

@@ -156,8 +156,8 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
          * the routes and addresses this call added and the link settings
          * it changed, as on Linux (on one the open made, which goes, this
          * is merely early). */
-        char reason[512];
-        snprintf(reason, sizeof(reason), "%s", tun_last_error());
+        tun_kept_reason reason;
+        tun_reason_keep(&reason);
         tun_log(TUN_LOG_DEBUG, "undoing: removing the %zu route(s) and %zu "
                 "address(es) this call added to %s, restoring its link "
                 "settings", routes_added, added, name);
@@ -168,7 +168,7 @@ int tun_bsd_configure(tun_device *dev, const tun_config *cfg)
                                        &cfg->addresses[added]) < 0)
                 tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
         tun_bsd_restore_link(cfg, name, &before);
-        return tun_fail(rc, "%s", reason);
+        return tun_fail(rc, "%s", reason.text);
     }
     return 0;
 }

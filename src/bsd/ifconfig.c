@@ -493,10 +493,10 @@ int tun_ifc_add_address(const char *name, unsigned ifindex,
     if (rc < 0 || !auto_route || !tun_ifc_needs_route(point_to_point, a))
         return rc;
     if ((rc = tun_ifc_route(RTM_ADD, ifindex, a)) < 0) {
-        char reason[512];
-        snprintf(reason, sizeof(reason), "%s", tun_last_error());
+        tun_kept_reason reason;
+        tun_reason_keep(&reason);
         tun_ifc_remove_address(name, ifindex, false, a);
-        return tun_fail(rc, "%s", reason);
+        return tun_fail(rc, "%s", reason.text);
     }
     return 0;
 }

@@ -290,20 +290,20 @@ int tun_darwin_feth_open(const tun_config *cfg, tun_device **out)
         return tun_fail(rc, "creating %s: %s (no feth driver before macOS "
                         "10.13?)", a, tun_last_error());
     if ((rc = tun_ifc_create(b)) < 0) {
-        char reason[512];
-        snprintf(reason, sizeof(reason), "%s", tun_last_error());
+        tun_kept_reason reason;
+        tun_reason_keep(&reason);
         tun_ifc_destroy(a);
         return tun_fail(rc, "creating the second feth of the pair: %s",
-                        reason);
+                        reason.text);
     }
     tun_device *dev;
     rc = tun_feth_attach(cfg, a, b, &dev);
     if (rc < 0) {
-        char reason[512];
-        snprintf(reason, sizeof(reason), "%s", tun_last_error());
+        tun_kept_reason reason;
+        tun_reason_keep(&reason);
         tun_ifc_destroy(b);
         tun_ifc_destroy(a);
-        return tun_fail(rc, "%s", reason);
+        return tun_fail(rc, "%s", reason.text);
     }
     *out = dev;
     return 0;

@@ -389,8 +389,8 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
          * it; on an interface that was there before, take back only the
          * routes and addresses this call added, and the link settings it
          * changed. */
-        char reason[512];
-        snprintf(reason, sizeof(reason), "%s", tun_last_error());
+        tun_kept_reason reason;
+        tun_reason_keep(&reason);
         if (existed) {
             tun_log(TUN_LOG_DEBUG, "undoing: removing the %zu address(es) "
                     "this call added to %s, restoring its link settings",
@@ -405,7 +405,7 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
         }
         close(fd);
         tun_device_free(dev);
-        return tun_fail(rc, "%s", reason);
+        return tun_fail(rc, "%s", reason.text);
     }
     /* Learn the MTU now, in the namespace the device was made in: a write
      * checks against it, and the writing thread may live in another
@@ -661,8 +661,8 @@ static int tun_rename_while_up(tun_device *dev, const char *name)
     chg.has_name = true;
     chg.name = name;
     int renamed = tun_set_link(dev, "tun_device_set_name", &chg);
-    char reason[512];
-    snprintf(reason, sizeof(reason), "%s", tun_last_error());
+    tun_kept_reason reason;
+    tun_reason_keep(&reason);
     memset(&chg, 0, sizeof(chg));
     chg.has_up = true;
     chg.up = true;
@@ -672,7 +672,7 @@ static int tun_rename_while_up(tun_device *dev, const char *name)
         rc = tun_readd_ipv6(dev, saved, count);
     free(saved);
     if (renamed < 0)
-        return tun_fail(renamed, "%s", reason);
+        return tun_fail(renamed, "%s", reason.text);
     return rc;
 }
 

@@ -3,7 +3,6 @@
 #include "device.h"
 #include "../iface.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,8 +216,8 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
         /* A created wintun adapter goes with its handle; on one that was
          * there before, take back what this call set. The undo's own
          * failures must not replace the reason. */
-        char reason[512];
-        snprintf(reason, sizeof(reason), "%s", tun_last_error());
+        tun_kept_reason reason;
+        tun_reason_keep(&reason);
         if (existed)
             tun_win_unconfigure(dev);
         else
@@ -228,7 +227,7 @@ int tun_backend_open(const tun_config *cfg, tun_device **out)
         else
             tun_wintun_close(dev);
         tun_win_free(dev);
-        return tun_fail(rc, "%s", reason);
+        return tun_fail(rc, "%s", reason.text);
     }
     if (existed && (!(dev->flags & TUN_FLAG_L2) || cfg->persist))
         dev->flags |= TUN_FLAG_PERSIST;
