@@ -32,6 +32,8 @@ struct gro_group {
     uint32_t hash; /* flow hash */
     uint32_t base_seq; /* TCP: the sequence number of its first packet */
     uint32_t top_key;  /* the largest key so far */
+    uint32_t run; /* while sorted: 1 + its latest run, cut in the first
+                     pass; 0: none yet */
     uint8_t version;
     uint8_t proto;
     bool sorted; /* keys rise in batch order: nothing to sort */
@@ -71,7 +73,6 @@ struct gro_pkt {
     uint32_t next;      /* the next one of its group */
     uint32_t key;       /* its place in its group's order */
     uint32_t run;       /* 1 + the run it is in; 0: none, sent alone */
-    bool heads;         /* it heads its run: the run goes out from it */
     /* 1 + the packet whose group it joined having that packet's headers
      * but for the fields each packet of a run has its own (follows()), or
      * 0 */
@@ -84,7 +85,6 @@ struct tun_gro_table {
     uint32_t *slots; /* per flow: 1 + index of its latest group; 0 free */
     struct gro_group *groups;
     struct gro_run *runs;
-    size_t nruns;        /* runs of the latest call */
     size_t *listed;      /* the latest call's packets to send */
     struct gro_pkt *pkt; /* per packet */
     /* The latest call's batch, which the writes are read from. */
@@ -109,7 +109,9 @@ int tun_gro_table_new(size_t capacity, tun_gro_table **out)
     if (t) {
         t->slots = calloc(slots, sizeof(*t->slots));
         t->groups = calloc(capacity, sizeof(*t->groups));
-        t->runs = calloc(capacity, sizeof(*t->runs));
+        /* A group's runs cut in the first pass are cut again in the
+         * second when a later packet of it comes out of order. */
+        t->runs = calloc(2 * capacity, sizeof(*t->runs));
         t->listed = calloc(capacity, sizeof(*t->listed));
         t->pkt = calloc(capacity, sizeof(*t->pkt));
     }
@@ -183,9 +185,10 @@ struct gro_like {
     uint32_t hash;
     uint32_t *slot;
     bool candidate; /* p joined its flow's open group */
+    struct gro_group *group; /* that group, when candidate */
     /* IPv4 without options: tun_pkt_ipv4_shared_sum() of the header,
-     * folded, once known, which a packet of the same layout shares (RFC
-     * 1624) */
+     * folded and in the CPU's byte order, once known, which a packet of
+     * the same layout shares (RFC 1624) */
     bool ip_known;
     uint16_t ip_shared;
     /* The header bytes a packet that follows p must have equal to p's
@@ -224,19 +227,30 @@ static bool same_layout(const struct gro_like *like, const uint8_t *p,
     return tun_get16(p + l3 + 4) == len - l3; /* UDP length */
 }
 
+static inline uint16_t load2(const uint8_t *p)
+{
+    uint16_t x;
+    memcpy(&x, p, sizeof(x));
+    return x;
+}
+
 /* Whether the IPv4 header p (20 bytes) has a right checksum: summed only
  * for the first packet of a layout, the others adding their own fields to
  * what they share with it. Four 16-bit values: their plain sum cannot
- * overflow, so the end-around carries are all left to the fold. */
+ * overflow, so the end-around carries are all left to the fold. Summed in
+ * the CPU's byte order, which gives the same sum byte-swapped (RFC 1071):
+ * 0xffff either way. */
 static inline bool ipv4_header_ok(struct gro_like *like, const uint8_t *p)
 {
     if (!like->ip_known) {
-        like->ip_shared =
+        uint16_t shared =
             tun_csum_fold(tun_pkt_ipv4_shared_sum(p, TUN_IPV4_HDR_LEN));
+        uint8_t bytes[2] = {(uint8_t)(shared >> 8), (uint8_t)shared};
+        like->ip_shared = load2(bytes);
         like->ip_known = true;
     }
-    uint32_t sum = (uint32_t)like->ip_shared + tun_get16(p + 2) +
-                   tun_get16(p + 4) + tun_get16(p + 10);
+    uint32_t sum = (uint32_t)like->ip_shared + load2(p + 2) + load2(p + 4) +
+                   load2(p + 10);
     return tun_csum_fold(sum) == 0xffff;
 }
 
@@ -466,7 +480,7 @@ static bool is_partial(const tun_gro_table *t, size_t i)
  * with the rest of its headers equal to q's, and q's to the first
  * packet's where they must be, the IPv4 identification follows q's and
  * the flags are the first packet's). */
-static bool follower_match(const struct gro_run *run, const uint8_t *q,
+static inline bool follower_match(const struct gro_run *run, const uint8_t *q,
                            const uint8_t *p, size_t l3)
 {
     if (run->version == 4 && !(p[6] & TUN_IPV4_DF) &&
@@ -477,52 +491,63 @@ static bool follower_match(const struct gro_run *run, const uint8_t *q,
     return run->segs < GRO_UDP_SEGS_MAX;
 }
 
-/* Append packet i of the latest batch (the next one of the run's group) to
- * the run: check the rules, verify it (unless its checksum is partial) and
- * count it in, leaving it where it is. */
-static enum append_result append(tun_gro_table *t, struct gro_run *run,
-                                 uint32_t i)
+/* The limits every run keeps, for a payload of packet e joining it. */
+static inline bool run_has_room(const struct gro_run *run, size_t payload)
 {
-    struct gro_pkt *e = &t->pkt[i];
-    const uint8_t *h = packet_at(t, run->first), *p = packet_at(t, i);
+    return payload <= run->gso_size && run->len + payload <= TUN_IP_MAX_LEN &&
+           run->segs < TUN_GRO_SEGS_MAX;
+}
+
+/* Whether packet e (the next one of the run's group) may join the run by
+ * the rules: the run's limits, and its headers against the first
+ * packet's (or only its own fields, see follower_match(), when it
+ * follows() the run's last packet). */
+static bool run_match(const tun_gro_table *t, const struct gro_run *run,
+                      const struct gro_pkt *e)
+{
+    const uint8_t *p = e->p;
     const tun_pkt *pk = &e->pk;
-    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, payload = e->len - hdrs;
-    const uint8_t *tp = p + l3;
-    if (payload > run->gso_size || run->len + payload > TUN_IP_MAX_LEN ||
-        run->segs >= TUN_GRO_SEGS_MAX)
-        return APPEND_NO;
-    if (e->follows == run->last + 1) {
-        if (!follower_match(run, packet_at(t, run->last), p, l3))
-            return APPEND_NO;
-    } else if (!ip_match(h, p, pk->version, run->segs) ||
-               (pk->proto == TUN_IPPROTO_TCP
-                    ? !tcp_match(run, h + l3, tp)
-                    : run->segs >= GRO_UDP_SEGS_MAX)) {
-        return APPEND_NO;
+    size_t l3 = pk->l3_len;
+    if (!run_has_room(run, e->len - l3 - pk->l4_len))
+        return false;
+    if (e->follows == run->last + 1)
+        return follower_match(run, packet_at(t, run->last), p, l3);
+    const uint8_t *h = packet_at(t, run->first);
+    return ip_match(h, p, pk->version, run->segs) &&
+           (pk->proto == TUN_IPPROTO_TCP ? tcp_match(run, h + l3, p + l3)
+                                         : run->segs < GRO_UDP_SEGS_MAX);
+}
+
+/* Whether packet i (entry e), whose headers may join the run, has a right
+ * TCP/UDP checksum: its headers are the first packet's (run_match()
+ * checked) but for the fields its own sum adds, and its checksum. */
+static bool joins_valid(tun_gro_table *t, struct gro_run *run,
+                        const struct gro_pkt *e, uint32_t i)
+{
+    const tun_pkt *pk = &e->pk;
+    const uint8_t *tp = e->p + pk->l3_len;
+    size_t hdrs = (size_t)pk->l3_len + pk->l4_len;
+    if (!run->l4_shared_known) { /* not needed when all are partial */
+        run->l4_shared = tun_pkt_l4_shared_sum(packet_at(t, run->first), pk);
+        run->l4_shared_known = true;
     }
-    if (!run->verified) { /* once per run, when a second packet joins */
-        if (!is_partial(t, run->first) && !l4_valid(t, run->first, pk)) {
-            run->open = false; /* sent alone; p may start a run */
-            return APPEND_NO;
-        }
-        run->verified = true;
-    }
-    if (!is_partial(t, i)) {
-        if (!run->l4_shared_known) { /* not needed when all are partial */
-            run->l4_shared = tun_pkt_l4_shared_sum(h, pk);
-            run->l4_shared_known = true;
-        }
-        /* p's headers are the first packet's (the matches above checked)
-         * but for the fields its own sum adds, and its checksum. */
-        size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
-                                                    : TUN_UDP_CSUM_OFFSET;
-        uint32_t sum = tun_pkt_l4_own_sum(run->l4_shared, tp, pk, e->len - l3);
-        sum = tun_csum_add16(sum, tun_get16(tp + field));
-        sum = tun_csum_add(sum, payload_at(t, i, hdrs), payload);
-        if (tun_csum_fold(sum) != 0xffff)
-            return APPEND_BAD_PACKET;
-    }
-    e->run = (uint32_t)(run - t->runs) + 1;
+    size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
+                                                : TUN_UDP_CSUM_OFFSET;
+    uint32_t sum =
+        tun_pkt_l4_own_sum(run->l4_shared, tp, pk, e->len - pk->l3_len);
+    sum = tun_csum_add16(sum, tun_get16(tp + field));
+    sum = tun_csum_add(sum, payload_at(t, i, hdrs), e->len - hdrs);
+    return tun_csum_fold(sum) == 0xffff;
+}
+
+/* Count packet i (entry e) into run number r (1 + its index), leaving it
+ * where it is: the run's length, its next sequence number, and whether
+ * more may join. */
+static inline void count_in(struct gro_run *run, uint32_t r,
+                            struct gro_pkt *e, uint32_t i)
+{
+    size_t l3 = e->pk.l3_len, payload = e->len - l3 - e->pk.l4_len;
+    e->run = r;
     run->last = i;
     if (i < run->head)
         run->head = i;
@@ -530,14 +555,51 @@ static enum append_result append(tun_gro_table *t, struct gro_run *run,
     run->segs++;
     if (payload < run->gso_size)
         run->open = false;
-    if (pk->proto == TUN_IPPROTO_TCP) {
+    if (e->pk.proto == TUN_IPPROTO_TCP) {
         run->next_seq += (uint32_t)payload;
-        if (tp[TUN_TCP_FLAGS] & TUN_TCP_PSH) {
+        if (e->p[l3 + TUN_TCP_FLAGS] & TUN_TCP_PSH) {
             run->psh = true;
             run->open = false;
         }
     }
+}
+
+/* Append packet i of the latest batch to run number r, which run_match()
+ * allows: verify it (unless its checksum is partial) and count it in. */
+static enum append_result append(tun_gro_table *t, uint32_t r, uint32_t i)
+{
+    struct gro_run *run = &t->runs[r - 1];
+    struct gro_pkt *e = &t->pkt[i];
+    if (!run->verified) { /* once per run, when a second packet joins */
+        if (!is_partial(t, run->first) &&
+            !l4_valid(t, run->first, &e->pk)) {
+            run->open = false; /* sent alone; i may start a run */
+            return APPEND_NO;
+        }
+        run->verified = true;
+    }
+    if (!is_partial(t, i) && !joins_valid(t, run, e, i))
+        return APPEND_BAD_PACKET;
+    count_in(run, r, e, i);
     return APPEND_DONE;
+}
+
+/* The usual case of take() in the first pass, inline: packet i (entry e)
+ * follows() the last packet of run number r, which is open and verified,
+ * and may join it. Returns whether it joined; if not, take() decides. */
+static inline bool join_follower(tun_gro_table *t, uint32_t r,
+                                 struct gro_pkt *e, uint32_t i)
+{
+    struct gro_run *run = &t->runs[r - 1];
+    const uint8_t *p = e->p;
+    size_t l3 = e->pk.l3_len;
+    if (!run->open || !run->verified || e->follows != run->last + 1 ||
+        !run_has_room(run, e->len - l3 - e->pk.l4_len) ||
+        !follower_match(run, packet_at(t, run->last), p, l3) ||
+        (!is_partial(t, i) && !joins_valid(t, run, e, i)))
+        return false;
+    count_in(run, r, e, i);
+    return true;
 }
 
 static void start_run(struct gro_run *run, uint32_t index, const uint8_t *p,
@@ -695,8 +757,9 @@ static uint32_t sort_by_key(struct gro_pkt *pkt, uint32_t list)
     }
 }
 
-/* Start a group of the flow at slot with candidate i (packet p). */
-static void group_start(tun_gro_table *t, uint32_t *slot, size_t *ngroups,
+/* Start a group of the flow at slot with candidate i (packet p); returns
+ * it. */
+static struct gro_group *group_start(tun_gro_table *t, uint32_t *slot, size_t *ngroups,
                         uint32_t hash, uint32_t i, const uint8_t *p,
                         const tun_pkt *pk)
 {
@@ -716,6 +779,7 @@ static void group_start(tun_gro_table *t, uint32_t *slot, size_t *ngroups,
     *slot = (uint32_t)*ngroups;
     t->pkt[i].next = GRO_NONE;
     t->pkt[i].key = GRO_KEY_BIAS;
+    return g;
 }
 
 /* Add candidate i (packet p, at l4 its transport header) to group g. */
@@ -743,26 +807,42 @@ static struct gro_group *open_group(tun_gro_table *t, const uint32_t *slot)
     return g && !g->closed ? g : NULL;
 }
 
-/* Cut a group, in order of sequence numbers, into runs from t->runs[nruns]
- * on; returns the new number of runs. */
+/* Take candidate i, the next of its group in order of sequence numbers,
+ * into the group's runs: it joins the latest one (*latest: 1 + its index,
+ * or 0), or starts one at t->runs[*nruns], or is sent alone (a bad
+ * checksum). Returns whether it joined, and so goes out with an earlier
+ * packet. */
+static inline bool take(tun_gro_table *t, uint32_t *latest, size_t *nruns,
+                        uint32_t i)
+{
+    struct gro_pkt *e = &t->pkt[i];
+    if (*latest && t->runs[*latest - 1].open &&
+        run_match(t, &t->runs[*latest - 1], e)) {
+        enum append_result r = append(t, *latest, i);
+        if (r == APPEND_DONE)
+            return true;
+        if (r == APPEND_BAD_PACKET) {
+            t->runs[*latest - 1].open = false;
+            return false;
+        }
+    }
+    start_run(&t->runs[*nruns], i, e->p, e->len, &e->pk);
+    *latest = (uint32_t)++*nruns;
+    e->run = *latest;
+    return false;
+}
+
+/* The second pass for a group whose packets came out of order: sort them
+ * by sequence number and cut them into runs again from t->runs[nruns] on
+ * (those the first pass cut are left unused); returns the new number of
+ * runs. */
 static size_t group_runs(tun_gro_table *t, struct gro_group *g, size_t nruns)
 {
-    if (!g->sorted)
-        g->first = sort_by_key(t->pkt, g->first);
-    struct gro_run *run = NULL;
+    g->first = sort_by_key(t->pkt, g->first);
+    uint32_t latest = 0;
     for (uint32_t i = g->first; i != GRO_NONE; i = t->pkt[i].next) {
-        if (run && run->open) {
-            enum append_result r = append(t, run, i);
-            if (r == APPEND_DONE)
-                continue;
-            if (r == APPEND_BAD_PACKET) { /* sent alone */
-                run->open = false;
-                continue;
-            }
-        }
-        run = &t->runs[nruns++];
-        start_run(run, i, packet_at(t, i), t->pkt[i].len, &t->pkt[i].pk);
-        t->pkt[i].run = (uint32_t)nruns;
+        t->pkt[i].run = 0;
+        (void)take(t, &latest, &nruns, i);
     }
     return nruns;
 }
@@ -782,18 +862,30 @@ static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
     return run && run->segs > 1 && run->head == i ? run : NULL;
 }
 
-/* Put each flow's candidates of the batch in groups (the first pass of
- * tun_offload_coalesce_slices()), checking each packet's buffer on the
- * way; returns the number of groups, or an error with every flow table
- * slot free again. */
-static int make_groups(tun_gro_table *t, unsigned flags)
+/* What the first pass leaves to the rest of tun_offload_coalesce_slices(). */
+struct gro_pass {
+    size_t ngroups;
+    size_t nruns;
+    size_t nout;    /* packets listed to send */
+    bool reordered; /* a group's packets came out of order */
+};
+
+/* The first pass of tun_offload_coalesce_slices(): check each packet's
+ * buffer, put each flow's candidates in groups and, while a group's
+ * packets come in order of sequence numbers (the usual case), cut its
+ * runs and list the packets that go out, as the second pass would after
+ * sorting. Returns 0, or an error with every flow table slot free again. */
+static int first_pass(tun_gro_table *t, unsigned flags, struct gro_pass *out)
 {
     /* Locals: the compiler must assume that a byte stored anywhere may
      * change the table's fields. */
     const tun_buf *bufs = t->bufs;
     const tun_slice *payloads = t->payloads;
     struct gro_pkt *pkt = t->pkt;
-    size_t count = t->count, offset = t->offset, ngroups = 0;
+    size_t *listed = t->listed;
+    size_t count = t->count, offset = t->offset;
+    size_t ngroups = 0, nruns = 0, nout = 0;
+    bool reordered = false;
     struct gro_like like = {.p = NULL, .mask_known = false};
     for (size_t i = 0; i < count; i++) {
         const tun_slice *payload = payloads ? &payloads[i] : NULL;
@@ -809,19 +901,22 @@ static int make_groups(tun_gro_table *t, unsigned flags)
         e->len = len;
         e->p = p;
         e->run = 0;
-        e->heads = false;
         e->follows = 0;
+        struct gro_group *g = NULL;
         if (follows(&like, p, avail, len)) {
             e->follows = like.index + 1;
-            group_add(t, &t->groups[*like.slot - 1], (uint32_t)i,
-                      p + like.pk.l3_len);
             e->pk = like.pk;
+            g = like.group;
+            group_add(t, g, (uint32_t)i, p + like.pk.l3_len);
         } else {
             bool same = like.p && same_layout(&like, p, avail, len);
             enum gro_kind kind =
                 classify(p, avail, len, flags, &like, same, &e->pk);
-            if (kind == KIND_OTHER)
+            if (kind == KIND_OTHER) {
+                if (len) /* length 0: nothing to send */
+                    listed[nout++] = i;
                 continue;
+            }
             uint32_t hash = same ? like.hash : flow_hash(p, &e->pk);
             uint32_t *slot =
                 same ? like.slot
@@ -830,18 +925,32 @@ static int make_groups(tun_gro_table *t, unsigned flags)
             like.hash = hash;
             like.slot = slot;
             like.candidate = kind == KIND_CANDIDATE;
-            struct gro_group *g = open_group(t, slot);
-            if (like.candidate && g)
-                group_add(t, g, (uint32_t)i, p + e->pk.l3_len);
-            else if (like.candidate)
-                group_start(t, slot, &ngroups, hash, (uint32_t)i, p, &e->pk);
-            else if (*slot) /* nothing after it merges with anything before */
+            if (like.candidate) {
+                g = open_group(t, slot);
+                if (g)
+                    group_add(t, g, (uint32_t)i, p + e->pk.l3_len);
+                else
+                    g = group_start(t, slot, &ngroups, hash, (uint32_t)i, p,
+                                    &e->pk);
+                like.group = g;
+            } else if (*slot) { /* nothing after it merges with anything
+                                   before */
                 t->groups[*slot - 1].closed = true;
+            }
         }
         like.p = p;
         like.index = (uint32_t)i;
+        bool joined = false;
+        if (g && g->sorted)
+            joined = (g->run && join_follower(t, g->run, e, (uint32_t)i)) ||
+                     take(t, &g->run, &nruns, (uint32_t)i);
+        else if (g)
+            reordered = true; /* the second pass cuts its runs */
+        if (!joined)
+            listed[nout++] = i;
     }
-    return (int)ngroups;
+    *out = (struct gro_pass){ngroups, nruns, nout, reordered};
+    return 0;
 }
 
 int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
@@ -857,39 +966,40 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
     t->offset = offset;
     t->count = count;
     t->nout = 0;
-    /* First each flow's candidates are put in groups, then each group is
-     * cut into runs in order of sequence numbers. */
-    int ngroups = make_groups(t, flags);
-    if (ngroups < 0) {
+    struct gro_pass pass;
+    rc = first_pass(t, flags, &pass);
+    if (rc < 0) {
         t->count = 0; /* no writes to read */
-        return ngroups;
+        return rc;
     }
-    size_t nruns = 0, nout = 0;
-    for (size_t g = 0; g < (size_t)ngroups; g++) {
-        nruns = group_runs(t, &t->groups[g], nruns);
-        t->slots[t->groups[g].slot] = 0; /* empty for the next call */
+    size_t nruns = pass.nruns, nout = pass.nout;
+    for (size_t g = 0; g < pass.ngroups; g++) {
+        struct gro_group *group = &t->groups[g];
+        if (!group->sorted)
+            nruns = group_runs(t, group, nruns);
+        t->slots[group->slot] = 0; /* empty for the next call */
     }
-    t->nruns = nruns;
-    for (size_t r = 0; r < nruns; r++)
-        t->pkt[t->runs[r].head].heads = true;
-    for (size_t i = 0; i < count; i++) {
-        const struct gro_pkt *e = &t->pkt[i];
-        if (!e->len || (e->run && !e->heads))
-            continue; /* nothing to send, or goes out with its run's head */
-        t->listed[nout++] = i;
-        if (merged_run(t, i))
-            continue; /* finish_run() writes its header */
+    if (pass.reordered) { /* a run goes out from its earliest packet */
+        nout = 0;
+        for (size_t i = 0; i < count; i++)
+            if (t->pkt[i].len && sent_with(t, i) == i)
+                t->listed[nout++] = i;
+    }
+    for (size_t k = 0; k < nout; k++) {
+        size_t i = t->listed[k];
+        uint32_t r = t->pkt[i].run; /* if any, i heads it */
+        if (r && t->runs[r - 1].segs > 1) {
+            finish_run(&t->runs[r - 1], bufs, offset);
+            continue;
+        }
         /* A packet alone: a zero header, or one that has the kernel
          * finish its partial checksum. */
         uint8_t *p = bufs[i].data + offset;
         tun_vnet_hdr vh = {0};
         if (is_partial(t, i))
-            (void)tun_vnet_partial_target(p, bufs[i].len, e->len, &vh);
+            (void)tun_vnet_partial_target(p, bufs[i].len, t->pkt[i].len, &vh);
         tun_vnet_hdr_encode(p - TUN_VNET_HDR_LEN, &vh);
     }
-    for (size_t r = 0; r < nruns; r++)
-        if (t->runs[r].segs > 1)
-            finish_run(&t->runs[r], bufs, offset);
     t->nout = nout;
     return (int)nout;
 }
