@@ -62,7 +62,6 @@ struct gro_run {
     bool verified;   /* the first packet's TCP/UDP checksum was checked */
     bool l4_shared_known; /* l4_shared is set */
     bool psh;        /* a merged packet had PSH */
-    uint8_t saved[GRO_HDRS_MAX]; /* the head's headers, for undo */
 };
 
 /* What the coalescer notes of each packet of the latest batch. */
@@ -86,6 +85,8 @@ struct tun_gro_table {
     struct gro_group *groups;
     struct gro_run *runs;
     size_t *listed;      /* the latest call's packets to send */
+    /* Per packet heading a super-packet: its own headers, for undo. */
+    uint8_t (*saved)[GRO_HDRS_MAX];
     struct gro_pkt *pkt; /* per packet */
     /* The latest call's batch, which the writes are read from. */
     tun_buf *bufs;
@@ -114,8 +115,10 @@ int tun_gro_table_new(size_t capacity, tun_gro_table **out)
         t->runs = calloc(2 * capacity, sizeof(*t->runs));
         t->listed = calloc(capacity, sizeof(*t->listed));
         t->pkt = calloc(capacity, sizeof(*t->pkt));
+        t->saved = calloc(capacity, sizeof(*t->saved));
     }
-    if (!t || !t->slots || !t->groups || !t->runs || !t->listed || !t->pkt) {
+    if (!t || !t->slots || !t->groups || !t->runs || !t->listed || !t->pkt ||
+        !t->saved) {
         tun_gro_table_free(t);
         return tun_fail(TUN_ENOMEM, "GRO table: out of memory for %zu packets",
                         capacity);
@@ -135,6 +138,7 @@ void tun_gro_table_free(tun_gro_table *t)
     free(t->runs);
     free(t->listed);
     free(t->pkt);
+    free(t->saved);
     free(t);
 }
 
@@ -637,7 +641,8 @@ static size_t run_hdrs_len(const struct gro_run *run)
 
 /* Turn a run of several packets into one super-packet: the headers of its
  * first packet, written over the head's, describe them all. */
-static void finish_run(struct gro_run *run, tun_buf *bufs, size_t offset)
+static void finish_run(const struct gro_run *run, tun_buf *bufs,
+                       size_t offset, uint8_t *saved)
 {
     uint8_t *h = bufs[run->head].data + offset;
     size_t len = run->len;
@@ -646,7 +651,7 @@ static void finish_run(struct gro_run *run, tun_buf *bufs, size_t offset)
                   .l3_len = (uint16_t)run_l3_len(run),
                   .l4_len = run->l4_len};
     size_t l3 = pk.l3_len;
-    tun_copy_hdrs(run->saved, h, l3 + run->l4_len);
+    tun_copy_hdrs(saved, h, l3 + run->l4_len);
     if (run->head != run->first) /* the fields that differ: see append() */
         tun_copy_hdrs(h, bufs[run->first].data + offset, l3 + run->l4_len);
     if (run->psh)
@@ -989,7 +994,7 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
         size_t i = t->listed[k];
         uint32_t r = t->pkt[i].run; /* if any, i heads it */
         if (r && t->runs[r - 1].segs > 1) {
-            finish_run(&t->runs[r - 1], bufs, offset);
+            finish_run(&t->runs[r - 1], bufs, offset, t->saved[i]);
             continue;
         }
         /* A packet alone: a zero header, or one that has the kernel
@@ -1096,7 +1101,7 @@ size_t tun_offload_write_failed(tun_gro_table *t, size_t k)
     for (size_t j = k; j < t->nout; j++) {
         const struct gro_run *run = merged_run(t, t->listed[j]);
         if (run)
-            memcpy(bufs[run->head].data + t->offset, run->saved,
+            memcpy(bufs[run->head].data + t->offset, t->saved[run->head],
                    run_hdrs_len(run));
     }
     for (size_t i = at + 1; i < t->count; i++)
