@@ -70,7 +70,8 @@ struct gro_pkt {
     size_t len;         /* bytes, headers and payload */
     tun_pkt pk;         /* layout (packets of a flow) */
     uint32_t next;      /* the next one of its group */
-    uint32_t key;       /* its place in its group's order */
+    uint32_t key;       /* its place in its group's order, set when the
+                           group is sorted (group_runs()) */
     uint32_t run;       /* 1 + the run it is in; 0: none, sent alone */
     /* 1 + the packet whose group it joined having that packet's headers
      * but for the fields each packet of a run has its own (follows()), or
@@ -280,25 +281,30 @@ static void build_mask(struct gro_like *like, size_t hdrs)
     like->mask_known = true;
 }
 
-/* Whether packet p (len bytes, the first avail at p) is a candidate whose
- * headers are those of like's packet, a candidate, but for the fields each
- * packet of a run has its own: then it is of the same flow and layout
- * (its length fields are checked here), it has payload and a right IPv4
- * header checksum, and it has no CWR (which starts a run); such a packet
- * joins like's group, and when it comes right after like's packet in a
- * run, append() checks only its own fields. A batch of one flow's
- * segments costs a comparison of words per packet. */
-static bool follows(struct gro_like *like, const uint8_t *p, size_t avail,
-                    size_t len)
+/* Make the mask of follows() and, for IPv4, the shared header sum of
+ * ipv4_header_ok() known for like's layout (its packet a candidate). */
+static void follows_prepare(struct gro_like *like)
 {
-    const tun_pkt *pk = &like->pk;
-    size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len;
-    if (!like->candidate || avail < hdrs || len <= hdrs ||
-        (avail != len && avail != hdrs))
-        return false;
     if (!like->mask_known)
-        build_mask(like, hdrs);
-    const uint8_t *q = like->p, *m = like->mask;
+        build_mask(like, (size_t)like->pk.l3_len + like->pk.l4_len);
+    if (like->pk.version == 4)
+        (void)ipv4_header_ok(like, like->p);
+}
+
+/* Whether packet p (len bytes, the first avail at p) is a candidate whose
+ * headers are those of packet q, like's layout (follows_prepare()), hdrs
+ * bytes of which l3 the IP header, but for the fields each packet of a
+ * run has its own: then it is of the same flow and layout (its length
+ * fields are checked here), it has payload and a right IPv4 header
+ * checksum, and it has no CWR (which starts a run). A batch of one flow's
+ * segments costs a comparison of words per packet. */
+static inline bool follows(const struct gro_like *like, const uint8_t *q,
+                           const uint8_t *p, size_t avail, size_t len,
+                           size_t l3, size_t hdrs)
+{
+    if (len <= hdrs || (avail != len && avail != hdrs))
+        return false;
+    const uint8_t *m = like->mask;
     /* Two words a step; the last bytes in a word (or two) ending with the
      * headers, overlapping words already compared. */
     uint64_t diff = 0;
@@ -310,10 +316,15 @@ static bool follows(struct gro_like *like, const uint8_t *p, size_t avail,
             ((load8(p + end + 8) ^ load8(q + end + 8)) & load8(m + end + 8));
     if (diff)
         return false;
-    if (pk->version == 4 ? tun_get16(p + 2) != len || !ipv4_header_ok(like, p)
-                         : tun_get16(p + 4) + (size_t)TUN_IPV6_HDR_LEN != len)
+    if (like->pk.version == 4) {
+        uint32_t sum = (uint32_t)like->ip_shared + load2(p + 2) +
+                       load2(p + 4) + load2(p + 10);
+        if (tun_get16(p + 2) != len || tun_csum_fold(sum) != 0xffff)
+            return false;
+    } else if (tun_get16(p + 4) + (size_t)TUN_IPV6_HDR_LEN != len) {
         return false;
-    if (pk->proto == TUN_IPPROTO_TCP)
+    }
+    if (like->pk.proto == TUN_IPPROTO_TCP)
         return !(p[l3 + TUN_TCP_FLAGS] & TUN_TCP_CWR);
     return tun_get16(p + l3 + 4) == len - l3 &&
            tun_get16(p + l3 + TUN_UDP_CSUM_OFFSET) != 0;
@@ -450,13 +461,13 @@ static size_t packet_len(const tun_gro_table *t, size_t i)
     return t->pkt[i].len;
 }
 
-/* The payload of packet i, whose headers are hdrs bytes. */
+/* The payload of packet i (its bytes at p), whose headers are hdrs bytes. */
 static const uint8_t *payload_at(const tun_gro_table *t, size_t i,
-                                 size_t hdrs)
+                                 const uint8_t *p, size_t hdrs)
 {
     if (t->payloads && t->payloads[i].len)
         return t->payloads[i].data;
-    return packet_at(t, i) + hdrs;
+    return p + hdrs;
 }
 
 /* Packet i's TCP/UDP checksum is right. */
@@ -466,7 +477,7 @@ static bool l4_valid(const tun_gro_table *t, size_t i, const tun_pkt *pk)
     size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, len = packet_len(t, i);
     uint32_t sum = tun_pkt_pseudo_sum(p, pk, len - l3);
     sum = tun_csum_add(sum, p + l3, pk->l4_len);
-    sum = tun_csum_add(sum, payload_at(t, i, hdrs), len - hdrs);
+    sum = tun_csum_add(sum, payload_at(t, i, p, hdrs), len - hdrs);
     return tun_csum_fold(sum) == 0xffff;
 }
 
@@ -522,25 +533,34 @@ static bool run_match(const tun_gro_table *t, const struct gro_run *run,
                                          : run->segs < GRO_UDP_SEGS_MAX);
 }
 
-/* Whether packet i (entry e), whose headers may join the run, has a right
- * TCP/UDP checksum: its headers are the first packet's (run_match()
- * checked) but for the fields its own sum adds, and its checksum. */
-static bool joins_valid(tun_gro_table *t, struct gro_run *run,
-                        const struct gro_pkt *e, uint32_t i)
+/* tun_pkt_l4_shared_sum() of the run's first packet (pk: its layout),
+ * computed when a packet whose checksum is verified first joins: not
+ * needed when all are partial. */
+static inline uint32_t run_l4_shared(const tun_gro_table *t,
+                                     struct gro_run *run, const tun_pkt *pk)
 {
-    const tun_pkt *pk = &e->pk;
-    const uint8_t *tp = e->p + pk->l3_len;
-    size_t hdrs = (size_t)pk->l3_len + pk->l4_len;
-    if (!run->l4_shared_known) { /* not needed when all are partial */
+    if (!run->l4_shared_known) {
         run->l4_shared = tun_pkt_l4_shared_sum(packet_at(t, run->first), pk);
         run->l4_shared_known = true;
     }
+    return run->l4_shared;
+}
+
+/* Whether packet i (p, len bytes, layout pk), whose headers may join a run
+ * whose first packet has the run_l4_shared() l4_shared, has a right
+ * TCP/UDP checksum: its headers are the first packet's but for the fields
+ * its own sum adds, and its checksum. */
+static bool joins_valid(const tun_gro_table *t, uint32_t l4_shared,
+                        const uint8_t *p, size_t len, const tun_pkt *pk,
+                        size_t i)
+{
+    const uint8_t *tp = p + pk->l3_len;
+    size_t hdrs = (size_t)pk->l3_len + pk->l4_len;
     size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
                                                 : TUN_UDP_CSUM_OFFSET;
-    uint32_t sum =
-        tun_pkt_l4_own_sum(run->l4_shared, tp, pk, e->len - pk->l3_len);
+    uint32_t sum = tun_pkt_l4_own_sum(l4_shared, tp, pk, len - pk->l3_len);
     sum = tun_csum_add16(sum, tun_get16(tp + field));
-    sum = tun_csum_add(sum, payload_at(t, i, hdrs), e->len - hdrs);
+    sum = tun_csum_add(sum, payload_at(t, i, p, hdrs), len - hdrs);
     return tun_csum_fold(sum) == 0xffff;
 }
 
@@ -582,28 +602,12 @@ static enum append_result append(tun_gro_table *t, uint32_t r, uint32_t i)
         }
         run->verified = true;
     }
-    if (!is_partial(t, i) && !joins_valid(t, run, e, i))
+    if (!is_partial(t, i) &&
+        !joins_valid(t, run_l4_shared(t, run, &e->pk), e->p, e->len, &e->pk,
+                     i))
         return APPEND_BAD_PACKET;
     count_in(run, r, e, i);
     return APPEND_DONE;
-}
-
-/* The usual case of take() in the first pass, inline: packet i (entry e)
- * follows() the last packet of run number r, which is open and verified,
- * and may join it. Returns whether it joined; if not, take() decides. */
-static inline bool join_follower(tun_gro_table *t, uint32_t r,
-                                 struct gro_pkt *e, uint32_t i)
-{
-    struct gro_run *run = &t->runs[r - 1];
-    const uint8_t *p = e->p;
-    size_t l3 = e->pk.l3_len;
-    if (!run->open || !run->verified || e->follows != run->last + 1 ||
-        !run_has_room(run, e->len - l3 - e->pk.l4_len) ||
-        !follower_match(run, packet_at(t, run->last), p, l3) ||
-        (!is_partial(t, i) && !joins_valid(t, run, e, i)))
-        return false;
-    count_in(run, r, e, i);
-    return true;
 }
 
 static void start_run(struct gro_run *run, uint32_t index, const uint8_t *p,
@@ -701,22 +705,32 @@ static int check_args(const tun_gro_table *t, const tun_buf *bufs,
     return 0;
 }
 
-/* Packet i's buffer and payload slice (if any) are usable. */
+/* Whether a packet's buffer and payload slice (if any) are usable. */
+static inline bool packet_fits(const tun_buf *b, const tun_slice *payload,
+                               size_t offset)
+{
+    return b->data && b->capacity >= offset &&
+           b->capacity - offset >= b->len &&
+           (!payload || (payload->len <= TUN_PACKET_MAX &&
+                         (payload->data || !payload->len)));
+}
+
+/* Packet i's buffer and payload slice (if any) are usable, or the reason
+ * why not. */
 static int check_packet(const tun_buf *b, const tun_slice *payload, size_t i,
                         size_t offset)
 {
+    if (packet_fits(b, payload, offset))
+        return 0;
     if (!b->data || b->capacity < offset || b->capacity - offset < b->len)
         return tun_fail(TUN_EINVAL,
                         "GRO: packet %zu (offset %zu + %zu bytes) does not "
                         "fit its %zu-byte buffer",
                         i, offset, b->len, b->capacity);
-    if (payload && ((!payload->data && payload->len) ||
-                    payload->len > TUN_PACKET_MAX))
-        return tun_fail(TUN_EINVAL,
-                        "GRO: payload %zu (%zu bytes) is NULL or larger "
-                        "than any packet",
-                        i, payload->len);
-    return 0;
+    return tun_fail(TUN_EINVAL,
+                    "GRO: payload %zu (%zu bytes) is NULL or larger than "
+                    "any packet",
+                    i, payload->len);
 }
 
 /* Sort the list from `list` along the packets' next by key, keeping the
@@ -783,20 +797,24 @@ static struct gro_group *group_start(tun_gro_table *t, uint32_t *slot, size_t *n
         .sorted = true};
     *slot = (uint32_t)*ngroups;
     t->pkt[i].next = GRO_NONE;
-    t->pkt[i].key = GRO_KEY_BIAS;
     return g;
+}
+
+/* The key of a candidate of group g, at l4 its transport header. */
+static inline uint32_t group_key(const struct gro_group *g, const uint8_t *l4)
+{
+    uint32_t key = GRO_KEY_BIAS;
+    if (g->proto == TUN_IPPROTO_TCP)
+        key += tun_get32(l4 + 4) - g->base_seq;
+    return key;
 }
 
 /* Add candidate i (packet p, at l4 its transport header) to group g. */
 static inline void group_add(tun_gro_table *t, struct gro_group *g,
                              uint32_t i, const uint8_t *l4)
 {
-    struct gro_pkt *e = &t->pkt[i];
-    uint32_t key = GRO_KEY_BIAS;
-    if (g->proto == TUN_IPPROTO_TCP)
-        key += tun_get32(l4 + 4) - g->base_seq;
-    e->next = GRO_NONE;
-    e->key = key;
+    uint32_t key = group_key(g, l4);
+    t->pkt[i].next = GRO_NONE;
     t->pkt[g->last].next = i;
     g->last = i;
     if (key < g->top_key)
@@ -843,6 +861,8 @@ static inline bool take(tun_gro_table *t, uint32_t *latest, size_t *nruns,
  * runs. */
 static size_t group_runs(tun_gro_table *t, struct gro_group *g, size_t nruns)
 {
+    for (uint32_t i = g->first; i != GRO_NONE; i = t->pkt[i].next)
+        t->pkt[i].key = group_key(g, t->pkt[i].p + t->pkt[i].pk.l3_len);
     g->first = sort_by_key(t->pkt, g->first);
     uint32_t latest = 0;
     for (uint32_t i = g->first; i != GRO_NONE; i = t->pkt[i].next) {
@@ -865,6 +885,88 @@ static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
     uint32_t r = t->pkt[i].run;
     const struct gro_run *run = r ? &t->runs[r - 1] : NULL;
     return run && run->segs > 1 && run->head == i ? run : NULL;
+}
+
+/* The first pass's usual case, in a loop of its own: the packets from j
+ * on that follow() the packet before them (like's, the last of the open,
+ * verified run number r of group g) and may join the run, checked and
+ * counted in as take() would one by one (run_match(), append()), with the
+ * run's state in locals meanwhile. Returns the first packet not taken,
+ * where the first pass goes on with the general path. */
+static size_t take_followers(tun_gro_table *t, struct gro_like *like,
+                             struct gro_group *g, uint32_t r, size_t j)
+{
+    static const tun_slice no_payload = {NULL, 0};
+    const tun_buf *bufs = t->bufs;
+    const uint8_t *pflags = t->pflags;
+    struct gro_pkt *pkt = t->pkt;
+    struct gro_run *run = &t->runs[r - 1];
+    size_t count = t->count, offset = t->offset;
+    /* Without payload slices, the same empty one for every packet. */
+    const tun_slice *payload = t->payloads ? t->payloads + j : &no_payload;
+    size_t payload_step = t->payloads ? 1 : 0;
+    const tun_pkt pk = like->pk;
+    size_t l3 = pk.l3_len, hdrs = l3 + pk.l4_len;
+    bool tcp = pk.proto == TUN_IPPROTO_TCP, v4 = pk.version == 4;
+    size_t gso = run->gso_size, len_total = run->len, segs = run->segs;
+    size_t segs_max = tcp ? TUN_GRO_SEGS_MAX : GRO_UDP_SEGS_MAX;
+    uint32_t next_seq = run->next_seq, top_key = g->top_key;
+    uint32_t key_base = GRO_KEY_BIAS - g->base_seq;
+    const uint8_t *q = like->p;
+    uint32_t last = like->index;
+    bool open = true, psh = false;
+    follows_prepare(like);
+    for (; open && j < count; j++, payload += payload_step) {
+        tun_buf b = bufs[j];
+        if (!packet_fits(&b, payload, offset))
+            break; /* the first pass reports it */
+        const uint8_t *p = b.data + offset;
+        size_t len = b.len + payload->len, size = len - hdrs;
+        if (!follows(like, q, p, b.len, len, l3, hdrs) || size > gso ||
+            len_total + size > TUN_IP_MAX_LEN || segs >= segs_max)
+            break;
+        if (v4 && !(p[6] & TUN_IPV4_DF) &&
+            tun_get16(p + 4) != ((tun_get16(q + 4) + 1u) & 0xffff))
+            break;
+        /* A UDP group's keys are all its first one's. */
+        uint32_t key = tcp ? key_base + next_seq : GRO_KEY_BIAS;
+        if ((tcp && tun_get32(p + l3 + 4) != next_seq) || key < top_key)
+            break;
+        if (!(pflags && (pflags[j] & TUN_PACKET_CSUM_PARTIAL)) &&
+            !joins_valid(t, run_l4_shared(t, run, &pk), p, len, &pk, j))
+            break;
+        struct gro_pkt *e = &pkt[j];
+        e->p = p;
+        e->len = len;
+        e->pk = pk;
+        e->follows = last + 1;
+        e->run = r;
+        e->next = GRO_NONE;
+        pkt[last].next = (uint32_t)j;
+        len_total += size;
+        segs++;
+        top_key = key;
+        if (size < gso)
+            open = false;
+        if (tcp) {
+            next_seq += (uint32_t)size;
+            if (p[l3 + TUN_TCP_FLAGS] & TUN_TCP_PSH)
+                psh = true, open = false;
+        }
+        q = p;
+        last = (uint32_t)j;
+    }
+    like->p = q;
+    like->index = last;
+    run->last = last;
+    run->len = (uint32_t)len_total;
+    run->segs = (uint16_t)segs;
+    run->next_seq = next_seq;
+    run->open = open;
+    run->psh = run->psh || psh;
+    g->last = last;
+    g->top_key = top_key;
+    return j;
 }
 
 /* What the first pass leaves to the rest of tun_offload_coalesce_slices(). */
@@ -908,12 +1010,7 @@ static int first_pass(tun_gro_table *t, unsigned flags, struct gro_pass *out)
         e->run = 0;
         e->follows = 0;
         struct gro_group *g = NULL;
-        if (follows(&like, p, avail, len)) {
-            e->follows = like.index + 1;
-            e->pk = like.pk;
-            g = like.group;
-            group_add(t, g, (uint32_t)i, p + like.pk.l3_len);
-        } else {
+        {
             bool same = like.p && same_layout(&like, p, avail, len);
             enum gro_kind kind =
                 classify(p, avail, len, flags, &like, same, &e->pk);
@@ -947,12 +1044,14 @@ static int first_pass(tun_gro_table *t, unsigned flags, struct gro_pass *out)
         like.index = (uint32_t)i;
         bool joined = false;
         if (g && g->sorted)
-            joined = (g->run && join_follower(t, g->run, e, (uint32_t)i)) ||
-                     take(t, &g->run, &nruns, (uint32_t)i);
+            joined = take(t, &g->run, &nruns, (uint32_t)i);
         else if (g)
             reordered = true; /* the second pass cuts its runs */
         if (!joined)
             listed[nout++] = i;
+        const struct gro_run *run = e->run ? &t->runs[e->run - 1] : NULL;
+        if (run && run->open && run->verified && g->sorted)
+            i = take_followers(t, &like, g, e->run, i + 1) - 1;
     }
     *out = (struct gro_pass){ngroups, nruns, nout, reordered};
     return 0;
@@ -1055,7 +1154,8 @@ size_t tun_offload_write_slices(const tun_gro_table *t, size_t k,
     size_t hdrs = run_hdrs_len(run), n = 1;
     out[0].len = TUN_VNET_HDR_LEN + hdrs;
     for (uint32_t j = run->first;; j = t->pkt[j].next) {
-        tun_slice s = {payload_at(t, j, hdrs), packet_len(t, j) - hdrs};
+        tun_slice s = {payload_at(t, j, packet_at(t, j), hdrs),
+                       packet_len(t, j) - hdrs};
         tun_slice *prev = &out[n - 1];
         if (prev->data + prev->len == s.data)
             prev->len += s.len;
