@@ -26,14 +26,14 @@ bin=$(dirname "${TUN_BENCH_FORWARDER:-.}")/uring_vs_epoll
 [ -x "$bin" ] || skip "no $bin (built only with liburing-dev)"
 
 for mode in uring-offload epoll-offload; do
-    out=$(timeout 60 unshare -n sh -c "ip link set lo up && exec $bin $mode 2" 2>&1) ||
+    out=$(timeout -k 5 60 unshare -n sh -c "ip link set lo up && exec $bin $mode 2" 2>&1) ||
         fail "$mode exited with $?: $out"
     echo "$out"
     pps=$(awk -v m="$mode" '$1 == m { print int($2) }' <<<"$out")
     [ "${pps:-0}" -gt 0 ] || fail "$mode reflected no packets"
 done
 # The last io_uring run's own figures.
-out=$(timeout 60 unshare -n sh -c "ip link set lo up && exec $bin uring-offload 2" 2>&1) ||
+out=$(timeout -k 5 60 unshare -n sh -c "ip link set lo up && exec $bin uring-offload 2" 2>&1) ||
     fail "uring-offload exited with $?: $out"
 echo "$out"
 stats=$(grep '^uring_packets: ' <<<"$out") || fail "no statistics from uring_packets"
