@@ -50,6 +50,10 @@ struct gro_run {
                           where it goes out and its headers are written */
     uint32_t len;      /* bytes of the super-packet */
     uint32_t next_seq; /* TCP: the sequence number that must come next */
+    /* Where its payloads end while they lie end to end in order of
+     * sequence numbers (cut from one super-packet), so that its write
+     * takes one payload slice; NULL once they do not. */
+    const uint8_t *payload_end;
     /* tun_pkt_l4_shared_sum() of the first packet, once a packet whose
      * checksum is verified joins */
     uint32_t l4_shared;
@@ -567,10 +571,12 @@ static bool joins_valid(const tun_gro_table *t, uint32_t l4_shared,
 /* Count packet i (entry e) into run number r (1 + its index), leaving it
  * where it is: the run's length, its next sequence number, and whether
  * more may join. */
-static inline void count_in(struct gro_run *run, uint32_t r,
-                            struct gro_pkt *e, uint32_t i)
+static inline void count_in(const tun_gro_table *t, struct gro_run *run,
+                            uint32_t r, struct gro_pkt *e, uint32_t i)
 {
-    size_t l3 = e->pk.l3_len, payload = e->len - l3 - e->pk.l4_len;
+    size_t l3 = e->pk.l3_len, hdrs = l3 + e->pk.l4_len, payload = e->len - hdrs;
+    const uint8_t *data = payload_at(t, i, e->p, hdrs);
+    run->payload_end = run->payload_end == data ? data + payload : NULL;
     e->run = r;
     run->last = i;
     if (i < run->head)
@@ -606,15 +612,16 @@ static enum append_result append(tun_gro_table *t, uint32_t r, uint32_t i)
         !joins_valid(t, run_l4_shared(t, run, &e->pk), e->p, e->len, &e->pk,
                      i))
         return APPEND_BAD_PACKET;
-    count_in(run, r, e, i);
+    count_in(t, run, r, e, i);
     return APPEND_DONE;
 }
 
 static void start_run(struct gro_run *run, uint32_t index, const uint8_t *p,
-                      size_t len, const tun_pkt *pk)
+                      size_t len, const tun_pkt *pk, const uint8_t *payload)
 {
     size_t hdrs = (size_t)pk->l3_len + pk->l4_len;
     memset(run, 0, sizeof(*run));
+    run->payload_end = payload + (len - hdrs);
     run->first = index;
     run->last = index;
     run->head = index;
@@ -849,7 +856,9 @@ static inline bool take(tun_gro_table *t, uint32_t *latest, size_t *nruns,
             return false;
         }
     }
-    start_run(&t->runs[*nruns], i, e->p, e->len, &e->pk);
+    size_t hdrs = (size_t)e->pk.l3_len + e->pk.l4_len;
+    start_run(&t->runs[*nruns], i, e->p, e->len, &e->pk,
+              payload_at(t, i, e->p, hdrs));
     *latest = (uint32_t)++*nruns;
     e->run = *latest;
     return false;
@@ -914,6 +923,7 @@ static size_t take_followers(tun_gro_table *t, struct gro_like *like,
     uint32_t key_base = GRO_KEY_BIAS - g->base_seq;
     const uint8_t *q = like->p;
     uint32_t last = like->index;
+    const uint8_t *payload_end = run->payload_end;
     bool open = true, psh = false;
     follows_prepare(like);
     for (; open && j < count; j++, payload += payload_step) {
@@ -935,6 +945,8 @@ static size_t take_followers(tun_gro_table *t, struct gro_like *like,
         if (!(pflags && (pflags[j] & TUN_PACKET_CSUM_PARTIAL)) &&
             !joins_valid(t, run_l4_shared(t, run, &pk), p, len, &pk, j))
             break;
+        const uint8_t *data = payload->len ? payload->data : p + hdrs;
+        payload_end = payload_end == data ? data + size : NULL;
         struct gro_pkt *e = &pkt[j];
         e->p = p;
         e->len = len;
@@ -962,6 +974,7 @@ static size_t take_followers(tun_gro_table *t, struct gro_like *like,
     run->len = (uint32_t)len_total;
     run->segs = (uint16_t)segs;
     run->next_seq = next_seq;
+    run->payload_end = payload_end;
     run->open = open;
     run->psh = run->psh || psh;
     g->last = last;
@@ -1049,7 +1062,9 @@ static int first_pass(tun_gro_table *t, unsigned flags, struct gro_pass *out)
             reordered = true; /* the second pass cuts its runs */
         if (!joined)
             listed[nout++] = i;
-        const struct gro_run *run = e->run ? &t->runs[e->run - 1] : NULL;
+        struct gro_run *run = e->run ? &t->runs[e->run - 1] : NULL;
+        if (run && !run->verified && is_partial(t, run->first))
+            run->verified = true; /* as append() would: nothing to check */
         if (run && run->open && run->verified && g->sorted)
             i = take_followers(t, &like, g, e->run, i + 1) - 1;
     }
@@ -1153,6 +1168,16 @@ size_t tun_offload_write_slices(const tun_gro_table *t, size_t k,
      * super-packet, or right behind the headers) make one slice. */
     size_t hdrs = run_hdrs_len(run), n = 1;
     out[0].len = TUN_VNET_HDR_LEN + hdrs;
+    if (run->payload_end) { /* all of them end to end */
+        const uint8_t *data =
+            payload_at(t, run->first, packet_at(t, run->first), hdrs);
+        if (out[0].data + out[0].len == data) {
+            out[0].len += run->len - hdrs;
+            return 1;
+        }
+        out[1] = (tun_slice){data, run->len - hdrs};
+        return 2;
+    }
     for (uint32_t j = run->first;; j = t->pkt[j].next) {
         tun_slice s = {payload_at(t, j, packet_at(t, j), hdrs),
                        packet_len(t, j) - hdrs};

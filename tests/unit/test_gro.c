@@ -1531,13 +1531,14 @@ static void test_partial_checksums(void **state)
  * tun_offload_split_slices() (headers in small buffers, payloads left in
  * it), with and without partial checksums, coalesces into the super-packet
  * again, written as its headers and one payload slice (the payloads lie
- * end to end); shuffled too. Mixed with a packet whole in its buffer, and
+ * end to end); shuffled too, and with one payload moved elsewhere. Mixed with a packet whole in its buffer, and
  * after a failed write every packet that went out has length 0 in its
  * buffer and its payload slice. */
 static void test_coalesce_slices(void **state)
 {
     (void)state;
     static uint8_t hdr_data[SCRATCH_PKTS][OFFSET + 128];
+    static uint8_t moved[2048];
     tun_buf hb[SCRATCH_PKTS];
     tun_slice pl[SCRATCH_PKTS];
     uint8_t pflags[SCRATCH_PKTS];
@@ -1578,6 +1579,27 @@ static void test_coalesce_slices(void **state)
                 assert_int_equal(got, TUN_VNET_HDR_LEN + len);
                 tun_vnet_hdr want;
                 test_build_super(expect, &f, &s, 1000, &want);
+                assert_memory_equal(gathered, expect, len);
+                /* A segment's payload moved elsewhere (the same bytes):
+                 * the write takes it as a slice between the others. */
+                assert_int_equal(tun_offload_split_slices(
+                                     wire, super, len, 0, hb, pl,
+                                     partial ? pflags : NULL, SCRATCH_PKTS,
+                                     OFFSET, NULL),
+                                 5);
+                memcpy(moved, pl[2].data, pl[2].len);
+                pl[2].data = moved;
+                assert_int_equal(tun_offload_coalesce_slices(
+                                     table, hb, pl, partial ? pflags : NULL,
+                                     5, OFFSET, TUN_COALESCE_UDP),
+                                 1);
+                assert_int_equal(tun_offload_write_slices(table, 0, sl), 4);
+                assert_ptr_equal(sl[2].data, moved);
+                assert_int_equal(sl[2].len, pl[2].len);
+                assert_int_equal(tun_offload_write_gather(
+                                     table, 0, gathered_write,
+                                     sizeof(gathered_write)),
+                                 TUN_VNET_HDR_LEN + len);
                 assert_memory_equal(gathered, expect, len);
             }
     /* A packet whole in its buffer, then a flow's two segments cut
