@@ -42,30 +42,35 @@ struct gro_group {
 
 /* One run: packets of a group whose sequence numbers follow each other,
  * from `first` to `last` along next[]. */
+/* What a run has taken so far, which decides whether more may join. */
+struct gro_tally {
+    /* Where its payloads end while they lie end to end in order of
+     * sequence numbers (cut from one super-packet), so that its write
+     * takes one payload slice; NULL once they do not. */
+    const uint8_t *payload_end;
+    uint32_t len;      /* bytes of the super-packet */
+    uint32_t next_seq; /* TCP: the sequence number that must come next */
+    uint16_t segs;     /* packets in the run */
+    bool open;         /* more packets may join */
+    bool psh;          /* a merged packet had PSH */
+};
+
 struct gro_run {
     uint32_t first;    /* bufs index of the packet with the lowest sequence
                           number, whose headers the super-packet takes */
     uint32_t last;     /* bufs index of the last packet */
     uint32_t head;     /* bufs index of its earliest packet in the batch,
                           where it goes out and its headers are written */
-    uint32_t len;      /* bytes of the super-packet */
-    uint32_t next_seq; /* TCP: the sequence number that must come next */
-    /* Where its payloads end while they lie end to end in order of
-     * sequence numbers (cut from one super-packet), so that its write
-     * takes one payload slice; NULL once they do not. */
-    const uint8_t *payload_end;
+    struct gro_tally tally;
     /* tun_pkt_l4_shared_sum() of the first packet, once a packet whose
      * checksum is verified joins */
     uint32_t l4_shared;
     uint16_t gso_size; /* payload bytes of the first packet */
-    uint16_t segs;     /* packets in the run */
     uint8_t version;
     uint8_t proto;
     uint8_t l4_len;  /* transport header bytes */
-    bool open;       /* more packets may join */
     bool verified;   /* the first packet's TCP/UDP checksum was checked */
     bool l4_shared_known; /* l4_shared is set */
-    bool psh;        /* a merged packet had PSH */
 };
 
 /* What the coalescer notes of each packet of the latest batch. */
@@ -445,7 +450,7 @@ static bool tcp_match(const struct gro_run *run, const uint8_t *th,
     if ((tp[TUN_TCP_FLAGS] & ~TUN_TCP_PSH) !=
         (th[TUN_TCP_FLAGS] & ~TUN_TCP_CWR))
         return false;
-    return tun_get32(tp + 4) == run->next_seq &&
+    return tun_get32(tp + 4) == run->tally.next_seq &&
            same4(th + 8, tp + 8) && th[12] == tp[12] && /* ack, length */
            tun_get16(th + 14) == tun_get16(tp + 14) && /* window */
            tun_get16(th + 18) == tun_get16(tp + 18) && /* urgent pointer */
@@ -499,22 +504,49 @@ static bool is_partial(const tun_gro_table *t, size_t i)
  * with the rest of its headers equal to q's, and q's to the first
  * packet's where they must be, the IPv4 identification follows q's and
  * the flags are the first packet's). */
-static inline bool follower_match(const struct gro_run *run, const uint8_t *q,
-                           const uint8_t *p, size_t l3)
+static inline bool follower_match(bool v4, bool tcp, uint32_t next_seq,
+                                  const uint8_t *q, const uint8_t *p,
+                                  size_t l3)
 {
-    if (run->version == 4 && !(p[6] & TUN_IPV4_DF) &&
+    if (v4 && !(p[6] & TUN_IPV4_DF) &&
         tun_get16(p + 4) != ((tun_get16(q + 4) + 1u) & 0xffff))
         return false;
-    if (run->proto == TUN_IPPROTO_TCP)
-        return tun_get32(p + l3 + 4) == run->next_seq;
-    return run->segs < GRO_UDP_SEGS_MAX;
+    return !tcp || tun_get32(p + l3 + 4) == next_seq;
 }
 
-/* The limits every run keeps, for a payload of packet e joining it. */
-static inline bool run_has_room(const struct gro_run *run, size_t payload)
+/* The most packets a run of the protocol takes. */
+static inline size_t segs_max(bool tcp)
 {
-    return payload <= run->gso_size && run->len + payload <= TUN_IP_MAX_LEN &&
-           run->segs < TUN_GRO_SEGS_MAX;
+    return tcp ? TUN_GRO_SEGS_MAX : GRO_UDP_SEGS_MAX;
+}
+
+/* The limits every run keeps (gso: its first packet's payload bytes), for
+ * a payload of size bytes joining it. */
+static inline bool tally_has_room(const struct gro_tally *tl, size_t gso,
+                                  bool tcp, size_t size)
+{
+    return size <= gso && tl->len + size <= TUN_IP_MAX_LEN &&
+           tl->segs < segs_max(tcp);
+}
+
+/* Count a payload of size bytes at data into the tally (TCP: of a segment
+ * with the flags given; UDP: 0): the run's length, its next sequence
+ * number, and whether more may join. */
+static inline void tally_add(struct gro_tally *tl, size_t gso, bool tcp,
+                             size_t size, const uint8_t *data, uint8_t flags)
+{
+    tl->payload_end = tl->payload_end == data ? data + size : NULL;
+    tl->len += (uint32_t)size;
+    tl->segs++;
+    if (size < gso)
+        tl->open = false;
+    if (tcp) {
+        tl->next_seq += (uint32_t)size;
+        if (flags & TUN_TCP_PSH) {
+            tl->psh = true;
+            tl->open = false;
+        }
+    }
 }
 
 /* Whether packet e (the next one of the run's group) may join the run by
@@ -527,14 +559,16 @@ static bool run_match(const tun_gro_table *t, const struct gro_run *run,
     const uint8_t *p = e->p;
     const tun_pkt *pk = &e->pk;
     size_t l3 = pk->l3_len;
-    if (!run_has_room(run, e->len - l3 - pk->l4_len))
+    bool tcp = pk->proto == TUN_IPPROTO_TCP;
+    if (!tally_has_room(&run->tally, run->gso_size, tcp,
+                        e->len - l3 - pk->l4_len))
         return false;
     if (e->follows == run->last + 1)
-        return follower_match(run, packet_at(t, run->last), p, l3);
+        return follower_match(pk->version == 4, tcp, run->tally.next_seq,
+                              packet_at(t, run->last), p, l3);
     const uint8_t *h = packet_at(t, run->first);
-    return ip_match(h, p, pk->version, run->segs) &&
-           (pk->proto == TUN_IPPROTO_TCP ? tcp_match(run, h + l3, p + l3)
-                                         : run->segs < GRO_UDP_SEGS_MAX);
+    return ip_match(h, p, pk->version, run->tally.segs) &&
+           (!tcp || tcp_match(run, h + l3, p + l3));
 }
 
 /* tun_pkt_l4_shared_sum() of the run's first packet (pk: its layout),
@@ -569,29 +603,19 @@ static bool joins_valid(const tun_gro_table *t, uint32_t l4_shared,
 }
 
 /* Count packet i (entry e) into run number r (1 + its index), leaving it
- * where it is: the run's length, its next sequence number, and whether
- * more may join. */
+ * where it is. */
 static inline void count_in(const tun_gro_table *t, struct gro_run *run,
                             uint32_t r, struct gro_pkt *e, uint32_t i)
 {
-    size_t l3 = e->pk.l3_len, hdrs = l3 + e->pk.l4_len, payload = e->len - hdrs;
-    const uint8_t *data = payload_at(t, i, e->p, hdrs);
-    run->payload_end = run->payload_end == data ? data + payload : NULL;
+    size_t l3 = e->pk.l3_len, hdrs = l3 + e->pk.l4_len;
+    bool tcp = e->pk.proto == TUN_IPPROTO_TCP;
     e->run = r;
     run->last = i;
     if (i < run->head)
         run->head = i;
-    run->len += (uint32_t)payload;
-    run->segs++;
-    if (payload < run->gso_size)
-        run->open = false;
-    if (e->pk.proto == TUN_IPPROTO_TCP) {
-        run->next_seq += (uint32_t)payload;
-        if (e->p[l3 + TUN_TCP_FLAGS] & TUN_TCP_PSH) {
-            run->psh = true;
-            run->open = false;
-        }
-    }
+    tally_add(&run->tally, run->gso_size, tcp, e->len - hdrs,
+              payload_at(t, i, e->p, hdrs),
+              tcp ? e->p[l3 + TUN_TCP_FLAGS] : 0);
 }
 
 /* Append packet i of the latest batch to run number r, which run_match()
@@ -603,7 +627,7 @@ static enum append_result append(tun_gro_table *t, uint32_t r, uint32_t i)
     if (!run->verified) { /* once per run, when a second packet joins */
         if (!is_partial(t, run->first) &&
             !l4_valid(t, run->first, &e->pk)) {
-            run->open = false; /* sent alone; i may start a run */
+            run->tally.open = false; /* sent alone; i may start a run */
             return APPEND_NO;
         }
         run->verified = true;
@@ -621,22 +645,22 @@ static void start_run(struct gro_run *run, uint32_t index, const uint8_t *p,
 {
     size_t hdrs = (size_t)pk->l3_len + pk->l4_len;
     memset(run, 0, sizeof(*run));
-    run->payload_end = payload + (len - hdrs);
+    run->tally.payload_end = payload + (len - hdrs);
     run->first = index;
     run->last = index;
     run->head = index;
-    run->len = (uint32_t)len;
+    run->tally.len = (uint32_t)len;
     run->gso_size = (uint16_t)(len - hdrs);
-    run->segs = 1;
+    run->tally.segs = 1;
     run->version = pk->version;
     run->proto = pk->proto;
     run->l4_len = (uint8_t)pk->l4_len;
-    run->open = true;
+    run->tally.open = true;
     if (pk->proto == TUN_IPPROTO_TCP) {
         const uint8_t *tp = p + pk->l3_len;
-        run->next_seq = tun_get32(tp + 4) + (uint32_t)(len - hdrs);
+        run->tally.next_seq = tun_get32(tp + 4) + (uint32_t)(len - hdrs);
         /* PSH ends a run at once: nothing may follow it. */
-        run->open = !(tp[TUN_TCP_FLAGS] & TUN_TCP_PSH);
+        run->tally.open = !(tp[TUN_TCP_FLAGS] & TUN_TCP_PSH);
     }
 }
 
@@ -656,7 +680,7 @@ static void finish_run(const struct gro_run *run, tun_buf *bufs,
                        size_t offset, uint8_t *saved)
 {
     uint8_t *h = bufs[run->head].data + offset;
-    size_t len = run->len;
+    size_t len = run->tally.len;
     tun_pkt pk = {.version = run->version,
                   .proto = run->proto,
                   .l3_len = (uint16_t)run_l3_len(run),
@@ -665,7 +689,7 @@ static void finish_run(const struct gro_run *run, tun_buf *bufs,
     tun_copy_hdrs(saved, h, l3 + run->l4_len);
     if (run->head != run->first) /* the fields that differ: see append() */
         tun_copy_hdrs(h, bufs[run->first].data + offset, l3 + run->l4_len);
-    if (run->psh)
+    if (run->tally.psh)
         h[l3 + TUN_TCP_FLAGS] |= TUN_TCP_PSH;
     if (run->version == 4) {
         tun_put16(h + 2, (uint32_t)len);
@@ -816,11 +840,10 @@ static inline uint32_t group_key(const struct gro_group *g, const uint8_t *l4)
     return key;
 }
 
-/* Add candidate i (packet p, at l4 its transport header) to group g. */
+/* Add candidate i, of key key (group_key()), to group g. */
 static inline void group_add(tun_gro_table *t, struct gro_group *g,
-                             uint32_t i, const uint8_t *l4)
+                             uint32_t i, uint32_t key)
 {
-    uint32_t key = group_key(g, l4);
     t->pkt[i].next = GRO_NONE;
     t->pkt[g->last].next = i;
     g->last = i;
@@ -846,13 +869,13 @@ static inline bool take(tun_gro_table *t, uint32_t *latest, size_t *nruns,
                         uint32_t i)
 {
     struct gro_pkt *e = &t->pkt[i];
-    if (*latest && t->runs[*latest - 1].open &&
+    if (*latest && t->runs[*latest - 1].tally.open &&
         run_match(t, &t->runs[*latest - 1], e)) {
         enum append_result r = append(t, *latest, i);
         if (r == APPEND_DONE)
             return true;
         if (r == APPEND_BAD_PACKET) {
-            t->runs[*latest - 1].open = false;
+            t->runs[*latest - 1].tally.open = false;
             return false;
         }
     }
@@ -893,7 +916,7 @@ static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
 {
     uint32_t r = t->pkt[i].run;
     const struct gro_run *run = r ? &t->runs[r - 1] : NULL;
-    return run && run->segs > 1 && run->head == i ? run : NULL;
+    return run && run->tally.segs > 1 && run->head == i ? run : NULL;
 }
 
 /* The first pass's usual case, in a loop of its own: the packets from j
@@ -915,68 +938,50 @@ static size_t take_followers(tun_gro_table *t, struct gro_like *like,
     const tun_slice *payload = t->payloads ? t->payloads + j : &no_payload;
     size_t payload_step = t->payloads ? 1 : 0;
     const tun_pkt pk = like->pk;
-    size_t l3 = pk.l3_len, hdrs = l3 + pk.l4_len;
+    size_t l3 = pk.l3_len, hdrs = l3 + pk.l4_len, gso = run->gso_size;
     bool tcp = pk.proto == TUN_IPPROTO_TCP, v4 = pk.version == 4;
-    size_t gso = run->gso_size, len_total = run->len, segs = run->segs;
-    size_t segs_max = tcp ? TUN_GRO_SEGS_MAX : GRO_UDP_SEGS_MAX;
-    uint32_t next_seq = run->next_seq, top_key = g->top_key;
-    uint32_t key_base = GRO_KEY_BIAS - g->base_seq;
+    struct gro_tally tally = run->tally;
+    uint32_t key_base = GRO_KEY_BIAS - g->base_seq, top_key = g->top_key;
     const uint8_t *q = like->p;
     uint32_t last = like->index;
-    const uint8_t *payload_end = run->payload_end;
-    bool open = true, psh = false;
     follows_prepare(like);
-    for (; open && j < count; j++, payload += payload_step) {
+    for (; tally.open && j < count; j++, payload += payload_step) {
         tun_buf b = bufs[j];
         if (!packet_fits(&b, payload, offset))
             break; /* the first pass reports it */
         const uint8_t *p = b.data + offset;
         size_t len = b.len + payload->len, size = len - hdrs;
-        if (!follows(like, q, p, b.len, len, l3, hdrs) || size > gso ||
-            len_total + size > TUN_IP_MAX_LEN || segs >= segs_max)
-            break;
-        if (v4 && !(p[6] & TUN_IPV4_DF) &&
-            tun_get16(p + 4) != ((tun_get16(q + 4) + 1u) & 0xffff))
-            break;
         /* A UDP group's keys are all its first one's. */
-        uint32_t key = tcp ? key_base + next_seq : GRO_KEY_BIAS;
-        if ((tcp && tun_get32(p + l3 + 4) != next_seq) || key < top_key)
+        uint32_t key = tcp ? key_base + tally.next_seq : GRO_KEY_BIAS;
+        if (!follows(like, q, p, b.len, len, l3, hdrs) ||
+            !tally_has_room(&tally, gso, tcp, size) ||
+            !follower_match(v4, tcp, tally.next_seq, q, p, l3) ||
+            key < top_key)
             break;
         if (!(pflags && (pflags[j] & TUN_PACKET_CSUM_PARTIAL)) &&
             !joins_valid(t, run_l4_shared(t, run, &pk), p, len, &pk, j))
             break;
-        const uint8_t *data = payload->len ? payload->data : p + hdrs;
-        payload_end = payload_end == data ? data + size : NULL;
         struct gro_pkt *e = &pkt[j];
         e->p = p;
         e->len = len;
         e->pk = pk;
         e->follows = last + 1;
         e->run = r;
+        /* Linked into the group as group_add() would, its key known to be
+         * the highest. */
         e->next = GRO_NONE;
         pkt[last].next = (uint32_t)j;
-        len_total += size;
-        segs++;
         top_key = key;
-        if (size < gso)
-            open = false;
-        if (tcp) {
-            next_seq += (uint32_t)size;
-            if (p[l3 + TUN_TCP_FLAGS] & TUN_TCP_PSH)
-                psh = true, open = false;
-        }
+        tally_add(&tally, gso, tcp, size,
+                  payload->len ? payload->data : p + hdrs,
+                  tcp ? p[l3 + TUN_TCP_FLAGS] : 0);
         q = p;
         last = (uint32_t)j;
     }
     like->p = q;
     like->index = last;
     run->last = last;
-    run->len = (uint32_t)len_total;
-    run->segs = (uint16_t)segs;
-    run->next_seq = next_seq;
-    run->payload_end = payload_end;
-    run->open = open;
-    run->psh = run->psh || psh;
+    run->tally = tally;
     g->last = last;
     g->top_key = top_key;
     return j;
@@ -1043,7 +1048,8 @@ static int first_pass(tun_gro_table *t, unsigned flags, struct gro_pass *out)
             if (like.candidate) {
                 g = open_group(t, slot);
                 if (g)
-                    group_add(t, g, (uint32_t)i, p + e->pk.l3_len);
+                    group_add(t, g, (uint32_t)i,
+                              group_key(g, p + e->pk.l3_len));
                 else
                     g = group_start(t, slot, &ngroups, hash, (uint32_t)i, p,
                                     &e->pk);
@@ -1065,7 +1071,7 @@ static int first_pass(tun_gro_table *t, unsigned flags, struct gro_pass *out)
         struct gro_run *run = e->run ? &t->runs[e->run - 1] : NULL;
         if (run && !run->verified && is_partial(t, run->first))
             run->verified = true; /* as append() would: nothing to check */
-        if (run && run->open && run->verified && g->sorted)
+        if (run && run->tally.open && run->verified && g->sorted)
             i = take_followers(t, &like, g, e->run, i + 1) - 1;
     }
     *out = (struct gro_pass){ngroups, nruns, nout, reordered};
@@ -1107,7 +1113,7 @@ int tun_offload_coalesce_slices(tun_gro_table *t, tun_buf *bufs,
     for (size_t k = 0; k < nout; k++) {
         size_t i = t->listed[k];
         uint32_t r = t->pkt[i].run; /* if any, i heads it */
-        if (r && t->runs[r - 1].segs > 1) {
+        if (r && t->runs[r - 1].tally.segs > 1) {
             finish_run(&t->runs[r - 1], bufs, offset, t->saved[i]);
             continue;
         }
@@ -1168,14 +1174,14 @@ size_t tun_offload_write_slices(const tun_gro_table *t, size_t k,
      * super-packet, or right behind the headers) make one slice. */
     size_t hdrs = run_hdrs_len(run), n = 1;
     out[0].len = TUN_VNET_HDR_LEN + hdrs;
-    if (run->payload_end) { /* all of them end to end */
+    if (run->tally.payload_end) { /* all of them end to end */
         const uint8_t *data =
             payload_at(t, run->first, packet_at(t, run->first), hdrs);
         if (out[0].data + out[0].len == data) {
-            out[0].len += run->len - hdrs;
+            out[0].len += run->tally.len - hdrs;
             return 1;
         }
-        out[1] = (tun_slice){data, run->len - hdrs};
+        out[1] = (tun_slice){data, run->tally.len - hdrs};
         return 2;
     }
     for (uint32_t j = run->first;; j = t->pkt[j].next) {
