@@ -201,7 +201,7 @@ struct gro_like {
     bool candidate; /* p joined its flow's open group */
     struct gro_group *group; /* that group, when candidate */
     /* IPv4 without options: tun_pkt_ipv4_shared_sum() of the header,
-     * folded and in the CPU's byte order, once known, which a packet of
+     * in the CPU's byte order, once known, which a packet of
      * the same layout shares (RFC 1624) */
     bool ip_known;
     uint16_t ip_shared;
@@ -257,8 +257,7 @@ static inline uint16_t load2(const uint8_t *p)
 static inline bool ipv4_header_ok(struct gro_like *like, const uint8_t *p)
 {
     if (!like->ip_known) {
-        uint16_t shared =
-            tun_csum_fold(tun_pkt_ipv4_shared_sum(p, TUN_IPV4_HDR_LEN));
+        uint16_t shared = tun_pkt_ipv4_shared_sum(p, TUN_IPV4_HDR_LEN);
         uint8_t bytes[2] = {(uint8_t)(shared >> 8), (uint8_t)shared};
         like->ip_shared = load2(bytes);
         like->ip_known = true;

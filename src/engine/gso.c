@@ -125,7 +125,7 @@ struct seg_plan {
     size_t hdrs_len, gso, n;
     uint32_t id;     /* IPv4: the packet's identification */
     uint32_t seq;    /* TCP: the packet's sequence number */
-    uint32_t ip_sum; /* IPv4 header without total length, ID and checksum */
+    uint32_t ip_sum; /* IPv4: tun_pkt_ipv4_shared_sum() */
     uint32_t l4_sum; /* full checksums: tun_pkt_l4_shared_sum(); partial:
                         the pseudo-header without the length */
     uint8_t flags;   /* TCP: the packet's flags */
@@ -203,8 +203,8 @@ static void write_segment(const struct seg_plan *sp, const uint8_t *pkt,
     if (pk->version == 4) {
         uint32_t id = (sp->id + (uint32_t)i) & 0xffff;
         tun_put16(dst + 4, id);
-        tun_put16(dst + 10, tun_csum_finish(tun_pkt_ipv4_own_sum(
-                                sp->ip_sum, (uint32_t)seglen, id)));
+        /* Three 16-bit values: their plain sum cannot overflow. */
+        tun_put16(dst + 10, tun_csum_finish(sp->ip_sum + (uint32_t)seglen + id));
     }
     if (pk->proto == TUN_IPPROTO_TCP)
         tun_put32(l4 + 4, sp->seq + (uint32_t)(from - hdrs));
@@ -299,6 +299,7 @@ static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
     /* Opt-in: the kernel's partial checksum stays partial (checked above
      * to be at the TCP/UDP checksum field). */
     bool partial = pflags && (vh->flags & TUN_VNET_F_NEEDS_CSUM);
+    uint8_t flag = partial ? TUN_PACKET_CSUM_PARTIAL : 0;
     struct seg_plan sp;
     plan_segments(&sp, pkt, &pk, gso, n, partial);
     for (size_t k = 0; k < take; k++) {
@@ -306,13 +307,14 @@ static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
         size_t seg = len - from < gso ? len - from : gso;
         write_segment(&sp, pkt, out[k].data + offset, i, from, seg,
                       payloads != NULL);
-        out[k].len = hdrs + seg;
         if (payloads) {
             payloads[k] = (tun_slice){pkt + from, seg};
             out[k].len = hdrs;
+        } else {
+            out[k].len = hdrs + seg;
         }
         if (pflags)
-            pflags[k] = partial ? TUN_PACKET_CSUM_PARTIAL : 0;
+            pflags[k] = flag;
     }
     return (int)take;
 }

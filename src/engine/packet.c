@@ -93,10 +93,10 @@ static uint32_t without(uint32_t sum, const uint8_t *field)
     return tun_csum_sub16(sum, tun_get16(field));
 }
 
-uint32_t tun_pkt_ipv4_shared_sum(const uint8_t *p, size_t l3_len)
+uint16_t tun_pkt_ipv4_shared_sum(const uint8_t *p, size_t l3_len)
 {
     uint32_t sum = tun_csum_add(0, p, l3_len);
-    return without(without(without(sum, p + 2), p + 4), p + 10);
+    return tun_csum_fold(without(without(without(sum, p + 2), p + 4), p + 10));
 }
 
 uint32_t tun_pkt_l4_shared_sum(const uint8_t *p, const tun_pkt *pk)

@@ -120,17 +120,13 @@ static inline uint32_t tun_pkt_l4_own_sum(uint32_t shared, const uint8_t *l4,
     return tun_csum_add16(sum, tun_get16(l4 + 4));
 }
 
-/* The IPv4 header checksum in the same two parts: the l3_len-byte header
- * at p without its total length, identification and checksum, and a
- * packet's own total length and identification added to that (the
- * complement of the result is its header checksum; with the checksum
- * field added too, a right header folds to 0xffff). */
-uint32_t tun_pkt_ipv4_shared_sum(const uint8_t *p, size_t l3_len);
-static inline uint32_t tun_pkt_ipv4_own_sum(uint32_t shared, uint32_t total_len,
-                                            uint32_t id)
-{
-    return tun_csum_add16(tun_csum_add16(shared, total_len), id);
-}
+/* The IPv4 header checksum in the same two parts: the sum of the l3_len-
+ * byte header at p without its total length, identification and
+ * checksum, folded to 16 bits, so that a packet's own total length and
+ * identification add to it as plain numbers (the complement of the folded
+ * result is its header checksum; with the checksum field added too, a
+ * right header folds to 0xffff). */
+uint16_t tun_pkt_ipv4_shared_sum(const uint8_t *p, size_t l3_len);
 
 /* The pseudo-header sum of TCP or UDP for a transport segment of l4_bytes
  * bytes inside the IP packet p. */
