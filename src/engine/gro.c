@@ -617,12 +617,14 @@ static inline void count_in(const tun_gro_table *t, struct gro_run *run,
               tcp ? e->p[l3 + TUN_TCP_FLAGS] : 0);
 }
 
-/* Append packet i of the latest batch to run number r, which run_match()
+/* Append packet i of the latest batch to run number r if run_match()
  * allows: verify it (unless its checksum is partial) and count it in. */
 static enum append_result append(tun_gro_table *t, uint32_t r, uint32_t i)
 {
     struct gro_run *run = &t->runs[r - 1];
     struct gro_pkt *e = &t->pkt[i];
+    if (!run_match(t, run, e))
+        return APPEND_NO;
     if (!run->verified) { /* once per run, when a second packet joins */
         if (!is_partial(t, run->first) &&
             !l4_valid(t, run->first, &e->pk)) {
@@ -868,8 +870,7 @@ static inline bool take(tun_gro_table *t, uint32_t *latest, size_t *nruns,
                         uint32_t i)
 {
     struct gro_pkt *e = &t->pkt[i];
-    if (*latest && t->runs[*latest - 1].tally.open &&
-        run_match(t, &t->runs[*latest - 1], e)) {
+    if (*latest && t->runs[*latest - 1].tally.open) {
         enum append_result r = append(t, *latest, i);
         if (r == APPEND_DONE)
             return true;
