@@ -979,8 +979,9 @@ typedef struct tun_events tun_events;
  * again is no event). When the system's queue overflows nothing is lost
  * where the system says so (Linux, Windows, OpenBSD, FreeBSD 13+ and
  * NetBSD 9+: the state is read again); macOS and older FreeBSD and NetBSD
- * drop the messages that do not fit without a word, and a change lost
- * there shows with the next notification about the interface. *out is
+ * drop the messages that do not fit without a word (libtun asks for a
+ * 256 KiB queue to make that rarer), and a change lost there shows with
+ * the next notification about the interface. *out is
  * owned by the caller: tun_events_close() it before
  * tun_close(dev). The object is not thread-safe (one thread uses it); dev
  * may be used meanwhile. Errors: TUN_EINVAL, TUN_ENOTSUP (a TUN_FD_RAW

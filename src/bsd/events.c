@@ -21,6 +21,9 @@
 #if !defined(__APPLE__) || __has_include(<net/route.h>)
 #include <net/route.h>
 
+/* The receive queue asked for a routing socket of events. */
+#define TUN_BSD_EVENTS_QUEUE (256 * 1024)
+
 struct tun_bsd_events {
     int fd;
 };
@@ -46,6 +49,12 @@ int tun_backend_events_open(tun_device *dev, void **source)
     int on = 1;
     (void)setsockopt(fd, SOL_SOCKET, SO_RERROR, &on, sizeof(on));
 #endif
+    /* A routing socket's queue is small by default (8 KiB on macOS), and
+     * every interface's and route's changes share it: room for a burst
+     * makes an overflow rarer, which macOS and older FreeBSD and NetBSD do
+     * not report. Best effort: the system may cap it. */
+    int size = TUN_BSD_EVENTS_QUEUE;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     struct tun_bsd_events *ev = malloc(sizeof(*ev));
     if (!ev) {
         close(fd);
