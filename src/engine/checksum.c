@@ -75,15 +75,10 @@ static uint64_t sum_tail(const uint8_t *p, size_t len)
 
 /* The loops below take dst == NULL to mean "sum only"; they are inlined
  * into both callers so that the test disappears from the hot loop. */
-#if defined(__GNUC__)
-#define TUN_CSUM_INLINE inline __attribute__((always_inline))
-#else
-#define TUN_CSUM_INLINE inline
-#endif
 
 /* 64-bit words with the carries counted apart; two chains so that the
  * additions of one iteration do not wait for each other. */
-static TUN_CSUM_INLINE uint64_t scalar_sum(uint8_t *dst, const uint8_t *src,
+static TUN_ALWAYS_INLINE uint64_t scalar_sum(uint8_t *dst, const uint8_t *src,
                                            size_t len)
 {
     uint64_t s0 = 0, s1 = 0, c0 = 0, c1 = 0;
@@ -118,7 +113,7 @@ static TUN_CSUM_INLINE uint64_t scalar_sum(uint8_t *dst, const uint8_t *src,
 /* Each 32-bit half of every 64-bit lane goes into a 64-bit accumulator, so
  * no carry is ever lost: twice the scalar speed, three times for the copy
  * (see bench/bench_checksum). */
-__attribute__((target("avx2"))) static TUN_CSUM_INLINE uint64_t
+__attribute__((target("avx2"))) static TUN_ALWAYS_INLINE uint64_t
 avx2_sum(uint8_t *dst, const uint8_t *src, size_t len)
 {
     const __m256i low = _mm256_set1_epi64x(0xffffffff);

@@ -14,6 +14,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/* For the engine's per-packet loops that callers instantiate with
+ * constants (a layout, a mode), which the compiler would otherwise leave
+ * as one copy testing them on every packet. */
+#if defined(__GNUC__)
+#define TUN_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TUN_ALWAYS_INLINE inline
+#endif
+
 /* Add len bytes at data to sum. data may have any alignment. */
 uint32_t tun_csum_add(uint32_t sum, const void *data, size_t len);
 

@@ -306,9 +306,10 @@ static void follows_prepare(struct gro_like *like)
  * fields are checked here), it has payload and a right IPv4 header
  * checksum, and it has no CWR (which starts a run). A batch of one flow's
  * segments costs a comparison of words per packet. */
-static inline bool follows(const struct gro_like *like, const uint8_t *q,
-                           const uint8_t *p, size_t avail, size_t len,
-                           size_t l3, size_t hdrs)
+static TUN_ALWAYS_INLINE bool follows(const struct gro_like *like,
+                                      const uint8_t *q, const uint8_t *p,
+                                      size_t avail, size_t len, size_t l3,
+                                      size_t hdrs, bool v4, bool tcp)
 {
     if (len <= hdrs || (avail != len && avail != hdrs))
         return false;
@@ -324,7 +325,7 @@ static inline bool follows(const struct gro_like *like, const uint8_t *q,
             ((load8(p + end + 8) ^ load8(q + end + 8)) & load8(m + end + 8));
     if (diff)
         return false;
-    if (like->pk.version == 4) {
+    if (v4) {
         uint32_t sum = (uint32_t)like->ip_shared + load2(p + 2) +
                        load2(p + 4) + load2(p + 10);
         if (tun_get16(p + 2) != len || tun_csum_fold(sum) != 0xffff)
@@ -332,7 +333,7 @@ static inline bool follows(const struct gro_like *like, const uint8_t *q,
     } else if (tun_get16(p + 4) + (size_t)TUN_IPV6_HDR_LEN != len) {
         return false;
     }
-    if (like->pk.proto == TUN_IPPROTO_TCP)
+    if (tcp)
         return !(p[l3 + TUN_TCP_FLAGS] & TUN_TCP_CWR);
     return tun_get16(p + l3 + 4) == len - l3 &&
            tun_get16(p + l3 + TUN_UDP_CSUM_OFFSET) != 0;
@@ -503,7 +504,7 @@ static bool is_partial(const tun_gro_table *t, size_t i)
  * with the rest of its headers equal to q's, and q's to the first
  * packet's where they must be, the IPv4 identification follows q's and
  * the flags are the first packet's). */
-static inline bool follower_match(bool v4, bool tcp, uint32_t next_seq,
+static TUN_ALWAYS_INLINE bool follower_match(bool v4, bool tcp, uint32_t next_seq,
                                   const uint8_t *q, const uint8_t *p,
                                   size_t l3)
 {
@@ -521,7 +522,7 @@ static inline size_t segs_max(bool tcp)
 
 /* The limits every run keeps (gso: its first packet's payload bytes), for
  * a payload of size bytes joining it. */
-static inline bool tally_has_room(const struct gro_tally *tl, size_t gso,
+static TUN_ALWAYS_INLINE bool tally_has_room(const struct gro_tally *tl, size_t gso,
                                   bool tcp, size_t size)
 {
     return size <= gso && tl->len + size <= TUN_IP_MAX_LEN &&
@@ -531,7 +532,7 @@ static inline bool tally_has_room(const struct gro_tally *tl, size_t gso,
 /* Count a payload of size bytes at data into the tally (TCP: of a segment
  * with the flags given; UDP: 0): the run's length, its next sequence
  * number, and whether more may join. */
-static inline void tally_add(struct gro_tally *tl, size_t gso, bool tcp,
+static TUN_ALWAYS_INLINE void tally_add(struct gro_tally *tl, size_t gso, bool tcp,
                              size_t size, const uint8_t *data, uint8_t flags)
 {
     tl->payload_end = tl->payload_end == data ? data + size : NULL;
@@ -738,7 +739,7 @@ static int check_args(const tun_gro_table *t, const tun_buf *bufs,
 }
 
 /* Whether a packet's buffer and payload slice (if any) are usable. */
-static inline bool packet_fits(const tun_buf *b, const tun_slice *payload,
+static TUN_ALWAYS_INLINE bool packet_fits(const tun_buf *b, const tun_slice *payload,
                                size_t offset)
 {
     return b->data && b->capacity >= offset &&
@@ -925,8 +926,10 @@ static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
  * counted in as take() would one by one (run_match(), append()), with the
  * run's state in locals meanwhile. Returns the first packet not taken,
  * where the first pass goes on with the general path. */
-static size_t take_followers(tun_gro_table *t, struct gro_like *like,
-                             struct gro_group *g, uint32_t r, size_t j)
+static TUN_ALWAYS_INLINE size_t take_followers_as(tun_gro_table *t,
+                                       struct gro_like *like,
+                                       struct gro_group *g, uint32_t r,
+                                       size_t j, bool v4, bool tcp)
 {
     static const tun_slice no_payload = {NULL, 0};
     const tun_buf *bufs = t->bufs;
@@ -939,7 +942,6 @@ static size_t take_followers(tun_gro_table *t, struct gro_like *like,
     size_t payload_step = t->payloads ? 1 : 0;
     const tun_pkt pk = like->pk;
     size_t l3 = pk.l3_len, hdrs = l3 + pk.l4_len, gso = run->gso_size;
-    bool tcp = pk.proto == TUN_IPPROTO_TCP, v4 = pk.version == 4;
     struct gro_tally tally = run->tally;
     uint32_t key_base = GRO_KEY_BIAS - g->base_seq, top_key = g->top_key;
     const uint8_t *q = like->p;
@@ -953,7 +955,7 @@ static size_t take_followers(tun_gro_table *t, struct gro_like *like,
         size_t len = b.len + payload->len, size = len - hdrs;
         /* A UDP group's keys are all its first one's. */
         uint32_t key = tcp ? key_base + tally.next_seq : GRO_KEY_BIAS;
-        if (!follows(like, q, p, b.len, len, l3, hdrs) ||
+        if (!follows(like, q, p, b.len, len, l3, hdrs, v4, tcp) ||
             !tally_has_room(&tally, gso, tcp, size) ||
             !follower_match(v4, tcp, tally.next_seq, q, p, l3) ||
             key < top_key)
@@ -985,6 +987,20 @@ static size_t take_followers(tun_gro_table *t, struct gro_like *like,
     g->last = last;
     g->top_key = top_key;
     return j;
+}
+
+/* take_followers_as() with the IP version and the protocol known to the
+ * compiler, which then leaves out what the other layouts need: the loop
+ * runs for every packet of a super-packet. */
+static size_t take_followers(tun_gro_table *t, struct gro_like *like,
+                             struct gro_group *g, uint32_t r, size_t j)
+{
+    bool tcp = like->pk.proto == TUN_IPPROTO_TCP;
+    if (like->pk.version == 4)
+        return tcp ? take_followers_as(t, like, g, r, j, true, true)
+                   : take_followers_as(t, like, g, r, j, true, false);
+    return tcp ? take_followers_as(t, like, g, r, j, false, true)
+               : take_followers_as(t, like, g, r, j, false, false);
 }
 
 /* What the first pass leaves to the rest of tun_offload_coalesce_slices(). */
