@@ -177,46 +177,37 @@ static void plan_segments(struct seg_plan *sp, const uint8_t *pkt,
             (uint8_t)~(TUN_TCP_FIN | TUN_TCP_PSH | TUN_TCP_CWR);
 }
 
-/* Write segment i, carrying payload bytes [from, from + seg) of pkt, to
- * dst, or only its headers when `headers_only` (its payload stays in pkt);
- * with a partial checksum the payload is never summed. dst may be pkt
- * itself (the first segment in place): the headers come from the plan. */
-static void write_segment(const struct seg_plan *sp, const uint8_t *pkt,
-                          uint8_t *dst, size_t i, size_t from, size_t seg,
-                          bool headers_only)
+/* The fields of segment i (of seglen bytes) that only the first and the
+ * last one have their own: the lengths, and TCP's flags (FIN and PSH go
+ * with the last, CWR with the first). */
+static void write_ends(const struct seg_plan *sp, uint8_t *dst, size_t i,
+                       size_t seglen)
 {
     const tun_pkt *pk = sp->pk;
-    size_t l3 = pk->l3_len, hdrs = sp->hdrs_len, seglen = hdrs + seg;
+    set_lengths(dst, pk, seglen, sp);
+    if (pk->proto == TUN_IPPROTO_TCP) {
+        uint8_t keep = (uint8_t)~0;
+        if (i + 1 < sp->n)
+            keep &= (uint8_t)~(TUN_TCP_FIN | TUN_TCP_PSH);
+        if (i > 0)
+            keep &= (uint8_t)~TUN_TCP_CWR;
+        dst[pk->l3_len + TUN_TCP_FLAGS] = sp->flags & keep;
+    }
+}
+
+/* The full TCP/UDP checksum of a segment whose headers are written at dst,
+ * its payload bytes [from, from + seg) of pkt summed where they are, or
+ * summed as they are copied behind the headers when `copy`. */
+static void write_full_checksum(const struct seg_plan *sp, const uint8_t *pkt,
+                                uint8_t *dst, size_t from, size_t seg,
+                                bool copy)
+{
+    const tun_pkt *pk = sp->pk;
+    size_t l3 = pk->l3_len, hdrs = sp->hdrs_len;
     uint8_t *l4 = dst + l3;
-    tun_copy_hdrs(dst, sp->hdrs, hdrs);
-    if (i == 0 || i + 1 == sp->n) { /* the plan holds a middle one */
-        set_lengths(dst, pk, seglen, sp);
-        if (pk->proto == TUN_IPPROTO_TCP) {
-            uint8_t keep = (uint8_t)~0;
-            if (i + 1 < sp->n)
-                keep &= (uint8_t)~(TUN_TCP_FIN | TUN_TCP_PSH);
-            if (i > 0)
-                keep &= (uint8_t)~TUN_TCP_CWR;
-            l4[TUN_TCP_FLAGS] = sp->flags & keep;
-        }
-    }
-    if (pk->version == 4) {
-        uint32_t id = (sp->id + (uint32_t)i) & 0xffff;
-        tun_put16(dst + 4, id);
-        /* Three 16-bit values: their plain sum cannot overflow. */
-        tun_put16(dst + 10, tun_csum_finish(sp->ip_sum + (uint32_t)seglen + id));
-    }
-    if (pk->proto == TUN_IPPROTO_TCP)
-        tun_put32(l4 + 4, sp->seq + (uint32_t)(from - hdrs));
-    bool copy = dst != pkt && !headers_only;
-    if (sp->partial) {
-        if (copy)
-            memcpy(dst + hdrs, pkt + from, seg);
-        return;
-    }
     size_t field = pk->proto == TUN_IPPROTO_TCP ? TUN_TCP_CSUM_OFFSET
                                                 : TUN_UDP_CSUM_OFFSET;
-    uint32_t sum = tun_pkt_l4_own_sum(sp->l4_sum, l4, pk, seglen - l3);
+    uint32_t sum = tun_pkt_l4_own_sum(sp->l4_sum, l4, pk, hdrs + seg - l3);
     sum = copy ? tun_csum_copy(sum, dst + hdrs, pkt + from, seg)
                : tun_csum_add(sum, pkt + from, seg);
     uint16_t c = tun_csum_finish(sum);
@@ -224,6 +215,78 @@ static void write_segment(const struct seg_plan *sp, const uint8_t *pkt,
     if (c == 0 && pk->proto == TUN_IPPROTO_UDP)
         c = 0xffff;
     tun_put16(l4 + field, c);
+}
+
+/* Write segments first to first + take (of len-byte pkt, as planned) to
+ * out from offset on: each its headers and, in out or as its slice in
+ * payloads (copy-free), its payload; its flag in pflags if given. With a
+ * partial checksum the payload is never summed. out[0] may hold pkt itself
+ * (the first segment in place): the headers come from the plan. v4 and
+ * tcp are the packet's, constants in each caller (write_segments()), so
+ * that a segment costs a copy of its headers and a few stores. */
+static TUN_ALWAYS_INLINE void
+write_segments_as(const struct seg_plan *sp, const uint8_t *pkt, size_t len,
+                  size_t first, size_t take, tun_buf *out, tun_slice *payloads,
+                  uint8_t *pflags, size_t offset, bool v4, bool tcp)
+{
+    /* In locals: a byte stored into a segment might be the plan's, for all
+     * the compiler knows. */
+    size_t l3 = sp->pk->l3_len, hdrs = sp->hdrs_len, gso = sp->gso;
+    size_t n = sp->n;
+    uint32_t id = sp->id, seq = sp->seq, ip_sum = sp->ip_sum;
+    bool partial = sp->partial;
+    uint8_t flag = partial ? TUN_PACKET_CSUM_PARTIAL : 0;
+    for (size_t k = 0; k < take; k++) {
+        size_t i = first + k, from = hdrs + i * gso;
+        size_t seg = len - from < gso ? len - from : gso, seglen = hdrs + seg;
+        uint8_t *dst = out[k].data + offset;
+        tun_copy_hdrs(dst, sp->hdrs, hdrs);
+        if (i == 0 || i + 1 == n) /* the plan holds a middle one */
+            write_ends(sp, dst, i, seglen);
+        if (v4) {
+            uint32_t own_id = (id + (uint32_t)i) & 0xffff;
+            tun_put16(dst + 4, own_id);
+            /* Three 16-bit values: their plain sum cannot overflow. */
+            tun_put16(dst + 10,
+                      tun_csum_finish(ip_sum + (uint32_t)seglen + own_id));
+        }
+        if (tcp)
+            tun_put32(dst + l3 + 4, seq + (uint32_t)(from - hdrs));
+        bool copy = dst != pkt && !payloads;
+        if (!partial)
+            write_full_checksum(sp, pkt, dst, from, seg, copy);
+        else if (copy)
+            memcpy(dst + hdrs, pkt + from, seg);
+        if (payloads) {
+            payloads[k] = (tun_slice){pkt + from, seg};
+            out[k].len = hdrs;
+        } else {
+            out[k].len = seglen;
+        }
+        if (pflags)
+            pflags[k] = flag;
+    }
+}
+
+static void write_segments(const struct seg_plan *sp, const uint8_t *pkt,
+                           size_t len, size_t first, size_t take, tun_buf *out,
+                           tun_slice *payloads, uint8_t *pflags, size_t offset)
+{
+    bool tcp = sp->pk->proto == TUN_IPPROTO_TCP;
+    if (sp->pk->version == 4) {
+        if (tcp)
+            write_segments_as(sp, pkt, len, first, take, out, payloads,
+                              pflags, offset, true, true);
+        else
+            write_segments_as(sp, pkt, len, first, take, out, payloads,
+                              pflags, offset, true, false);
+    } else if (tcp) {
+        write_segments_as(sp, pkt, len, first, take, out, payloads, pflags,
+                          offset, false, true);
+    } else {
+        write_segments_as(sp, pkt, len, first, take, out, payloads, pflags,
+                          offset, false, false);
+    }
 }
 
 /* tun_gso_split() and tun_offload_split(): segments from `first` on, all
@@ -299,23 +362,9 @@ static int split(const tun_vnet_hdr *vh, const uint8_t *pkt, size_t len,
     /* Opt-in: the kernel's partial checksum stays partial (checked above
      * to be at the TCP/UDP checksum field). */
     bool partial = pflags && (vh->flags & TUN_VNET_F_NEEDS_CSUM);
-    uint8_t flag = partial ? TUN_PACKET_CSUM_PARTIAL : 0;
     struct seg_plan sp;
     plan_segments(&sp, pkt, &pk, gso, n, partial);
-    for (size_t k = 0; k < take; k++) {
-        size_t i = first + k, from = hdrs + i * gso;
-        size_t seg = len - from < gso ? len - from : gso;
-        write_segment(&sp, pkt, out[k].data + offset, i, from, seg,
-                      payloads != NULL);
-        if (payloads) {
-            payloads[k] = (tun_slice){pkt + from, seg};
-            out[k].len = hdrs;
-        } else {
-            out[k].len = hdrs + seg;
-        }
-        if (pflags)
-            pflags[k] = flag;
-    }
+    write_segments(&sp, pkt, len, first, take, out, payloads, pflags, offset);
     return (int)take;
 }
 
