@@ -485,7 +485,7 @@ static bool l4_valid(const tun_gro_table *t, size_t i, const tun_pkt *pk)
     const uint8_t *p = packet_at(t, i);
     size_t l3 = pk->l3_len, hdrs = l3 + pk->l4_len, len = packet_len(t, i);
     uint32_t sum = tun_pkt_pseudo_sum(p, pk, len - l3);
-    sum = tun_csum_add(sum, p + l3, pk->l4_len);
+    sum = tun_csum_add_hdr(sum, p + l3, pk->l4_len);
     sum = tun_csum_add(sum, payload_at(t, i, p, hdrs), len - hdrs);
     return tun_csum_fold(sum) == 0xffff;
 }
@@ -696,7 +696,7 @@ static void finish_run(const struct gro_run *run, tun_buf *bufs,
     if (run->version == 4) {
         tun_put16(h + 2, (uint32_t)len);
         tun_put16(h + 10, 0);
-        tun_put16(h + 10, tun_csum_finish(tun_csum_add(0, h, l3)));
+        tun_put16(h + 10, tun_csum_finish(tun_csum_add_hdr(0, h, l3)));
     } else {
         tun_put16(h + 4, (uint32_t)(len - l3));
     }

@@ -80,8 +80,8 @@ uint32_t tun_pkt_pseudo_sum(const uint8_t *p, const tun_pkt *pk,
                             size_t l4_bytes)
 {
     /* Source and destination addresses lie side by side in both versions. */
-    uint32_t sum = pk->version == 4 ? tun_csum_add(0, p + 12, 8)
-                                    : tun_csum_add(0, p + 8, 32);
+    uint32_t sum = pk->version == 4 ? tun_csum_add_hdr(0, p + 12, 8)
+                                    : tun_csum_add_hdr(0, p + 8, 32);
     sum = tun_csum_add16(sum, pk->proto);
     /* Packets here are below 64 KiB, so the IPv6 32-bit length fits the
      * same 16-bit word as the IPv4 one. */
@@ -95,14 +95,15 @@ static uint32_t without(uint32_t sum, const uint8_t *field)
 
 uint16_t tun_pkt_ipv4_shared_sum(const uint8_t *p, size_t l3_len)
 {
-    uint32_t sum = tun_csum_add(0, p, l3_len);
+    uint32_t sum = tun_csum_add_hdr(0, p, l3_len);
     return tun_csum_fold(without(without(without(sum, p + 2), p + 4), p + 10));
 }
 
 uint32_t tun_pkt_l4_shared_sum(const uint8_t *p, const tun_pkt *pk)
 {
     const uint8_t *l4 = p + pk->l3_len;
-    uint32_t sum = tun_csum_add(tun_pkt_pseudo_sum(p, pk, 0), l4, pk->l4_len);
+    uint32_t sum =
+        tun_csum_add_hdr(tun_pkt_pseudo_sum(p, pk, 0), l4, pk->l4_len);
     if (pk->proto == TUN_IPPROTO_TCP) {
         sum = without(without(sum, l4 + 4), l4 + 6); /* sequence number */
         sum = without(sum, l4 + TUN_TCP_FLAGS - 1);  /* offset and flags */
