@@ -943,7 +943,15 @@ static TUN_ALWAYS_INLINE size_t take_followers_as(tun_gro_table *t,
     const tun_pkt pk = like->pk;
     size_t l3 = pk.l3_len, hdrs = l3 + pk.l4_len, gso = run->gso_size;
     struct gro_tally tally = run->tally;
-    uint32_t key_base = GRO_KEY_BIAS - g->base_seq, top_key = g->top_key;
+    /* The keys (group_key()) of packets that take the loop rise with their
+     * sequence numbers, by no more than the 64 KiB a run takes: they stay
+     * in order unless they could wrap, which only a flow spread over 2 GiB
+     * of sequence numbers in one batch comes near (left to the general
+     * path). */
+    uint32_t key_base = GRO_KEY_BIAS - g->base_seq;
+    if (tcp && (key_base + tally.next_seq < g->top_key ||
+                key_base + tally.next_seq > UINT32_MAX - TUN_IP_MAX_LEN))
+        return j;
     const uint8_t *q = like->p;
     uint32_t last = like->index;
     follows_prepare(like);
@@ -953,12 +961,9 @@ static TUN_ALWAYS_INLINE size_t take_followers_as(tun_gro_table *t,
             break; /* the first pass reports it */
         const uint8_t *p = b.data + offset;
         size_t len = b.len + payload->len, size = len - hdrs;
-        /* A UDP group's keys are all its first one's. */
-        uint32_t key = tcp ? key_base + tally.next_seq : GRO_KEY_BIAS;
         if (!follows(like, q, p, b.len, len, l3, hdrs, v4, tcp) ||
             !tally_has_room(&tally, gso, tcp, size) ||
-            !follower_match(v4, tcp, tally.next_seq, q, p, l3) ||
-            key < top_key)
+            !follower_match(v4, tcp, tally.next_seq, q, p, l3))
             break;
         if (!(pflags && (pflags[j] & TUN_PACKET_CSUM_PARTIAL)) &&
             !joins_valid(t, run_l4_shared(t, run, &pk), p, len, &pk, j))
@@ -970,22 +975,22 @@ static TUN_ALWAYS_INLINE size_t take_followers_as(tun_gro_table *t,
         e->follows = last + 1;
         e->run = r;
         /* Linked into the group as group_add() would, its key known to be
-         * the highest. */
-        e->next = GRO_NONE;
+         * the highest (its next set after the loop). */
         pkt[last].next = (uint32_t)j;
-        top_key = key;
         tally_add(&tally, gso, tcp, size,
                   payload->len ? payload->data : p + hdrs,
                   tcp ? p[l3 + TUN_TCP_FLAGS] : 0);
         q = p;
         last = (uint32_t)j;
     }
+    pkt[last].next = GRO_NONE;
     like->p = q;
     like->index = last;
     run->last = last;
     run->tally = tally;
     g->last = last;
-    g->top_key = top_key;
+    if (tcp) /* A UDP group's keys are all its first one's. */
+        g->top_key = key_base + tun_get32(q + l3 + 4);
     return j;
 }
 

@@ -26,7 +26,14 @@ static int check_room(const tun_buf *out, size_t count, size_t offset,
     size_t most = hdrs + (headers_only ? 0 : gso);
     size_t last = hdrs + (headers_only ? 0 : payload - (n - 1) * gso);
     size_t final = first + k == n ? k - 1 : k; /* k: not taken */
-    for (size_t i = 0; i < k; i++) {
+    /* The buffers before the final segment's all take the largest: a loop
+     * of one comparison each. From the first that does not on, each one's
+     * own segment, and the reason. */
+    size_t i = 0, stop = final < k ? final : k;
+    if (offset <= SIZE_MAX - most)
+        while (i < stop && out[i].data && out[i].capacity >= offset + most)
+            i++;
+    for (; i < k; i++) {
         size_t seg = i == final ? last : most;
         if (!out[i].data || offset > SIZE_MAX - seg ||
             out[i].capacity < offset + seg)
