@@ -188,6 +188,15 @@ static inline uint64_t load8(const uint8_t *p)
     return x;
 }
 
+/* The bits in which 16 bytes at p + k and q + k differ where mask m + k
+ * has them set. */
+static TUN_ALWAYS_INLINE uint64_t masked_diff16(const uint8_t *p, const uint8_t *q,
+                                     const uint8_t *m, size_t k)
+{
+    return ((load8(p + k) ^ load8(q + k)) & load8(m + k)) |
+           ((load8(p + k + 8) ^ load8(q + k + 8)) & load8(m + k + 8));
+}
+
 /* The latest packet of a flow the coalescer looked at: a batch is mostly
  * runs of one flow's packets, whose layout and flow are then known without
  * parsing and hashing again, and whose headers are this packet's but for a
@@ -314,16 +323,17 @@ static TUN_ALWAYS_INLINE bool follows(const struct gro_like *like,
     if (len <= hdrs || (avail != len && avail != hdrs))
         return false;
     const uint8_t *m = like->mask;
-    /* Two words a step; the last bytes in a word (or two) ending with the
-     * headers, overlapping words already compared. */
-    uint64_t diff = 0;
-    size_t k = 0, end = hdrs - 16;
-    for (; k < end; k += 16)
-        diff |= ((load8(p + k) ^ load8(q + k)) & load8(m + k)) |
-                ((load8(p + k + 8) ^ load8(q + k + 8)) & load8(m + k + 8));
-    diff |= ((load8(p + end) ^ load8(q + end)) & load8(m + end)) |
-            ((load8(p + end + 8) ^ load8(q + end + 8)) & load8(m + end + 8));
-    if (diff)
+    /* 16 bytes at a time, the last 16 ending with the headers (overlapping
+     * bytes already compared); hdrs is 28 or more. Straight code for up to
+     * 64 bytes, the usual headers, and a loop beyond. */
+    uint64_t diff = masked_diff16(p, q, m, 0);
+    if (hdrs > 32)
+        diff |= masked_diff16(p, q, m, 16);
+    if (hdrs > 48)
+        diff |= masked_diff16(p, q, m, 32);
+    for (size_t k = 48; k + 16 < hdrs; k += 16)
+        diff |= masked_diff16(p, q, m, k);
+    if (diff | masked_diff16(p, q, m, hdrs - 16))
         return false;
     if (v4) {
         uint32_t sum = (uint32_t)like->ip_shared + load2(p + 2) +
@@ -955,7 +965,7 @@ static TUN_ALWAYS_INLINE size_t take_followers_as(tun_gro_table *t,
     const uint8_t *q = like->p;
     uint32_t last = like->index;
     follows_prepare(like);
-    for (; tally.open && j < count; j++, payload += payload_step) {
+    while (j < count) { /* the run is open */
         tun_buf b = bufs[j];
         if (!packet_fits(&b, payload, offset))
             break; /* the first pass reports it */
@@ -981,7 +991,10 @@ static TUN_ALWAYS_INLINE size_t take_followers_as(tun_gro_table *t,
                   payload->len ? payload->data : p + hdrs,
                   tcp ? p[l3 + TUN_TCP_FLAGS] : 0);
         q = p;
-        last = (uint32_t)j;
+        last = (uint32_t)j++;
+        payload += payload_step;
+        if (!tally.open)
+            break;
     }
     pkt[last].next = GRO_NONE;
     like->p = q;
