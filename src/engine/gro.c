@@ -308,7 +308,15 @@ static void follows_prepare(struct gro_like *like)
         (void)ipv4_header_ok(like, like->p);
 }
 
-/* Whether packet p (len bytes, the first avail at p) is a candidate whose
+/* Whether packet p (len bytes, the first avail at p) may have hdrs bytes
+ * of headers and a payload: all of it at p, or its headers there and its
+ * payload elsewhere. */
+static inline bool holds_headers(size_t avail, size_t len, size_t hdrs)
+{
+    return len > hdrs && (avail == len || avail == hdrs);
+}
+
+/* Whether packet p (len bytes, holds_headers()) is a candidate whose
  * headers are those of packet q, like's layout (follows_prepare()), hdrs
  * bytes of which l3 the IP header, but for the fields each packet of a
  * run has its own: then it is of the same flow and layout (its length
@@ -317,11 +325,9 @@ static void follows_prepare(struct gro_like *like)
  * segments costs a comparison of words per packet. */
 static TUN_ALWAYS_INLINE bool follows(const struct gro_like *like,
                                       const uint8_t *q, const uint8_t *p,
-                                      size_t avail, size_t len, size_t l3,
-                                      size_t hdrs, bool v4, bool tcp)
+                                      size_t len, size_t l3, size_t hdrs,
+                                      bool v4, bool tcp)
 {
-    if (len <= hdrs || (avail != len && avail != hdrs))
-        return false;
     const uint8_t *m = like->mask;
     /* 16 bytes at a time, the last 16 ending with the headers (overlapping
      * bytes already compared); hdrs is 28 or more. Straight code for up to
@@ -971,9 +977,12 @@ static TUN_ALWAYS_INLINE size_t take_followers_as(tun_gro_table *t,
             break; /* the first pass reports it */
         const uint8_t *p = b.data + offset;
         size_t len = b.len + payload->len, size = len - hdrs;
-        if (!follows(like, q, p, b.len, len, l3, hdrs, v4, tcp) ||
-            !tally_has_room(&tally, gso, tcp, size) ||
-            !follower_match(v4, tcp, tally.next_seq, q, p, l3))
+        /* Its own fields first: in a batch out of order the next packet is
+         * often of the flow but not the one that follows. */
+        if (!holds_headers(b.len, len, hdrs) ||
+            !follower_match(v4, tcp, tally.next_seq, q, p, l3) ||
+            !follows(like, q, p, len, l3, hdrs, v4, tcp) ||
+            !tally_has_room(&tally, gso, tcp, size))
             break;
         if (!(pflags && (pflags[j] & TUN_PACKET_CSUM_PARTIAL)) &&
             !joins_valid(t, run_l4_shared(t, run, &pk), p, len, &pk, j))
