@@ -115,7 +115,13 @@ for c in "${partial_cases[@]}"; do
     read -r fn op arg label <<<"$c"
     now=$(count "$build" "$fn" "$op" "$arg")
     now_of["$op $arg"]=$now
-    if [ -n "$baseline" ]; then
+    # A baseline from before these calls has no figure for them.
+    before=""
+    [ -n "$baseline" ] && before=$(count "$baseline" "$fn" "$op" "$arg" 2>/dev/null) || before=""
+    if [ -n "$before" ]; then
+        awk -v l="$label" -v a="$before" -v b="$now" \
+            'BEGIN { printf "| %s | %d | %d | %.3f |\n", l, a, b, b / a }'
+    elif [ -n "$baseline" ]; then
         echo "| $label | | $now | |"
     else
         echo "| $label | $now |"
