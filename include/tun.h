@@ -1558,8 +1558,12 @@ TUN_EXTERN int tun_offload_coalesce_slices(tun_gro_table *table,
  * as in tun_recv_multiple_flagged(). Returns how many segments it handed
  * over (at least 1). A packet without GSO, and every packet of a device
  * without offload (any layer, any platform; read_buf is then not used),
- * is written whole into hdrs[0] with payloads[0] empty (NULL, 0), so each
- * buffer needs room for offset plus the largest plain packet (the MTU).
+ * is written whole into hdrs[0] with payloads[0] empty (NULL, 0), so
+ * hdrs[0] needs room for offset plus the largest plain packet (the MTU);
+ * the other buffers only ever take a segment's headers and need room for
+ * offset plus 120 bytes (the longest IP and TCP headers), so they may lie
+ * side by side in a small area, which keeps the headers the split writes
+ * and the merge reads in a few cache lines and pages.
  *
  * A super-packet with more segments than count is handed over in parts:
  * count segments now, the rest first thing in the next calls on this

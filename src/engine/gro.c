@@ -190,8 +190,9 @@ static inline uint64_t load8(const uint8_t *p)
 
 /* The bits in which 16 bytes at p + k and q + k differ where mask m + k
  * has them set. */
-static TUN_ALWAYS_INLINE uint64_t masked_diff16(const uint8_t *p, const uint8_t *q,
-                                     const uint8_t *m, size_t k)
+static TUN_ALWAYS_INLINE uint64_t masked_diff16(const uint8_t *p,
+                                                const uint8_t *q,
+                                                const uint8_t *m, size_t k)
 {
     return ((load8(p + k) ^ load8(q + k)) & load8(m + k)) |
            ((load8(p + k + 8) ^ load8(q + k + 8)) & load8(m + k + 8));
@@ -520,9 +521,10 @@ static bool is_partial(const tun_gro_table *t, size_t i)
  * with the rest of its headers equal to q's, and q's to the first
  * packet's where they must be, the IPv4 identification follows q's and
  * the flags are the first packet's). */
-static TUN_ALWAYS_INLINE bool follower_match(bool v4, bool tcp, uint32_t next_seq,
-                                  const uint8_t *q, const uint8_t *p,
-                                  size_t l3)
+static TUN_ALWAYS_INLINE bool follower_match(bool v4, bool tcp,
+                                             uint32_t next_seq,
+                                             const uint8_t *q,
+                                             const uint8_t *p, size_t l3)
 {
     if (v4 && !(p[6] & TUN_IPV4_DF) &&
         tun_get16(p + 4) != ((tun_get16(q + 4) + 1u) & 0xffff))
@@ -538,8 +540,9 @@ static inline size_t segs_max(bool tcp)
 
 /* The limits every run keeps (gso: its first packet's payload bytes), for
  * a payload of size bytes joining it. */
-static TUN_ALWAYS_INLINE bool tally_has_room(const struct gro_tally *tl, size_t gso,
-                                  bool tcp, size_t size)
+static TUN_ALWAYS_INLINE bool tally_has_room(const struct gro_tally *tl,
+                                             size_t gso, bool tcp,
+                                             size_t size)
 {
     return size <= gso && tl->len + size <= TUN_IP_MAX_LEN &&
            tl->segs < segs_max(tcp);
@@ -548,8 +551,9 @@ static TUN_ALWAYS_INLINE bool tally_has_room(const struct gro_tally *tl, size_t 
 /* Count a payload of size bytes at data into the tally (TCP: of a segment
  * with the flags given; UDP: 0): the run's length, its next sequence
  * number, and whether more may join. */
-static TUN_ALWAYS_INLINE void tally_add(struct gro_tally *tl, size_t gso, bool tcp,
-                             size_t size, const uint8_t *data, uint8_t flags)
+static TUN_ALWAYS_INLINE void tally_add(struct gro_tally *tl, size_t gso,
+                                        bool tcp, size_t size,
+                                        const uint8_t *data, uint8_t flags)
 {
     tl->payload_end = tl->payload_end == data ? data + size : NULL;
     tl->len += (uint32_t)size;
@@ -755,8 +759,9 @@ static int check_args(const tun_gro_table *t, const tun_buf *bufs,
 }
 
 /* Whether a packet's buffer and payload slice (if any) are usable. */
-static TUN_ALWAYS_INLINE bool packet_fits(const tun_buf *b, const tun_slice *payload,
-                               size_t offset)
+static TUN_ALWAYS_INLINE bool packet_fits(const tun_buf *b,
+                                          const tun_slice *payload,
+                                          size_t offset)
 {
     return b->data && b->capacity >= offset &&
            b->capacity - offset >= b->len &&
@@ -943,9 +948,10 @@ static const struct gro_run *merged_run(const tun_gro_table *t, size_t i)
  * run's state in locals meanwhile. Returns the first packet not taken,
  * where the first pass goes on with the general path. */
 static TUN_ALWAYS_INLINE size_t take_followers_as(tun_gro_table *t,
-                                       struct gro_like *like,
-                                       struct gro_group *g, uint32_t r,
-                                       size_t j, bool v4, bool tcp)
+                                                  struct gro_like *like,
+                                                  struct gro_group *g,
+                                                  uint32_t r, size_t j,
+                                                  bool v4, bool tcp)
 {
     static const tun_slice no_payload = {NULL, 0};
     const tun_buf *bufs = t->bufs;
