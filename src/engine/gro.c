@@ -338,8 +338,9 @@ static TUN_ALWAYS_INLINE bool follows(const struct gro_like *like,
         diff |= masked_diff16(p, q, m, 16);
     if (hdrs > 48)
         diff |= masked_diff16(p, q, m, 32);
-    for (size_t k = 48; k + 16 < hdrs; k += 16)
-        diff |= masked_diff16(p, q, m, k);
+    if (hdrs > 64)
+        for (size_t k = 48; k + 16 < hdrs; k += 16)
+            diff |= masked_diff16(p, q, m, k);
     if (diff | masked_diff16(p, q, m, hdrs - 16))
         return false;
     if (v4) {

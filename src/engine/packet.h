@@ -91,8 +91,11 @@ static inline void tun_copy_hdrs(uint8_t *dst, const uint8_t *src, size_t n)
         memcpy(dst, src, 16);
     if (n > 32)
         memcpy(dst + 16, src + 16, 16);
-    for (size_t k = 32; k + 16 < n; k += 16)
-        memcpy(dst + k, src + k, 16);
+    if (n > 48)
+        memcpy(dst + 32, src + 32, 16);
+    if (n > 64)
+        for (size_t k = 48; k + 16 < n; k += 16)
+            memcpy(dst + k, src + k, 16);
     memcpy(dst + n - 16, src + n - 16, 16);
 }
 
