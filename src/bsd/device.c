@@ -116,6 +116,9 @@ static int tun_bsd_configure_steps(tun_device *dev, const tun_config *cfg,
  * stay), and OpenBSD's open has already brought it up. */
 struct tun_bsd_link {
     uint8_t mac[6];
+    /* cfg's MAC was among the link addresses already (NetBSD keeps an
+     * address it is given: one the open added is removed again) */
+    bool mac_listed;
     unsigned mtu;
 };
 
@@ -123,8 +126,8 @@ static int tun_bsd_read_link(const tun_config *cfg, const char *name,
                              struct tun_bsd_link *before)
 {
     int rc = 0;
-    if (cfg->has_mac)
-        rc = tun_ifc_get_mac(name, before->mac);
+    if (cfg->has_mac && (rc = tun_ifc_get_mac(name, before->mac)) == 0)
+        rc = tun_ifc_mac_listed(name, cfg->mac, &before->mac_listed);
     if (rc == 0 && cfg->mtu)
         rc = tun_ifc_get_mtu(name, &before->mtu);
     if (rc < 0)
@@ -136,7 +139,9 @@ static int tun_bsd_read_link(const tun_config *cfg, const char *name,
 static void tun_bsd_restore_link(const tun_config *cfg, const char *name,
                                  const struct tun_bsd_link *before)
 {
-    if (cfg->has_mac && tun_ifc_set_mac(name, before->mac) < 0)
+    if (cfg->has_mac && (tun_ifc_set_mac(name, before->mac) < 0 ||
+                         (!before->mac_listed &&
+                          tun_ifc_forget_mac(name, cfg->mac) < 0)))
         tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());
     if (cfg->mtu && tun_ifc_set_mtu(name, before->mtu) < 0)
         tun_log(TUN_LOG_WARNING, "undoing: %s", tun_last_error());

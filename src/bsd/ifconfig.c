@@ -178,6 +178,29 @@ int tun_ifc_is_ethernet(const char *name, bool *ethernet)
     return rc;
 }
 
+#if !defined(SIOCSIFLLADDR) && defined(__NetBSD__)
+/* A request about link address mac of the interface on an AF_LINK socket
+ * (link_control() in NetBSD's link_proto.c reads the family, the length
+ * and the bytes of the sockaddr_dl; IFLR_PREFIX with the full length
+ * makes SIOCGLIFADDR look up exactly that address). */
+static void tun_ifc_link_request(struct if_laddrreq *req, const char *name,
+                                 const uint8_t mac[6], unsigned flags)
+{
+    memset(req, 0, sizeof(*req));
+    snprintf(req->iflr_name, sizeof(req->iflr_name), "%s", name);
+    req->flags = flags;
+    if (flags & IFLR_PREFIX)
+        req->prefixlen = 48;
+    struct sockaddr_dl sdl;
+    memset(&sdl, 0, sizeof(sdl));
+    sdl.sdl_len = sizeof(sdl);
+    sdl.sdl_family = AF_LINK;
+    sdl.sdl_alen = 6;
+    memcpy(LLADDR(&sdl), mac, 6);
+    memcpy(&req->addr, &sdl, sizeof(sdl));
+}
+#endif
+
 int tun_ifc_set_mac(const char *name, const uint8_t mac[6])
 {
 #if defined(SIOCSIFLLADDR)
@@ -189,27 +212,53 @@ int tun_ifc_set_mac(const char *name, const uint8_t mac[6])
     return tun_ifc_ioctl(AF_INET, SIOCSIFLLADDR, &ifr, "SIOCSIFLLADDR", name);
 #elif defined(__NetBSD__)
     /* NetBSD has no SIOCSIFLLADDR. As its `ifconfig tapN link MAC active`
-     * does: SIOCALIFADDR on a link-layer socket adds the address to the
-     * interface (or finds it there) and IFLR_ACTIVE makes it the one in
-     * use (link_control in link_proto.c; the kernel reads the family, the
-     * length and the bytes of the sockaddr_dl). */
+     * does: SIOCALIFADDR adds the address to the interface (or finds it
+     * there) and IFLR_ACTIVE makes it the one in use. */
     struct if_laddrreq req;
-    memset(&req, 0, sizeof(req));
-    snprintf(req.iflr_name, sizeof(req.iflr_name), "%s", name);
-    req.flags = IFLR_ACTIVE;
-    struct sockaddr_dl sdl;
-    memset(&sdl, 0, sizeof(sdl));
-    sdl.sdl_len = sizeof(sdl);
-    sdl.sdl_family = AF_LINK;
-    sdl.sdl_alen = 6;
-    memcpy(LLADDR(&sdl), mac, 6);
-    memcpy(&req.addr, &sdl, sizeof(sdl));
+    tun_ifc_link_request(&req, name, mac, IFLR_ACTIVE);
     return tun_ifc_ioctl(AF_LINK, SIOCALIFADDR, &req,
                          "SIOCALIFADDR (active link address)", name);
 #else
     (void)mac;
     return tun_fail(TUN_ENOTSUP, "setting the MAC address of %s: this system "
                     "has no SIOCSIFLLADDR", name);
+#endif
+}
+
+int tun_ifc_mac_listed(const char *name, const uint8_t mac[6], bool *listed)
+{
+#if !defined(SIOCSIFLLADDR) && defined(__NetBSD__)
+    struct if_laddrreq req;
+    tun_ifc_link_request(&req, name, mac, IFLR_PREFIX);
+    int s = tun_ifc_socket(AF_LINK, "SIOCGLIFADDR");
+    if (s < 0)
+        return s;
+    int rc = ioctl(s, SIOCGLIFADDR, &req);
+    int err = errno;
+    close(s);
+    *listed = rc == 0;
+    if (rc != 0 && err != EADDRNOTAVAIL)
+        return tun_fail_errno(err, "SIOCGLIFADDR (link address) on %s", name);
+    return 0;
+#else
+    (void)name;
+    (void)mac;
+    *listed = true; /* the address replaces the old one: nothing stays */
+    return 0;
+#endif
+}
+
+int tun_ifc_forget_mac(const char *name, const uint8_t mac[6])
+{
+#if !defined(SIOCSIFLLADDR) && defined(__NetBSD__)
+    struct if_laddrreq req;
+    tun_ifc_link_request(&req, name, mac, 0);
+    return tun_ifc_ioctl(AF_LINK, SIOCDLIFADDR, &req,
+                         "SIOCDLIFADDR (inactive link address)", name);
+#else
+    (void)name;
+    (void)mac;
+    return 0;
 #endif
 }
 

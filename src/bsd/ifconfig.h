@@ -24,6 +24,13 @@ int tun_ifc_set_mtu(const char *name, unsigned mtu);
  * (NetBSD: SIOCALIFADDR with IFLR_ACTIVE on an AF_LINK socket). */
 int tun_ifc_get_mac(const char *name, uint8_t mac[6]);
 int tun_ifc_set_mac(const char *name, const uint8_t mac[6]);
+/* NetBSD keeps every link address it was given, inactive once another is
+ * made active: whether mac is among them (SIOCGLIFADDR of exactly that
+ * address), and its removal (SIOCDLIFADDR; TUN_EBUSY for the active or
+ * the factory one), so that undoing a MAC leaves no trace. Elsewhere a new
+ * address replaces the old one: listed is always true, nothing to forget. */
+int tun_ifc_mac_listed(const char *name, const uint8_t mac[6], bool *listed);
+int tun_ifc_forget_mac(const char *name, const uint8_t mac[6]);
 /* The interface's link-level entry of getifaddrs(): its type (IFT_*),
  * when it is 6 bytes long its Ethernet address (mac may be NULL), and its
  * struct if_data, the counters and link state (data may be NULL; on macOS
