@@ -410,9 +410,12 @@ mv "$runs.tmp" "$runs"
 # Per mode: medians over its ok runs, the spread (min-max), and ratios to
 # the references of the same run: the veth pair, and the passthrough of the
 # same device kind (raw-offload for offload modes, raw-plain for plain).
+# The CPU per Gbps ratio also gets the spread of its rounds: each round
+# measures every mode once, so the ratio of a round's pair shows how much
+# of a run's figure is the machine's noise.
 summary=$out/results.csv
 {
-    echo "mode,kind,runs,ok,gbps_median,gbps_min,gbps_max,retransmits_median,forwarder_cpu_percent_median,cpu_percent_per_gbps_median,machine_cpu_percent_median,forwarder_peak_rss_kb_max,ratio_to_veth,passthrough,ratio_to_passthrough,cpu_per_gbps_ratio_to_passthrough"
+    echo "mode,kind,runs,ok,gbps_median,gbps_min,gbps_max,retransmits_median,forwarder_cpu_percent_median,cpu_percent_per_gbps_median,machine_cpu_percent_median,forwarder_peak_rss_kb_max,ratio_to_veth,passthrough,ratio_to_passthrough,cpu_per_gbps_ratio_to_passthrough,cpu_per_gbps_ratio_round_min,cpu_per_gbps_ratio_round_max"
     for m in "${modes[@]}"; do
         echo "$m,$(mode_field "$m" 2)"
     done
@@ -439,6 +442,8 @@ BEGIN {
         ok[f[1]]++
         g[f[1]] = g[f[1]] " " f[3]; rt[f[1]] = rt[f[1]] " " f[4]
         if (f[5] != "") { fc[f[1]] = fc[f[1]] " " f[5]; cpg[f[1]] = cpg[f[1]] " " (f[3] > 0 ? f[5] / f[3] : 0) }
+        if (f[5] != "" && f[3] > 0) round_cpg[f[1], f[2]] = f[5] / f[3]
+        if (f[2] + 0 > rounds) rounds = f[2] + 0
         mc[f[1]] = mc[f[1]] " " f[6]
         if (f[7] != "") rss[f[1]] = rss[f[1]] " " f[7]
     }
@@ -456,7 +461,11 @@ END {
         rv = gm["veth"] > 0 && gm[m] != "" ? fmt(gm[m] / gm["veth"], 2) : ""
         rp = ref != "" && gm[ref] > 0 && gm[m] != "" ? fmt(gm[m] / gm[ref], 2) : ""
         rc = ref != "" && cm[ref] > 0 && cm[m] != "" ? fmt(cm[m] / cm[ref], 2) : ""
-        print row[i], rv, ref, rp, rc
+        pairs = ""
+        for (r = 1; ref != "" && r <= rounds; r++)
+            if ((m, r) in round_cpg && (ref, r) in round_cpg && round_cpg[ref, r] > 0)
+                pairs = pairs " " round_cpg[m, r] / round_cpg[ref, r]
+        print row[i], rv, ref, rp, rc, fmt(minmax(pairs, 0), 2), fmt(minmax(pairs, 1), 2)
     }
 }' >"$summary"
 
@@ -480,14 +489,15 @@ jq -n --arg cpu "$machine_cpu" --argjson cores "$(nproc)" --arg kernel "$(uname 
     echo "Machine: $machine_cpu, $(nproc) CPUs, Linux $(uname -r); $(date -u +%Y-%m-%d); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo "Command: \`$BENCH_COMMAND\` ($([ "$BENCH_UDP" = 1 ] && echo UDP || echo TCP), $direction, ${BENCH_TIME} s per run$([ "$BENCH_STREAMS" -gt 1 ] && echo ", $BENCH_STREAMS streams"), median of $BENCH_REPEAT$([ "$BENCH_PIN" = 1 ] && echo ", iperf3 pinned to CPU 0 and the forwarder to CPU 1"))."
     echo
-    echo "| mode | Gbps (min-max) | retr | forwarder CPU % | CPU % per Gbps | peak RSS | × veth | × passthrough | CPU/Gbps × passthrough |"
+    echo "| mode | Gbps (min-max) | retr | forwarder CPU % | CPU % per Gbps | peak RSS | × veth | × passthrough | CPU/Gbps × passthrough (rounds: min-max) |"
     echo "|---|---|---|---|---|---|---|---|---|"
     tail -n +2 "$summary" | awk -F, '{
         rss = $12 == "" ? "" : sprintf("%.1f MB", $12 / 1024)
         ref = $14 == "" || $14 == $1 ? "" : " (" $14 ")"
-        printf "| %s | %s (%s-%s) | %s | %s | %s | %s | %s | %s%s | %s |\n",
+        spread = $17 == "" || $14 == $1 ? "" : " (" $17 "-" $18 ")"
+        printf "| %s | %s (%s-%s) | %s | %s | %s | %s | %s | %s%s | %s%s |\n",
             $1, $5 == "" ? "failed" : sprintf("%.2f", $5), $6 == "" ? "" : sprintf("%.2f", $6),
-            $7 == "" ? "" : sprintf("%.2f", $7), $8, $9, $10, rss, $13, $15, ($15 == "" ? "" : ref), $16 }'
+            $7 == "" ? "" : sprintf("%.2f", $7), $8, $9, $10, rss, $13, $15, ($15 == "" ? "" : ref), $16, spread }'
     echo
     echo "Modes:"
     for m in "${modes[@]}"; do
@@ -498,7 +508,8 @@ jq -n --arg cpu "$machine_cpu" --argjson cores "$(nproc)" --arg kernel "$(uname 
     echo "CPU). It includes the kernel work inside its reads and writes: a write to a TUN"
     echo "device runs the receiving side's IP and TCP processing in the forwarder's thread."
     echo "Ratios are against references measured in the same run: the veth pair, and the"
-    echo "raw passthrough of the same device kind."
+    echo "raw passthrough of the same device kind. Each round runs every mode once; the"
+    echo "CPU/Gbps ratio's min-max is over the rounds' pairs, the machine's noise in it."
 } >"$out/results.md"
 
 # The packet engine on one core, after the forwarding runs (so that it
