@@ -275,6 +275,7 @@ write_segments_as(const struct seg_plan *sp, const uint8_t *pkt, size_t len,
     }
 }
 
+/* write_segments_as() with the packet's layout as constants. */
 static void write_segments(const struct seg_plan *sp, const uint8_t *pkt,
                            size_t len, size_t first, size_t take, tun_buf *out,
                            tun_slice *payloads, uint8_t *pflags, size_t offset)
