@@ -229,19 +229,23 @@ static void write_full_checksum(const struct seg_plan *sp, const uint8_t *pkt,
  * payloads (copy-free), its payload; its flag in pflags if given. With a
  * partial checksum the payload is never summed. out[0] may hold pkt itself
  * (the first segment in place): the headers come from the plan. v4 and
- * tcp are the packet's, constants in each caller (write_segments()), so
- * that a segment costs a copy of its headers and a few stores. */
+ * tcp are the packet's, and slices_partial says that payloads are given
+ * and checksums partial (the copy-free forwarder's case): constants in
+ * each caller (write_segments()), so that a segment costs a copy of its
+ * headers and a few stores. */
 static TUN_ALWAYS_INLINE void
 write_segments_as(const struct seg_plan *sp, const uint8_t *pkt, size_t len,
                   size_t first, size_t take, tun_buf *out, tun_slice *payloads,
-                  uint8_t *pflags, size_t offset, bool v4, bool tcp)
+                  uint8_t *pflags, size_t offset, bool v4, bool tcp,
+                  bool slices_partial)
 {
     /* In locals: a byte stored into a segment might be the plan's, for all
      * the compiler knows. */
     size_t l3 = sp->pk->l3_len, hdrs = sp->hdrs_len, gso = sp->gso;
     size_t n = sp->n;
     uint32_t id = sp->id, seq = sp->seq, ip_sum = sp->ip_sum;
-    bool partial = sp->partial;
+    bool partial = slices_partial || sp->partial;
+    bool slices = slices_partial || payloads;
     uint8_t flag = partial ? TUN_PACKET_CSUM_PARTIAL : 0;
     for (size_t k = 0; k < take; k++) {
         size_t i = first + k, from = hdrs + i * gso;
@@ -259,41 +263,48 @@ write_segments_as(const struct seg_plan *sp, const uint8_t *pkt, size_t len,
         }
         if (tcp)
             tun_put32(dst + l3 + 4, seq + (uint32_t)(from - hdrs));
-        bool copy = dst != pkt && !payloads;
+        bool copy = dst != pkt && !slices;
         if (!partial)
             write_full_checksum(sp, pkt, dst, from, seg, copy);
         else if (copy)
             memcpy(dst + hdrs, pkt + from, seg);
-        if (payloads) {
+        if (slices) {
             payloads[k] = (tun_slice){pkt + from, seg};
             out[k].len = hdrs;
         } else {
             out[k].len = seglen;
         }
-        if (pflags)
+        if (partial || pflags) /* partial only with pflags */
             pflags[k] = flag;
     }
 }
 
-/* write_segments_as() with the packet's layout as constants. */
+/* write_segments_as() with the packet's layout, and whether it is the
+ * copy-free forwarder's case, as constants. */
 static void write_segments(const struct seg_plan *sp, const uint8_t *pkt,
                            size_t len, size_t first, size_t take, tun_buf *out,
                            tun_slice *payloads, uint8_t *pflags, size_t offset)
 {
-    bool tcp = sp->pk->proto == TUN_IPPROTO_TCP;
-    if (sp->pk->version == 4) {
-        if (tcp)
+    bool tcp = sp->pk->proto == TUN_IPPROTO_TCP, v4 = sp->pk->version == 4;
+    if (payloads && sp->partial) {
+        if (v4 && tcp)
             write_segments_as(sp, pkt, len, first, take, out, payloads,
-                              pflags, offset, true, true);
+                              pflags, offset, true, true, true);
+        else if (tcp)
+            write_segments_as(sp, pkt, len, first, take, out, payloads,
+                              pflags, offset, false, true, true);
         else
             write_segments_as(sp, pkt, len, first, take, out, payloads,
-                              pflags, offset, true, false);
+                              pflags, offset, v4, false, true);
+    } else if (v4 && tcp) {
+        write_segments_as(sp, pkt, len, first, take, out, payloads, pflags,
+                          offset, true, true, false);
     } else if (tcp) {
         write_segments_as(sp, pkt, len, first, take, out, payloads, pflags,
-                          offset, false, true);
+                          offset, false, true, false);
     } else {
         write_segments_as(sp, pkt, len, first, take, out, payloads, pflags,
-                          offset, false, false);
+                          offset, v4, false, false);
     }
 }
 
