@@ -230,16 +230,10 @@ int tun_ifc_mac_listed(const char *name, const uint8_t mac[6], bool *listed)
 #if !defined(SIOCSIFLLADDR) && defined(__NetBSD__)
     struct if_laddrreq req;
     tun_ifc_link_request(&req, name, mac, IFLR_PREFIX);
-    int s = tun_ifc_socket(AF_LINK, "SIOCGLIFADDR");
-    if (s < 0)
-        return s;
-    int rc = ioctl(s, SIOCGLIFADDR, &req);
-    int err = errno;
-    close(s);
+    int rc = tun_ifc_ioctl(AF_LINK, SIOCGLIFADDR, &req,
+                           "SIOCGLIFADDR (link address)", name);
     *listed = rc == 0;
-    if (rc != 0 && err != EADDRNOTAVAIL)
-        return tun_fail_errno(err, "SIOCGLIFADDR (link address) on %s", name);
-    return 0;
+    return rc == TUN_EADDRNOTAVAIL ? 0 : rc; /* absent: an answer */
 #else
     (void)name;
     (void)mac;
